@@ -1,0 +1,98 @@
+"""LocalChain: a chain kept in Postgres for the local network and fast tests. Blocks advance on a
+clock (genesis time + block_seconds), so every node computes the same height without a daemon."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from chain.interface import ChainClient, ChainError, Neuron, NotRegistered, Role
+from chain.models import LocalNeuron, LocalSubnet, LocalWeights
+from chain.router import chain_alias
+
+
+class LocalChain(ChainClient):
+    def __init__(self, *, netuid: int | None = None) -> None:
+        self.netuid = netuid if netuid is not None else settings.CHAIN_NETUID
+
+    def _subnet(self) -> LocalSubnet:
+        subnet, _ = LocalSubnet.objects.get_or_create(
+            netuid=self.netuid,
+            defaults={"genesis_at": timezone.now(), "block_seconds": settings.LOCAL_CHAIN_BLOCK_SECONDS},
+        )
+        return subnet
+
+    def current_block(self) -> int:
+        subnet = self._subnet()
+        return int((timezone.now() - subnet.genesis_at).total_seconds() / subnet.block_seconds)
+
+    def neurons(self) -> list[Neuron]:
+        rows = LocalNeuron.objects.filter(subnet_id=self.netuid).order_by("uid")
+        return [_to_neuron(row) for row in rows]
+
+    def neuron(self, hotkey: str) -> Neuron | None:
+        row = LocalNeuron.objects.filter(subnet_id=self.netuid, hotkey=hotkey).first()
+        return _to_neuron(row) if row else None
+
+    def register(self, *, hotkey: str, coldkey: str, role: Role) -> Neuron:
+        subnet = self._subnet()
+        block = self.current_block()
+        with transaction.atomic(using=chain_alias()):
+            # Lock the subnet row so two registrations never take the same uid.
+            LocalSubnet.objects.select_for_update().get(netuid=subnet.netuid)
+            existing = LocalNeuron.objects.filter(subnet=subnet, hotkey=hotkey).first()
+            if existing is not None:
+                if existing.coldkey != coldkey:
+                    raise ChainError(f"{hotkey} is registered to another coldkey", name="HotKeyAlreadyRegistered")
+                LocalNeuron.objects.filter(pk=existing.pk).update(role=role)
+                existing.refresh_from_db()
+                return _to_neuron(existing)
+            top = LocalNeuron.objects.filter(subnet=subnet).aggregate(m=Max("uid"))["m"]
+            try:
+                row = LocalNeuron.objects.create(
+                    subnet=subnet,
+                    uid=0 if top is None else top + 1,
+                    hotkey=hotkey,
+                    coldkey=coldkey,
+                    role=role,
+                    registered_block=block,
+                )
+            except IntegrityError as exc:
+                raise ChainError(str(exc), name="RegistrationConflict") from exc
+        return _to_neuron(row)
+
+    def serve(self, *, hotkey: str, address: str) -> None:
+        if not LocalNeuron.objects.filter(subnet_id=self.netuid, hotkey=hotkey).update(address=address):
+            raise NotRegistered(f"{hotkey} is not registered on subnet {self.netuid}", name="HotKeyNotRegistered")
+
+    def add_stake(self, *, hotkey: str, amount: int) -> None:
+        if amount <= 0:
+            raise ChainError("stake amount must be positive", name="AmountTooLow")
+        updated = LocalNeuron.objects.filter(subnet_id=self.netuid, hotkey=hotkey).update(stake=F("stake") + amount)
+        if not updated:
+            raise NotRegistered(f"{hotkey} is not registered on subnet {self.netuid}", name="HotKeyNotRegistered")
+
+    def set_weights(self, *, hotkey: str, weights: dict[str, float]) -> None:
+        neuron = self.neuron(hotkey)
+        if neuron is None:
+            raise NotRegistered(f"{hotkey} is not registered", name="HotKeyNotRegistered")
+        if any(w < 0 for w in weights.values()):
+            raise ChainError("weights must be non-negative", name="InvalidWeights")
+        total = sum(weights.values()) or 1.0
+        LocalWeights.objects.create(
+            subnet_id=self.netuid,
+            validator_hotkey=hotkey,
+            weights={k: v / total for k, v in weights.items()},
+            block=self.current_block(),
+        )
+
+
+def _to_neuron(row: LocalNeuron) -> Neuron:
+    return Neuron(
+        uid=row.uid,
+        hotkey=row.hotkey,
+        coldkey=row.coldkey,
+        stake=row.stake,
+        role=Role(row.role),
+        address=row.address or None,
+    )

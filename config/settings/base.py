@@ -1,0 +1,96 @@
+"""Settings shared by every role. A node's role decides which endpoints it serves (config/urls.py,
+config/asgi.py), but every node has every app installed so one codebase runs any role."""
+
+from typing import Any
+
+from config.env import BASE_DIR, env
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="meshwork-insecure-dev-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+# Which role this process plays: facilitator, validator, miner (or "all" in tests).
+MESHWORK_ROLE = env.str("MESHWORK_ROLE", default="all")
+NODE_NAME = env.str("MESHWORK_NODE_NAME", default=MESHWORK_ROLE)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "protocol",
+    "chain",
+    "facilitator",
+    "validator",
+    "miner",
+    "executor",
+    "dht",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES: dict[str, Any] = {
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/meshwork"),
+}
+# The local chain lives in its own database shared by every node of a local network; without
+# CHAIN_DATABASE_URL it shares the node's database (tests, single-node setups).
+if env.str("CHAIN_DATABASE_URL", default=""):
+    DATABASES["chain"] = env.db("CHAIN_DATABASE_URL")
+DATABASE_ROUTERS = ["chain.router.ChainRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Every node of a local network shares one Redis; prefixes keep their keys apart.
+REDIS_PREFIX = env.str("MESHWORK_REDIS_PREFIX", default=f"meshwork:{NODE_NAME}")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi", "capacity": 1000},
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".staticfiles"
+
+from config.settings.components.celery import *  # noqa: E402, F403
+from config.settings.components.logging import *  # noqa: E402, F403
+from config.settings.components.meshwork import *  # noqa: E402, F403
+from config.settings.components.rest import *  # noqa: E402, F403

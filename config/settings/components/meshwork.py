@@ -1,0 +1,42 @@
+"""Meshwork's own knobs. Every value comes from the environment and fails loudly when malformed."""
+
+from config.env import BASE_DIR, env
+
+# Identity: the hotkey file written by `manage.py keygen`.
+HOTKEY_PATH = env.path("MESHWORK_HOTKEY_PATH", default=str(BASE_DIR / ".keys" / "hotkey.json"))
+
+# Chain: which ChainClient implementation, and the subnet this node lives on.
+CHAIN = env.str("CHAIN", default="local")
+CHAIN_NETUID = env.int("CHAIN_NETUID", default=1)
+CHAIN_ENDPOINT = env.str("CHAIN_ENDPOINT", default="")
+CHAIN_FIXTURES_DIR = env.path("CHAIN_FIXTURES_DIR", default=str(BASE_DIR.parent / "shared" / "chain"))
+LOCAL_CHAIN_BLOCK_SECONDS = env.float("LOCAL_CHAIN_BLOCK_SECONDS", default=1.0)
+MIN_VALIDATOR_STAKE = env.int("MIN_VALIDATOR_STAKE", default=1000)
+
+# Handshake: how old a signed hello may be, and for how long its nonce is remembered.
+HANDSHAKE_MAX_AGE_S = env.float("HANDSHAKE_MAX_AGE_S", default=30.0)
+PROTOCOL_MAX_FRAME_BYTES = env.int("PROTOCOL_MAX_FRAME_BYTES", default=64 * 1024 * 1024)
+
+# Facilitator.
+FACILITATOR_MAX_INPUT_BYTES = env.int("FACILITATOR_MAX_INPUT_BYTES", default=16 * 1024 * 1024)
+FACILITATOR_DEFAULT_CREDITS = env.str("FACILITATOR_DEFAULT_CREDITS", default="0")
+FACILITATOR_DISPATCH_STALE_S = env.float("FACILITATOR_DISPATCH_STALE_S", default=60.0)
+
+# Validator.
+FACILITATOR_URL = env.str("FACILITATOR_URL", default="")
+FACILITATOR_HOTKEY = env.str("FACILITATOR_HOTKEY", default="")
+VALIDATOR_MAX_ATTEMPTS = env.int("VALIDATOR_MAX_ATTEMPTS", default=3)
+VALIDATOR_RESERVE_TIMEOUT_S = env.float("VALIDATOR_RESERVE_TIMEOUT_S", default=10.0)
+VALIDATOR_STAGE_LEEWAY_S = env.float("VALIDATOR_STAGE_LEEWAY_S", default=30.0)
+
+# Miner: executor hosts are Docker engines, "local" meaning the local socket (or DOCKER_HOST).
+# Format: "name=docker_url;class=count,class=count|name2=...".
+MINER_EXECUTOR_HOSTS = env.str("MINER_EXECUTOR_HOSTS", default="local=local;cpu.small=2")
+MINER_IMAGE_ALLOWLIST = env.list("MINER_IMAGE_ALLOWLIST", default=[])
+
+# Executor: limits on what a job may bring in and take out.
+EXECUTOR_MAX_INPUT_BYTES = env.int("EXECUTOR_MAX_INPUT_BYTES", default=256 * 1024 * 1024)
+EXECUTOR_MAX_LOG_BYTES = env.int("EXECUTOR_MAX_LOG_BYTES", default=1024 * 1024)
+EXECUTOR_MAX_OUTPUT_BYTES = env.int("EXECUTOR_MAX_OUTPUT_BYTES", default=32 * 1024 * 1024)
+EXECUTOR_WORK_DIR = env.path("EXECUTOR_WORK_DIR", default="/var/tmp/meshwork-jobs")
+EXECUTOR_URL_FETCH_TIMEOUT_S = env.float("EXECUTOR_URL_FETCH_TIMEOUT_S", default=60.0)

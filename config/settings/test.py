@@ -1,0 +1,21 @@
+import os
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, NODE_NAME
+
+# Each pytest-xdist worker gets its own Redis prefix so parallel runs never share channels.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")],
+            "prefix": f"meshwork-test:{_worker}:{NODE_NAME}:asgi",
+        },
+    }
+}
+DATABASES["default"]["TEST"] = {"NAME": f"test_meshwork_{_worker}"}
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HANDSHAKE_MAX_AGE_S = 30.0
+REST_FRAMEWORK_THROTTLE = None

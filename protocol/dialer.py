@@ -1,0 +1,58 @@
+"""The dialing side: open a websocket, run the mutual handshake, then send and receive typed
+messages. Used by validators to reach facilitators and miners."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from django.conf import settings
+from pydantic import BaseModel, TypeAdapter
+from websockets.asyncio.client import ClientConnection, connect
+
+from protocol.handshake import NonceStore, handshake_build, handshake_verify
+from protocol.keys import Hotkey
+from protocol.messages.common import ErrorMessage, Handshake
+from protocol.wire import ProtocolError, decode, encode
+
+T = TypeVar("T")
+_handshake_or_error: TypeAdapter[Handshake | ErrorMessage] = TypeAdapter(Handshake | ErrorMessage)
+
+
+class PeerConnection:
+    def __init__(self, ws: ClientConnection, peer_hotkey: str) -> None:
+        self.ws = ws
+        self.peer_hotkey = peer_hotkey
+
+    async def send(self, message: BaseModel) -> None:
+        await self.ws.send(encode(message))
+
+    async def recv(self, adapter: TypeAdapter[T], timeout: float | None = None) -> T:
+        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        return decode(adapter, raw, max_bytes=settings.PROTOCOL_MAX_FRAME_BYTES)
+
+
+@asynccontextmanager
+async def dial(
+    *, url: str, path: str, hotkey: Hotkey, peer_hotkey: str, nonces: NonceStore, timeout: float = 10.0
+) -> AsyncIterator[PeerConnection]:
+    """Connect to `url` and prove both identities; raises ProtocolError if the peer is not who we
+    dialed, OSError/TimeoutError if it cannot be reached."""
+    async with connect(
+        url, open_timeout=timeout, max_size=settings.PROTOCOL_MAX_FRAME_BYTES, ping_interval=20, ping_timeout=20
+    ) as ws:
+        hello = handshake_build(hotkey=hotkey, peer_hotkey=peer_hotkey, path=path)
+        await ws.send(encode(hello))
+        reply = decode(_handshake_or_error, await asyncio.wait_for(ws.recv(), timeout), max_bytes=64 * 1024)
+        if isinstance(reply, ErrorMessage):
+            raise ProtocolError(reply.code, reply.detail)
+        await handshake_verify(
+            message=reply,
+            own_hotkey=hotkey.ss58,
+            path=path,
+            nonces=nonces,
+            max_age_s=settings.HANDSHAKE_MAX_AGE_S,
+            expected_peer=peer_hotkey,
+            expected_peer_nonce=hello.nonce,
+        )
+        yield PeerConnection(ws, peer_hotkey)

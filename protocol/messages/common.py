@@ -1,0 +1,91 @@
+"""Messages and value types every direction shares."""
+
+import enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_LOG_CHARS = 2 * 1024 * 1024
+
+
+class Message(BaseModel):
+    """Base of every wire message: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ErrorCode(enum.StrEnum):
+    MALFORMED = "malformed"
+    UNKNOWN_TYPE = "unknown_type"
+    UNAUTHENTICATED = "unauthenticated"
+    UNAUTHORIZED = "unauthorized"
+    UNEXPECTED = "unexpected"
+    TOO_LARGE = "too_large"
+    INTERNAL = "internal"
+
+
+class ErrorMessage(Message):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    detail: str = Field(max_length=4000)
+
+
+class Handshake(Message):
+    """First frame both ways. `peer_nonce` binds a reply to the dialer's hello (no replay)."""
+
+    type: Literal["handshake"] = "handshake"
+    version: Literal[1] = 1
+    path: str = Field(max_length=200)
+    hotkey: str = Field(max_length=64)
+    crypto: Literal["sr25519", "ed25519"] = "sr25519"
+    peer_hotkey: str = Field(max_length=64)
+    timestamp: float
+    nonce: str = Field(min_length=32, max_length=64)
+    peer_nonce: str | None = Field(default=None, max_length=64)
+    signature: str = Field(max_length=200)
+
+    def signed_fields(self) -> dict[str, object]:
+        return self.model_dump(exclude={"signature"})
+
+
+class ZipInput(Message):
+    kind: Literal["zip_b64"] = "zip_b64"
+    zip_b64: str
+
+
+class UrlInput(Message):
+    kind: Literal["url"] = "url"
+    url: str = Field(max_length=2000, pattern=r"^https?://")
+
+
+JobInput = Annotated[ZipInput | UrlInput, Field(discriminator="kind")]
+
+
+class JobSpec(Message):
+    """What a user asked to run; travels facilitator → validator → miner → executor unchanged."""
+
+    image: str = Field(min_length=1, max_length=255)
+    args: list[str] = Field(default_factory=list, max_length=256)
+    env: dict[str, str] = Field(default_factory=dict)
+    executor_class: str = Field(min_length=1, max_length=64)
+    timeout_s: int = Field(ge=1, le=86400)
+    input: JobInput | None = None
+
+
+class FailureKind(enum.StrEnum):
+    JOB = "job"
+    INFRASTRUCTURE = "infrastructure"
+
+
+class Failure(Message):
+    kind: FailureKind
+    reason: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=4000)
+
+
+class JobResult(Message):
+    exit_code: int | None
+    stdout: str = Field(default="", max_length=MAX_LOG_CHARS)
+    stderr: str = Field(default="", max_length=MAX_LOG_CHARS)
+    output_zip_b64: str = ""
+    executor_seconds: float = Field(ge=0)
