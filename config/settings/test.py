@@ -3,8 +3,8 @@ import os
 from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES, NODE_NAME
 
-# Each pytest-xdist worker gets its own Redis prefix so parallel runs never share channels.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Each pytest-xdist worker (or MESHWORK_TEST_ID) gets its own Redis prefix so parallel runs never share channels.
+_worker = os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("MESHWORK_TEST_ID", "main")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
