@@ -1,5 +1,45 @@
+"""The validator channel: validators dial in, prove who they are, receive jobs, report status."""
+
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from pydantic import TypeAdapter
+
+from chain.selectors import chain_validator_refusal
+from facilitator.services.dispatch import jobs_dispatch_pending, jobs_resend_to_validator
+from facilitator.services.sessions import validator_session_close, validator_session_open
+from facilitator.services.status import job_apply_status_update
 from protocol.consumer import SignedConsumer
+from protocol.messages.common import ErrorMessage
+from protocol.messages.facilitator import JobStatusUpdate, ValidatorToFacilitator
+
+log = logging.getLogger(__name__)
 
 
-class ValidatorChannelConsumer(SignedConsumer):
+class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | ErrorMessage]):
     path = "/v1/facilitator/"
+    incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToFacilitator)
+
+    async def authorize(self, peer_hotkey: str) -> str | None:
+        return await sync_to_async(chain_validator_refusal)(peer_hotkey)
+
+    async def on_authenticated(self) -> None:
+        assert self.peer_hotkey is not None
+        await sync_to_async(validator_session_open)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
+        await sync_to_async(jobs_resend_to_validator)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
+        await sync_to_async(jobs_dispatch_pending)()
+
+    async def handle(self, message: JobStatusUpdate | ErrorMessage) -> None:
+        if isinstance(message, ErrorMessage):
+            log.warning("validator %s reported an error: %s %s", self.peer_hotkey, message.code, message.detail)
+            return
+        assert self.peer_hotkey is not None
+        await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
+
+    async def disconnect(self, code: int) -> None:
+        await sync_to_async(validator_session_close)(channel_name=self.channel_name)
+
+    async def validator_forward(self, event: dict[str, Any]) -> None:
+        """Channel-layer event from services: a ready-encoded message for this validator."""
+        await self.send(text_data=event["payload"])

@@ -1,1 +1,118 @@
-"""Models of the facilitator role."""
+"""Facilitator state: users' jobs with an append-only status history, outputs, credit accounts."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from protocol.messages.jobs import JobStatus
+
+STATUS_CHOICES = [(s.value, s.value) for s in JobStatus]
+
+
+class CreditAccount(models.Model):
+    """`held` is reserved for jobs in flight (timeout × price), so concurrent jobs cannot overdraw."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credits")
+    balance = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    held = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(held__gte=0), name="credit_held_nonneg"),
+            models.CheckConstraint(condition=models.Q(balance__gte=0), name="credit_balance_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.balance} ({self.held} held)"
+
+
+class CreditTransaction(models.Model):
+    class Kind(models.TextChoices):
+        GRANT = "grant"
+        CHARGE = "charge"
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="transactions")
+    job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=20, decimal_places=6)
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # A job is charged at most once, whatever retries or duplicate reports happen.
+            models.UniqueConstraint(
+                fields=["job"], condition=models.Q(kind="charge"), name="credit_one_charge_per_job"
+            ),
+        ]
+
+
+class Job(models.Model):
+    uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=JobStatus.PENDING)
+    image = models.CharField(max_length=255)
+    args = models.JSONField(default=list)
+    env = models.JSONField(default=dict)
+    executor_class = models.CharField(max_length=64)
+    timeout_s = models.PositiveIntegerField()
+    input = models.JSONField(null=True, blank=True)
+    tag = models.CharField(max_length=255, blank=True, default="")
+    validator_hotkey = models.CharField(max_length=64, blank=True, default="")
+    miner_hotkey = models.CharField(max_length=64, blank=True, default="")
+    exit_code = models.IntegerField(null=True, blank=True)
+    stdout = models.TextField(blank=True, default="")
+    stderr = models.TextField(blank=True, default="")
+    executor_seconds = models.FloatField(null=True, blank=True)
+    price_per_second = models.DecimalField(max_digits=20, decimal_places=6)
+    hold = models.DecimalField(max_digits=20, decimal_places=6)
+    cost = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    failure_kind = models.CharField(max_length=16, blank=True, default="")
+    failure_reason = models.CharField(max_length=64, blank=True, default="")
+    failure_detail = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["user", "tag"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uuid} ({self.status})"
+
+
+class JobStatusEvent(models.Model):
+    """Append-only: one row per transition or progress report, never updated."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES)
+    detail = models.TextField(blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class JobOutput(models.Model):
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, primary_key=True, related_name="output")
+    zip_bytes = models.BinaryField()
+    size = models.PositiveIntegerField()
+
+
+class ValidatorSession(models.Model):
+    """A live websocket from a validator; closed sessions keep `disconnected_at`."""
+
+    hotkey = models.CharField(max_length=64, db_index=True)
+    channel_name = models.CharField(max_length=255, unique=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.hotkey} via {self.channel_name}"

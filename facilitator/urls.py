@@ -1,3 +1,12 @@
 from django.urls import path
 
-urlpatterns: list = []
+from facilitator.apis.executor_classes import ExecutorClassListApi
+from facilitator.apis.jobs import JobCancelApi, JobDetailApi, JobListCreateApi, JobOutputApi
+
+urlpatterns = [
+    path("jobs/", JobListCreateApi.as_view(), name="job-list"),
+    path("jobs/<uuid:job_uuid>/", JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/<uuid:job_uuid>/cancel/", JobCancelApi.as_view(), name="job-cancel"),
+    path("jobs/<uuid:job_uuid>/output/", JobOutputApi.as_view(), name="job-output"),
+    path("executor-classes/", ExecutorClassListApi.as_view(), name="executor-classes"),
+]

@@ -1,5 +1,144 @@
+"""The validator interface: a validator reserves an executor, sends the job, and receives the
+executor's progress until the job ends. One connection may carry several jobs."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from asgiref.sync import sync_to_async
+from pydantic import TypeAdapter
+
+from miner.models import AcceptedJob, ExecutorSlot
+from miner.services.access import validator_refusal
+from miner.services.jobs import Decline, job_finish, job_reserve, job_set_status
+from miner.services.limits import executor_limits
+from miner.services.runner import start_executor
 from protocol.consumer import SignedConsumer
+from protocol.messages.common import ErrorCode, ErrorMessage
+from protocol.messages.executor import ExecutorRun
+from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted
+from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun, ValidatorToMiner
+
+log = logging.getLogger(__name__)
+RESERVATION_TTL_S = 30.0
+TERMINAL = (JobFinished, JobFailed, JobCancelled)
 
 
-class ValidatorInterfaceConsumer(SignedConsumer):
+@dataclass
+class ActiveJob:
+    slot: ExecutorSlot
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    expiry: asyncio.TimerHandle | None = None
+
+
+class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     path = "/v1/miner/"
+    incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToMiner)
+
+    async def connect(self) -> None:
+        self.jobs: dict[UUID, ActiveJob] = {}
+        await super().connect()
+
+    async def authorize(self, peer_hotkey: str) -> str | None:
+        return await sync_to_async(validator_refusal)(peer_hotkey)
+
+    async def handle(self, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            await self._reserve(message)
+        elif isinstance(message, JobRun):
+            await self._run(message)
+        elif isinstance(message, JobCancel):
+            await self._cancel(message.job_uuid)
+        elif isinstance(message, ErrorMessage):
+            log.warning("validator %s sent error %s: %s", self.peer_hotkey, message.code, message.detail)
+
+    async def _reserve(self, message: JobReserve) -> None:
+        assert self.peer_hotkey is not None
+        try:
+            _, slot = await sync_to_async(job_reserve)(validator_hotkey=self.peer_hotkey, reserve=message)
+        except Decline as exc:
+            await self.send_message(JobDeclined(job_uuid=message.job_uuid, reason=exc.reason, detail=exc.detail))
+            return
+        active = ActiveJob(slot=slot)
+        # A reservation the validator never follows up on must not hold the executor forever.
+        active.expiry = asyncio.get_running_loop().call_later(
+            RESERVATION_TTL_S, lambda: asyncio.ensure_future(self._expire(message.job_uuid))
+        )
+        self.jobs[message.job_uuid] = active
+        await self.send_message(JobAccepted(job_uuid=message.job_uuid))
+
+    async def _run(self, message: JobRun) -> None:
+        active = self.jobs.get(message.job_uuid)
+        if active is None or active.task is not None:
+            await self.send_message(
+                ErrorMessage(code=ErrorCode.UNEXPECTED, detail=f"job {message.job_uuid} is not reserved here")
+            )
+            return
+        if message.spec.executor_class != active.slot.executor_class:
+            await self.send_message(ErrorMessage(code=ErrorCode.UNEXPECTED, detail="executor class differs from reservation"))
+            return
+        if active.expiry:
+            active.expiry.cancel()
+        limits = await sync_to_async(executor_limits)(message.spec.executor_class)
+        run = ExecutorRun(job_uuid=message.job_uuid, spec=message.spec, limits=limits)
+        await sync_to_async(job_set_status)(job_uuid=message.job_uuid, status=AcceptedJob.Status.RUNNING)
+        active.task = start_executor(
+            run=run, docker_url=active.slot.host.docker_url, cancel=active.cancel, emit=self._relay
+        )
+
+    async def _relay(self, message: Any) -> None:
+        """Executor → validator. Terminal messages also free the executor."""
+        if isinstance(message, TERMINAL):
+            await _record_end(message)
+            self.jobs.pop(message.job_uuid, None)
+        elif isinstance(message, JobStarted):
+            log.info("job %s started for %s", message.job_uuid, self.peer_hotkey)
+        try:
+            await self.send_message(message)
+        except Exception:  # the validator may be gone; the job's end is recorded regardless
+            log.warning("could not relay %s for %s", type(message).__name__, message.job_uuid)
+
+    async def _cancel(self, job_uuid: UUID) -> None:
+        active = self.jobs.get(job_uuid)
+        if active is None:
+            return
+        if active.task is None:  # reserved, never started
+            self.jobs.pop(job_uuid, None)
+            if active.expiry:
+                active.expiry.cancel()
+            await sync_to_async(job_finish)(job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED)
+            await self.send_message(JobCancelled(job_uuid=job_uuid))
+            return
+        active.cancel.set()
+
+    async def _expire(self, job_uuid: UUID) -> None:
+        active = self.jobs.get(job_uuid)
+        if active is not None and active.task is None:
+            self.jobs.pop(job_uuid, None)
+            await sync_to_async(job_finish)(job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED, reason="reservation_expired")
+
+    async def disconnect(self, code: int) -> None:
+        # The validator is gone: nobody will collect results, so stop its jobs and free executors.
+        for job_uuid, active in list(getattr(self, "jobs", {}).items()):
+            if active.task is None:
+                await self._expire(job_uuid)
+            else:
+                active.cancel.set()
+
+
+async def _record_end(message: Any) -> None:
+    result = getattr(message, "result", None)
+    exit_code = result.exit_code if result else None
+    seconds = result.executor_seconds if result else None
+    if isinstance(message, JobFinished):
+        status, reason = AcceptedJob.Status.FINISHED, ""
+    elif isinstance(message, JobFailed):
+        status, reason = AcceptedJob.Status.FAILED, message.failure.reason
+    else:
+        status, reason = AcceptedJob.Status.CANCELLED, ""
+    await sync_to_async(job_finish)(
+        job_uuid=message.job_uuid, status=status, exit_code=exit_code, seconds=seconds, reason=reason
+    )

@@ -1,1 +1,91 @@
-"""Models of the miner role."""
+"""Miner state: who may send jobs, the executor hosts and their slots, and accepted jobs."""
+
+from django.db import models
+
+
+class AccessRule(models.Model):
+    """Hotkey/coldkey black- and whitelists, edited in the admin. With any whitelist rule of a
+    kind present, only listed keys of that kind are admitted."""
+
+    class Kind(models.TextChoices):
+        HOTKEY = "hotkey"
+        COLDKEY = "coldkey"
+
+    class List(models.TextChoices):
+        BLACKLIST = "blacklist"
+        WHITELIST = "whitelist"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    list = models.CharField(max_length=9, choices=List.choices)
+    key = models.CharField(max_length=64)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "list", "key"], name="access_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.list} {self.kind} {self.key}"
+
+
+class KnownValidator(models.Model):
+    """Validators on the chain, synced on a schedule so admission never waits on the chain."""
+
+    hotkey = models.CharField(max_length=64, unique=True)
+    coldkey = models.CharField(max_length=64, blank=True, default="")
+    stake = models.BigIntegerField(default=0)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"validator {self.hotkey} (stake {self.stake})"
+
+
+class ExecutorHost(models.Model):
+    """A Docker engine that runs this miner's job containers: `local` or a DOCKER_HOST URL."""
+
+    name = models.CharField(max_length=64, unique=True)
+    docker_url = models.CharField(max_length=255)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.docker_url})"
+
+
+class ExecutorSlot(models.Model):
+    """One executor of a class on a host. A job claims a free slot by conditional update."""
+
+    host = models.ForeignKey(ExecutorHost, on_delete=models.CASCADE, related_name="slots")
+    executor_class = models.CharField(max_length=64)
+    index = models.PositiveIntegerField()
+    job_uuid = models.UUIDField(null=True, blank=True, unique=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["host", "executor_class", "index"], name="executor_slot_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host.name}/{self.executor_class}#{self.index}"
+
+
+class AcceptedJob(models.Model):
+    class Status(models.TextChoices):
+        RESERVED = "reserved"
+        RUNNING = "running"
+        FINISHED = "finished"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    uuid = models.UUIDField(primary_key=True)
+    validator_hotkey = models.CharField(max_length=64)
+    executor_class = models.CharField(max_length=64)
+    image = models.CharField(max_length=255)
+    host_name = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RESERVED)
+    exit_code = models.IntegerField(null=True, blank=True)
+    executor_seconds = models.FloatField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.uuid} ({self.status})"

@@ -1,0 +1,72 @@
+"""`manage.py chain register|serve|stake|list`: the same verbs on every chain backend."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from chain.client import chain_client
+from chain.interface import ChainError, Role
+from protocol.identity import node_hotkey
+from protocol.keys import KeyFileError, is_ss58
+
+
+class Command(BaseCommand):
+    help = "Register, serve, stake and list nodes on the configured chain (settings.CHAIN)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="verb", required=True)
+        reg = sub.add_parser("register", help="register a hotkey on the subnet")
+        reg.add_argument("--hotkey", help="SS58; default: this node's hotkey")
+        reg.add_argument("--coldkey", required=True, help="SS58 of the owning coldkey")
+        reg.add_argument("--role", choices=[r.value for r in Role], required=True)
+        serve = sub.add_parser("serve", help="announce the address a node serves on")
+        serve.add_argument("--hotkey")
+        serve.add_argument("--address", required=True, help="host:port")
+        stake = sub.add_parser("stake", help="add stake to a hotkey")
+        stake.add_argument("--hotkey")
+        stake.add_argument("--amount", type=int, required=True)
+        sub.add_parser("list", help="print the subnet's registered nodes")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        client = chain_client()
+        verb = options["verb"]
+        try:
+            if verb == "list":
+                self._list(client.neurons(), client.current_block())
+                return
+            hotkey = self._hotkey(options.get("hotkey"))
+            if verb == "register":
+                if not is_ss58(options["coldkey"]):
+                    raise CommandError(f"--coldkey: {options['coldkey']!r} is not an SS58 address")
+                neuron = client.register(hotkey=hotkey, coldkey=options["coldkey"], role=Role(options["role"]))
+                self.stdout.write(f"registered {hotkey} as {neuron.role} uid {neuron.uid}\n")
+            elif verb == "serve":
+                _check_address(options["address"])
+                client.serve(hotkey=hotkey, address=options["address"])
+                self.stdout.write(f"{hotkey} serves on {options['address']}\n")
+            elif verb == "stake":
+                client.add_stake(hotkey=hotkey, amount=options["amount"])
+                self.stdout.write(f"added {options['amount']} stake to {hotkey}\n")
+        except ChainError as exc:
+            raise CommandError(f"chain refused: {exc.name or 'error'}: {exc}") from exc
+
+    def _hotkey(self, given: str | None) -> str:
+        if given:
+            if not is_ss58(given):
+                raise CommandError(f"--hotkey: {given!r} is not an SS58 address")
+            return given
+        try:
+            return node_hotkey().ss58
+        except KeyFileError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _list(self, neurons: list[Any], block: int) -> None:
+        self.stdout.write(f"block {block}, {len(neurons)} nodes\n")
+        for n in neurons:
+            self.stdout.write(f"{n.uid:>4} {n.role:<9} {n.hotkey} stake={n.stake} address={n.address or '-'}\n")
+
+
+def _check_address(address: str) -> None:
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CommandError(f"--address: {address!r} is not host:port")

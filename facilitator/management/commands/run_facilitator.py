@@ -1,0 +1,19 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from facilitator.services.sessions import validator_sessions_close_all
+from protocol.serve import serve_asgi
+
+
+class Command(BaseCommand):
+    help = "Run the facilitator: the REST API for users and the websocket for validators."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        closed = validator_sessions_close_all()
+        self.stderr.write(f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}")
+        serve_asgi(host=options["host"], port=options["port"])

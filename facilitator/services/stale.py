@@ -1,0 +1,56 @@
+"""Jobs whose validator vanished: unstarted ones go back to the queue, started ones fail as
+infrastructure once they are past any deadline (the user is not charged)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from facilitator.models import Job, ValidatorSession
+from facilitator.services.credits import credits_settle
+from facilitator.services.jobs import job_record_event
+from protocol.messages.jobs import JobStatus
+
+
+def _validator_live(hotkey: str) -> bool:
+    return ValidatorSession.objects.filter(hotkey=hotkey, disconnected_at=None).exists()
+
+
+def jobs_expire_stale() -> int:
+    now = timezone.now()
+    stale_after = timedelta(seconds=settings.FACILITATOR_DISPATCH_STALE_S)
+    changed = 0
+    candidates = Job.objects.filter(status__in=[JobStatus.DISPATCHED, JobStatus.RUNNING]).only(
+        "uuid", "validator_hotkey", "dispatched_at", "timeout_s", "started_at"
+    )
+    for job in candidates:
+        if _validator_live(job.validator_hotkey) or job.dispatched_at is None:
+            continue
+        deadline = job.dispatched_at + timedelta(seconds=job.timeout_s) + 2 * stale_after
+        if job.started_at is None and job.dispatched_at + stale_after < now:
+            requeued = Job.objects.filter(uuid=job.uuid, status=JobStatus.DISPATCHED, started_at=None).update(
+                status=JobStatus.PENDING, validator_hotkey="", dispatched_at=None
+            )
+            if requeued:
+                job_record_event(job=job, status=JobStatus.PENDING, detail="validator lost before start; requeued")
+            changed += requeued
+        elif deadline < now:
+            changed += _fail_lost(job)
+    return changed
+
+
+def _fail_lost(job: Job) -> int:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(uuid=job.uuid)
+        if job.status not in (JobStatus.DISPATCHED, JobStatus.RUNNING):
+            return 0
+        job.status = JobStatus.FAILED
+        job.failure_kind = "infrastructure"
+        job.failure_reason = "validator_lost"
+        job.failure_detail = f"validator {job.validator_hotkey} disconnected and never reported back"
+        job.finished_at = timezone.now()
+        job.cost = credits_settle(job=job)
+        job.save()
+        job_record_event(job=job, status=JobStatus.FAILED, detail=job.failure_detail)
+    return 1

@@ -1,0 +1,82 @@
+"""Applying validators' status reports. Idempotent: a report for a finished job, a duplicate, or
+one from a validator the job was not sent to changes nothing."""
+
+import base64
+import binascii
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from facilitator.models import Job, JobOutput, JobStatusEvent
+from facilitator.services.credits import credits_settle
+from facilitator.services.jobs import job_record_event
+from protocol.messages.facilitator import JobStatusUpdate
+from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+
+log = logging.getLogger(__name__)
+
+# A validator may move a job only forward along these edges.
+ALLOWED = {
+    JobStatus.DISPATCHED: {JobStatus.DISPATCHED, JobStatus.RUNNING, *TERMINAL_STATUSES},
+    JobStatus.RUNNING: {JobStatus.RUNNING, *TERMINAL_STATUSES},
+}
+
+
+def job_apply_status_update(*, validator_hotkey: str, update: JobStatusUpdate) -> bool:
+    """Returns True when the update changed the job."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(uuid=update.job_uuid).first()
+        if job is None or job.validator_hotkey != validator_hotkey:
+            log.warning("ignoring update for %s from %s: not its job", update.job_uuid, validator_hotkey)
+            return False
+        current = JobStatus(job.status)
+        if update.status not in ALLOWED.get(current, set()):
+            log.info("ignoring %s → %s for %s", current, update.status, job.uuid)
+            return False
+        if update.status == current and _same_as_last(job, update):
+            return False
+        _apply(job, update)
+        job_record_event(job=job, status=update.status, detail=update.detail)
+    return True
+
+
+def _same_as_last(job: Job, update: JobStatusUpdate) -> bool:
+    last = JobStatusEvent.objects.filter(job=job).order_by("-at", "-id").first()
+    return last is not None and last.status == update.status and last.detail == update.detail
+
+
+def _apply(job: Job, update: JobStatusUpdate) -> None:
+    now = timezone.now()
+    job.status = update.status
+    if update.miner_hotkey:
+        job.miner_hotkey = update.miner_hotkey
+    if update.status == JobStatus.RUNNING and job.started_at is None:
+        job.started_at = now
+    if update.result is not None:
+        job.exit_code = update.result.exit_code
+        job.stdout = update.result.stdout
+        job.stderr = update.result.stderr
+        job.executor_seconds = update.result.executor_seconds
+        if update.result.executor_seconds > 0 and job.started_at is None:
+            job.started_at = now
+        _store_output(job, update.result.output_zip_b64)
+    if update.failure is not None:
+        job.failure_kind = update.failure.kind
+        job.failure_reason = update.failure.reason
+        job.failure_detail = update.failure.detail
+    if update.status in TERMINAL_STATUSES:
+        job.finished_at = now
+        job.cost = credits_settle(job=job)
+    job.save()
+
+
+def _store_output(job: Job, zip_b64: str) -> None:
+    if not zip_b64:
+        return
+    try:
+        data = base64.b64decode(zip_b64, validate=True)
+    except (binascii.Error, ValueError):
+        log.warning("job %s: output is not base64; dropped", job.uuid)
+        return
+    JobOutput.objects.update_or_create(job=job, defaults={"zip_bytes": data, "size": len(data)})

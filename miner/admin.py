@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from miner.models import AcceptedJob, AccessRule, ExecutorHost, ExecutorSlot, KnownValidator
+
+
+@admin.register(AccessRule)
+class AccessRuleAdmin(admin.ModelAdmin):
+    list_display = ["list", "kind", "key", "note"]
+    list_filter = ["list", "kind"]
+
+
+@admin.register(KnownValidator)
+class KnownValidatorAdmin(admin.ModelAdmin):
+    list_display = ["hotkey", "coldkey", "stake", "synced_at"]
+
+
+@admin.register(ExecutorHost)
+class ExecutorHostAdmin(admin.ModelAdmin):
+    list_display = ["name", "docker_url"]
+
+
+@admin.register(ExecutorSlot)
+class ExecutorSlotAdmin(admin.ModelAdmin):
+    list_display = ["host", "executor_class", "index", "job_uuid", "claimed_at"]
+    list_filter = ["executor_class", "host"]
+
+
+@admin.register(AcceptedJob)
+class AcceptedJobAdmin(admin.ModelAdmin):
+    list_display = ["uuid", "validator_hotkey", "executor_class", "status", "exit_code", "executor_seconds", "created_at"]
+    list_filter = ["status", "executor_class"]

@@ -1,0 +1,33 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from miner.services.access import validators_sync_from_chain
+from miner.services.executors import HostsConfigError, executor_hosts_sync_from_settings, slots_release_all
+from miner.services.startup import sweep_executor_hosts
+from protocol.identity import node_hotkey
+from protocol.keys import KeyFileError
+from protocol.serve import serve_asgi
+
+
+class Command(BaseCommand):
+    help = "Run the miner: serve validators over websockets and drive executors."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            hotkey = node_hotkey()
+            slots = executor_hosts_sync_from_settings()
+        except (KeyFileError, HostsConfigError) as exc:
+            raise CommandError(str(exc)) from exc
+        freed = slots_release_all()
+        swept = sweep_executor_hosts(owner=hotkey.ss58)
+        validators = validators_sync_from_chain()
+        self.stderr.write(
+            f"miner {hotkey.ss58}: {slots} executors ({freed} freed, {swept} leftover containers removed), "
+            f"{validators} validators on chain; serving on {options['host']}:{options['port']}"
+        )
+        serve_asgi(host=options["host"], port=options["port"])

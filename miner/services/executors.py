@@ -1,0 +1,82 @@
+"""Executor hosts and slots. Slots are claimed and released by conditional updates, so several
+miner processes sharing one database never hand one executor to two jobs."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from miner.models import ExecutorHost, ExecutorSlot
+
+
+class HostsConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    docker_url: str
+    classes: dict[str, int]
+
+
+def parse_executor_hosts(text: str) -> list[HostSpec]:
+    """`name=docker_url;class=count,class=count|name2=...`; `local` means the local engine."""
+    specs = []
+    for chunk in filter(None, (c.strip() for c in text.split("|"))):
+        head, _, classes = chunk.partition(";")
+        name, sep, url = head.partition("=")
+        if not sep or not name or not url:
+            raise HostsConfigError(f"{chunk!r}: expected name=docker_url;class=count")
+        counts: dict[str, int] = {}
+        for item in filter(None, (c.strip() for c in classes.split(","))):
+            cls, _, count = item.partition("=")
+            if not count.isdigit():
+                raise HostsConfigError(f"{item!r}: expected class=count")
+            counts[cls] = int(count)
+        specs.append(HostSpec(name=name.strip(), docker_url=url.strip(), classes=counts))
+    return specs
+
+
+@transaction.atomic
+def executor_hosts_sync(specs: list[HostSpec]) -> int:
+    """Make the slot table match the configuration; busy slots are never removed."""
+    for spec in specs:
+        host, _ = ExecutorHost.objects.update_or_create(name=spec.name, defaults={"docker_url": spec.docker_url})
+        for cls, count in spec.classes.items():
+            for index in range(count):
+                ExecutorSlot.objects.get_or_create(host=host, executor_class=cls, index=index)
+            ExecutorSlot.objects.filter(host=host, executor_class=cls, index__gte=count, job_uuid=None).delete()
+        ExecutorSlot.objects.filter(host=host, job_uuid=None).exclude(executor_class__in=spec.classes).delete()
+    ExecutorHost.objects.exclude(name__in=[s.name for s in specs]).filter(slots__job_uuid=None).delete()
+    return ExecutorSlot.objects.count()
+
+
+def executor_hosts_sync_from_settings() -> int:
+    return executor_hosts_sync(parse_executor_hosts(settings.MINER_EXECUTOR_HOSTS))
+
+
+def slot_claim(*, executor_class: str, job_uuid: UUID) -> ExecutorSlot | None:
+    for slot_id in ExecutorSlot.objects.filter(executor_class=executor_class, job_uuid=None).values_list("id", flat=True):
+        if ExecutorSlot.objects.filter(id=slot_id, job_uuid=None).update(job_uuid=job_uuid, claimed_at=timezone.now()):
+            return ExecutorSlot.objects.select_related("host").get(id=slot_id)
+    return None
+
+
+def slot_release(*, job_uuid: UUID) -> bool:
+    return bool(ExecutorSlot.objects.filter(job_uuid=job_uuid).update(job_uuid=None, claimed_at=None))
+
+
+def slots_release_all() -> int:
+    """At start-up: jobs of a previous run died with its process (their containers are swept)."""
+    return ExecutorSlot.objects.exclude(job_uuid=None).update(job_uuid=None, claimed_at=None)
+
+
+def manifest() -> dict[str, int]:
+    """Executor class → number of executors: what this miner offers."""
+    counts: dict[str, int] = {}
+    for cls in ExecutorSlot.objects.values_list("executor_class", flat=True):
+        counts[cls] = counts.get(cls, 0) + 1
+    return counts

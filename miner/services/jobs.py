@@ -1,0 +1,68 @@
+"""Accepting, declining and tracking jobs on the miner."""
+
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from executor.models import ExecutorClass
+from miner.models import AcceptedJob, ExecutorSlot
+from miner.services.executors import slot_claim, slot_release
+from protocol.messages.miner import DeclineReason, JobReserve
+
+
+class Decline(Exception):
+    def __init__(self, reason: DeclineReason, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[AcceptedJob, ExecutorSlot]:
+    """Claim an executor for the job or raise `Decline` with the reason."""
+    if not ExecutorClass.objects.filter(name=reserve.executor_class, is_active=True).exists():
+        raise Decline(DeclineReason.UNKNOWN_CLASS, f"no executor class {reserve.executor_class!r}")
+    if not ExecutorSlot.objects.filter(executor_class=reserve.executor_class).exists():
+        raise Decline(DeclineReason.UNKNOWN_CLASS, f"this miner has no {reserve.executor_class} executors")
+    allow = settings.MINER_IMAGE_ALLOWLIST
+    if allow and not any(reserve.image == a or reserve.image.startswith(a.rstrip("*")) for a in allow):
+        raise Decline(DeclineReason.IMAGE_NOT_ALLOWED, f"{reserve.image} is not on this miner's allowlist")
+    if AcceptedJob.objects.filter(uuid=reserve.job_uuid).exists():
+        raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here")
+    slot = slot_claim(executor_class=reserve.executor_class, job_uuid=reserve.job_uuid)
+    if slot is None:
+        raise Decline(DeclineReason.BUSY, f"all {reserve.executor_class} executors are busy")
+    try:
+        with transaction.atomic():
+            job = AcceptedJob.objects.create(
+                uuid=reserve.job_uuid,
+                validator_hotkey=validator_hotkey,
+                executor_class=reserve.executor_class,
+                image=reserve.image,
+                host_name=slot.host.name,
+            )
+    except IntegrityError as exc:
+        slot_release(job_uuid=reserve.job_uuid)
+        raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here") from exc
+    return job, slot
+
+
+def job_set_status(
+    *, job_uuid: UUID, status: str, exit_code: int | None = None, seconds: float | None = None, reason: str = ""
+) -> None:
+    fields: dict[str, object] = {"status": status}
+    if exit_code is not None:
+        fields["exit_code"] = exit_code
+    if seconds is not None:
+        fields["executor_seconds"] = seconds
+    if reason:
+        fields["failure_reason"] = reason[:64]
+    AcceptedJob.objects.filter(uuid=job_uuid).update(**fields)
+
+
+def job_finish(*, job_uuid: UUID, status: str, **kwargs: object) -> None:
+    """Record the end and free the executor, whatever happened."""
+    try:
+        job_set_status(job_uuid=job_uuid, status=status, **kwargs)  # type: ignore[arg-type]
+    finally:
+        slot_release(job_uuid=job_uuid)

@@ -1,0 +1,17 @@
+"""Starts the executor for one job as a task in this process (the job container is fresh)."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from executor.driver import executor_run_job
+from protocol.identity import node_hotkey
+from protocol.messages.executor import ExecutorRun
+
+
+def start_executor(
+    *, run: ExecutorRun, docker_url: str, cancel: asyncio.Event, emit: Callable[[Any], Awaitable[None]]
+) -> asyncio.Task[None]:
+    return asyncio.create_task(
+        executor_run_job(run=run, docker_url=docker_url, emit=emit, cancel=cancel, owner=node_hotkey().ss58)
+    )

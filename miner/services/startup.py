@@ -1,0 +1,17 @@
+import logging
+
+from executor.driver import executor_sweep_leftovers
+from miner.models import ExecutorHost
+
+log = logging.getLogger(__name__)
+
+
+def sweep_executor_hosts(*, owner: str) -> int:
+    """Remove job containers a previous run of this miner left behind (after a crash)."""
+    removed = 0
+    for host in ExecutorHost.objects.all():
+        try:
+            removed += executor_sweep_leftovers(docker_url=host.docker_url, owner=owner)
+        except Exception:
+            log.exception("could not sweep executor host %s", host.name)
+    return removed

@@ -1,0 +1,34 @@
+import asyncio
+import logging
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from protocol.identity import node_hotkey
+from protocol.keys import KeyFileError
+from protocol.nonces import RedisNonceStore
+from validator.driver import DriverContext
+from validator.node import node_from_settings
+from validator.services.miners import miners_sync_from_chain
+
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run the validator: connect to the facilitator and route its jobs to miners."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            hotkey = node_hotkey()
+        except KeyFileError as exc:
+            raise CommandError(str(exc)) from exc
+        count = miners_sync_from_chain()
+        self.stderr.write(f"validator {hotkey.ss58}: {count} miners on chain")
+        try:
+            node = node_from_settings(DriverContext(hotkey=hotkey, nonces=RedisNonceStore()))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            asyncio.run(node.run_forever())
+        except KeyboardInterrupt:
+            self.stderr.write("validator stopped")

@@ -1,0 +1,127 @@
+"""The validator's long-running process: a link to the facilitator (reconnecting with backoff
+and jitter), one task per organic job, and an outbox flusher that sends status updates in order."""
+
+import asyncio
+import logging
+import random
+from uuid import UUID
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from pydantic import TypeAdapter
+from websockets.exceptions import WebSocketException
+
+from protocol.dialer import PeerConnection, dial
+from protocol.messages.common import ErrorMessage, JobSpec
+from protocol.messages.facilitator import FacilitatorToValidator, JobCancelRequest, JobRequest, JobStatusUpdate
+from protocol.messages.jobs import TERMINAL_STATUSES
+from protocol.wire import ProtocolError
+from validator.driver import DriverContext, organic_job_drive
+from validator.services.jobs import (
+    organic_job_receive,
+    organic_job_request_cancel,
+    organic_job_resend_last,
+    outbox_mark_sent,
+    outbox_pending,
+)
+
+log = logging.getLogger(__name__)
+FACILITATOR_PATH = "/v1/facilitator/"
+_from_facilitator: TypeAdapter[object] = TypeAdapter(FacilitatorToValidator)
+
+
+class ValidatorNode:
+    def __init__(self, *, ctx: DriverContext, facilitator_url: str, facilitator_hotkey: str) -> None:
+        self.ctx = ctx
+        ctx.notify = self.notify_outbox
+        self.facilitator_url = facilitator_url
+        self.facilitator_hotkey = facilitator_hotkey
+        self.jobs: dict[UUID, tuple[asyncio.Task[None], asyncio.Event]] = {}
+        self.outbox_ready = asyncio.Event()
+        self.connected = asyncio.Event()
+
+    async def run_forever(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                async with dial(
+                    url=self.facilitator_url + FACILITATOR_PATH.lstrip("/"),
+                    path=FACILITATOR_PATH,
+                    hotkey=self.ctx.hotkey,
+                    peer_hotkey=self.facilitator_hotkey,
+                    nonces=self.ctx.nonces,
+                ) as conn:
+                    log.info("connected to facilitator %s", self.facilitator_url)
+                    delay = 0.5
+                    await self._serve(conn)
+            except (OSError, TimeoutError, WebSocketException, ProtocolError) as exc:
+                log.warning("facilitator link down (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
+            self.connected.clear()
+            await asyncio.sleep(delay + random.uniform(0, delay / 2))
+            delay = min(delay * 2, 30.0)
+
+    async def _serve(self, conn: PeerConnection) -> None:
+        self.connected.set()
+        self.outbox_ready.set()
+        flusher = asyncio.create_task(self._flush_outbox(conn))
+        try:
+            while True:
+                message = await conn.recv(_from_facilitator)
+                await self.on_message(message)
+        finally:
+            flusher.cancel()
+
+    async def on_message(self, message: object) -> None:
+        if isinstance(message, JobRequest):
+            await self.accept_job(message.job_uuid, message.spec)
+        elif isinstance(message, JobCancelRequest):
+            await self.cancel_job(message.job_uuid)
+        elif isinstance(message, ErrorMessage):
+            log.warning("facilitator error %s: %s", message.code, message.detail)
+
+    async def accept_job(self, job_uuid: UUID, spec: JobSpec) -> None:
+        if job_uuid in self.jobs and not self.jobs[job_uuid][0].done():
+            return  # already driving it; the facilitator resends after reconnects
+        job, _ = await sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=spec)
+        if job.status in TERMINAL_STATUSES:
+            await sync_to_async(organic_job_resend_last)(job_uuid=job_uuid)
+            self.outbox_ready.set()
+            return
+        cancel = asyncio.Event()
+        if job.cancel_requested:
+            cancel.set()
+        task = asyncio.create_task(self._drive(job_uuid, spec, cancel))
+        self.jobs[job_uuid] = (task, cancel)
+
+    async def _drive(self, job_uuid: UUID, spec: JobSpec, cancel: asyncio.Event) -> None:
+        try:
+            await organic_job_drive(job_uuid=job_uuid, spec=spec, ctx=self.ctx, cancel=cancel)
+        except Exception:
+            log.exception("driver for job %s crashed", job_uuid)
+        finally:
+            self.jobs.pop(job_uuid, None)
+            self.outbox_ready.set()
+
+    async def cancel_job(self, job_uuid: UUID) -> None:
+        await sync_to_async(organic_job_request_cancel)(job_uuid=job_uuid)
+        if job_uuid in self.jobs:
+            self.jobs[job_uuid][1].set()
+
+    def notify_outbox(self) -> None:
+        self.outbox_ready.set()
+
+    async def _flush_outbox(self, conn: PeerConnection) -> None:
+        while True:
+            await self.outbox_ready.wait()
+            self.outbox_ready.clear()
+            while rows := await sync_to_async(outbox_pending)():
+                for row in rows:
+                    await conn.send(JobStatusUpdate.model_validate(row.payload))
+                await sync_to_async(outbox_mark_sent)(ids=[r.id for r in rows])
+
+
+def node_from_settings(ctx: DriverContext) -> ValidatorNode:
+    if not settings.FACILITATOR_URL or not settings.FACILITATOR_HOTKEY:
+        raise ValueError("set FACILITATOR_URL and FACILITATOR_HOTKEY to run a validator")
+    url = settings.FACILITATOR_URL if settings.FACILITATOR_URL.endswith("/") else settings.FACILITATOR_URL + "/"
+    return ValidatorNode(ctx=ctx, facilitator_url=url, facilitator_hotkey=settings.FACILITATOR_HOTKEY)

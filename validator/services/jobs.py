@@ -1,0 +1,82 @@
+"""Organic jobs on the validator: every change is an event row plus an outbox row for the
+facilitator, written in one transaction so neither is lost without the other."""
+
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from protocol.messages.common import Failure, JobResult, JobSpec
+from protocol.messages.facilitator import JobStatusUpdate
+from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+from validator.models import FacilitatorOutbox, Miner, OrganicJob, OrganicJobEvent
+
+
+def organic_job_receive(*, job_uuid: UUID, spec: JobSpec) -> tuple[OrganicJob, bool]:
+    return OrganicJob.objects.get_or_create(uuid=job_uuid, defaults={"spec": spec.model_dump(mode="json")})
+
+
+def organic_job_record(
+    *,
+    job_uuid: UUID,
+    status: JobStatus,
+    detail: str = "",
+    miner_hotkey: str = "",
+    result: JobResult | None = None,
+    failure: Failure | None = None,
+) -> bool:
+    """False (and nothing written) if the job already ended: a late report changes nothing."""
+    with transaction.atomic():
+        job = OrganicJob.objects.select_for_update().get(uuid=job_uuid)
+        if job.status in TERMINAL_STATUSES:
+            return False
+        job.status = status
+        if miner_hotkey:
+            job.miner = Miner.objects.filter(hotkey=miner_hotkey).first()
+        if result is not None:
+            job.exit_code = result.exit_code
+            job.executor_seconds = result.executor_seconds
+        if failure is not None:
+            job.failure_kind, job.failure_reason = failure.kind, failure.reason
+        job.save()
+        OrganicJobEvent.objects.create(job=job, status=status, miner_hotkey=miner_hotkey, detail=detail[:4000])
+        update = JobStatusUpdate(
+            job_uuid=job_uuid,
+            status=status,
+            detail=detail[:4000],
+            miner_hotkey=miner_hotkey or None,
+            result=result,
+            failure=failure,
+        )
+        FacilitatorOutbox.objects.create(job=job, payload=update.model_dump(mode="json"))
+    return True
+
+
+def organic_job_attempt(*, job_uuid: UUID) -> int:
+    with transaction.atomic():
+        job = OrganicJob.objects.select_for_update().get(uuid=job_uuid)
+        job.attempts += 1
+        job.save(update_fields=["attempts", "updated_at"])
+    return job.attempts
+
+
+def organic_job_request_cancel(*, job_uuid: UUID) -> OrganicJob | None:
+    updated = OrganicJob.objects.filter(uuid=job_uuid).update(cancel_requested=True, updated_at=timezone.now())
+    return OrganicJob.objects.filter(uuid=job_uuid).first() if updated else None
+
+
+def organic_job_resend_last(*, job_uuid: UUID) -> bool:
+    """The facilitator asked for a job we consider finished: its final report was lost upstream."""
+    last = FacilitatorOutbox.objects.filter(job_id=job_uuid).order_by("-id").first()
+    if last is None:
+        return False
+    FacilitatorOutbox.objects.filter(pk=last.pk).update(sent_at=None)
+    return True
+
+
+def outbox_pending(*, limit: int = 100) -> list[FacilitatorOutbox]:
+    return list(FacilitatorOutbox.objects.filter(sent_at=None).order_by("id")[:limit])
+
+
+def outbox_mark_sent(*, ids: list[int]) -> None:
+    FacilitatorOutbox.objects.filter(id__in=ids, sent_at=None).update(sent_at=timezone.now())
