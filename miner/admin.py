@@ -27,5 +27,13 @@ class ExecutorSlotAdmin(admin.ModelAdmin):
 
 @admin.register(AcceptedJob)
 class AcceptedJobAdmin(admin.ModelAdmin):
-    list_display = ["uuid", "validator_hotkey", "executor_class", "status", "exit_code", "executor_seconds", "created_at"]
+    list_display = [
+        "uuid",
+        "validator_hotkey",
+        "executor_class",
+        "status",
+        "exit_code",
+        "executor_seconds",
+        "created_at",
+    ]
     list_filter = ["status", "executor_class"]

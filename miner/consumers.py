@@ -78,7 +78,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             )
             return
         if message.spec.executor_class != active.slot.executor_class:
-            await self.send_message(ErrorMessage(code=ErrorCode.UNEXPECTED, detail="executor class differs from reservation"))
+            await self.send_message(
+                ErrorMessage(code=ErrorCode.UNEXPECTED, detail="executor class differs from reservation")
+            )
             return
         if active.expiry:
             active.expiry.cancel()
@@ -118,7 +120,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         active = self.jobs.get(job_uuid)
         if active is not None and active.task is None:
             self.jobs.pop(job_uuid, None)
-            await sync_to_async(job_finish)(job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED, reason="reservation_expired")
+            await sync_to_async(job_finish)(
+                job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED, reason="reservation_expired"
+            )
 
     async def disconnect(self, code: int) -> None:
         # The validator is gone: nobody will collect results, so stop its jobs and free executors.

@@ -59,9 +59,7 @@ class ExecutorSlot(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["host", "executor_class", "index"], name="executor_slot_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["host", "executor_class", "index"], name="executor_slot_unique")]
 
     def __str__(self) -> str:
         return f"{self.host.name}/{self.executor_class}#{self.index}"

@@ -20,9 +20,7 @@ class NonceStore(Protocol):
         """Record `key`; False if it was already seen within its ttl."""
 
 
-def handshake_build(
-    *, hotkey: Hotkey, peer_hotkey: str, path: str, peer_nonce: str | None = None
-) -> Handshake:
+def handshake_build(*, hotkey: Hotkey, peer_hotkey: str, path: str, peer_nonce: str | None = None) -> Handshake:
     unsigned = Handshake(
         path=path,
         hotkey=hotkey.ss58,

@@ -4,6 +4,4 @@ from daphne.cli import CommandLineInterface
 
 
 def serve_asgi(*, host: str, port: int) -> None:
-    CommandLineInterface().run(
-        ["--bind", host, "--port", str(port), "--proxy-headers", "config.asgi:application"]
-    )
+    CommandLineInterface().run(["--bind", host, "--port", str(port), "--proxy-headers", "config.asgi:application"])

@@ -3,8 +3,10 @@ failure try another miner, a bounded number of times. Declines cost no attempt."
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +17,7 @@ from protocol.handshake import NonceStore
 from protocol.keys import Hotkey
 from protocol.messages.common import Failure, FailureKind, JobSpec
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
+from protocol.messages.miner import DeclineReason
 from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Terminal, run_on_miner
 from validator.services.jobs import organic_job_attempt, organic_job_record
 from validator.services.miners import miner_incident_record, miners_for_job
@@ -34,47 +37,94 @@ async def _record(ctx: DriverContext, **kwargs: Any) -> None:
     ctx.notify()
 
 
-async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: asyncio.Event) -> None:
-    tried: set[str] = set()
-    attempts = 0
+@dataclass
+class _Tries:
+    excluded: set[str] = field(default_factory=set)
+    attempts: int = 0
     last_failure: InfrastructureFailure | None = None
-    while attempts < settings.VALIDATOR_MAX_ATTEMPTS:
+
+
+async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: asyncio.Event) -> None:
+    """Rounds over the known miners. A busy miner may be asked again next round (the job waits,
+    with backoff, up to VALIDATOR_QUEUE_TIMEOUT_S); one that declined for another reason or
+    failed us is not asked again for this job. Infrastructure failures are bounded by
+    VALIDATOR_MAX_ATTEMPTS."""
+    tries = _Tries()
+    deadline = time.monotonic() + settings.VALIDATOR_QUEUE_TIMEOUT_S
+    backoff = 0.1
+    while tries.attempts < settings.VALIDATOR_MAX_ATTEMPTS:
         if cancel.is_set():
-            await _record(ctx, job_uuid=job_uuid, status=JobStatus.CANCELLED, detail="cancelled before a miner started it")
+            await _record(
+                ctx, job_uuid=job_uuid, status=JobStatus.CANCELLED, detail="cancelled before a miner started it"
+            )
             return
-        candidates = await sync_to_async(miners_for_job)(exclude=tried)
+        candidates = await sync_to_async(miners_for_job)(exclude=tries.excluded)
         if not candidates:
             break
-        miner = MinerTarget(hotkey=candidates[0].hotkey, address=candidates[0].address)
-        tried.add(miner.hotkey)
+        outcome = await _round(ctx, job_uuid, spec, candidates, cancel, tries)
+        if outcome == "done":
+            return
+        if outcome == "busy":
+            if time.monotonic() > deadline:
+                break
+            await _wait_or_cancel(cancel, backoff + random.uniform(0, backoff))
+            backoff = min(backoff * 2, 2.0)
+    await _give_up(ctx, job_uuid, tries.attempts, tries.last_failure)
+
+
+async def _round(
+    ctx: DriverContext, job_uuid: UUID, spec: JobSpec, candidates: list[Any], cancel: asyncio.Event, tries: _Tries
+) -> str:
+    """ "done" (the job ended), "failed" (a miner failed us: retry at once), "busy" or "declined"."""
+    busy = False
+    for candidate in candidates:
+        miner = MinerTarget(hotkey=candidate.hotkey, address=candidate.address)
         try:
-            terminal = await _attempt(job_uuid, spec, miner, ctx, cancel)
+            terminal = await _attempt(ctx, job_uuid, spec, miner, cancel)
         except Declined as exc:
-            log.info("job %s declined by %s: %s", job_uuid, miner.hotkey, exc)
+            if exc.message.reason == DeclineReason.BUSY:
+                busy = True
+            else:
+                tries.excluded.add(miner.hotkey)
             continue
         except InfrastructureFailure as exc:
-            attempts = await sync_to_async(organic_job_attempt)(job_uuid=job_uuid)
-            last_failure = exc
-            await sync_to_async(miner_incident_record)(hotkey=miner.hotkey, job_uuid=str(job_uuid), reason=exc.reason)
-            await _record(ctx, 
-                job_uuid=job_uuid,
-                status=JobStatus.DISPATCHED,
-                detail=f"infrastructure failure on miner {miner.hotkey} ({exc.reason}); trying another miner",
-                miner_hotkey=miner.hotkey,
-            )
-            continue
+            tries.excluded.add(miner.hotkey)
+            tries.attempts = await sync_to_async(organic_job_attempt)(job_uuid=job_uuid)
+            tries.last_failure = exc
+            await _note_infrastructure_failure(ctx, job_uuid, miner.hotkey, exc)
+            return "failed"
         await _record_terminal(ctx, job_uuid, miner.hotkey, terminal)
-        return
-    await _give_up(ctx, job_uuid, attempts, last_failure)
+        return "done"
+    return "busy" if busy else "declined"
+
+
+async def _wait_or_cancel(cancel: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(cancel.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def _note_infrastructure_failure(
+    ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, exc: InfrastructureFailure
+) -> None:
+    await sync_to_async(miner_incident_record)(hotkey=miner_hotkey, job_uuid=str(job_uuid), reason=exc.reason)
+    await _record(
+        ctx,
+        job_uuid=job_uuid,
+        status=JobStatus.DISPATCHED,
+        detail=f"infrastructure failure on miner {miner_hotkey} ({exc.reason}); trying another miner",
+        miner_hotkey=miner_hotkey,
+    )
 
 
 async def _attempt(
-    job_uuid: UUID, spec: JobSpec, miner: MinerTarget, ctx: DriverContext, cancel: asyncio.Event
+    ctx: DriverContext, job_uuid: UUID, spec: JobSpec, miner: MinerTarget, cancel: asyncio.Event
 ) -> Terminal:
     async def on_progress(event: str, detail: str | None) -> None:
         if event == "started":
-            await _record(ctx, 
-                job_uuid=job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
+            await _record(
+                ctx, job_uuid=job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
             )
 
     terminal = await run_on_miner(
@@ -93,7 +143,8 @@ async def _attempt(
 
 async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, terminal: Terminal) -> None:
     if isinstance(terminal, JobFinished):
-        await _record(ctx, 
+        await _record(
+            ctx,
             job_uuid=job_uuid,
             status=JobStatus.COMPLETED,
             detail="exit code 0",
@@ -101,7 +152,8 @@ async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str
             result=terminal.result,
         )
     elif isinstance(terminal, JobCancelled):
-        await _record(ctx, 
+        await _record(
+            ctx,
             job_uuid=job_uuid,
             status=JobStatus.CANCELLED,
             detail="cancelled; container removed",
@@ -110,7 +162,8 @@ async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str
         )
     elif isinstance(terminal, JobFailed):
         status = JobStatus.TIMEOUT if terminal.failure.reason == "timeout" else JobStatus.FAILED
-        await _record(ctx, 
+        await _record(
+            ctx,
             job_uuid=job_uuid,
             status=status,
             detail=f"{terminal.failure.reason}: {terminal.failure.detail}"[:4000],

@@ -163,4 +163,3 @@ async def _recv(conn: PeerConnection, job_uuid: UUID, budget: float, stage: str)
     if mentioned != job_uuid:
         raise InfrastructureFailure("miner_protocol_error", f"miner reported on job {mentioned}")
     return message
-

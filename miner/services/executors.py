@@ -59,7 +59,9 @@ def executor_hosts_sync_from_settings() -> int:
 
 
 def slot_claim(*, executor_class: str, job_uuid: UUID) -> ExecutorSlot | None:
-    for slot_id in ExecutorSlot.objects.filter(executor_class=executor_class, job_uuid=None).values_list("id", flat=True):
+    for slot_id in ExecutorSlot.objects.filter(executor_class=executor_class, job_uuid=None).values_list(
+        "id", flat=True
+    ):
         if ExecutorSlot.objects.filter(id=slot_id, job_uuid=None).update(job_uuid=job_uuid, claimed_at=timezone.now()):
             return ExecutorSlot.objects.select_related("host").get(id=slot_id)
     return None

@@ -30,7 +30,5 @@ class JobStatusUpdate(Message):
     failure: Failure | None = None
 
 
-FacilitatorToValidator = Annotated[
-    JobRequest | JobCancelRequest | ErrorMessage, Field(discriminator="type")
-]
+FacilitatorToValidator = Annotated[JobRequest | JobCancelRequest | ErrorMessage, Field(discriminator="type")]
 ValidatorToFacilitator = Annotated[JobStatusUpdate | ErrorMessage, Field(discriminator="type")]

@@ -20,7 +20,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # Schedules live in code; every entry expires at its interval so a backlog never piles up.
-CELERY_BEAT_SCHEDULE = {
+_ALL_BEAT_ENTRIES = {
     "facilitator-dispatch-pending": {
         "task": "facilitator.tasks.dispatch_pending_jobs",
         "schedule": timedelta(seconds=5),
@@ -41,4 +41,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=10),
         "options": {"expires": 10},
     },
+}
+
+# Each node runs only its own role's schedule (a local network has several roles on one Redis).
+_role = env.str("MESHWORK_ROLE", default="all")
+CELERY_BEAT_SCHEDULE = {
+    name: entry for name, entry in _ALL_BEAT_ENTRIES.items() if _role == "all" or name.startswith(f"{_role}-")
 }

@@ -1,0 +1,47 @@
+# Meshwork. `make localnet` runs a whole local network; `make test` runs every test.
+# Both set up what a fresh machine lacks: the venv, Postgres, Redis, a Docker engine, job images.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv services images localnet test bench lint typecheck fmt clean-localnet
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+services:
+	@bash deploy/setup/ensure-services.sh
+
+images: services
+	@bash deploy/images/build-job-python.sh
+
+localnet: venv services images
+	$(PY) deploy/localnet/run.py
+
+test: venv services images
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: venv services images
+	$(PY) bench/organic_overhead.py
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy .
+
+fmt: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean-localnet:
+	$(PY) deploy/localnet/run.py --clean

@@ -1,0 +1,240 @@
+"""A whole Meshwork network on one machine: local chain, facilitator, validators, miners (and
+their Celery workers), each a real process with its own database, key and Redis prefix.
+
+Used by `make localnet` (deploy/localnet/run.py) and by the end-to-end tests."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from deploy.localnet.databases import database_url, ensure_databases
+from deploy.localnet.processes import ROOT, Proc, celery, manage, stop_all
+from protocol.keys import Hotkey, hotkey_create, hotkey_load, hotkey_write
+
+
+@dataclass
+class Node:
+    name: str
+    role: str
+    hotkey: Hotkey
+    coldkey: str
+    port: int
+    stake: int
+    procs: list[Proc] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}" if self.role in ("miner", "facilitator") else ""
+
+
+@dataclass
+class NetworkConfig:
+    directory: Path
+    validators: int = 1
+    miners: int = 3
+    executors: int = 2
+    port_base: int | None = 8000  # None: pick free ports (tests)
+    db_prefix: str = "meshwork_localnet"
+    celery: bool = True
+    min_validator_stake: int = 1000
+    credits: str = "100000"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class LocalNetwork:
+    def __init__(self, config: NetworkConfig) -> None:
+        self.config = config
+        self.dir = config.directory
+        self.nodes: list[Node] = []
+        self.procs: list[Proc] = []
+        self.credentials: dict[str, str] = {}
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        ports = self._ports(1 + self.config.miners)
+        self.nodes = [self._node("facilitator", "facilitator", ports[0], 0)]
+        self.nodes += [
+            self._node(f"validator{i}", "validator", 0, 10 * self.config.min_validator_stake)
+            for i in range(1, self.config.validators + 1)
+        ]
+        self.nodes += [
+            self._node(f"miner{i}", "miner", ports[i], self.config.min_validator_stake)
+            for i in range(1, self.config.miners + 1)
+        ]
+        names = [self._db(n.name) for n in self.nodes] + [self._db("chain")]
+        ensure_databases(template=self._db("template"), names=names, env=self._base_env(), migrate_existing=True)
+        self._bootstrap()
+
+    def _node(self, name: str, role: str, port: int, stake: int) -> Node:
+        key_path = self.dir / "keys" / f"{name}.json"
+        if key_path.exists():
+            hotkey = hotkey_load(key_path)
+        else:
+            hotkey, seed = hotkey_create()
+            hotkey_write(path=key_path, hotkey=hotkey, seed_hex=seed)
+        coldkey_path = self.dir / "keys" / f"{name}-coldkey.json"
+        if coldkey_path.exists():
+            coldkey = hotkey_load(coldkey_path).ss58
+        else:
+            cold, seed = hotkey_create()
+            hotkey_write(path=coldkey_path, hotkey=cold, seed_hex=seed)
+            coldkey = cold.ss58
+        return Node(name=name, role=role, hotkey=hotkey, coldkey=coldkey, port=port, stake=stake)
+
+    def _ports(self, count: int) -> list[int]:
+        if self.config.port_base is not None:
+            return [self.config.port_base + (100 + i if i else 0) for i in range(count)]
+        socks = [socket.socket() for _ in range(count)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        ports = [s.getsockname()[1] for s in socks]
+        for s in socks:
+            s.close()
+        return ports
+
+    def _bootstrap(self) -> None:
+        state_path = self.dir / "state.json"
+        state = json.loads(state_path.read_text()) if state_path.exists() else {}
+        state.setdefault("admin_password", secrets.token_urlsafe(12))
+        plan = {
+            "nodes": [
+                {"hotkey": n.hotkey.ss58, "coldkey": n.coldkey, "role": n.role, "stake": n.stake, "address": n.address}
+                for n in self.nodes
+                if n.role != "facilitator"
+            ],
+            "user": {"username": "admin", "password": state["admin_password"], "credits": self.config.credits},
+        }
+        plan_path = self.dir / "plan.json"
+        plan_path.write_text(json.dumps(plan))
+        out = subprocess.run(
+            manage("localnet_bootstrap", str(plan_path)),
+            env=self._env(self.nodes[0]),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        state["api_token"] = json.loads(out.stdout.strip().splitlines()[-1])["api_token"]
+        state_path.write_text(json.dumps(state))
+        os.chmod(state_path, 0o600)
+        facilitator = self.nodes[0]
+        self.credentials = {
+            "facilitator_url": f"http://127.0.0.1:{facilitator.port}",
+            "api_token": state["api_token"],
+            "admin_url": f"http://127.0.0.1:{facilitator.port}/admin/",
+            "admin_username": "admin",
+            "admin_password": state["admin_password"],
+        }
+
+    # -- environment ------------------------------------------------------------------------------
+    def _db(self, name: str) -> str:
+        return f"{self.config.db_prefix}_{name}"
+
+    def _base_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MESHWORK_", "PYTEST"))}
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.local",
+                "DJANGO_DEBUG": "0",
+                "CHAIN": "local",
+                "CHAIN_DATABASE_URL": database_url(self._db("chain")),
+                "MIN_VALIDATOR_STAKE": str(self.config.min_validator_stake),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.config.extra_env)
+        return env
+
+    def _env(self, node: Node) -> dict[str, str]:
+        facilitator = self.nodes[0]
+        env = self._base_env()
+        env.update(
+            {
+                "MESHWORK_ROLE": node.role,
+                "MESHWORK_NODE_NAME": node.name,
+                "MESHWORK_REDIS_PREFIX": f"{self.config.db_prefix}:{node.name}",
+                "DATABASE_URL": database_url(self._db(node.name)),
+                "MESHWORK_HOTKEY_PATH": str(self.dir / "keys" / f"{node.name}.json"),
+                "FACILITATOR_URL": f"ws://127.0.0.1:{facilitator.port}/",
+                "FACILITATOR_HOTKEY": facilitator.hotkey.ss58,
+                "MINER_EXECUTOR_HOSTS": f"local=local;cpu.small={self.config.executors}",
+            }
+        )
+        return env
+
+    # -- running ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        for node in self.nodes:
+            env = self._env(node)
+            main = {
+                "facilitator": manage("run_facilitator", "--port", str(node.port)),
+                "validator": manage("run_validator"),
+                "miner": manage("run_miner", "--port", str(node.port)),
+            }[node.role]
+            node.procs.append(Proc(node.name, main, env, self.dir / "logs" / f"{node.name}.log"))
+            if self.config.celery:
+                schedule = str(self.dir / f"celerybeat-{node.name}")
+                argv = celery(
+                    "worker", "-B", "-s", schedule, "-l", "warning", "--concurrency", "1", "-n", f"{node.name}@%h"
+                )
+                node.procs.append(Proc(f"{node.name}-celery", argv, env, self.dir / "logs" / f"{node.name}-celery.log"))
+            for proc in node.procs:
+                proc.start()
+                self.procs.append(proc)
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = [n for n in self.nodes if n.role != "validator"]
+        while time.monotonic() < deadline:
+            self._check_alive()
+            pending = [n for n in pending if not _http_ok(f"http://127.0.0.1:{n.port}/healthz/")]
+            if not pending and self._validators_connected():
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"network not ready after {timeout:.0f}s; waiting on {[n.name for n in pending]}")
+
+    def _validators_connected(self) -> bool:
+        hotkeys = [n.hotkey.ss58 for n in self.nodes if n.role == "validator"]
+        with psycopg.connect(database_url(self._db("facilitator")).replace("postgres://", "postgresql://")) as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT hotkey FROM facilitator_validatorsession WHERE disconnected_at IS NULL"
+            ).fetchall()
+        return set(hotkeys) <= {r[0] for r in rows}
+
+    def _check_alive(self) -> None:
+        for proc in self.procs:
+            if not proc.alive and proc.popen is not None and proc.popen.returncode not in (None, -9):
+                raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.tail()}")
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    def kill(self, name: str) -> None:
+        for proc in self.node(name).procs:
+            proc.kill()
+
+    def stop(self) -> None:
+        stop_all(self.procs)
+
+    def write_credentials(self) -> Path:
+        path = self.dir / "credentials.json"
+        path.write_text(json.dumps(self.credentials, indent=2) + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
+            return bool(response.status == 200)
+    except OSError:
+        return False
