@@ -1,0 +1,32 @@
+"""`GET /api/v1/account/`: the caller's credits. An extension of DESIGN.md's API: users need to
+see what they have before they submit and what a job cost them after."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from facilitator.models import CreditAccount
+
+
+class AccountSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=20, decimal_places=6)
+    held = serializers.DecimalField(max_digits=20, decimal_places=6)
+    available = serializers.DecimalField(max_digits=20, decimal_places=6)
+
+
+class AccountApi(APIView):
+    @extend_schema(responses=AccountSerializer)
+    def get(self, request: Request) -> Response:
+        account, _ = CreditAccount.objects.get_or_create(user=request.user)
+        data = {
+            "username": request.user.get_username(),
+            "balance": account.balance,
+            "held": account.held,
+            "available": account.balance - account.held,
+        }
+        return Response(AccountSerializer(data).data)
