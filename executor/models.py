@@ -1,1 +1,50 @@
-"""Models of the executor role."""
+"""Executor classes: hardware classes as data, so operators tune limits, prices and weights in the
+admin without a deploy."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from protocol.messages.executor import ExecutorLimits
+
+
+class ExecutorClass(models.Model):
+    # A dotted slug ("cpu.small"): Django's SlugField refuses dots, hence the regex.
+    name = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9]+([._-][a-z0-9]+)*$", "lowercase words joined by . _ or -")],
+    )
+    description = models.TextField(blank=True)
+    # Bounds mirror ExecutorLimits so a saved class always yields valid limits.
+    cpus = models.FloatField(validators=[MinValueValidator(0.01), MaxValueValidator(256)])
+    memory_mb = models.PositiveIntegerField(validators=[MinValueValidator(16)])
+    pids = models.PositiveIntegerField(validators=[MinValueValidator(8)])
+    output_mb = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    price_per_second = models.DecimalField(
+        max_digits=18,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Credits per executor-second.",
+    )
+    weight = models.FloatField(default=1.0, validators=[MinValueValidator(0)], help_text="Relative weight in scoring.")
+    gpu = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "executor classes"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(cpus__gt=0), name="executor_class_cpus_positive"),
+            models.CheckConstraint(
+                condition=models.Q(price_per_second__gte=0), name="executor_class_price_not_negative"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="executor_class_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def limits(self) -> ExecutorLimits:
+        return ExecutorLimits(cpus=self.cpus, memory_mb=self.memory_mb, pids=self.pids, output_mb=self.output_mb)

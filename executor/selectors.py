@@ -1,0 +1,25 @@
+"""Reads of executor classes. Jobs name their class; these turn a name into limits and prices."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from executor.models import ExecutorClass
+from protocol.messages.executor import ExecutorLimits
+
+
+def executor_class_list(*, active_only: bool = True) -> QuerySet[ExecutorClass]:
+    classes = ExecutorClass.objects.all()
+    return classes.filter(is_active=True) if active_only else classes
+
+
+def executor_class_get(*, name: str, active_only: bool = True) -> ExecutorClass:
+    """Raises ExecutorClass.DoesNotExist for an unknown (or, by default, inactive) class."""
+    return executor_class_list(active_only=active_only).get(name=name)
+
+
+def executor_class_default() -> ExecutorClass:
+    return executor_class_get(name=settings.DEFAULT_EXECUTOR_CLASS)
+
+
+def executor_class_limits(*, name: str) -> ExecutorLimits:
+    return executor_class_get(name=name).limits()
