@@ -3,12 +3,15 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from facilitator.dashboard import dashboard
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 urlpatterns = [
+    path("admin/dashboard/", dashboard, name="meshwork-dashboard"),
     path("admin/", admin.site.urls),
     path("healthz/", healthz),
     path("api/v1/", include("facilitator.urls")),

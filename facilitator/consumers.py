@@ -1,7 +1,7 @@
 """The validator channel: validators dial in, prove who they are, receive jobs, report status."""
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
 from pydantic import TypeAdapter
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | ErrorMessage]):
     path = "/v1/facilitator/"
-    incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToFacilitator)
+    incoming: ClassVar[TypeAdapter[Any]] = TypeAdapter(ValidatorToFacilitator)
 
     async def authorize(self, peer_hotkey: str) -> str | None:
         return await sync_to_async(chain_validator_refusal)(peer_hotkey)

@@ -4,7 +4,7 @@ executor's progress until the job ends. One connection may carry several jobs.""
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
@@ -36,7 +36,7 @@ class ActiveJob:
 
 class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     path = "/v1/miner/"
-    incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToMiner)
+    incoming: ClassVar[TypeAdapter[Any]] = TypeAdapter(ValidatorToMiner)
 
     async def connect(self) -> None:
         self.jobs: dict[UUID, ActiveJob] = {}

@@ -48,7 +48,7 @@ class JobListCreateApi(APIView):
         data = dict(serializer.validated_data)
         tag = data.pop("tag")
         try:
-            job = job_create(user=request.user, spec=JobSpec.model_validate(data), tag=tag)
+            job = job_create(user=request.user, spec=JobSpec.model_validate(data), tag=tag)  # type: ignore[arg-type]
         except InsufficientCredits as exc:
             return Response(
                 {"credits": [str(exc)], "needed": str(exc.needed), "available": str(exc.available)},

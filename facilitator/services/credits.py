@@ -6,7 +6,7 @@ cancellations before start."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 
@@ -23,7 +23,7 @@ class InsufficientCredits(Exception):
         self.available = available
 
 
-def credits_grant(*, user: AbstractBaseUser, amount: Decimal, note: str = "") -> CreditAccount:
+def credits_grant(*, user: User, amount: Decimal, note: str = "") -> CreditAccount:
     with transaction.atomic():
         account, _ = CreditAccount.objects.select_for_update().get_or_create(user=user)
         account.balance = F("balance") + amount
@@ -33,7 +33,7 @@ def credits_grant(*, user: AbstractBaseUser, amount: Decimal, note: str = "") ->
     return account
 
 
-def credits_hold(*, user: AbstractBaseUser, amount: Decimal) -> None:
+def credits_hold(*, user: User, amount: Decimal) -> None:
     """Reserve `amount`; call inside the job-creating transaction."""
     account, _ = CreditAccount.objects.select_for_update().get_or_create(user=user)
     available = account.balance - account.held

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from facilitator.models import Job, JobStatusEvent
@@ -15,7 +15,7 @@ class UnknownExecutorClass(Exception):
     pass
 
 
-def job_create(*, user: AbstractBaseUser, spec: JobSpec, tag: str = "") -> Job:
+def job_create(*, user: User, spec: JobSpec, tag: str = "") -> Job:
     """Holds timeout × price credits and records the job as pending; dispatch happens on commit."""
     from executor.models import ExecutorClass
     from facilitator.services.dispatch import job_dispatch_on_commit

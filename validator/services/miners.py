@@ -42,7 +42,7 @@ def miners_for_job(*, exclude: set[str]) -> list[Miner]:
         .annotate(recent=Count("incidents", filter=Q(incidents__at__gte=since)))
     )
     random.shuffle(miners)
-    return sorted(miners, key=lambda m: m.recent)
+    return sorted(miners, key=lambda m: m.recent)  # type: ignore[attr-defined]
 
 
 def miner_incident_record(*, hotkey: str, job_uuid: str, reason: str) -> None:
