@@ -59,7 +59,7 @@ async def handshake_verify(
     if expected_peer_nonce is not None and message.peer_nonce != expected_peer_nonce:
         raise refuse("reply does not answer our nonce")
     age = time.time() - message.timestamp
-    if abs(age) > max_age_s:
+    if not abs(age) <= max_age_s:  # written so a NaN timestamp fails too
         raise refuse(f"timestamp is {age:.0f}s off (max {max_age_s:.0f}s)")
     data = canonical_json(message.signed_fields())
     if not verify_signature(ss58=message.hotkey, crypto=message.crypto, data=data, signature=message.signature):

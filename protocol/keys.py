@@ -76,7 +76,9 @@ def hotkey_load(path: Path) -> Hotkey:
         hotkey = Hotkey.from_seed(body["secret_seed"], body.get("crypto", "sr25519"))
     except FileNotFoundError as exc:
         raise KeyFileError(f"no hotkey at {path}: run `python manage.py keygen`") from exc
-    except (ValueError, KeyError, TypeError) as exc:
+    except OSError as exc:
+        raise KeyFileError(f"cannot read {path}: {exc}") from exc
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise KeyFileError(f"{path} is not a Meshwork hotkey file: {exc}") from exc
     if body.get("ss58_address") not in (None, hotkey.ss58):
         raise KeyFileError(f"{path}: the address does not match the secret seed")

@@ -29,3 +29,28 @@ def node_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hotkey:
     node_hotkey.cache_clear()
     yield hotkey
     node_hotkey.cache_clear()
+
+
+@pytest.fixture
+def executor_classes(db: None) -> dict:
+    """The seeded executor classes, restored if a transactional test's flush removed them."""
+    from tests.factories import executor_classes_ensure
+
+    return executor_classes_ensure()
+
+
+@pytest.fixture
+def nonce_prefix() -> str:
+    """A Redis key prefix of this test's own, so replay checks never see another test's nonces."""
+    import uuid
+
+    return f"{settings.REDIS_PREFIX}:test-nonce:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+async def nonces(nonce_prefix: str):
+    from protocol.nonces import RedisNonceStore
+
+    store = RedisNonceStore(prefix=nonce_prefix)
+    yield store
+    await store.close()

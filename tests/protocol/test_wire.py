@@ -1,0 +1,125 @@
+import json
+import uuid
+
+import pytest
+from pydantic import TypeAdapter
+
+from protocol.messages.common import ErrorCode, ErrorMessage, Failure, FailureKind, JobResult
+from protocol.messages.facilitator import (
+    FacilitatorToValidator,
+    JobRequest,
+    JobStatusUpdate,
+    ValidatorToFacilitator,
+)
+from protocol.messages.jobs import JobStatus
+from protocol.messages.miner import JobReserve, MinerToValidator, ValidatorToMiner
+from protocol.wire import ProtocolError, decode, encode
+from tests.factories import job_spec
+
+TO_FACILITATOR: TypeAdapter = TypeAdapter(ValidatorToFacilitator)
+TO_VALIDATOR: TypeAdapter = TypeAdapter(FacilitatorToValidator)
+MAX = 64 * 1024
+
+
+def _status(**overrides) -> dict:
+    body = {"type": "job.status", "job_uuid": str(uuid.uuid4()), "status": "running"}
+    body.update(overrides)
+    return body
+
+
+def _code(raw, adapter=TO_FACILITATOR, max_bytes=MAX) -> ErrorCode:
+    with pytest.raises(ProtocolError) as info:
+        decode(adapter, raw, max_bytes=max_bytes)
+    return info.value.code
+
+
+def test_decodes_a_valid_frame_into_its_type():
+    body = _status(detail="started", miner_hotkey="5Miner")
+    message = decode(TO_FACILITATOR, json.dumps(body), max_bytes=MAX)
+    assert message == JobStatusUpdate(
+        job_uuid=uuid.UUID(body["job_uuid"]), status=JobStatus.RUNNING, detail="started", miner_hotkey="5Miner"
+    )
+    assert decode(TO_FACILITATOR, json.dumps(body).encode(), max_bytes=MAX) == message
+
+
+def test_encode_then_decode_is_identity():
+    update = JobStatusUpdate(
+        job_uuid=uuid.uuid4(),
+        status=JobStatus.FAILED,
+        result=JobResult(exit_code=3, stdout="out", stderr="err", executor_seconds=1.5),
+        failure=Failure(kind=FailureKind.JOB, reason="nonzero_exit", detail="exit 3"),
+    )
+    assert decode(TO_FACILITATOR, encode(update), max_bytes=MAX) == update
+    request = JobRequest(job_uuid=uuid.uuid4(), spec=job_spec(env={"A": "1"}))
+    assert decode(TO_VALIDATOR, encode(request), max_bytes=MAX) == request
+    reserve = JobReserve(job_uuid=uuid.uuid4(), executor_class="cpu.small", image="img", timeout_s=5)
+    assert decode(TypeAdapter(ValidatorToMiner), encode(reserve), max_bytes=MAX) == reserve
+
+
+def test_error_message_is_part_of_every_union():
+    error = ErrorMessage(code=ErrorCode.MALFORMED, detail="x")
+    for union in (ValidatorToFacilitator, FacilitatorToValidator, ValidatorToMiner, MinerToValidator):
+        assert decode(TypeAdapter(union), encode(error), max_bytes=MAX) == error
+
+
+@pytest.mark.parametrize("raw", ["not json", "{", b"\xff\xfe\x00", "{'type': 'job.status'}", ""])
+def test_not_json_is_malformed(raw):
+    assert _code(raw) == ErrorCode.MALFORMED
+
+
+def test_none_frame_is_malformed():
+    assert _code(None) == ErrorCode.MALFORMED
+
+
+@pytest.mark.parametrize("raw", ["[]", "[1, 2]", '"job.status"', "42", "null", "true"])
+def test_non_object_is_malformed(raw):
+    assert _code(raw) == ErrorCode.MALFORMED
+
+
+@pytest.mark.parametrize("body", [{}, {"type": 5}, {"type": None}, {"kind": "job.status"}])
+def test_object_without_a_string_type_is_malformed(body):
+    assert _code(json.dumps(body)) == ErrorCode.MALFORMED
+
+
+@pytest.mark.parametrize("kind", ["job.launch", "job.request", "handshake", "", "JOB.STATUS"])
+def test_unknown_type_for_this_direction(kind):
+    # job.request travels the other way: to the facilitator it is an unknown type.
+    with pytest.raises(ProtocolError) as info:
+        decode(TO_FACILITATOR, json.dumps({"type": kind, "job_uuid": str(uuid.uuid4())}), max_bytes=MAX)
+    assert info.value.code == ErrorCode.UNKNOWN_TYPE
+    assert repr(kind) in info.value.detail
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"type": "job.status", "status": "running"}, "job_uuid"),
+        (_status(job_uuid="not-a-uuid"), "job_uuid"),
+        (_status(status="exploded"), "status"),
+        (_status(surprise=1), "surprise"),
+        (_status(detail="x" * 4001), "detail"),
+        (_status(result={"exit_code": 0, "executor_seconds": -1}), "executor_seconds"),
+        (_status(failure={"kind": "cosmic", "reason": "ray"}), "kind"),
+    ],
+)
+def test_missing_or_bad_fields_are_malformed_and_name_the_field(body, field):
+    with pytest.raises(ProtocolError) as info:
+        decode(TO_FACILITATOR, json.dumps(body), max_bytes=MAX)
+    assert info.value.code == ErrorCode.MALFORMED
+    assert field in info.value.detail
+
+
+def test_too_large_is_refused_before_parsing():
+    raw = json.dumps(_status(detail="x" * 200))
+    assert _code(raw, max_bytes=len(raw) - 1) == ErrorCode.TOO_LARGE
+    assert decode(TO_FACILITATOR, raw, max_bytes=len(raw)).detail == "x" * 200
+    # Even a frame that is not JSON at all is refused for its size first.
+    assert _code("{" * 100, max_bytes=10) == ErrorCode.TOO_LARGE
+
+
+def test_protocol_error_as_message_is_a_bounded_error_frame():
+    message = ProtocolError(ErrorCode.MALFORMED, "y" * 10_000).as_message()
+    assert message.type == "error"
+    assert message.code == ErrorCode.MALFORMED
+    assert len(message.detail) == 4000
+    assert json.loads(encode(message))["code"] == "malformed"
