@@ -136,7 +136,7 @@ def test_malformed_key_file(tmp_path, content):
 
 
 def test_key_file_whose_address_does_not_match_its_seed(tmp_path):
-    hotkey, seed = hotkey_create()
+    _, seed = hotkey_create()
     other, _ = hotkey_create()
     path = tmp_path / "hotkey.json"
     path.write_text(json.dumps({"crypto": "sr25519", "secret_seed": seed, "ss58_address": other.ss58}))
