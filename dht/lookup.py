@@ -1,0 +1,157 @@
+"""Iterative FIND_NODE / FIND_VALUE with α requests in flight.
+
+A request slower than the soft timeout stops counting against α and stops holding up termination:
+dead peers (30% churn) then cost a soft timeout, not the hard RPC timeout. A FIND_VALUE lookup
+ends once `quorum` peers returned valid records; every returned record goes through the validator
+chain before it is used. `hops` is the depth of the answer in the lookup tree: peers from our own
+table are hop 1, peers they name are hop 2, and so on."""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dht.records import Record
+from dht.routing import Peer
+from dht.rpc import RpcError
+from dht.wire import PeersReply, ValueReply
+
+if TYPE_CHECKING:
+    from dht.node import DhtNode
+
+
+@dataclass
+class _Candidate:
+    peer: Peer
+    depth: int
+    state: str = "new"  # new | inflight | ok | failed
+    slow: bool = False
+
+
+@dataclass
+class LookupResult:
+    closest: list[Peer]
+    records: dict[str, Record] = field(default_factory=dict)
+    holders: list[tuple[Peer, dict[str, Record]]] = field(default_factory=list)
+    hops: int = 0
+    rpcs: int = 0
+
+
+async def find_value_pages(node: "DhtNode", peer: Peer, key: str) -> tuple[ValueReply, list[Record]]:
+    """FIND_VALUE on one peer, following `more` through the pages of a large key."""
+    first: ValueReply = await node.call(peer.addr, "find_value", {"key": key}, to=peer.hotkey)
+    records, reply = list(first.records), first
+    pages = 1
+    while reply.more and reply.records and pages < node.config.max_pages:
+        after = reply.records[-1].subkey
+        reply = await node.call(peer.addr, "find_value", {"key": key, "after": after}, to=peer.hotkey)
+        records.extend(reply.records)
+        pages += 1
+    return first, records
+
+
+async def _query(node: "DhtNode", c: _Candidate, target: int, key: str | None) -> tuple[Any, list[Record]]:
+    if key is None:
+        reply: PeersReply = await node.call(c.peer.addr, "find_node", {"target": f"{target:064x}"}, to=c.peer.hotkey)
+        return reply, []
+    return await find_value_pages(node, c.peer, key)
+
+
+async def _valid_records(node: "DhtNode", key: str, records: list[Record], source: Peer) -> dict[str, Record]:
+    best: dict[str, Record] = {}
+    for record in records:
+        if record.key != key:
+            node.drops.drop("lookup reply with a record for another key", source.addr)
+            continue
+        held = best.get(record.subkey)
+        if held is not None and not record.supersedes(held):
+            continue
+        reason = await node.check_record(record)
+        if reason is not None:
+            node.drops.drop(f"lookup reply record rejected: {reason.split(':')[0]}", source.addr)
+            continue
+        best[record.subkey] = record
+    return best
+
+
+def merge_latest(into: dict[str, Record], records: dict[str, Record]) -> None:
+    for subkey, record in records.items():
+        held = into.get(subkey)
+        if held is None or record.supersedes(held):
+            into[subkey] = record
+
+
+async def iterative_lookup(node: "DhtNode", target: int, *, key: str | None = None, quorum: int = 1) -> LookupResult:
+    cfg = node.config
+    cands: dict[str, _Candidate] = {p.hotkey: _Candidate(p, 1) for p in node.routing.closest(target, cfg.k)}
+    tasks: dict[asyncio.Task[tuple[Any, list[Record]]], _Candidate] = {}
+    result = LookupResult(closest=[])
+    node.routing.touch(target)
+
+    def dist(c: _Candidate) -> int:
+        return c.peer.id ^ target
+
+    try:
+        while True:
+            if key is not None and len(result.holders) >= quorum:
+                break
+            live = sorted(
+                (c for c in cands.values() if c.state != "failed" and not (c.state == "inflight" and c.slow)),
+                key=dist,
+            )[: cfg.k]
+            fast = sum(1 for c in tasks.values() if not c.slow)
+            for c in live:
+                if fast >= cfg.alpha:
+                    break
+                if c.state == "new":
+                    c.state = "inflight"
+                    tasks[asyncio.ensure_future(_query(node, c, target, key))] = c
+                    result.rpcs += 1
+                    fast += 1
+            if all(c.state == "ok" for c in live) or not tasks:
+                break
+            done, _ = await asyncio.wait(tasks, timeout=cfg.soft_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                for c in tasks.values():
+                    c.slow = True
+                continue
+            for task in done:
+                c = tasks.pop(task)
+                await _absorb(node, task, c, cands, result, key)
+    finally:
+        for task in tasks:
+            task.cancel()
+    responded = sorted((c for c in cands.values() if c.state == "ok"), key=dist)[: cfg.k]
+    result.closest = [c.peer for c in responded]
+    if key is None:
+        result.hops = max((c.depth for c in responded), default=0)
+    return result
+
+
+async def _absorb(
+    node: "DhtNode",
+    task: "asyncio.Task[tuple[Any, list[Record]]]",
+    c: _Candidate,
+    cands: dict[str, _Candidate],
+    result: LookupResult,
+    key: str | None,
+) -> None:
+    try:
+        reply, records = task.result()
+    except (RpcError, asyncio.CancelledError):
+        c.state = "failed"
+        return
+    c.state = "ok"
+    max_candidates = 8 * node.config.k  # a hostile reply cannot blow up the lookup's work
+    for ref in reply.peers:
+        if ref.hotkey == node.hotkey.ss58 or ref.hotkey in cands or len(cands) >= max_candidates:
+            continue
+        if not node.policy.allowed(ref.host, ref.port):
+            node.drops.drop("peer reference with a disallowed address", c.peer.addr)
+            continue
+        cands[ref.hotkey] = _Candidate(Peer.make(ref.hotkey, ref.host, ref.port), c.depth + 1)
+    if key is not None and records:
+        valid = await _valid_records(node, key, records, c.peer)
+        if valid:
+            result.holders.append((c.peer, valid))
+            merge_latest(result.records, valid)
+            result.hops = min(result.hops or c.depth, c.depth)

@@ -1,0 +1,90 @@
+"""Many nodes in one process on loopback, over the real UDP transport: the test and benchmark
+harness. Each node has its own hotkey and socket; they share one stake table."""
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import replace
+
+from dht.conf import DhtConfig
+from dht.node import DhtNode
+from dht.schemas import default_namespaces
+from dht.stake import StakeInfo, StaticStakeSource
+from dht.transport import Addr, LinkFilter
+from dht.validation import default_chain
+from protocol.keys import Hotkey, hotkey_create
+
+LOOPBACK_CONFIG = DhtConfig(allowed_networks=("127.0.0.0/8",))
+
+
+def node_build(
+    *,
+    hotkey: Hotkey,
+    stake: StaticStakeSource,
+    config: DhtConfig = LOOPBACK_CONFIG,
+    link_filter: LinkFilter | None = None,
+    clock: Callable[[], float] | None = None,
+) -> DhtNode:
+    namespaces = default_namespaces(heartbeat_ttl_s=300.0, scores_ttl_s=7_200.0, min_validator_stake=1)
+    validators = default_chain(
+        stake=stake,
+        namespaces=namespaces,
+        min_owner_stake=config.min_owner_stake,
+        max_ttl_s=config.max_record_ttl_s,
+        max_value_bytes=config.max_value_bytes,
+    )
+    extra = {"clock": clock} if clock is not None else {}
+    return DhtNode(hotkey=hotkey, config=config, stake=stake, validators=validators, link_filter=link_filter, **extra)
+
+
+class Swarm:
+    def __init__(self, *, config: DhtConfig = LOOPBACK_CONFIG, link_filter: LinkFilter | None = None) -> None:
+        self.config = config
+        self.link_filter = link_filter
+        self.stake = StaticStakeSource()
+        self.nodes: list[DhtNode] = []
+        self.dead: list[DhtNode] = []
+
+    def add_identity(self, role: str = "miner", stake: int = 100, crypto: str = "ed25519") -> Hotkey:
+        hotkey, _ = hotkey_create(crypto)  # type: ignore[arg-type]
+        self.stake.table[hotkey.ss58] = StakeInfo(stake=stake, role=role)
+        return hotkey
+
+    async def grow(self, count: int, *, concurrency: int = 20) -> None:
+        """Start `count` nodes; the first one is the bootnode the others join through."""
+        fresh: list[DhtNode] = []
+        for _ in range(count):
+            hotkey = self.add_identity()
+            node = node_build(hotkey=hotkey, stake=self.stake, config=self.config, link_filter=self.link_filter)
+            await node.start("127.0.0.1", 0)
+            fresh.append(node)
+        self.nodes.extend(fresh)
+        boot = [self.nodes[0].addr]
+        sem = asyncio.Semaphore(concurrency)
+
+        async def join(node: DhtNode) -> None:
+            async with sem:
+                await node.bootstrap(boot)
+
+        await asyncio.gather(*(join(n) for n in fresh if n is not self.nodes[0]))
+
+    @property
+    def bootnode(self) -> Addr:
+        return self.nodes[0].addr
+
+    async def kill(self, fraction: float, *, rng: random.Random, spare: int = 1) -> list[DhtNode]:
+        """Stop a random `fraction` of the nodes (never the first `spare`)."""
+        pool = self.nodes[spare:]
+        victims = rng.sample(pool, round(fraction * len(self.nodes)))
+        for node in victims:
+            await node.stop()
+            self.nodes.remove(node)
+            self.dead.append(node)
+        return victims
+
+    async def close(self) -> None:
+        await asyncio.gather(*(n.stop() for n in self.nodes), return_exceptions=True)
+
+
+def config_with(**changes: object) -> DhtConfig:
+    return replace(LOOPBACK_CONFIG, **changes)  # type: ignore[arg-type]
