@@ -30,9 +30,14 @@ class StakeSource(Protocol):
 
 
 class NeuronLike(Protocol):
-    hotkey: str
-    stake: int
-    role: str
+    @property
+    def hotkey(self) -> str: ...
+
+    @property
+    def stake(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
 
 
 class NeuronsSource(Protocol):

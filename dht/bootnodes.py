@@ -1,0 +1,54 @@
+"""Where to join: bootnodes from settings (`DHT_BOOTNODES`, "host:port") and from the chain."""
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from dht.transport import Addr
+
+logger = logging.getLogger(__name__)
+
+
+def parse_hostport(text: str) -> tuple[str, int]:
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+async def resolve(entries: Iterable[str]) -> list[Addr]:
+    """Resolve "host:port" entries to IP addresses (peers are addressed by IP only)."""
+    loop = asyncio.get_running_loop()
+    out: list[Addr] = []
+    for entry in entries:
+        try:
+            host, port = parse_hostport(entry)
+            infos = await loop.getaddrinfo(host, port, type=2)  # SOCK_DGRAM
+        except (ValueError, OSError) as exc:
+            logger.warning("dht: ignoring bootnode %r: %s", entry, exc)
+            continue
+        if infos:
+            out.append((str(infos[0][4][0]), int(infos[0][4][1])))
+    return out
+
+
+def chain_bootnodes(chain: Any, *, port_offset: int) -> list[str]:
+    """A chain backend may list DHT bootnodes itself (`dht_bootnodes()`, e.g. Hypertensor's subnet
+    bootnodes); otherwise a neuron serving on host:P is taken to run its DHT on host:P+offset."""
+    listed = getattr(chain, "dht_bootnodes", None)
+    if callable(listed):
+        return [str(a) for a in listed()]
+    if port_offset <= 0:
+        return []
+    out = []
+    for neuron in chain.neurons():
+        if not neuron.address:
+            continue
+        try:
+            host, port = parse_hostport(neuron.address)
+        except ValueError:
+            continue
+        if 0 < port + port_offset < 65536:
+            out.append(f"{host}:{port + port_offset}")
+    return out

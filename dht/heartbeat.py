@@ -1,0 +1,99 @@
+"""Heartbeats: every validator and miner publishes a signed `heartbeat:<role>` record (state,
+version, addresses, manifest digest, RTTs to a few peers) and marks itself OFFLINE on shutdown."""
+
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from dht.schemas import HeartbeatValue, NodeState
+from protocol.canonical import canonical_json
+
+if TYPE_CHECKING:
+    from dht.node import DhtNode
+
+logger = logging.getLogger(__name__)
+RTT_PEERS = 5
+RTT_EMA = 0.3
+
+
+def heartbeat_key(role: str) -> str:
+    return f"heartbeat:{role}"
+
+
+def manifest_digest(manifest: Any) -> str:
+    """A provider may return a digest (64 hex) or the manifest itself (hashed canonically)."""
+    if manifest is None or manifest == "":
+        return ""
+    if isinstance(manifest, str) and len(manifest) == 64:
+        return manifest.lower()
+    return hashlib.sha256(canonical_json(manifest)).hexdigest()
+
+
+def manifest_from_settings() -> Callable[[], str]:
+    """DHT_MANIFEST_PROVIDER names a callable returning the executor-class manifest (or digest)."""
+    path = settings.DHT_MANIFEST_PROVIDER
+    if not path:
+        return lambda: ""
+    provider = import_string(path)
+    return lambda: manifest_digest(provider())
+
+
+class HeartbeatPublisher:
+    def __init__(
+        self,
+        node: "DhtNode",
+        *,
+        role: str,
+        version: str,
+        addresses: list[str],
+        manifest: Callable[[], str],
+        ttl_s: float,
+    ) -> None:
+        self.node = node
+        self.role = role
+        self.version = version
+        self.addresses = addresses
+        self.manifest = manifest
+        self.ttl_s = ttl_s
+        self.rtts_ms: dict[str, float] = {}
+
+    def value(self, state: NodeState) -> HeartbeatValue:
+        try:
+            digest = self.manifest()
+        except Exception:
+            logger.exception("dht: manifest provider failed; publishing an empty digest")
+            digest = ""
+        return HeartbeatValue(
+            role=self.role,  # type: ignore[arg-type]
+            state=state,
+            version=self.version,
+            addresses=self.addresses,
+            dht_address=f"{self.node.addr[0]}:{self.node.addr[1]}",
+            manifest_digest=digest,
+            rtts_ms=dict(list(self.rtts_ms.items())[:RTT_PEERS]),
+            published_at=time.time(),
+        )
+
+    async def publish(self, state: NodeState) -> int:
+        value = self.value(state).model_dump(mode="json")
+        _, replicas = await self.node.put(heartbeat_key(self.role), value, ttl_s=self.ttl_s)
+        return replicas
+
+    async def measure_rtts(self) -> None:
+        peers = self.node.routing.peers()
+        sample = random.sample(peers, min(RTT_PEERS, len(peers)))
+        fresh: dict[str, float] = {}
+        for peer in sample:
+            started = time.monotonic()
+            if await self.node.ping(peer.addr, hotkey=peer.hotkey) is None:
+                continue
+            rtt = (time.monotonic() - started) * 1000
+            old = self.rtts_ms.get(peer.hotkey)
+            fresh[peer.hotkey] = round(rtt if old is None else (1 - RTT_EMA) * old + RTT_EMA * rtt, 3)
+        self.rtts_ms = fresh

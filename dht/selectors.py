@@ -1,0 +1,79 @@
+"""Reads other parts of a node use: live validators and miners (from DHT heartbeats), and the
+DHT process's own persisted state."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from pydantic import ValidationError
+
+from dht.models import KnownPeer, NodeHeartbeat, StoredRecord
+from dht.records import Record
+from dht.routing import Peer
+
+
+@dataclass(frozen=True)
+class LiveNode:
+    hotkey: str
+    role: str
+    state: str
+    version: str
+    addresses: list[str]
+    dht_address: str
+    manifest_digest: str
+    rtts_ms: dict[str, float]
+    last_heartbeat_at: datetime
+    expires_at: datetime
+
+
+def dht_live_nodes(
+    *, role: str | None = None, holder: str | None = None, lapse_s: float | None = None
+) -> list[LiveNode]:
+    """Validators/miners whose latest heartbeat says ONLINE and is fresh (published within
+    `lapse_s`, default DHT_HEARTBEAT_LAPSE_S, and not expired). A node that stops heartbeating or
+    announces OFFLINE drops out of this list: route only to these."""
+    now = timezone.now()
+    lapse = timedelta(seconds=lapse_s if lapse_s is not None else settings.DHT_HEARTBEAT_LAPSE_S)
+    rows = NodeHeartbeat.objects.filter(state="ONLINE", expires_at__gt=now, published_at__gte=now - lapse)
+    if role is not None:
+        rows = rows.filter(role=role)
+    if holder is not None:
+        rows = rows.filter(holder=holder)
+    latest: dict[str, LiveNode] = {}
+    for row in rows.order_by("published_at"):
+        latest[row.hotkey] = LiveNode(
+            hotkey=row.hotkey,
+            role=row.role,
+            state=row.state,
+            version=row.version,
+            addresses=list(row.addresses),
+            dht_address=row.dht_address,
+            manifest_digest=row.manifest_digest,
+            rtts_ms=dict(row.rtts_ms),
+            last_heartbeat_at=row.published_at,
+            expires_at=row.expires_at,
+        )
+    return sorted(latest.values(), key=lambda n: n.hotkey)
+
+
+def dht_live_hotkeys(*, role: str) -> set[str]:
+    return {n.hotkey for n in dht_live_nodes(role=role)}
+
+
+def dht_stored_records(*, holder: str, now: float) -> list[Record]:
+    """The unexpired records a node held when it stopped (rows that no longer parse are skipped)."""
+    out = []
+    for wire in StoredRecord.objects.filter(holder=holder, expires__gt=now).values_list("wire", flat=True):
+        try:
+            out.append(Record.model_validate_json(wire))
+        except ValidationError:
+            continue
+    return out
+
+
+def dht_known_peers(*, holder: str) -> list[Peer]:
+    return [
+        Peer.make(p.hotkey, p.host, p.port, p.last_seen_at.timestamp())
+        for p in KnownPeer.objects.filter(holder=holder).order_by("-last_seen_at")
+    ]
