@@ -54,7 +54,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):
 
     async def _handshake_timed_out(self) -> None:
         if self.peer_hotkey is None:
-            await self.close(code=CloseCode.HANDSHAKE_TIMEOUT)
+            await self.close(code=int(CloseCode.HANDSHAKE_TIMEOUT))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         raw = text_data if text_data is not None else bytes_data
@@ -68,7 +68,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):
             await self.send_message(exc.as_message())
             if self.peer_hotkey is None:
                 code = CloseCode.UNAUTHORIZED if exc.code == ErrorCode.UNAUTHORIZED else CloseCode.UNAUTHENTICATED
-                await self.close(code=code)
+                await self.close(code=int(code))
             return
         try:
             await self.handle(message)

@@ -16,10 +16,11 @@ from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 
 log = logging.getLogger(__name__)
 
-# A validator may move a job only forward along these edges.
+# The edges a validator may move a job along. RUNNING → DISPATCHED is a retry: the miner failed
+# and the job waits for another one.
 ALLOWED = {
     JobStatus.DISPATCHED: {JobStatus.DISPATCHED, JobStatus.RUNNING, *TERMINAL_STATUSES},
-    JobStatus.RUNNING: {JobStatus.RUNNING, *TERMINAL_STATUSES},
+    JobStatus.RUNNING: {JobStatus.RUNNING, JobStatus.DISPATCHED, *TERMINAL_STATUSES},
 }
 
 
@@ -53,6 +54,8 @@ def _apply(job: Job, update: JobStatusUpdate) -> None:
         job.miner_hotkey = update.miner_hotkey
     if update.status == JobStatus.RUNNING and job.started_at is None:
         job.started_at = now
+    if update.status == JobStatus.DISPATCHED:
+        job.started_at = None  # the next attempt has not started yet
     if update.result is not None:
         job.exit_code = update.result.exit_code
         job.stdout = update.result.stdout
