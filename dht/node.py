@@ -24,7 +24,7 @@ from dht.ratelimit import TokenBuckets
 from dht.records import Record
 from dht.replay import ReplayCache
 from dht.routing import Peer, RoutingTable
-from dht.rpc import RpcClient, RpcError
+from dht.rpc import LATE, RpcClient, RpcError
 from dht.stake import StakeSource
 from dht.storage import PutOutcome, RecordStore
 from dht.transport import Addr, AddressPolicy, LinkFilter, UdpEndpoint
@@ -162,7 +162,9 @@ class DhtNode:
             return
         if envelope.kind == "res":
             reason = self._rpc.on_response(envelope, addr)
-            if reason is not None:
+            if reason == LATE:
+                self.stats[reason] += 1
+            elif reason is not None:
                 self.drops.drop(reason, addr)
             return
         if self._inflight >= self.config.max_inflight_requests:

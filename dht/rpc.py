@@ -6,6 +6,7 @@ addressed to us, is from the hotkey we expected (when we knew it) and carries a 
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,9 @@ from dht.codec import encode
 from dht.transport import Addr
 from dht.wire import Envelope, Op, envelope_build
 from protocol.keys import Hotkey
+
+
+LATE = "late response"
 
 
 class RpcError(Exception):
@@ -41,6 +45,9 @@ class RpcClient:
         self._max_bytes = max_bytes
         self._max_skew_s = max_skew_s
         self._pending: dict[str, _Pending] = {}
+        # Ids of calls that ended (timed out, or were cancelled when a lookup finished early): a
+        # reply to them is expected traffic, not an attack.
+        self._finished: OrderedDict[str, None] = OrderedDict()
 
     async def call(self, addr: Addr, op: Op, body: dict[str, Any], *, to: str | None, timeout_s: float) -> Envelope:
         request = envelope_build(hotkey=self._hotkey, kind="req", op=op, to=to, body=body)
@@ -54,12 +61,15 @@ class RpcClient:
             raise RpcTimeout(f"{op} to {addr[0]}:{addr[1]} timed out") from exc
         finally:
             self._pending.pop(request["id"], None)
+            self._finished[request["id"]] = None
+            if len(self._finished) > 4096:
+                self._finished.popitem(last=False)
 
     def on_response(self, envelope: Envelope, addr: Addr) -> str | None:
         """Resolve the matching call; returns a drop reason when the reply is not acceptable."""
         pending = self._pending.get(envelope.id)
         if pending is None or pending.future.done():
-            return "unsolicited response"
+            return LATE if envelope.id in self._finished else "unsolicited response"
         if pending.addr != addr:
             return "response from the wrong address"
         if envelope.to != self._hotkey.ss58 or envelope.op != pending.op:

@@ -59,6 +59,8 @@ class Swarm:
             await node.start("127.0.0.1", 0)
             fresh.append(node)
         self.nodes.extend(fresh)
+        if not self.nodes:
+            return
         boot = [self.nodes[0].addr]
         sem = asyncio.Semaphore(concurrency)
 
