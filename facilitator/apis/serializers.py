@@ -20,20 +20,29 @@ class InputTooLarge(Exception):
     pass
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string, not a number or boolean that happens to print as one."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class JobCreateSerializer(serializers.Serializer[Any]):
-    image = serializers.CharField(max_length=255)
+    image = StrictCharField(max_length=255)
     args = serializers.ListField(
-        child=serializers.CharField(max_length=16384, allow_blank=True, trim_whitespace=False),
+        child=StrictCharField(max_length=16384, allow_blank=True, trim_whitespace=False),
         max_length=256,
         default=list,
     )
     env = serializers.DictField(
-        child=serializers.CharField(max_length=16384, allow_blank=True, trim_whitespace=False), default=dict
+        child=StrictCharField(max_length=16384, allow_blank=True, trim_whitespace=False), default=dict
     )
-    executor_class = serializers.CharField(max_length=64, required=False)
+    executor_class = StrictCharField(max_length=64, required=False)
     timeout_s = serializers.IntegerField(min_value=1, max_value=86400, default=600)
     input = serializers.JSONField(required=False, allow_null=True, default=None)
-    tag = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    tag = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
     def validate_image(self, value: str) -> str:
         if not IMAGE_RE.match(value):
@@ -60,7 +69,12 @@ class JobCreateSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError('expected {"zip_b64": "..."} or {"url": "..."} or null')
         if "url" in value:
             url = value["url"]
-            if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url) or len(url) > 2000:
+            if (
+                not isinstance(url, str)
+                or not re.match(r"^https?://[^\s/]+", url)
+                or len(url) > 2000
+                or not url.isprintable()  # NUL, control and surrogate characters cannot be stored
+            ):
                 raise serializers.ValidationError("url must be an http(s) URL of at most 2000 characters")
             return {"kind": "url", "url": url}
         blob = value["zip_b64"]
