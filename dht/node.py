@@ -158,7 +158,7 @@ class DhtNode:
         try:
             envelope = ENVELOPE.validate_python(decode(data, max_bytes=self.config.max_datagram_bytes))
         except (CodecError, ValidationError) as exc:
-            self.drops.drop("malformed datagram", f"{addr} ({str(exc)[:80]})")
+            self.drops.drop("malformed datagram", f"{addr} ({str(exc).splitlines()[0][:80]})")
             return
         if envelope.kind == "res":
             reason = self._rpc.on_response(envelope, addr)

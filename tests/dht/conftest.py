@@ -16,3 +16,15 @@ async def make_swarm():
     yield _make
     for swarm in swarms:
         await swarm.close()
+
+
+@pytest.fixture(autouse=True)
+async def _close_db_thread_connections(request):
+    """sync_to_async runs ORM calls on one worker thread; close its connection after each test so
+    the test database can be flushed and dropped."""
+    yield
+    if request.node.get_closest_marker("django_db"):
+        from asgiref.sync import sync_to_async
+        from django.db import connections
+
+        await sync_to_async(connections.close_all, thread_sensitive=True)()
