@@ -1,0 +1,49 @@
+"""Dev-only RPCs of Chopsticks: set storage (fund accounts, shape a subnet) and make blocks."""
+
+from typing import Any
+
+from substrateinterface import SubstrateInterface
+
+MAX_SET_VALUE = 2**53 - 1  # Chopsticks takes storage values as JSON numbers
+
+
+def set_storage(si: SubstrateInterface, changes: dict[str, dict[str, Any]]) -> None:
+    """`changes` as Chopsticks takes it: {"Pallet": {"Item": value | [[[keys...], value], ...]}}."""
+    si.rpc_request("dev_setStorage", [changes])
+
+
+def fund(si: SubstrateInterface, accounts: list[str], amount: int) -> None:
+    if not 0 < amount <= MAX_SET_VALUE:
+        raise ValueError(f"balance {amount} must be in 1..2^53-1")
+    entries = [[[account], {"providers": 1, "data": {"free": amount}}] for account in accounts]
+    set_storage(si, {"System": {"Account": entries}})
+
+
+def new_blocks(si: SubstrateInterface, count: int) -> int:
+    """Build `count` blocks now; returns the new head's number."""
+    si.rpc_request("dev_newBlock", [{"count": count}])
+    return int(si.get_block_number(si.get_chain_head()))
+
+
+def shape_subnet(
+    si: SubstrateInterface,
+    netuid: int,
+    *,
+    stable: bool | None = None,
+    tempo: int | None = None,
+    weights_rate_limit: int | None = None,
+    commit_reveal: bool | None = None,
+) -> None:
+    """Subnet parameters a local network wants. `stable` makes stake 1:1 TAO to alpha (mechanism 0):
+    netuid 1 of the spec-218 genesis has a 1-rao alpha pool, so dynamic staking yields no alpha."""
+    items: dict[str, Any] = {}
+    if stable is not None:
+        items["SubnetMechanism"] = [[[netuid], 0 if stable else 1]]
+    if tempo is not None:
+        items["Tempo"] = [[[netuid], tempo]]
+    if weights_rate_limit is not None:
+        items["WeightsSetRateLimit"] = [[[netuid], weights_rate_limit]]
+    if commit_reveal is not None:
+        items["CommitRevealWeightsEnabled"] = [[[netuid], commit_reveal]]
+    if items:
+        set_storage(si, {"SubtensorModule": items})
