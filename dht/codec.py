@@ -7,8 +7,6 @@ NaN/Infinity are refused (they would not survive re-encoding), and absurd nestin
 import json
 from typing import Any
 
-from protocol.canonical import canonical_json
-
 
 class CodecError(ValueError):
     """The bytes are not acceptable canonical-JSON input."""
@@ -29,8 +27,17 @@ def decode(data: bytes, *, max_bytes: int) -> Any:
         raise CodecError(f"not JSON: {exc}") from exc
 
 
+def canonical(value: Any) -> bytes:
+    """protocol.canonical_json's exact bytes, but refusing NaN/Infinity (ValueError): what we sign
+    and send must decode on every peer."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
 def encode(value: Any, *, max_bytes: int) -> bytes:
-    data = canonical_json(value)
+    try:
+        data = canonical(value)
+    except ValueError as exc:
+        raise CodecError(str(exc)) from exc
     if len(data) > max_bytes:
         raise CodecError(f"{len(data)} bytes exceeds the {max_bytes}-byte limit")
     return data

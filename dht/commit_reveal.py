@@ -1,6 +1,6 @@
 """Commit-reveal of validator scores over the DHT.
 
-Commit window: each validator stores `scores-commit:<epoch>` = sha256(salt ‖ canonical_json(scores)).
+Commit window: each validator stores `scores-commit:<epoch>` = sha256(salt ‖ canonical(scores)).
 When the window closes every validator freezes the commits it sees (later re-commits cannot change
 what it checks against). Reveal window: each stores `scores-reveal:<epoch>` = {salt, scores}. After
 it, every validator checks each reveal against the frozen commit and records pairwise agreement.
@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 
+from dht.codec import canonical
 from dht.schemas import ScoreCommitValue, ScoreRevealValue
 from dht.services import scores as svc
-from protocol.canonical import canonical_json
 
 if TYPE_CHECKING:
     from dht.node import DhtNode
@@ -30,7 +30,7 @@ def reveal_key(epoch: int) -> str:
 
 
 def scores_digest(*, salt: str, scores: dict[str, float]) -> str:
-    return hashlib.sha256(bytes.fromhex(salt) + canonical_json(scores)).hexdigest()
+    return hashlib.sha256(bytes.fromhex(salt) + canonical(scores)).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from dht.codec import canonical
 from dht.schemas import HeartbeatValue, NodeState
-from protocol.canonical import canonical_json
 
 if TYPE_CHECKING:
     from dht.node import DhtNode
@@ -32,7 +32,7 @@ def manifest_digest(manifest: Any) -> str:
         return ""
     if isinstance(manifest, str) and len(manifest) == 64:
         return manifest.lower()
-    return hashlib.sha256(canonical_json(manifest)).hexdigest()
+    return hashlib.sha256(canonical(manifest)).hexdigest()
 
 
 def manifest_from_settings() -> Callable[[], str]:

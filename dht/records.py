@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from dht.codec import canonical
 from dht.crypto import signature_ok
-from protocol.canonical import canonical_json
 from protocol.keys import Hotkey
 
 RECORD_DOMAIN = b"meshwork-dht-record:v1:"
@@ -39,7 +39,7 @@ class Record(BaseModel):
         return _signed_bytes(self.key, self.subkey, self.value, self.expires, self.owner, self.crypto)
 
     def value_size(self) -> int:
-        return len(canonical_json(self.value))
+        return len(canonical(self.value))
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -51,7 +51,7 @@ class Record(BaseModel):
 
 def _signed_bytes(key: str, subkey: str, value: Any, expires: float, owner: str, crypto: str) -> bytes:
     body = {"crypto": crypto, "expires": expires, "key": key, "owner": owner, "subkey": subkey, "value": value}
-    return RECORD_DOMAIN + canonical_json(body)
+    return RECORD_DOMAIN + canonical(body)
 
 
 def record_sign(*, hotkey: Hotkey, key: str, value: JsonValue, expires: float, subkey: str | None = None) -> Record:

@@ -16,7 +16,6 @@ from dht.transport import Addr
 from dht.wire import Envelope, Op, envelope_build
 from protocol.keys import Hotkey
 
-
 LATE = "late response"
 
 

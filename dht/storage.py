@@ -7,8 +7,8 @@ import enum
 from collections.abc import Iterator
 from typing import Protocol
 
+from dht.codec import canonical
 from dht.records import Record
-from protocol.canonical import canonical_json
 
 
 class PutOutcome(enum.StrEnum):
@@ -63,7 +63,7 @@ class RecordStore:
         slot = self._data.setdefault(record.key, {})
         if record.subkey not in slot:
             self._count += 1
-        slot[record.subkey] = (record, len(canonical_json(record.wire())))
+        slot[record.subkey] = (record, len(canonical(record.wire())))
         if notify and self.listener is not None:
             self.listener.record_stored(record)
         return PutOutcome.STORED

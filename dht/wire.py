@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from dht.codec import canonical
 from dht.crypto import signature_ok as _signature_ok
 from dht.records import Record
-from protocol.canonical import canonical_json
 from protocol.keys import Hotkey
 
 RPC_DOMAIN = b"meshwork-dht-rpc:v1:"
@@ -40,7 +40,7 @@ class Envelope(Strict):
     sig: str = Field(pattern=r"^0x[0-9a-f]{2,256}$")
 
     def signed_bytes(self) -> bytes:
-        return RPC_DOMAIN + canonical_json(self.model_dump(exclude={"sig"}))
+        return RPC_DOMAIN + canonical(self.model_dump(exclude={"sig"}))
 
     def signature_ok(self) -> bool:
         return _signature_ok(ss58=self.sender, crypto=self.crypto, data=self.signed_bytes(), signature=self.sig)
@@ -117,5 +117,5 @@ def envelope_build(
         "to": to,
         "body": body,
     }
-    fields["sig"] = hotkey.sign(RPC_DOMAIN + canonical_json(fields))
+    fields["sig"] = hotkey.sign(RPC_DOMAIN + canonical(fields))
     return fields

@@ -24,9 +24,7 @@ class Raw(asyncio.DatagramProtocol):
 
 @pytest.fixture
 async def raw():
-    transport, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
-        Raw, local_addr=("127.0.0.1", 0)
-    )
+    transport, protocol = await asyncio.get_running_loop().create_datagram_endpoint(Raw, local_addr=("127.0.0.1", 0))
     yield transport, protocol
     transport.close()
 

@@ -17,9 +17,7 @@ async def pair(make_swarm):
 
 
 async def store(sender, target, records):
-    reply = await sender.call(
-        target.addr, "store", {"records": [r.wire() for r in records]}, to=target.hotkey.ss58
-    )
+    reply = await sender.call(target.addr, "store", {"records": [r.wire() for r in records]}, to=target.hotkey.ss58)
     return reply.results
 
 
