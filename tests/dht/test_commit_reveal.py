@@ -67,7 +67,8 @@ async def test_commit_reveal_round(make_swarm):
     rows = [r async for r in ValidatorAgreement.objects.filter(holder=holder, epoch=7)]
     assert len(rows) == 1
     assert {rows[0].validator_a, rows[0].validator_b} == {honest_a.hotkey.ss58, honest_b.hotkey.ss58}
-    assert rows[0].agreement == pytest.approx(0.75) and rows[0].miners == 2
+    assert rows[0].agreement == pytest.approx(0.75)
+    assert rows[0].miners == 2
     assert scores_digest(salt=own.salt, scores=scores[cheat]) == own.digest
 
 

@@ -38,7 +38,7 @@ async def network(make_swarm):
 
 
 async def test_validators_find_miners_through_heartbeats(network):
-    swarm, validator, miners, publishers = network
+    _swarm, validator, miners, publishers = network
     for publisher in publishers:
         await publisher.measure_rtts()
         await publisher.publish(NodeState.ONLINE)
@@ -47,14 +47,18 @@ async def test_validators_find_miners_through_heartbeats(network):
     live = await _live(holder)
     assert [n.hotkey for n in live] == sorted(m.hotkey.ss58 for m in miners)
     first = live[0]
-    assert first.role == "miner" and first.state == "ONLINE" and first.version == "1.2.3"
-    assert first.manifest_digest == manifest_digest(MANIFEST) and len(first.manifest_digest) == 64
+    assert first.role == "miner"
+    assert first.state == "ONLINE"
+    assert first.version == "1.2.3"
+    assert first.manifest_digest == manifest_digest(MANIFEST)
+    assert len(first.manifest_digest) == 64
     assert first.addresses[0].startswith("127.0.0.1:90")
-    assert first.rtts_ms and all(v >= 0 for v in first.rtts_ms.values())
+    assert first.rtts_ms
+    assert all(v >= 0 for v in first.rtts_ms.values())
 
 
 async def test_offline_and_lapsed_miners_are_no_longer_routed_to(network):
-    swarm, validator, miners, publishers = network
+    _swarm, validator, miners, publishers = network
     for publisher in publishers:
         await publisher.publish(NodeState.ONLINE)
     await publishers[0].publish(NodeState.OFFLINE)  # a clean shutdown
@@ -70,7 +74,7 @@ async def test_offline_and_lapsed_miners_are_no_longer_routed_to(network):
 
 
 async def test_a_miner_cannot_announce_itself_as_a_validator(network):
-    swarm, validator, miners, publishers = network
+    _swarm, validator, miners, _publishers = network
     impostor = HeartbeatPublisher(
         miners[0], role="validator", version="1", addresses=[], manifest=lambda: "", ttl_s=120
     )

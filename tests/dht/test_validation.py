@@ -22,7 +22,7 @@ async def store(sender, target, records):
 
 
 async def test_a_valid_record_is_stored(pair):
-    swarm, sender, target = pair
+    _swarm, sender, target = pair
     record = record_sign(hotkey=sender.hotkey, key="kv:x", value={"a": 1}, expires=time.time() + 60)
     assert await store(sender, target, [record]) == ["stored"]
     assert await store(sender, target, [record]) == ["duplicate"]
@@ -50,7 +50,7 @@ async def test_forged_and_foreign_records_are_rejected(pair):
 
 
 async def test_oversized_expired_and_pinned_records_are_rejected(pair):
-    swarm, sender, target = pair
+    _swarm, sender, target = pair
     now = time.time()
     big = record_sign(hotkey=sender.hotkey, key="kv:big", value="x" * 3000, expires=now + 60)
     expired = record_sign(hotkey=sender.hotkey, key="kv:old", value=1, expires=now - 1)
@@ -59,7 +59,8 @@ async def test_oversized_expired_and_pinned_records_are_rejected(pair):
     results = await store(sender, target, [big, expired, pinned, unknown])
     assert results[0] == "rejected: value exceeds 2048 bytes"
     assert results[1] == "rejected: expired"
-    assert results[2].startswith("rejected: expiry") and "cap" in results[2]
+    assert results[2].startswith("rejected: expiry")
+    assert "cap" in results[2]
     assert results[3] == "rejected: unknown namespace 'bogus'"
     assert len(target.store) == 0
 
@@ -83,7 +84,7 @@ async def test_stake_is_checked_on_the_owner_not_the_delivering_peer(pair):
 
 
 async def test_role_bound_namespaces_check_the_owners_chain_role(pair):
-    swarm, sender, target = pair  # every swarm identity is a miner
+    _swarm, sender, target = pair  # every swarm identity is a miner
     now = time.time()
     fake_validator_beat = record_sign(hotkey=sender.hotkey, key="heartbeat:validator", value={}, expires=now + 60)
     fake_commit = record_sign(
@@ -100,7 +101,7 @@ async def test_role_bound_namespaces_check_the_owners_chain_role(pair):
 
 
 async def test_per_owner_write_rate_limit(pair):
-    swarm, sender, target = pair
+    _swarm, sender, target = pair
     now = time.time()
     versions = [record_sign(hotkey=sender.hotkey, key="kv:r", value=i, expires=now + 60 + i) for i in range(5)]
     results = [(await store(sender, target, [v]))[0] for v in versions]
@@ -111,7 +112,7 @@ async def test_per_owner_write_rate_limit(pair):
 
 
 async def test_latest_expiry_wins(pair):
-    swarm, sender, target = pair
+    _swarm, sender, target = pair
     now = time.time()
     newer = record_sign(hotkey=sender.hotkey, key="kv:l", value="new", expires=now + 120)
     older = record_sign(hotkey=sender.hotkey, key="kv:l", value="old", expires=now + 60)
