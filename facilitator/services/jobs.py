@@ -45,7 +45,8 @@ def job_create(*, user: User, spec: JobSpec, tag: str = "") -> Job:
 
 
 def job_record_event(*, job: Job, status: JobStatus, detail: str = "") -> JobStatusEvent:
-    return JobStatusEvent.objects.create(job=job, status=status, detail=detail[:4000])
+    # Postgres text cannot hold NUL; a validator relays whatever a container printed.
+    return JobStatusEvent.objects.create(job=job, status=status, detail=detail[:4000].replace("\x00", "\ufffd"))
 
 
 def job_spec(job: Job) -> JobSpec:

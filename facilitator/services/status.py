@@ -44,34 +44,39 @@ def job_apply_status_update(*, validator_hotkey: str, update: JobStatusUpdate) -
 
 def _same_as_last(job: Job, update: JobStatusUpdate) -> bool:
     last = JobStatusEvent.objects.filter(job=job).order_by("-at", "-id").first()
-    return last is not None and last.status == update.status and last.detail == update.detail
+    return last is not None and last.status == update.status and last.detail == _clean(update.detail)
 
 
 def _apply(job: Job, update: JobStatusUpdate) -> None:
     now = timezone.now()
     job.status = update.status
     if update.miner_hotkey:
-        job.miner_hotkey = update.miner_hotkey
+        job.miner_hotkey = _clean(update.miner_hotkey)
     if update.status == JobStatus.RUNNING and job.started_at is None:
         job.started_at = now
     if update.status == JobStatus.DISPATCHED:
         job.started_at = None  # the next attempt has not started yet
     if update.result is not None:
         job.exit_code = update.result.exit_code
-        job.stdout = update.result.stdout
-        job.stderr = update.result.stderr
+        job.stdout = _clean(update.result.stdout)
+        job.stderr = _clean(update.result.stderr)
         job.executor_seconds = update.result.executor_seconds
         if update.result.executor_seconds > 0 and job.started_at is None:
             job.started_at = now
         _store_output(job, update.result.output_zip_b64)
     if update.failure is not None:
         job.failure_kind = update.failure.kind
-        job.failure_reason = update.failure.reason
-        job.failure_detail = update.failure.detail
+        job.failure_reason = _clean(update.failure.reason)
+        job.failure_detail = _clean(update.failure.detail)
     if update.status in TERMINAL_STATUSES:
         job.finished_at = now
         job.cost = credits_settle(job=job)
     job.save()
+
+
+def _clean(text: str) -> str:
+    """Containers may print NUL bytes; Postgres text cannot hold them."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _store_output(job: Job, zip_b64: str) -> None:

@@ -25,7 +25,7 @@ class JobStatusUpdate(Message):
     job_uuid: UUID
     status: JobStatus
     detail: str = Field(default="", max_length=4000)
-    miner_hotkey: str | None = None
+    miner_hotkey: str | None = Field(default=None, max_length=64)
     result: JobResult | None = None
     failure: Failure | None = None
 

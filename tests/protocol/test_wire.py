@@ -98,6 +98,7 @@ def test_unknown_type_for_this_direction(kind):
         (_status(status="exploded"), "status"),
         (_status(surprise=1), "surprise"),
         (_status(detail="x" * 4001), "detail"),
+        (_status(miner_hotkey="5" * 65), "miner_hotkey"),
         (_status(result={"exit_code": 0, "executor_seconds": -1}), "executor_seconds"),
         (_status(failure={"kind": "cosmic", "reason": "ray"}), "kind"),
     ],
