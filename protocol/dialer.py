@@ -32,15 +32,15 @@ class PeerConnection:
         return decode(adapter, raw, max_bytes=settings.PROTOCOL_MAX_FRAME_BYTES)
 
 
-@asynccontextmanager
-async def dial(
+async def dial_open(
     *, url: str, path: str, hotkey: Hotkey, peer_hotkey: str, nonces: NonceStore, timeout: float = 10.0
-) -> AsyncIterator[PeerConnection]:
-    """Connect to `url` and prove both identities; raises ProtocolError if the peer is not who we
-    dialed, OSError/TimeoutError if it cannot be reached."""
-    async with connect(
+) -> PeerConnection:
+    """Connect to `url` and prove both identities; the caller closes `conn.ws`. Raises
+    ProtocolError if the peer is not who we dialed, OSError/TimeoutError if it cannot be reached."""
+    ws = await connect(
         url, open_timeout=timeout, max_size=settings.PROTOCOL_MAX_FRAME_BYTES, ping_interval=20, ping_timeout=20
-    ) as ws:
+    )
+    try:
         hello = handshake_build(hotkey=hotkey, peer_hotkey=peer_hotkey, path=path)
         await ws.send(encode(hello))
         reply = decode(_handshake_or_error, await asyncio.wait_for(ws.recv(), timeout), max_bytes=64 * 1024)
@@ -55,4 +55,18 @@ async def dial(
             expected_peer=peer_hotkey,
             expected_peer_nonce=hello.nonce,
         )
-        yield PeerConnection(ws, peer_hotkey)
+    except BaseException:
+        await ws.close()
+        raise
+    return PeerConnection(ws, peer_hotkey)
+
+
+@asynccontextmanager
+async def dial(
+    *, url: str, path: str, hotkey: Hotkey, peer_hotkey: str, nonces: NonceStore, timeout: float = 10.0
+) -> AsyncIterator[PeerConnection]:
+    conn = await dial_open(url=url, path=path, hotkey=hotkey, peer_hotkey=peer_hotkey, nonces=nonces, timeout=timeout)
+    try:
+        yield conn
+    finally:
+        await conn.ws.close()

@@ -13,11 +13,10 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from protocol.handshake import NonceStore
-from protocol.keys import Hotkey
 from protocol.messages.common import Failure, FailureKind, JobSpec
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
+from validator.miner_links import MinerLinks
 from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Terminal, run_on_miner
 from validator.services.jobs import organic_job_attempt, organic_job_record
 from validator.services.miners import miner_incident_record, miners_for_job
@@ -27,8 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DriverContext:
-    hotkey: Hotkey
-    nonces: NonceStore
+    links: MinerLinks
     notify: Callable[[], None] = lambda: None  # wakes the outbox flusher
 
 
@@ -131,8 +129,7 @@ async def _attempt(
         job_uuid=job_uuid,
         spec=spec,
         miner=miner,
-        hotkey=ctx.hotkey,
-        nonces=ctx.nonces,
+        links=ctx.links,
         cancel=cancel,
         on_progress=on_progress,
     )

@@ -1,38 +1,27 @@
 """One job on one miner: reserve, send the payload, follow progress until a terminal message.
 
-Every way the miner can fail us (refused connection, dropped socket, silence past a stage
-deadline, a frame that does not parse, a lie about which job) ends as `InfrastructureFailure`,
-which the caller answers by trying another miner."""
+Every way the miner can fail us (refused connection, dropped link, silence past a stage deadline,
+a frame that does not parse) ends as `InfrastructureFailure`, which the caller answers by trying
+another miner. Links are shared between jobs (validator/miner_links.py)."""
 
 import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from pydantic import TypeAdapter
 from websockets.exceptions import WebSocketException
 
-from protocol.dialer import PeerConnection, dial
-from protocol.handshake import NonceStore
-from protocol.keys import Hotkey
-from protocol.messages.common import ErrorMessage, JobSpec
-from protocol.messages.jobs import (
-    ExecutorReady,
-    JobCancelled,
-    JobFailed,
-    JobFinished,
-    JobStarted,
-    VolumeReady,
-)
-from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun, MinerToValidator
+from protocol.messages.common import JobSpec
+from protocol.messages.jobs import ExecutorReady, JobCancelled, JobFailed, JobFinished, JobStarted, VolumeReady
+from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun
 from protocol.wire import ProtocolError
+from validator.miner_links import LinkLost, MinerLink, MinerLinks
 
 log = logging.getLogger(__name__)
-_from_miner: TypeAdapter[object] = TypeAdapter(MinerToValidator)
-MINER_PATH = "/v1/miner/"
 Terminal = JobFinished | JobFailed | JobCancelled
 ProgressCallback = Callable[[str, str | None], Awaitable[None]]
 
@@ -68,43 +57,55 @@ async def run_on_miner(
     job_uuid: UUID,
     spec: JobSpec,
     miner: MinerTarget,
-    hotkey: Hotkey,
-    nonces: NonceStore,
+    links: MinerLinks,
     cancel: asyncio.Event,
     on_progress: ProgressCallback,
 ) -> Terminal:
     try:
-        async with dial(
-            url=f"ws://{miner.address}{MINER_PATH}",
-            path=MINER_PATH,
-            hotkey=hotkey,
-            peer_hotkey=miner.hotkey,
-            nonces=nonces,
-            timeout=settings.VALIDATOR_RESERVE_TIMEOUT_S,
-        ) as conn:
-            await _reserve(conn, job_uuid, spec)
+        link = await links.get(miner_hotkey=miner.hotkey, address=miner.address)
+        try:
+            await _reserve(link, job_uuid, spec)
+        except LinkLost:
+            # A reused link may have died quietly since its last job: dial once more before
+            # blaming the miner.
+            link = await links.get(miner_hotkey=miner.hotkey, address=miner.address, fresh=True)
+            await _reserve(link, job_uuid, spec)
+        try:
             await on_progress("accepted", None)
-            await conn.send(JobRun(job_uuid=job_uuid, spec=spec))
-            return await _follow(conn, job_uuid, spec, cancel, on_progress)
+            await link.send(JobRun(job_uuid=job_uuid, spec=spec))
+            return await _follow(link, job_uuid, spec, cancel, on_progress)
+        finally:
+            link.unsubscribe(job_uuid)
+    except LinkLost as exc:
+        raise InfrastructureFailure("miner_gone", str(exc)) from exc
     except (OSError, TimeoutError, WebSocketException) as exc:
         raise InfrastructureFailure("miner_unreachable", f"{type(exc).__name__}: {exc}") from exc
     except ProtocolError as exc:
         raise InfrastructureFailure("miner_protocol_error", str(exc)) from exc
 
 
-async def _reserve(conn: PeerConnection, job_uuid: UUID, spec: JobSpec) -> None:
-    await conn.send(
-        JobReserve(job_uuid=job_uuid, executor_class=spec.executor_class, image=spec.image, timeout_s=spec.timeout_s)
-    )
-    reply = await _recv(conn, job_uuid, settings.VALIDATOR_RESERVE_TIMEOUT_S, "reservation")
+async def _reserve(link: MinerLink, job_uuid: UUID, spec: JobSpec) -> None:
+    link.subscribe(job_uuid)
+    try:
+        await link.send(
+            JobReserve(
+                job_uuid=job_uuid, executor_class=spec.executor_class, image=spec.image, timeout_s=spec.timeout_s
+            )
+        )
+        reply = await _recv(link, job_uuid, settings.VALIDATOR_RESERVE_TIMEOUT_S, "reservation")
+    except BaseException:
+        link.unsubscribe(job_uuid)
+        raise
     if isinstance(reply, JobDeclined):
+        link.unsubscribe(job_uuid)
         raise Declined(reply)
     if not isinstance(reply, JobAccepted):
+        link.unsubscribe(job_uuid)
         raise InfrastructureFailure("miner_protocol_error", f"expected accept/decline, got {type(reply).__name__}")
 
 
 async def _follow(
-    conn: PeerConnection, job_uuid: UUID, spec: JobSpec, cancel: asyncio.Event, on_progress: ProgressCallback
+    link: MinerLink, job_uuid: UUID, spec: JobSpec, cancel: asyncio.Event, on_progress: ProgressCallback
 ) -> Terminal:
     leeway = settings.VALIDATOR_STAGE_LEEWAY_S
     budgets = {
@@ -117,10 +118,10 @@ async def _follow(
     cancel_sent = False
     while True:
         if cancel.is_set() and not cancel_sent:
-            await conn.send(JobCancel(job_uuid=job_uuid))
+            await link.send(JobCancel(job_uuid=job_uuid))
             cancel_sent = True
             budgets[stage] = leeway
-        message = await _recv_or_cancel(conn, job_uuid, budgets[stage], stage, cancel, cancel_sent)
+        message = await _recv_or_cancel(link, job_uuid, budgets[stage], stage, cancel, cancel_sent)
         if message is None:
             continue
         if isinstance(message, JobFinished | JobFailed | JobCancelled):
@@ -132,17 +133,15 @@ async def _follow(
         elif isinstance(message, JobStarted):
             stage = Stage.RUN
             await on_progress("started", None)
-        elif isinstance(message, ErrorMessage):
-            log.warning("miner %s sent error %s: %s", conn.peer_hotkey, message.code, message.detail)
         else:
             raise InfrastructureFailure("miner_protocol_error", f"unexpected {type(message).__name__}")
 
 
 async def _recv_or_cancel(
-    conn: PeerConnection, job_uuid: UUID, budget: float, stage: Stage, cancel: asyncio.Event, cancel_sent: bool
-) -> object | None:
+    link: MinerLink, job_uuid: UUID, budget: float, stage: Stage, cancel: asyncio.Event, cancel_sent: bool
+) -> Any | None:
     """The next message, or None when a cancel request arrives first (so it can be forwarded)."""
-    recv = asyncio.ensure_future(_recv(conn, job_uuid, budget, stage))
+    recv = asyncio.ensure_future(_recv(link, job_uuid, budget, stage))
     if cancel_sent:
         return await recv
     waiter = asyncio.ensure_future(cancel.wait())
@@ -154,12 +153,14 @@ async def _recv_or_cancel(
     return None
 
 
-async def _recv(conn: PeerConnection, job_uuid: UUID, budget: float, stage: str) -> object:
+async def _recv(link: MinerLink, job_uuid: UUID, budget: float, stage: str) -> Any:
+    queue = link.queues.get(job_uuid)
+    if queue is None:
+        raise LinkLost("not subscribed")
     try:
-        message = await conn.recv(_from_miner, timeout=budget)
+        item = await asyncio.wait_for(queue.get(), budget)
     except TimeoutError as exc:
         raise InfrastructureFailure("deadline_exceeded", f"no {stage} within {budget:.0f}s") from exc
-    mentioned = getattr(message, "job_uuid", job_uuid)
-    if mentioned != job_uuid:
-        raise InfrastructureFailure("miner_protocol_error", f"miner reported on job {mentioned}")
-    return message
+    if isinstance(item, Exception):
+        raise item
+    return item

@@ -12,11 +12,14 @@ from pydantic import TypeAdapter
 from websockets.exceptions import WebSocketException
 
 from protocol.dialer import PeerConnection, dial
+from protocol.handshake import NonceStore
+from protocol.keys import Hotkey
 from protocol.messages.common import ErrorMessage, JobSpec
 from protocol.messages.facilitator import FacilitatorToValidator, JobCancelRequest, JobRequest, JobStatusUpdate
 from protocol.messages.jobs import TERMINAL_STATUSES
 from protocol.wire import ProtocolError
 from validator.driver import DriverContext, organic_job_drive
+from validator.miner_links import MinerLinks
 from validator.services.jobs import (
     organic_job_receive,
     organic_job_request_cancel,
@@ -31,8 +34,12 @@ _from_facilitator: TypeAdapter[object] = TypeAdapter(FacilitatorToValidator)
 
 
 class ValidatorNode:
-    def __init__(self, *, ctx: DriverContext, facilitator_url: str, facilitator_hotkey: str) -> None:
+    def __init__(
+        self, *, ctx: DriverContext, hotkey: Hotkey, nonces: NonceStore, facilitator_url: str, facilitator_hotkey: str
+    ) -> None:
         self.ctx = ctx
+        self.hotkey = hotkey
+        self.nonces = nonces
         ctx.notify = self.notify_outbox
         self.facilitator_url = facilitator_url
         self.facilitator_hotkey = facilitator_hotkey
@@ -47,9 +54,9 @@ class ValidatorNode:
                 async with dial(
                     url=self.facilitator_url + FACILITATOR_PATH.lstrip("/"),
                     path=FACILITATOR_PATH,
-                    hotkey=self.ctx.hotkey,
+                    hotkey=self.hotkey,
                     peer_hotkey=self.facilitator_hotkey,
-                    nonces=self.ctx.nonces,
+                    nonces=self.nonces,
                 ) as conn:
                     log.info("connected to facilitator %s", self.facilitator_url)
                     delay = 0.5
@@ -120,8 +127,11 @@ class ValidatorNode:
                 await sync_to_async(outbox_mark_sent)(ids=[r.id for r in rows])
 
 
-def node_from_settings(ctx: DriverContext) -> ValidatorNode:
+def node_from_settings(*, hotkey: Hotkey, nonces: NonceStore) -> ValidatorNode:
     if not settings.FACILITATOR_URL or not settings.FACILITATOR_HOTKEY:
         raise ValueError("set FACILITATOR_URL and FACILITATOR_HOTKEY to run a validator")
     url = settings.FACILITATOR_URL if settings.FACILITATOR_URL.endswith("/") else settings.FACILITATOR_URL + "/"
-    return ValidatorNode(ctx=ctx, facilitator_url=url, facilitator_hotkey=settings.FACILITATOR_HOTKEY)
+    ctx = DriverContext(links=MinerLinks(hotkey=hotkey, nonces=nonces))
+    return ValidatorNode(
+        ctx=ctx, hotkey=hotkey, nonces=nonces, facilitator_url=url, facilitator_hotkey=settings.FACILITATOR_HOTKEY
+    )

@@ -7,7 +7,6 @@ from django.core.management.base import BaseCommand, CommandError
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 from protocol.nonces import RedisNonceStore
-from validator.driver import DriverContext
 from validator.node import node_from_settings
 from validator.services.miners import miners_sync_from_chain
 
@@ -25,7 +24,7 @@ class Command(BaseCommand):
         count = miners_sync_from_chain()
         self.stderr.write(f"validator {hotkey.ss58}: {count} miners on chain")
         try:
-            node = node_from_settings(DriverContext(hotkey=hotkey, nonces=RedisNonceStore()))
+            node = node_from_settings(hotkey=hotkey, nonces=RedisNonceStore())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         try:

@@ -1,0 +1,116 @@
+"""Authenticated, long-lived connections to miners, shared by the jobs sent to each miner.
+
+A job no longer pays a TCP connect and a signed handshake (tens of milliseconds) each time. One
+reader task per link routes incoming frames to the job they name; when the link drops, every job
+on it is told at once (`LinkLost`), which the driver treats as the miner failing."""
+
+import asyncio
+import logging
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from pydantic import TypeAdapter
+from websockets.exceptions import ConnectionClosed
+
+from protocol.dialer import PeerConnection, dial_open
+from protocol.handshake import NonceStore
+from protocol.keys import Hotkey
+from protocol.messages.common import ErrorMessage
+from protocol.messages.miner import MinerToValidator
+from protocol.wire import ProtocolError
+
+log = logging.getLogger(__name__)
+MINER_PATH = "/v1/miner/"
+_from_miner: TypeAdapter[Any] = TypeAdapter(MinerToValidator)
+
+
+class LinkLost(Exception):
+    """The connection to the miner closed or sent something unreadable."""
+
+
+class MinerLink:
+    def __init__(self, conn: PeerConnection) -> None:
+        self.conn = conn
+        self.queues: dict[UUID, asyncio.Queue[Any]] = {}
+        self.reader = asyncio.create_task(self._read())
+
+    @property
+    def open(self) -> bool:
+        return not self.reader.done()
+
+    def subscribe(self, job_uuid: UUID) -> asyncio.Queue[Any]:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        if not self.open:
+            queue.put_nowait(LinkLost("link closed"))
+        self.queues[job_uuid] = queue
+        return queue
+
+    def unsubscribe(self, job_uuid: UUID) -> None:
+        self.queues.pop(job_uuid, None)
+
+    async def send(self, message: Any) -> None:
+        try:
+            await self.conn.send(message)
+        except ConnectionClosed as exc:
+            raise LinkLost(str(exc)) from exc
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.conn.ws.close()
+
+    async def _read(self) -> None:
+        reason: Exception = LinkLost("link closed")
+        try:
+            while True:
+                try:
+                    message = await self.conn.recv(_from_miner)
+                except ProtocolError as exc:
+                    log.warning("miner %s sent a bad frame: %s", self.conn.peer_hotkey, exc)
+                    continue
+                if isinstance(message, ErrorMessage):
+                    log.warning("miner %s: %s %s", self.conn.peer_hotkey, message.code, message.detail)
+                    continue
+                queue = self.queues.get(message.job_uuid)
+                if queue is None:
+                    log.info("miner %s reported on job %s that is not ours", self.conn.peer_hotkey, message.job_uuid)
+                    continue
+                queue.put_nowait(message)
+        except ConnectionClosed as exc:
+            reason = LinkLost(f"connection closed: {exc}")
+        finally:
+            for queue in self.queues.values():
+                queue.put_nowait(reason)
+
+
+class MinerLinks:
+    """At most one link per miner hotkey, dialed on first use and again after it drops."""
+
+    def __init__(self, *, hotkey: Hotkey, nonces: NonceStore) -> None:
+        self.hotkey = hotkey
+        self.nonces = nonces
+        self.links: dict[str, MinerLink] = {}
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    async def get(self, *, miner_hotkey: str, address: str, fresh: bool = False) -> MinerLink:
+        async with self.locks.setdefault(miner_hotkey, asyncio.Lock()):
+            link = self.links.get(miner_hotkey)
+            if link is not None and link.open and not fresh:
+                return link
+            if link is not None:
+                await link.close()
+            conn = await dial_open(
+                url=f"ws://{address}{MINER_PATH}",
+                path=MINER_PATH,
+                hotkey=self.hotkey,
+                peer_hotkey=miner_hotkey,
+                nonces=self.nonces,
+                timeout=settings.VALIDATOR_RESERVE_TIMEOUT_S,
+            )
+            self.links[miner_hotkey] = MinerLink(conn)
+            return self.links[miner_hotkey]
+
+    async def close_all(self) -> None:
+        for link in self.links.values():
+            await link.close()
+        self.links.clear()
