@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,10 @@ class Node:
     port: int
     stake: int
     procs: list[Proc] = field(default_factory=list)
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/healthz/"
 
     @property
     def address(self) -> str:
@@ -191,24 +196,28 @@ class LocalNetwork:
                 proc.start()
                 self.procs.append(proc)
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
+    def wait_ready(self, timeout: float = 90.0, on_ready: Callable[[Node], None] = lambda node: None) -> None:
+        """Servers answer /healthz/; validators count once the facilitator has their session."""
         deadline = time.monotonic() + timeout
-        pending = [n for n in self.nodes if n.role != "validator"]
-        while time.monotonic() < deadline:
+        pending = list(self.nodes)
+        while pending and time.monotonic() < deadline:
             self._check_alive()
-            pending = [n for n in pending if not _http_ok(f"http://127.0.0.1:{n.port}/healthz/")]
-            if not pending and self._validators_connected():
-                return
-            time.sleep(0.3)
-        raise TimeoutError(f"network not ready after {timeout:.0f}s; waiting on {[n.name for n in pending]}")
+            connected = self._validators_connected()
+            for node in list(pending):
+                up = node.hotkey.ss58 in connected if node.role == "validator" else _http_ok(node.health_url)
+                if up:
+                    pending.remove(node)
+                    on_ready(node)
+            time.sleep(0.2)
+        if pending:
+            raise TimeoutError(f"network not ready after {timeout:.0f}s; waiting on {[n.name for n in pending]}")
 
-    def _validators_connected(self) -> bool:
-        hotkeys = [n.hotkey.ss58 for n in self.nodes if n.role == "validator"]
+    def _validators_connected(self) -> set[str]:
         with psycopg.connect(database_url(self._db("facilitator")).replace("postgres://", "postgresql://")) as conn:
             rows = conn.execute(
                 "SELECT DISTINCT hotkey FROM facilitator_validatorsession WHERE disconnected_at IS NULL"
             ).fetchall()
-        return set(hotkeys) <= {r[0] for r in rows}
+        return {r[0] for r in rows}
 
     def _check_alive(self) -> None:
         for proc in self.procs:

@@ -17,6 +17,8 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: E402
+
 from deploy.localnet.databases import drop_databases, existing_databases  # noqa: E402
 from deploy.localnet.network import LocalNetwork, NetworkConfig  # noqa: E402
 
@@ -61,8 +63,13 @@ def main() -> None:
         print(f"preparing databases, keys and the local chain in {directory} ...", flush=True)
         network.prepare()
         network.start()
-        print("starting nodes ...", flush=True)
-        network.wait_ready()
+        with Progress(
+            TextColumn("starting nodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}")
+        ) as progress:
+            task = progress.add_task("", total=len(network.nodes))
+            network.wait_ready(
+                timeout=180, on_ready=lambda node: progress.update(task, advance=1, description=f"{node.name} up")
+            )
         _announce(network, network.write_credentials())
         while True:
             for proc in network.procs:
