@@ -107,5 +107,5 @@ class ChainClient(ABC):
         """Reveal the weight commits whose reveal window is open; returns how many were revealed."""
         return 0
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release connections held by the backend (nothing for Postgres-only backends)."""

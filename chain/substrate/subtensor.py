@@ -29,6 +29,7 @@ from chain.substrate.subtensor_reads import (
     read_uids,
 )
 from chain.substrate.weights import normalize_u16
+from protocol.keys import is_ss58
 
 logger = logging.getLogger(__name__)
 AXON_VERSION = 1  # Meshwork's wire protocol version, announced with the address
@@ -129,8 +130,9 @@ class SubtensorChain(ChainClient):
         """set_weights, or commit_weights when the subnet requires commit-reveal (revealed later by
         `reveal_pending_weights`). Hotkeys no longer registered are left out."""
         signer = self.keyring.signer(hotkey, purpose="set_weights")
+        targets = [target for target in weights if is_ss58(target)]
         policy, uids = self.connection.read(
-            lambda si: (read_policy(si, self.netuid), read_uids(si, self.netuid, [hotkey, *weights]))
+            lambda si: (read_policy(si, self.netuid), read_uids(si, self.netuid, [hotkey, *targets]))
         )
         if hotkey not in uids:
             raise NotRegistered(

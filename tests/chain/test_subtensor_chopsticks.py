@@ -60,7 +60,8 @@ def test_register_serve_stake_then_read_the_metagraph(chain_for, sr25519, coldke
 
     v = chain.register(hotkey=validator.ss58_address, coldkey=coldkey.ss58_address, role=Role.VALIDATOR)
     m = chain.register(hotkey=miner.ss58_address, coldkey=coldkey.ss58_address, role=Role.MINER)
-    assert v.uid != m.uid and {v.coldkey, m.coldkey} == {coldkey.ss58_address}
+    assert v.uid != m.uid
+    assert {v.coldkey, m.coldkey} == {coldkey.ss58_address}
     # Registering again is a no-op that returns the same uid.
     assert chain.register(hotkey=miner.ss58_address, coldkey=coldkey.ss58_address, role=Role.MINER).uid == m.uid
 
@@ -124,7 +125,8 @@ def test_commit_then_reveal_across_a_restart(chain_for, sr25519, coldkey, subten
         blocks(subtensor_rpc, row.reveal_from_block - restarted.current_block())
         assert restarted.reveal_pending_weights() == 1
         row.refresh_from_db()
-        assert row.status == WeightCommit.Status.REVEALED and row.revealed_block >= row.reveal_from_block
+        assert row.status == WeightCommit.Status.REVEALED
+        assert row.revealed_block >= row.reveal_from_block
         uids = {n.hotkey: n.uid for n in restarted.fetch_metagraph().neurons}
         stored = subtensor_rpc.read(
             lambda si: si.query(PALLET, "Weights", [NETUID, uids[validator.ss58_address]]).value
@@ -157,4 +159,5 @@ def test_chain_command_lists_the_subtensor_metagraph(settings, subtensor_node, c
     settings.CHAIN, settings.CHAIN_ENDPOINT, settings.CHAIN_NETUID = "subtensor", subtensor_node.endpoint, NETUID
     call_command("chain", "list")
     out = capsys.readouterr().out
-    assert hotkey.ss58_address in out and out.startswith("block ")
+    assert hotkey.ss58_address in out
+    assert out.startswith("block ")
