@@ -12,12 +12,12 @@ from pydantic import TypeAdapter
 
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.access import validator_refusal
-from miner.services.jobs import Decline, job_finish, job_reserve, job_set_status
+from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
 from miner.services.limits import executor_limits
 from miner.services.runner import start_executor
 from protocol.consumer import SignedConsumer
 from protocol.messages.common import ErrorCode, ErrorMessage
-from protocol.messages.executor import ExecutorRun
+from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted
 from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun, ValidatorToMiner
 
@@ -29,9 +29,11 @@ TERMINAL = (JobFinished, JobFailed, JobCancelled)
 @dataclass
 class ActiveJob:
     slot: ExecutorSlot
+    limits: ExecutorLimits
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
+    bookkeeping: asyncio.Future[None] | None = None
 
 
 class ValidatorInterfaceConsumer(SignedConsumer[Any]):
@@ -58,11 +60,11 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     async def _reserve(self, message: JobReserve) -> None:
         assert self.peer_hotkey is not None
         try:
-            _, slot = await sync_to_async(job_reserve)(validator_hotkey=self.peer_hotkey, reserve=message)
+            slot, limits = await sync_to_async(_reserve_with_limits)(validator_hotkey=self.peer_hotkey, reserve=message)
         except Decline as exc:
             await self.send_message(JobDeclined(job_uuid=message.job_uuid, reason=exc.reason, detail=exc.detail))
             return
-        active = ActiveJob(slot=slot)
+        active = ActiveJob(slot=slot, limits=limits)
         # A reservation the validator never follows up on must not hold the executor forever.
         active.expiry = asyncio.get_running_loop().call_later(
             RESERVATION_TTL_S, lambda: asyncio.ensure_future(self._expire(message.job_uuid))
@@ -84,9 +86,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             return
         if active.expiry:
             active.expiry.cancel()
-        limits = await sync_to_async(executor_limits)(message.spec.executor_class)
-        run = ExecutorRun(job_uuid=message.job_uuid, spec=message.spec, limits=limits)
-        await sync_to_async(job_set_status)(job_uuid=message.job_uuid, status=AcceptedJob.Status.RUNNING)
+        run = ExecutorRun(job_uuid=message.job_uuid, spec=message.spec, limits=active.limits)
+        # Bookkeeping must not delay the container start: the status row is written alongside.
+        active.bookkeeping = asyncio.ensure_future(sync_to_async(job_mark_running)(job_uuid=message.job_uuid))
         active.task = start_executor(
             run=run, docker_url=active.slot.host.docker_url, cancel=active.cancel, emit=self._relay
         )
@@ -131,6 +133,12 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
                 await self._expire(job_uuid)
             else:
                 active.cancel.set()
+
+
+def _reserve_with_limits(*, validator_hotkey: str, reserve: JobReserve) -> tuple[ExecutorSlot, ExecutorLimits]:
+    """One trip to the database thread for everything a reservation needs."""
+    _, slot = job_reserve(validator_hotkey=validator_hotkey, reserve=reserve)
+    return slot, executor_limits(reserve.executor_class)
 
 
 async def _record_end(message: Any) -> None:

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from executor.models import ExecutorClass
 from miner.models import AcceptedJob, ExecutorSlot
+from miner.services.access import validator_refusal
 from miner.services.executors import slot_claim, slot_release
 from protocol.messages.miner import DeclineReason, JobReserve
 
@@ -19,7 +20,12 @@ class Decline(Exception):
 
 
 def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[AcceptedJob, ExecutorSlot]:
-    """Claim an executor for the job or raise `Decline` with the reason."""
+    """Claim an executor for the job or raise `Decline` with the reason. Access is checked again
+    here, not only at the handshake: links are long-lived and the admin's lists or the chain
+    may have changed since."""
+    refusal = validator_refusal(validator_hotkey)
+    if refusal is not None:
+        raise Decline(DeclineReason.BLACKLISTED, refusal)
     if not ExecutorClass.objects.filter(name=reserve.executor_class, is_active=True).exists():
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"no executor class {reserve.executor_class!r}")
     if not ExecutorSlot.objects.filter(executor_class=reserve.executor_class).exists():
@@ -58,6 +64,13 @@ def job_set_status(
     if reason:
         fields["failure_reason"] = reason[:64]
     AcceptedJob.objects.filter(uuid=job_uuid).update(**fields)
+
+
+def job_mark_running(*, job_uuid: UUID) -> None:
+    """Only a reserved job becomes running: a job that already ended stays ended."""
+    AcceptedJob.objects.filter(uuid=job_uuid, status=AcceptedJob.Status.RESERVED).update(
+        status=AcceptedJob.Status.RUNNING
+    )
 
 
 def job_finish(*, job_uuid: UUID, status: str, **kwargs: object) -> None:

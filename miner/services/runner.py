@@ -5,7 +5,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from executor.driver import executor_run_job
-
 from protocol.identity import node_hotkey
 from protocol.messages.executor import ExecutorRun
 
