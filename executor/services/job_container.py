@@ -61,9 +61,12 @@ class JobContainer:
         self.workspace: Workspace | None = None
         self._pending: set[asyncio.Future[Any]] = set()
 
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def call(self, fn: Callable[..., T], *args: Any, _until_removed: bool = False, **kwargs: Any) -> T:
+        """`_until_removed`: a call that only returns once the container is gone (`wait`); cleanup
+        must not wait for it before removing the container."""
         future = asyncio.get_running_loop().run_in_executor(DOCKER_POOL, functools.partial(fn, *args, **kwargs))
-        self._pending.add(future)
+        if not _until_removed:
+            self._pending.add(future)
         future.add_done_callback(self._settled)
         return await asyncio.shield(future)
 
@@ -126,7 +129,9 @@ class JobContainer:
         """Until the container exits, the deadline passes, or the miner cancels; then it is dead."""
         assert self.api is not None
         api = self.api
-        exited = asyncio.ensure_future(self.call(api.wait, self.name, timeout=self.spec.timeout_s + API_TIMEOUT_S))
+        exited = asyncio.ensure_future(
+            self.call(api.wait, self.name, timeout=self.spec.timeout_s + API_TIMEOUT_S, _until_removed=True)
+        )
         cancelled = asyncio.ensure_future(self.cancel.wait())
         try:
             done, _ = await asyncio.wait(
@@ -142,7 +147,7 @@ class JobContainer:
         finally:
             cancelled.cancel()
             if not exited.done():
-                exited.cancel()  # the thread itself carries on, tracked in _pending
+                exited.cancel()  # its thread returns once cleanup removed the container
 
     async def result(self) -> tuple[JobResult, dict[str, Any]]:
         """Exit code, logs and run time of the exited container, with its raw state."""

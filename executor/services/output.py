@@ -5,6 +5,7 @@ Two limits: the files' total size (the class's `output_mb`) and the zip's size
 are packed: symlinks could point anywhere on the host that reads them, and FIFOs would block."""
 
 import base64
+import contextlib
 import io
 import zipfile
 from typing import IO
@@ -26,14 +27,20 @@ class OutputZip:
         self._zip = zipfile.ZipFile(self._buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
 
     def add(self, name: str, src: IO[bytes], size: int) -> None:
-        self.entries += 1
-        self.total += size
-        self._check()
-        with self._zip.open(name, "w", force_zip64=size > 2**31) as dst:
-            while chunk := src.read(_CHUNK):
-                dst.write(chunk)
-                self._check()
-        self._check()
+        try:
+            self.entries += 1
+            self.total += size
+            self._check()
+            with self._zip.open(name, "w", force_zip64=size > 2**31) as dst:
+                while chunk := src.read(_CHUNK):
+                    dst.write(chunk)
+                    self._check()
+            self._check()
+        except BaseException:
+            # Close now: left to the garbage collector, the zip may outlive its buffer and complain.
+            with contextlib.suppress(Exception):
+                self._zip.close()
+            raise
 
     def _check(self) -> None:
         if self.entries > MAX_OUTPUT_ENTRIES:

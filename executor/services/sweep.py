@@ -16,12 +16,9 @@ from executor.services.workspace_host import remove_tree
 log = logging.getLogger(__name__)
 
 
-async def executor_sweep_leftovers(*, docker_url: str, owner: str) -> int:
-    """Returns how many containers it removed."""
-    return await in_thread(_sweep, docker_url=docker_url, owner=owner)
-
-
-def _sweep(*, docker_url: str, owner: str) -> int:
+def executor_sweep_leftovers(*, docker_url: str, owner: str) -> int:
+    """Returns how many containers it removed. Blocking (a startup step); from a coroutine use
+    `executor_sweep_leftovers_async`."""
     api: docker.APIClient = docker_api(docker_url)
     owned = {"label": f"{LABEL_OWNER}={owner}"}
     containers = api.containers(all=True, filters=owned)
@@ -36,3 +33,7 @@ def _sweep(*, docker_url: str, owner: str) -> int:
     if containers:
         log.info("swept %d leftover job containers of %s on %s", len(containers), owner, docker_url)
     return len(containers)
+
+
+async def executor_sweep_leftovers_async(*, docker_url: str, owner: str) -> int:
+    return await in_thread(executor_sweep_leftovers, docker_url=docker_url, owner=owner)

@@ -1,0 +1,42 @@
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from executor.models import ExecutorClass
+from executor.selectors import executor_class_default, executor_class_get, executor_class_limits, executor_class_list
+from protocol.messages.executor import ExecutorLimits
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_migration_seeds_the_two_cpu_classes() -> None:
+    seeded = {
+        c.name: (c.cpus, c.memory_mb, c.pids, c.output_mb, c.price_per_second, c.weight, c.gpu, c.is_active)
+        for c in ExecutorClass.objects.filter(name__in=["cpu.small", "cpu.large"])
+    }
+    assert seeded == {
+        "cpu.small": (1.0, 512, 128, 64, Decimal("0.001"), 1.0, False, True),
+        "cpu.large": (2.0, 2048, 512, 256, Decimal("0.004"), 2.0, False, True),
+    }
+
+
+def test_limits_come_from_the_class() -> None:
+    assert executor_class_limits(name="cpu.large") == ExecutorLimits(cpus=2, memory_mb=2048, pids=512, output_mb=256)
+    assert executor_class_get(name="cpu.small").limits() == ExecutorLimits(
+        cpus=1, memory_mb=512, pids=128, output_mb=64
+    )
+
+
+def test_the_default_class_follows_the_setting(settings: Any) -> None:
+    assert executor_class_default().name == "cpu.small"
+    settings.DEFAULT_EXECUTOR_CLASS = "cpu.large"
+    assert executor_class_default().name == "cpu.large"
+
+
+def test_inactive_classes_are_hidden_unless_asked_for() -> None:
+    ExecutorClass.objects.filter(name="cpu.large").update(is_active=False)
+    assert "cpu.large" not in {c.name for c in executor_class_list()}
+    with pytest.raises(ExecutorClass.DoesNotExist):
+        executor_class_get(name="cpu.large")
+    assert executor_class_get(name="cpu.large", active_only=False).name == "cpu.large"
