@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from facilitator.models import Job, ValidatorSession
+from facilitator.services.cancel import job_cancel
 from facilitator.services.credits import credits_settle
 from facilitator.services.jobs import job_record_event
 from protocol.messages.jobs import JobStatus
@@ -22,18 +23,21 @@ def jobs_expire_stale() -> int:
     stale_after = timedelta(seconds=settings.FACILITATOR_DISPATCH_STALE_S)
     changed = 0
     candidates = Job.objects.filter(status__in=[JobStatus.DISPATCHED, JobStatus.RUNNING]).only(
-        "uuid", "validator_hotkey", "dispatched_at", "timeout_s", "started_at"
+        "uuid", "validator_hotkey", "dispatched_at", "timeout_s", "started_at", "cancel_requested_at"
     )
     for job in candidates:
         if _validator_live(job.validator_hotkey) or job.dispatched_at is None:
             continue
         deadline = job.dispatched_at + timedelta(seconds=job.timeout_s) + 2 * stale_after
         if job.started_at is None and job.dispatched_at + stale_after < now:
-            requeued = Job.objects.filter(uuid=job.uuid, status=JobStatus.DISPATCHED, started_at=None).update(
-                status=JobStatus.PENDING, validator_hotkey="", dispatched_at=None
-            )
-            if requeued:
-                job_record_event(job=job, status=JobStatus.PENDING, detail="validator lost before start; requeued")
+            with transaction.atomic():
+                requeued = Job.objects.filter(uuid=job.uuid, status=JobStatus.DISPATCHED, started_at=None).update(
+                    status=JobStatus.PENDING, validator_hotkey="", dispatched_at=None
+                )
+                if requeued:
+                    job_record_event(job=job, status=JobStatus.PENDING, detail="validator lost before start; requeued")
+                    if job.cancel_requested_at is not None:
+                        job_cancel(job=job)  # the user cancelled it: end it, never run it again
             changed += requeued
         elif deadline < now:
             changed += _fail_lost(job)
