@@ -1,6 +1,8 @@
 """LocalChain: a chain kept in Postgres for the local network and fast tests. Blocks advance on a
 clock (genesis time + block_seconds), so every node computes the same height without a daemon."""
 
+import math
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
@@ -76,8 +78,8 @@ class LocalChain(ChainClient):
         neuron = self.neuron(hotkey)
         if neuron is None:
             raise NotRegistered(f"{hotkey} is not registered", name="HotKeyNotRegistered")
-        if any(w < 0 for w in weights.values()):
-            raise ChainError("weights must be non-negative", name="InvalidWeights")
+        if any(not math.isfinite(w) or w < 0 for w in weights.values()):
+            raise ChainError("weights must be finite and non-negative", name="InvalidWeights")
         total = sum(weights.values()) or 1.0
         LocalWeights.objects.create(
             subnet_id=self.netuid,

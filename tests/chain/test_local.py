@@ -1,0 +1,254 @@
+"""LocalChain (the chain kept in Postgres) and the `manage.py chain` commands on it."""
+
+import math
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from chain.interface import ChainError, Neuron, NotRegistered, Role
+from chain.local import LocalChain
+from chain.models import LocalSubnet, LocalWeights
+from protocol.keys import hotkey_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _ss58() -> str:
+    return hotkey_create()[0].ss58
+
+
+@pytest.fixture
+def chain(settings) -> LocalChain:
+    settings.LOCAL_CHAIN_BLOCK_SECONDS = 1.0
+    return LocalChain()
+
+
+def test_register_allocates_uids_in_order(chain):
+    cold = _ss58()
+    hotkeys = [_ss58() for _ in range(3)]
+    neurons = [chain.register(hotkey=h, coldkey=cold, role=Role.MINER) for h in hotkeys]
+    assert [n.uid for n in neurons] == [0, 1, 2]
+    assert neurons[0] == Neuron(uid=0, hotkey=hotkeys[0], coldkey=cold, stake=0, role=Role.MINER, address=None)
+    assert [n.hotkey for n in chain.neurons()] == hotkeys
+
+
+def test_subnets_are_separate(settings):
+    one, two = LocalChain(netuid=1), LocalChain(netuid=2)
+    hotkey, cold = _ss58(), _ss58()
+    one.register(hotkey=hotkey, coldkey=cold, role=Role.VALIDATOR)
+    assert two.register(hotkey=_ss58(), coldkey=cold, role=Role.MINER).uid == 0
+    assert two.neuron(hotkey) is None
+    assert one.neuron(hotkey).uid == 0
+    settings.CHAIN_NETUID = 2
+    assert LocalChain().netuid == 2
+
+
+def test_reregister_with_the_same_coldkey_keeps_the_uid_and_updates_the_role(chain):
+    hotkey, cold = _ss58(), _ss58()
+    first = chain.register(hotkey=hotkey, coldkey=cold, role=Role.MINER)
+    chain.register(hotkey=_ss58(), coldkey=cold, role=Role.MINER)
+    again = chain.register(hotkey=hotkey, coldkey=cold, role=Role.VALIDATOR)
+    assert (again.uid, again.role) == (first.uid, Role.VALIDATOR)
+    assert len(chain.neurons()) == 2
+
+
+def test_reregister_with_another_coldkey_is_refused_by_name(chain):
+    hotkey, cold = _ss58(), _ss58()
+    chain.register(hotkey=hotkey, coldkey=cold, role=Role.MINER)
+    with pytest.raises(ChainError) as info:
+        chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
+    assert info.value.name == "HotKeyAlreadyRegistered"
+    assert chain.neuron(hotkey).coldkey == cold
+    assert chain.neuron(hotkey).role == Role.MINER
+
+
+def test_serve_announces_an_address(chain):
+    hotkey = _ss58()
+    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
+    chain.serve(hotkey=hotkey, address="127.0.0.1:8001")
+    assert chain.neuron(hotkey).address == "127.0.0.1:8001"
+    chain.serve(hotkey=hotkey, address="10.0.0.2:9000")
+    assert chain.neuron(hotkey).address == "10.0.0.2:9000"
+
+
+def test_stake_adds_up(chain):
+    hotkey = _ss58()
+    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
+    chain.add_stake(hotkey=hotkey, amount=600)
+    chain.add_stake(hotkey=hotkey, amount=400)
+    assert chain.neuron(hotkey).stake == 1000
+
+
+@pytest.mark.parametrize("amount", [0, -5])
+def test_stake_must_be_positive(chain, amount):
+    hotkey = _ss58()
+    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
+    with pytest.raises(ChainError) as info:
+        chain.add_stake(hotkey=hotkey, amount=amount)
+    assert info.value.name == "AmountTooLow"
+    assert chain.neuron(hotkey).stake == 0
+
+
+def test_unregistered_hotkey_cannot_serve_stake_or_set_weights(chain):
+    stranger = _ss58()
+    for call in (
+        lambda: chain.serve(hotkey=stranger, address="h:1"),
+        lambda: chain.add_stake(hotkey=stranger, amount=1),
+        lambda: chain.set_weights(hotkey=stranger, weights={"x": 1.0}),
+    ):
+        with pytest.raises(NotRegistered) as info:
+            call()
+        assert info.value.name == "HotKeyNotRegistered"
+    assert chain.neuron(stranger) is None
+
+
+def test_set_weights_normalises(chain):
+    validator = _ss58()
+    chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
+    chain.set_weights(hotkey=validator, weights={"a": 1.0, "b": 3.0, "c": 0.0})
+    row = LocalWeights.objects.get(validator_hotkey=validator)
+    assert row.weights == {"a": 0.25, "b": 0.75, "c": 0.0}
+    assert row.block == chain.current_block()
+
+
+def test_set_weights_all_zero_is_kept_as_zero(chain):
+    validator = _ss58()
+    chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
+    chain.set_weights(hotkey=validator, weights={"a": 0.0, "b": 0.0})
+    assert LocalWeights.objects.get(validator_hotkey=validator).weights == {"a": 0.0, "b": 0.0}
+
+
+@pytest.mark.parametrize("bad", [-0.1, math.nan, math.inf])
+def test_set_weights_refuses_negative_or_non_finite(chain, bad):
+    validator = _ss58()
+    chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
+    with pytest.raises(ChainError) as info:
+        chain.set_weights(hotkey=validator, weights={"a": 1.0, "b": bad})
+    assert info.value.name == "InvalidWeights"
+    assert not LocalWeights.objects.exists()
+
+
+def test_block_height_advances_with_time(settings):
+    settings.LOCAL_CHAIN_BLOCK_SECONDS = 12.0
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        chain = LocalChain(netuid=7)
+        assert chain.current_block() == 0
+        assert LocalSubnet.objects.get(netuid=7).block_seconds == 12.0
+    with time_machine.travel(start + timedelta(seconds=11.9), tick=False):
+        assert chain.current_block() == 0
+    with time_machine.travel(start + timedelta(seconds=120), tick=False):
+        assert chain.current_block() == 10
+        neuron = chain.register(hotkey=_ss58(), coldkey=_ss58(), role=Role.MINER)
+    assert LocalChain(netuid=7).neurons()[0] == neuron
+    from chain.models import LocalNeuron
+
+    assert LocalNeuron.objects.get(hotkey=neuron.hotkey).registered_block == 10
+    # The genesis is fixed once: another client (another node) computes the same height.
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        assert LocalChain(netuid=7).current_block() == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_get_distinct_uids():
+    LocalChain(netuid=9).current_block()  # the subnet exists before the race
+    barrier = threading.Barrier(6)
+    errors: list[Exception] = []
+
+    def register() -> None:
+        try:
+            barrier.wait()
+            LocalChain(netuid=9).register(hotkey=_ss58(), coldkey=_ss58(), role=Role.MINER)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(n.uid for n in LocalChain(netuid=9).neurons()) == list(range(6))
+
+
+# --- manage.py chain ------------------------------------------------------------------------
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command("chain", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_command_register_serve_stake_list(chain):
+    hotkey, cold = _ss58(), _ss58()
+    assert _run("register", "--hotkey", hotkey, "--coldkey", cold, "--role", "validator") == (
+        f"registered {hotkey} as validator uid 0\n"
+    )
+    assert _run("serve", "--hotkey", hotkey, "--address", "127.0.0.1:9000") == f"{hotkey} serves on 127.0.0.1:9000\n"
+    assert _run("stake", "--hotkey", hotkey, "--amount", "1500") == f"added 1500 stake to {hotkey}\n"
+    assert chain.neuron(hotkey) == Neuron(
+        uid=0, hotkey=hotkey, coldkey=cold, stake=1500, role=Role.VALIDATOR, address="127.0.0.1:9000"
+    )
+    listing = _run("list").splitlines()
+    assert listing[0].endswith(", 1 nodes")
+    assert listing[0].startswith("block ")
+    assert listing[1].split() == ["0", "validator", hotkey, "stake=1500", "address=127.0.0.1:9000"]
+
+
+def test_command_uses_the_node_hotkey_by_default(chain, node_key):
+    _run("register", "--coldkey", _ss58(), "--role", "miner")
+    assert chain.neuron(node_key.ss58).role == Role.MINER
+
+
+def test_command_without_a_hotkey_file_says_how_to_make_one(chain, settings, tmp_path):
+    from protocol.identity import node_hotkey
+
+    settings.HOTKEY_PATH = tmp_path / "missing.json"
+    node_hotkey.cache_clear()
+    try:
+        with pytest.raises(CommandError, match="keygen"):
+            _run("register", "--coldkey", _ss58(), "--role", "miner")
+    finally:
+        node_hotkey.cache_clear()
+
+
+@pytest.mark.parametrize("coldkey", ["alice", "0x1234", "5" * 48, ""])
+def test_command_refuses_a_bad_coldkey(chain, coldkey):
+    hotkey = _ss58()
+    with pytest.raises(CommandError, match=r"--coldkey: .* is not an SS58 address"):
+        _run("register", "--hotkey", hotkey, "--coldkey", coldkey, "--role", "miner")
+    assert chain.neurons() == []
+
+
+def test_command_refuses_a_bad_hotkey(chain):
+    with pytest.raises(CommandError, match=r"--hotkey: 'bob' is not an SS58 address"):
+        _run("register", "--hotkey", "bob", "--coldkey", _ss58(), "--role", "miner")
+
+
+@pytest.mark.parametrize("address", ["localhost", "localhost:", ":8000", "host:0", "host:65536", "host:http", "h:-1"])
+def test_command_refuses_a_bad_address(chain, address):
+    hotkey = _ss58()
+    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
+    with pytest.raises(CommandError, match=r"--address: .* is not host:port"):
+        _run("serve", "--hotkey", hotkey, "--address", address)
+    assert chain.neuron(hotkey).address is None
+
+
+def test_command_reports_chain_refusals_by_name(chain):
+    hotkey = _ss58()
+    with pytest.raises(CommandError, match="chain refused: HotKeyNotRegistered"):
+        _run("stake", "--hotkey", hotkey, "--amount", "5")
+    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
+    with pytest.raises(CommandError, match="chain refused: HotKeyAlreadyRegistered"):
+        _run("register", "--hotkey", hotkey, "--coldkey", _ss58(), "--role", "miner")
+    with pytest.raises(CommandError, match="chain refused: AmountTooLow"):
+        _run("stake", "--hotkey", hotkey, "--amount", "0")
