@@ -33,9 +33,9 @@ def parse_executor_hosts(text: str) -> list[HostSpec]:
         counts: dict[str, int] = {}
         for item in filter(None, (c.strip() for c in classes.split(","))):
             cls, _, count = item.partition("=")
-            if not count.isdigit():
+            if not cls.strip() or not count.isdigit():
                 raise HostsConfigError(f"{item!r}: expected class=count")
-            counts[cls] = int(count)
+            counts[cls.strip()] = int(count)
         specs.append(HostSpec(name=name.strip(), docker_url=url.strip(), classes=counts))
     return specs
 
@@ -50,7 +50,10 @@ def executor_hosts_sync(specs: list[HostSpec]) -> int:
                 ExecutorSlot.objects.get_or_create(host=host, executor_class=cls, index=index)
             ExecutorSlot.objects.filter(host=host, executor_class=cls, index__gte=count, job_uuid=None).delete()
         ExecutorSlot.objects.filter(host=host, job_uuid=None).exclude(executor_class__in=spec.classes).delete()
-    ExecutorHost.objects.exclude(name__in=[s.name for s in specs]).filter(slots__job_uuid=None).delete()
+    # A host no longer configured loses its idle slots now and itself once its last job ended.
+    removed = ExecutorHost.objects.exclude(name__in=[s.name for s in specs])
+    ExecutorSlot.objects.filter(host__in=removed, job_uuid=None).delete()
+    removed.filter(slots=None).delete()
     return ExecutorSlot.objects.count()
 
 

@@ -31,7 +31,7 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
     if not ExecutorSlot.objects.filter(executor_class=reserve.executor_class).exists():
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"this miner has no {reserve.executor_class} executors")
     allow = settings.MINER_IMAGE_ALLOWLIST
-    if allow and not any(reserve.image == a or reserve.image.startswith(a.rstrip("*")) for a in allow):
+    if allow and not any(_image_allowed(reserve.image, entry) for entry in allow):
         raise Decline(DeclineReason.IMAGE_NOT_ALLOWED, f"{reserve.image} is not on this miner's allowlist")
     if AcceptedJob.objects.filter(uuid=reserve.job_uuid).exists():
         raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here")
@@ -51,6 +51,13 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
         slot_release(job_uuid=reserve.job_uuid)
         raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here") from exc
     return job, slot
+
+
+def _image_allowed(image: str, entry: str) -> bool:
+    """`repo:tag` allows exactly that, `repo` any tag or digest of it, `prefix*` anything under it."""
+    if entry.endswith("*"):
+        return image.startswith(entry[:-1])
+    return image == entry or image.startswith((entry + ":", entry + "@"))
 
 
 def job_set_status(
