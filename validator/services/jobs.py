@@ -26,6 +26,12 @@ def organic_job_record(
     failure: Failure | None = None,
 ) -> bool:
     """False (and nothing written) if the job already ended: a late report changes nothing."""
+    # Containers may print NUL bytes; Postgres text and jsonb cannot hold them.
+    detail, miner_hotkey = _clean(detail), _clean(miner_hotkey)
+    if result is not None:
+        result = result.model_copy(update={"stdout": _clean(result.stdout), "stderr": _clean(result.stderr)})
+    if failure is not None:
+        failure = failure.model_copy(update={"reason": _clean(failure.reason), "detail": _clean(failure.detail)})
     with transaction.atomic():
         job = OrganicJob.objects.select_for_update().get(uuid=job_uuid)
         if job.status in TERMINAL_STATUSES:
@@ -50,6 +56,10 @@ def organic_job_record(
         )
         FacilitatorOutbox.objects.create(job=job, payload=update.model_dump(mode="json"))
     return True
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 def organic_job_attempt(*, job_uuid: UUID) -> int:

@@ -1,0 +1,159 @@
+import uuid
+
+import pytest
+
+from protocol.messages.common import Failure, FailureKind, JobResult
+from protocol.messages.facilitator import JobStatusUpdate
+from protocol.messages.jobs import JobStatus
+from tests.factories import MinerFactory, job_spec
+from validator.models import FacilitatorOutbox, OrganicJob
+from validator.services.jobs import (
+    organic_job_attempt,
+    organic_job_receive,
+    organic_job_record,
+    organic_job_request_cancel,
+    organic_job_resend_last,
+    outbox_mark_sent,
+    outbox_pending,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job() -> OrganicJob:
+    job, created = organic_job_receive(job_uuid=uuid.uuid4(), spec=job_spec())
+    assert created
+    return job
+
+
+def _outbox(job) -> list[dict]:
+    return [row.payload for row in FacilitatorOutbox.objects.filter(job=job).order_by("id")]
+
+
+def test_receive_is_idempotent_by_uuid():
+    job_uuid = uuid.uuid4()
+    job, created = organic_job_receive(job_uuid=job_uuid, spec=job_spec(args=["first"]))
+    assert created
+    assert job.spec == job_spec(args=["first"]).model_dump(mode="json")
+    assert job.status == JobStatus.PENDING
+    again, created = organic_job_receive(job_uuid=job_uuid, spec=job_spec(args=["second"]))
+    assert not created
+    assert again.spec["args"] == ["first"]
+    assert OrganicJob.objects.count() == 1
+
+
+def test_record_writes_the_job_an_event_and_an_outbox_row(job):
+    miner = MinerFactory()
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.RUNNING, detail="started", miner_hotkey=miner.hotkey)
+    job.refresh_from_db()
+    assert (job.status, job.miner) == (JobStatus.RUNNING, miner)
+    event = job.events.get()
+    assert (event.status, event.miner_hotkey, event.detail) == ("running", miner.hotkey, "started")
+    assert _outbox(job) == [
+        JobStatusUpdate(
+            job_uuid=job.uuid, status=JobStatus.RUNNING, detail="started", miner_hotkey=miner.hotkey
+        ).model_dump(mode="json")
+    ]
+
+
+def test_record_result_and_failure(job):
+    result = JobResult(exit_code=2, stdout="o", stderr="e", executor_seconds=1.25)
+    failure = Failure(kind=FailureKind.JOB, reason="nonzero_exit", detail="exit 2")
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.FAILED, result=result, failure=failure)
+    job.refresh_from_db()
+    assert (job.exit_code, job.executor_seconds, job.failure_kind, job.failure_reason) == (
+        2,
+        1.25,
+        "job",
+        "nonzero_exit",
+    )
+    payload = _outbox(job)[-1]
+    assert JobStatusUpdate.model_validate(payload) == JobStatusUpdate(
+        job_uuid=job.uuid, status=JobStatus.FAILED, result=result, failure=failure
+    )
+
+
+def test_unknown_miner_is_recorded_by_hotkey_only(job):
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.RUNNING, miner_hotkey="5NotSynced")
+    job.refresh_from_db()
+    assert job.miner is None
+    assert _outbox(job)[0]["miner_hotkey"] == "5NotSynced"
+
+
+@pytest.mark.parametrize("terminal", ["completed", "failed", "timeout", "cancelled", "rejected"])
+def test_terminal_is_final(job, terminal):
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus(terminal))
+    for late in (JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED):
+        assert not organic_job_record(job_uuid=job.uuid, status=late, result=JobResult(exit_code=9, executor_seconds=9))
+    job.refresh_from_db()
+    assert (job.status, job.exit_code) == (terminal, None)
+    assert job.events.count() == 1
+    assert len(_outbox(job)) == 1
+
+
+def test_record_for_an_unknown_job_raises(db):
+    with pytest.raises(OrganicJob.DoesNotExist):
+        organic_job_record(job_uuid=uuid.uuid4(), status=JobStatus.RUNNING)
+    assert not FacilitatorOutbox.objects.exists()
+
+
+def test_long_detail_is_cut_to_the_wire_limit(job):
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.RUNNING, detail="d" * 5000)
+    assert job.events.get().detail == "d" * 4000
+    assert _outbox(job)[0]["detail"] == "d" * 4000
+
+
+def test_logs_with_nul_bytes_are_recorded(job):
+    # A container may print NUL; Postgres text and jsonb cannot hold it, and the report must not be lost.
+    result = JobResult(exit_code=0, stdout="a\x00b", stderr="\x00", executor_seconds=1)
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.COMPLETED, detail="x\x00", result=result)
+    payload = _outbox(job)[0]
+    assert (payload["result"]["stdout"], payload["result"]["stderr"], payload["detail"]) == (
+        "a\ufffdb",
+        "\ufffd",
+        "x\ufffd",
+    )
+    assert job.events.get().detail == "x\ufffd"
+
+
+def test_attempts_count_up(job):
+    assert [organic_job_attempt(job_uuid=job.uuid) for _ in range(3)] == [1, 2, 3]
+    job.refresh_from_db()
+    assert job.attempts == 3
+
+
+def test_request_cancel(job):
+    cancelled = organic_job_request_cancel(job_uuid=job.uuid)
+    assert cancelled.uuid == job.uuid
+    assert cancelled.cancel_requested is True
+    assert organic_job_request_cancel(job_uuid=uuid.uuid4()) is None
+
+
+def test_outbox_pending_in_order_and_mark_sent(job):
+    other, _ = organic_job_receive(job_uuid=uuid.uuid4(), spec=job_spec())
+    organic_job_record(job_uuid=job.uuid, status=JobStatus.DISPATCHED, detail="1")
+    organic_job_record(job_uuid=other.uuid, status=JobStatus.DISPATCHED, detail="2")
+    organic_job_record(job_uuid=job.uuid, status=JobStatus.RUNNING, detail="3")
+    pending = outbox_pending()
+    assert [row.payload["detail"] for row in pending] == ["1", "2", "3"]
+    assert [row.payload["detail"] for row in outbox_pending(limit=2)] == ["1", "2"]
+    outbox_mark_sent(ids=[pending[0].id, pending[2].id])
+    assert [row.payload["detail"] for row in outbox_pending()] == ["2"]
+    sent_at = FacilitatorOutbox.objects.get(pk=pending[0].id).sent_at
+    assert sent_at is not None
+    outbox_mark_sent(ids=[pending[0].id, pending[1].id])  # marking again keeps the first time
+    assert FacilitatorOutbox.objects.get(pk=pending[0].id).sent_at == sent_at
+    assert outbox_pending() == []
+
+
+def test_resend_last_reopens_only_the_final_report(job):
+    organic_job_record(job_uuid=job.uuid, status=JobStatus.RUNNING)
+    organic_job_record(job_uuid=job.uuid, status=JobStatus.COMPLETED, result=JobResult(exit_code=0, executor_seconds=1))
+    outbox_mark_sent(ids=[row.id for row in outbox_pending()])
+    assert organic_job_resend_last(job_uuid=job.uuid) is True
+    pending = outbox_pending()
+    assert [row.payload["status"] for row in pending] == ["completed"]
+    assert organic_job_resend_last(job_uuid=uuid.uuid4()) is False
+    fresh, _ = organic_job_receive(job_uuid=uuid.uuid4(), spec=job_spec())
+    assert organic_job_resend_last(job_uuid=fresh.uuid) is False
