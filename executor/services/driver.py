@@ -8,8 +8,9 @@ API
 - `emit`: awaited with each progress message, in order: `ExecutorReady` (image present, container
   created), `VolumeReady` (input unpacked into /volume), `JobStarted`, then exactly one terminal
   message — `JobFinished` (exit 0), `JobFailed` or `JobCancelled`. A failure or cancel before the
-  start skips the remaining progress messages. The terminal message is emitted after the container
-  and the workspace are gone. A raising `emit` is logged and does not stop the job.
+  start skips the remaining progress messages. The terminal message is emitted once the container
+  has stopped and its results are collected; the container and workspace are removed right after,
+  before the coroutine returns. A raising `emit` is logged and does not stop the job.
 - `cancel`: set it to cancel the job; a running container is killed at once → `JobCancelled`.
 - `owner`: who runs jobs on this engine (e.g. the miner's hotkey and host name); labels
   `meshwork.owner=<owner>` on everything created, so `executor_sweep_leftovers` finds it.
@@ -24,8 +25,10 @@ Container: no network, read-only root, all capabilities dropped, no-new-privileg
 (no swap) and pids limits from the class, user nobody (65534), 64 MiB /tmp tmpfs, input read-only
 at /volume, a size-limited writable /output. How /output is limited depends on the engine: see
 `workspace_host` (local engine: per-job tmpfs, hard limit) and `workspace_volume` (remote engine:
-Docker volume, checked after the run). Per job, a local engine sees 7 API calls: create, start,
-wait, inspect, logs ×2, remove (no helper container; input is unpacked straight into a host dir).
+Docker volume, checked after the run). Per job, a local engine sees 6 API calls: create, start,
+wait, inspect, logs (both streams), remove — no helper container, input is unpacked straight into
+a host directory. A remote engine adds put_archive (and get_archive, and a helper container with
+input) for its volumes.
 """
 
 import asyncio
@@ -56,20 +59,23 @@ Emit = Callable[[JobProgress], Awaitable[None]]
 async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, cancel: asyncio.Event, owner: str) -> None:
     job = JobContainer(run=run, docker_url=docker_url, owner=owner, cancel=cancel)
     try:
-        terminal = await _drive(job, emit)
-    except CancelRequested:
-        terminal = JobCancelled(job_uuid=run.job_uuid)
-    except JobFailure as failure:
-        terminal = JobFailed(job_uuid=run.job_uuid, failure=failure.failure(), result=failure.result)
-    except (DockerException, RequestException) as exc:
-        log.warning("job %s: docker error: %s", run.job_uuid, exc)
-        terminal = _infrastructure(run, Reason.DOCKER_ERROR, f"docker: {exc}")
-    except Exception as exc:
-        log.exception("job %s: executor crashed", run.job_uuid)
-        terminal = _infrastructure(run, Reason.EXECUTOR_CRASHED, f"{type(exc).__name__}: {exc}")
+        try:
+            terminal = await _drive(job, emit)
+        except CancelRequested:
+            terminal = JobCancelled(job_uuid=run.job_uuid)
+        except JobFailure as failure:
+            terminal = JobFailed(job_uuid=run.job_uuid, failure=failure.failure(), result=failure.result)
+        except (DockerException, RequestException) as exc:
+            log.warning("job %s: docker error: %s", run.job_uuid, exc)
+            terminal = _infrastructure(run, Reason.DOCKER_ERROR, f"docker: {exc}")
+        except Exception as exc:
+            log.exception("job %s: executor crashed", run.job_uuid)
+            terminal = _infrastructure(run, Reason.EXECUTOR_CRASHED, f"{type(exc).__name__}: {exc}")
+        # The container has stopped and its results are in hand: report before removing it, so the
+        # removal's round trip is not on the job's latency.
+        await _emit(emit, terminal)
     finally:
         await job.cleanup()
-    await _emit(emit, terminal)
 
 
 def _infrastructure(run: ExecutorRun, reason: Reason, detail: str) -> JobFailed:

@@ -18,7 +18,7 @@ from executor.services.container import container_create_kwargs, run_seconds
 from executor.services.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
 from executor.services.failures import CancelRequested, JobFailure, Reason
 from executor.services.inputs import input_open
-from executor.services.logs import read_log
+from executor.services.logs import read_logs
 from executor.services.names import container_name
 from executor.services.workspace import Workspace, workspace_open
 from protocol.messages.common import JobResult
@@ -153,8 +153,7 @@ class JobContainer:
         """Exit code, logs and run time of the exited container, with its raw state."""
         assert self.api is not None
         state = (await self.call(self.api.inspect_container, self.name))["State"]
-        stdout = await self.call(read_log, self.api, self.name, stderr=False)
-        stderr = await self.call(read_log, self.api, self.name, stderr=True)
+        stdout, stderr = await self.call(read_logs, self.api, self.name)
         result = JobResult(
             exit_code=state["ExitCode"], stdout=stdout, stderr=stderr, executor_seconds=run_seconds(state)
         )
