@@ -320,3 +320,13 @@ def test_bad_token_is_401(db):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     assert client.get(JOBS).status_code == 401
+
+
+def test_too_many_requests_is_429(api, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    assert [api.get(JOBS).status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get(JOBS)
+    assert response.status_code == 429
+    assert "throttled" in response.json()["detail"].lower()
