@@ -28,6 +28,7 @@ def container_create_kwargs(
         memswap_limit=limits.memory_mb * MiB,  # equal to the memory limit: no swap
         pids_limit=limits.pids,
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={TMP_MB}m,mode=1777"},
+        ipc_mode="private",
         mounts=mounts,
     )
     return {

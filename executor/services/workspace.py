@@ -31,7 +31,7 @@ class Workspace(Protocol):
         ...
 
     def cleanup(self) -> None:
-        """After the container is removed; never raises."""
+        """After the container is removed (the driver logs what it raises)."""
 
 
 def workspace_open(

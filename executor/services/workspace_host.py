@@ -63,15 +63,19 @@ class HostWorkspace:
             remove_tree(root)
         workspace = cls(root=root, output_bytes=run.limits.output_mb * MiB, has_input=run.spec.input is not None)
         root.mkdir(parents=True, mode=0o700)
-        workspace.volume.mkdir(mode=0o755)
-        workspace.output.mkdir(mode=0o700)
-        tmpfs_mount(
-            workspace.output,
-            size_bytes=workspace.output_bytes + _SLACK_BYTES,
-            nr_inodes=MAX_OUTPUT_ENTRIES * 2,
-            uid=JOB_UID,
-            gid=JOB_GID,
-        )
+        try:
+            workspace.volume.mkdir(mode=0o755)
+            workspace.output.mkdir(mode=0o700)
+            tmpfs_mount(
+                workspace.output,
+                size_bytes=workspace.output_bytes + _SLACK_BYTES,
+                nr_inodes=MAX_OUTPUT_ENTRIES * 2,
+                uid=JOB_UID,
+                gid=JOB_GID,
+            )
+        except BaseException:
+            remove_tree(root)  # the driver never saw this workspace, so it cannot clean it up
+            raise
         return workspace
 
     def mounts(self) -> list[Mount]:

@@ -39,4 +39,5 @@ def test_the_container_is_locked_down_and_labelled() -> None:
     assert host["NanoCpus"] == 1_500_000_000
     assert host["Memory"] == host["MemorySwap"] == 300 * 1024 * 1024
     assert host["PidsLimit"] == 50
+    assert host["IpcMode"] == "private"
     assert host["Tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from executor.services import job_container
 from executor.services.driver import executor_run_job
 from protocol.messages.common import FailureKind, JobResult, UrlInput, ZipInput
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished
@@ -209,10 +210,30 @@ async def test_symlinks_in_output_are_not_followed(drive: Drive) -> None:
 
 async def test_logs_past_the_limit_are_truncated_with_a_marker(drive: Drive, settings: Any) -> None:
     settings.EXECUTOR_MAX_LOG_BYTES = 1000
-    driven = await drive(python_run("import sys; sys.stdout.write('a' * 5000); sys.stderr.write('b' * 10)"))
+    code = (
+        "import sys\nfor _ in range(50):\n"
+        " sys.stdout.write('a' * 100); sys.stdout.flush(); sys.stderr.write('b' * 30); sys.stderr.flush()"
+    )
+    driven = await drive(python_run(code))
     result: JobResult = driven.terminal.result
     assert result.stdout == "a" * 1000 + "\n[... truncated 4000 bytes]"
-    assert result.stderr == "b" * 10
+    assert result.stderr == "b" * 1000 + "\n[... truncated 500 bytes]"
+
+
+async def test_short_logs_keep_both_streams_apart(drive: Drive) -> None:
+    code = "import sys\nfor i in range(3):\n print(i, flush=True); print(-i, file=sys.stderr, flush=True)"
+    result: JobResult = (await drive(python_run(code))).terminal.result
+    assert (result.stdout, result.stderr) == ("0\n1\n2\n", "0\n-1\n-2\n")
+
+
+async def test_a_blown_prepare_deadline_is_infrastructure_and_the_late_container_is_removed(
+    drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The create call outlives the deadline; cleanup waits for it, then removes what it created.
+    monkeypatch.setattr(job_container, "PREPARE_DEADLINE_S", 0.001)
+    driven = await drive(python_run("pass"))
+    assert driven.types == ["job.failed"]
+    _failed(driven.terminal, "stage_timeout", FailureKind.INFRASTRUCTURE)
 
 
 async def test_an_unreachable_engine_is_an_infrastructure_failure(owner: str) -> None:

@@ -65,3 +65,10 @@ async def test_a_body_over_the_limit_is_invalid(settings: Any) -> None:
         await _read(UrlInput(url=f"{base}/big.zip"))
     assert caught.value.reason is Reason.INPUT_INVALID
     assert "larger than 1000 bytes" in caught.value.detail
+
+
+async def test_a_fetch_past_its_deadline_is_unavailable(settings: Any) -> None:
+    settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.3
+    with serving({"/slow.zip": b"x"}, delay_s=2) as base, pytest.raises(JobFailure) as caught:
+        await _read(UrlInput(url=f"{base}/slow.zip"))
+    assert caught.value.reason is Reason.INPUT_UNAVAILABLE
