@@ -53,7 +53,8 @@ class Neuron:
     address: str | None  # "host:port" the node serves on, if it announced one
     validator_permit: bool = False  # subtensor: the runtime lets it set weights on others
     peer_id: str = ""  # hypertensor: the libp2p peer id the node registered
-    last_update: int = 0  # block of its last weights (subtensor) or registration (hypertensor)
+    last_update: int = 0  # block of its last weights (subtensor) or epoch of its class (hypertensor)
+    classification: str = ""  # hypertensor: Registered (queued), Idle, Included, Validator
 
 
 @dataclass(frozen=True)

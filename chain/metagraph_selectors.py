@@ -34,4 +34,5 @@ def _neuron(row: MetagraphNeuron) -> Neuron:
         validator_permit=row.validator_permit,
         peer_id=row.peer_id,
         last_update=row.last_update,
+        classification=row.classification,
     )

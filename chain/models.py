@@ -81,6 +81,7 @@ class MetagraphNeuron(models.Model):
     validator_permit = models.BooleanField(default=False)
     peer_id = models.CharField(max_length=128, blank=True, default="")
     last_update = models.PositiveBigIntegerField(default=0)
+    classification = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -13,9 +13,10 @@ def set_storage(si: SubstrateInterface, changes: dict[str, dict[str, Any]]) -> N
 
 
 def fund(si: SubstrateInterface, accounts: list[str], amount: int) -> None:
-    if not 0 < amount <= MAX_SET_VALUE:
-        raise ValueError(f"balance {amount} must be in 1..2^53-1")
-    entries = [[[account], {"providers": 1, "data": {"free": amount}}] for account in accounts]
+    if amount <= 0:
+        raise ValueError(f"balance {amount} must be positive")
+    free: int | str = amount if amount <= MAX_SET_VALUE else str(amount)  # u128 balances as decimal text
+    entries = [[[account], {"providers": 1, "data": {"free": free}}] for account in accounts]
     set_storage(si, {"System": {"Account": entries}})
 
 
@@ -47,3 +48,32 @@ def shape_subnet(
         items["CommitRevealWeightsEnabled"] = [[[netuid], commit_reveal]]
     if items:
         set_storage(si, {"SubtensorModule": items})
+
+
+def hypertensor_subnet(si: SubstrateInterface, subnet_id: int, *, owner: str, name: str, slot: int) -> None:
+    """An active Hypertensor subnet written straight into storage (its own registration and
+    activation, which need a bonded owner, delegate stake and minimum nodes, are not exercised):
+    given an epoch slot, a delegate stake and no queue delay, so queued nodes get activated."""
+    subnet = {
+        "id": subnet_id,
+        "friendly_id": subnet_id,
+        "name": "0x" + name.encode().hex(),
+        "repo": "0x",
+        "description": "0x",
+        "misc": "0x",
+        "state": "Active",
+        "start_epoch": 0,
+    }
+    items = {
+        "SubnetsData": [[[subnet_id], subnet]],
+        "TotalSubnetUids": subnet_id,
+        "TotalActiveSubnets": 1,
+        "SubnetOwner": [[[subnet_id], owner]],
+        "SubnetNodeQueueEpochs": [[[subnet_id], 0]],
+        "ChurnLimit": [[[subnet_id], 8]],
+        "TotalSubnetDelegateStakeBalance": [[[subnet_id], str(10**24)]],
+        "SubnetSlot": [[[subnet_id], slot]],
+        "SlotAssignment": [[[slot], subnet_id]],
+        "AssignedSlots": [slot],
+    }
+    set_storage(si, {"Network": items})

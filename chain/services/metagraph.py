@@ -87,4 +87,5 @@ def _row(snapshot: MetagraphSnapshot, neuron: Neuron) -> MetagraphNeuron:
         validator_permit=neuron.validator_permit,
         peer_id=neuron.peer_id,
         last_update=neuron.last_update,
+        classification=neuron.classification,
     )

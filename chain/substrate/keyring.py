@@ -21,7 +21,8 @@ _CRYPTO = {"sr25519": KeypairType.SR25519, "ed25519": KeypairType.ED25519, "ecds
 
 class KeyRing:
     def __init__(self, keypairs: Iterable[Keypair] = (), *, coldkey: Keypair | None = None) -> None:
-        self._by_account = {account_id(kp).lower(): kp for kp in keypairs}
+        self.hotkeys = list(keypairs)
+        self._by_account = {account_id(kp).lower(): kp for kp in self.hotkeys}
         self.coldkey = coldkey
         if coldkey is not None:
             self._by_account[account_id(coldkey).lower()] = coldkey
@@ -33,6 +34,12 @@ class KeyRing:
                 f"{purpose} must be signed by {account}, whose key this node does not hold", name="NoSigningKey"
             )
         return keypair
+
+    def hotkey_signer(self, *, purpose: str) -> Keypair:
+        """The node's own chain hotkey (the first one given)."""
+        if not self.hotkeys:
+            raise ChainError(f"{purpose} needs this node's chain hotkey: set CHAIN_HOTKEY_PATH", name="NoSigningKey")
+        return self.hotkeys[0]
 
     def coldkey_signer(self, *, purpose: str) -> Keypair:
         if self.coldkey is None:

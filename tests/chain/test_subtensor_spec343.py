@@ -64,6 +64,12 @@ def decode_call(si, extrinsic_hex):
     return extrinsic.value
 
 
+def account_info(nonce):
+    data = {"free": 5, "reserved": 0, "frozen": 0, "flags": 0}
+    return {"nonce": nonce, "consumers": 0, "providers": 1, "sufficients": 0, "data": data}
+
+
+DISPATCH_INFO = {"weight": {"ref_time": 1, "proof_size": 0}, "class": "Normal", "pays_fee": "No"}
 SUCCESS = {
     "System": {
         "ExtrinsicSuccess": {
@@ -113,8 +119,7 @@ def test_calls_encode_and_decode_against_spec_343(si, function, params):
 
 
 def test_signed_extrinsics_use_the_nonce_from_system_account_and_verify(si):
-    put(si, "System", "Account", [VALIDATOR.ss58_address], {"nonce": 41, "consumers": 0, "providers": 1, "sufficients": 0,
-        "data": {"free": 5, "reserved": 0, "frozen": 0, "flags": 0}})  # fmt: skip
+    put(si, "System", "Account", [VALIDATOR.ss58_address], account_info(41))
     params = {"netuid": NETUID, "dests": [1], "weights": [65535], "version_key": 0}
     extrinsic = sign(si, signer=VALIDATOR, pallet=PALLET, function="set_weights", params=params)
     value = decode_call(si, str(extrinsic.data))
@@ -169,8 +174,7 @@ def subnet_storage(si, *, commit_reveal=False, last_update=(0, 0)):
         "placeholder2": 0,
     }
     put(si, PALLET, "Axons", [NETUID, MINER.ss58_address], axon)
-    put(si, "System", "Account", [VALIDATOR.ss58_address], {"nonce": 3, "consumers": 0, "providers": 1, "sufficients": 0,
-        "data": {"free": 0, "reserved": 0, "frozen": 0, "flags": 0}})  # fmt: skip
+    put(si, "System", "Account", [VALIDATOR.ss58_address], account_info(3))
 
 
 def test_the_metagraph_decodes_from_spec_343_storage(si):
@@ -252,8 +256,10 @@ def test_a_rate_limited_set_weights_names_the_block_it_may_retry_at(si, chain, n
     module = si.get_metadata_module(PALLET)
     index = module.value["index"]
     error = next(e.value["index"] for e in module.errors if e.value["name"] == "SettingWeightsTooFast")
-    failed = {"dispatch_error": {"Module": {"index": index, "error": "0x" + error.to_bytes(4, "little").hex()}},
-              "dispatch_info": {"weight": {"ref_time": 1, "proof_size": 0}, "class": "Normal", "pays_fee": "No"}}  # fmt: skip
+    failed = {
+        "dispatch_error": {"Module": {"index": index, "error": "0x" + error.to_bytes(4, "little").hex()}},
+        "dispatch_info": DISPATCH_INFO,
+    }
     node.events_hex = events(si, {"System": {"ExtrinsicFailed": failed}})
     with pytest.raises(RateLimited) as too_fast:
         chain.set_weights(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})

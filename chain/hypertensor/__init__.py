@@ -1,0 +1,1 @@
+"""Hypertensor (pallet `Network`): subnets, subnet nodes, their peer ids, classification and stake."""

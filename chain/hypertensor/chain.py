@@ -1,0 +1,143 @@
+"""HypertensorChain: Hypertensor's `Network` pallet through substrate-interface (Ethereum-style keys).
+
+Like SubtensorChain, `neurons()` reads the metagraph synced into Postgres. A node's Meshwork hotkey
+is the SS58 it registered as its `unique` parameter (see chain.hypertensor.identity)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from substrateinterface import Keypair
+
+from chain.hypertensor.identity import derived_peer_ids, require_account, to_multiaddr
+from chain.hypertensor.reads import PALLET, head, read_metagraph, read_node_id
+from chain.interface import ChainClient, ChainError, Metagraph, Neuron, NotRegistered, Role
+from chain.metagraph_selectors import metagraph_neuron, metagraph_neurons
+from chain.services.metagraph import metagraph_sync
+from chain.substrate.connection import SubstrateConnection
+from chain.substrate.extrinsics import Receipt, account_id, submit
+from chain.substrate.keyring import KeyRing, default_keyring
+
+DEFAULT_MAX_BURN = 10**20  # the most a registration may burn (18 decimals: 100 TENSOR)
+
+
+class HypertensorChain(ChainClient):
+    name = "hypertensor"
+    synced = True
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        subnet_id: int | None = None,
+        keyring: KeyRing | None = None,
+        connection: SubstrateConnection | None = None,
+        max_burn: int = DEFAULT_MAX_BURN,
+    ) -> None:
+        self.netuid = settings.CHAIN_NETUID if subnet_id is None else subnet_id
+        self.connection = connection or SubstrateConnection(
+            url=endpoint or settings.CHAIN_ENDPOINT, timeout_s=settings.CHAIN_TIMEOUT_S, retries=settings.CHAIN_RETRIES
+        )
+        self._keyring = keyring
+        self.max_burn = max_burn
+
+    @property
+    def keyring(self) -> KeyRing:
+        if self._keyring is None:
+            self._keyring = default_keyring()
+        return self._keyring
+
+    def current_block(self) -> int:
+        return self.connection.read(lambda si: head(si)[1])
+
+    def fetch_metagraph(self) -> Metagraph:
+        return self.connection.read(lambda si: read_metagraph(si, subnet_id=self.netuid))
+
+    def neurons(self) -> list[Neuron]:
+        neurons = metagraph_neurons(chain=self.name, netuid=self.netuid)
+        if neurons is None:
+            metagraph_sync(client=self, force=True)
+            neurons = metagraph_neurons(chain=self.name, netuid=self.netuid) or []
+        return neurons
+
+    def neuron(self, hotkey: str) -> Neuron | None:
+        if metagraph_neurons(chain=self.name, netuid=self.netuid) is None:
+            self.neurons()
+        return metagraph_neuron(chain=self.name, netuid=self.netuid, hotkey=hotkey)
+
+    def register(self, *, hotkey: str, coldkey: str, role: Role) -> Neuron:
+        """register_subnet_node, signed by the coldkey, for this node's chain hotkey, binding the
+        Meshwork `hotkey` as the node's unique parameter and staking the subnet's minimum. The node
+        waits in the registration queue (class Registered) until the runtime activates it."""
+        signer = self.keyring.signer(require_account(coldkey), purpose="register_subnet_node")
+        chain_hotkey = account_id(self.keyring.hotkey_signer(purpose="register_subnet_node"))
+        if self.connection.read(lambda si: read_node_id(si, self.netuid, chain_hotkey)) is None:
+            min_stake = self.connection.read(
+                lambda si: int(si.query(PALLET, "SubnetMinStakeBalance", [self.netuid]).value)
+            )
+            peer_ids = derived_peer_ids(hotkey)
+            params = {
+                "subnet_id": self.netuid,
+                "hotkey": chain_hotkey,
+                "peer_id": peer_ids["peer"],
+                "bootnode_peer_id": peer_ids["bootnode"],
+                "client_peer_id": peer_ids["client"],
+                "bootnode": None,
+                "delegate_reward_rate": 0,
+                "stake_to_be_added": min_stake,
+                "unique": hotkey,
+                "non_unique": None,
+                "max_burn_amount": self.max_burn,
+            }
+            self.submit(signer, "register_subnet_node", params)
+        metagraph_sync(client=self, force=True)
+        neuron = metagraph_neuron(chain=self.name, netuid=self.netuid, hotkey=hotkey)
+        if neuron is None:
+            raise ChainError(f"{hotkey} is not in subnet {self.netuid} after registering", name="NotInMetagraph")
+        return neuron
+
+    def serve(self, *, hotkey: str, address: str) -> None:
+        """update_bootnode with the address as a multiaddr, signed by the node's coldkey (its owner)."""
+        node_id = self._own_node_id(hotkey, purpose="update_bootnode")
+        signer = self.keyring.coldkey_signer(purpose="update_bootnode")
+        params = {"subnet_id": self.netuid, "subnet_node_id": node_id, "new_bootnode": to_multiaddr(address)}
+        self.submit(signer, "update_bootnode", params)
+        metagraph_sync(client=self, force=True)
+
+    def add_stake(self, *, hotkey: str, amount: int) -> None:
+        if amount <= 0:
+            raise ChainError("stake amount must be positive", name="AmountTooLow")
+        neuron = self.neuron(hotkey)
+        if neuron is None:
+            raise NotRegistered(f"{hotkey} is not a node of subnet {self.netuid}", name="InvalidSubnetNodeId")
+        chain_hotkey = account_id(self.keyring.hotkey_signer(purpose="add_stake"))
+        params = {
+            "subnet_id": self.netuid,
+            "subnet_node_id": neuron.uid,
+            "hotkey": chain_hotkey,
+            "stake_to_be_added": amount,
+        }
+        self.submit(self.keyring.coldkey_signer(purpose="add_stake"), "add_stake", params)
+        metagraph_sync(client=self, force=True)
+
+    def set_weights(self, *, hotkey: str, weights: dict[str, float]) -> None:
+        raise ChainError(
+            "Hypertensor has no per-validator weights: the elected validator proposes scores "
+            "(propose_attestation), which Meshwork does not submit yet",
+            name="Unsupported",
+        )
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def submit(self, signer: Keypair, function: str, params: Mapping[str, Any]) -> Receipt:
+        return self.connection.write(
+            lambda si: submit(si, signer=signer, pallet=PALLET, function=function, params=params)
+        )
+
+    def _own_node_id(self, hotkey: str, *, purpose: str) -> int:
+        chain_hotkey = account_id(self.keyring.hotkey_signer(purpose=purpose))
+        node_id = self.connection.read(lambda si: read_node_id(si, self.netuid, chain_hotkey))
+        if node_id is None:
+            raise NotRegistered(f"{hotkey} is not a node of subnet {self.netuid}", name="InvalidSubnetNodeId")
+        return node_id
