@@ -5,7 +5,8 @@ start, wait, inspect, logs, remove, its workspace, in this process), against a b
 machine; prints both medians and the ratio (goal ≤ 1.15×, the whole network's budget).
 
 Two figures for the executor: until its terminal message (what the miner relays, so what a user
-waits for) and until `executor_run_job` returns (the container removed, like `--rm`).
+waits for; the container is removed by then, like `--rm`) and until `executor_run_job` returns
+(its workspace removed too).
 
     .venv/bin/python bench/executor_overhead.py [--runs 30] [--volumes]
 

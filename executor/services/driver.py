@@ -9,8 +9,8 @@ API
   created), `VolumeReady` (input unpacked into /volume), `JobStarted`, then exactly one terminal
   message — `JobFinished` (exit 0), `JobFailed` or `JobCancelled`. A failure or cancel before the
   start skips the remaining progress messages. The terminal message is emitted once the container
-  has stopped and its results are collected; the container and workspace are removed right after,
-  before the coroutine returns. A raising `emit` is logged and does not stop the job.
+  is removed; the workspace is removed right after, before the coroutine returns. A raising `emit`
+  is logged and does not stop the job.
 - `cancel`: set it to cancel the job; a running container is killed at once → `JobCancelled`.
 - `owner`: who runs jobs on this engine (e.g. the miner's hotkey and host name); labels
   `meshwork.owner=<owner>` on everything created, so `executor_sweep_leftovers` finds it.
@@ -71,8 +71,9 @@ async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, can
         except Exception as exc:
             log.exception("job %s: executor crashed", run.job_uuid)
             terminal = _infrastructure(run, Reason.EXECUTOR_CRASHED, f"{type(exc).__name__}: {exc}")
-        # The container has stopped and its results are in hand: report before removing it, so the
-        # removal's round trip is not on the job's latency.
+        # A reported job has no container any more (users and the validator rely on that); the
+        # workspace is only host files, so its cleanup can wait until after the report.
+        await job.remove_container()
         await _emit(emit, terminal)
     finally:
         await job.cleanup()

@@ -60,6 +60,7 @@ class JobContainer:
         self.api: docker.APIClient | None = None
         self.workspace: Workspace | None = None
         self._pending: set[asyncio.Future[Any]] = set()
+        self._removed = False
 
     async def call(self, fn: Callable[..., T], *args: Any, _until_removed: bool = False, **kwargs: Any) -> T:
         """`_until_removed`: a call that only returns once the container is gone (`wait`); cleanup
@@ -163,24 +164,31 @@ class JobContainer:
         assert self.workspace is not None
         return await self.call(self.workspace.collect_output)
 
+    async def remove_container(self) -> None:
+        """Removes the container (once). Shielded, so it completes even if the driver's task is
+        cancelled meanwhile; logs, never raises."""
+        await asyncio.shield(self._remove_container())
+
     async def cleanup(self) -> None:
-        """Removes the container and the workspace. Shielded: it completes even if the driver's
-        task is cancelled meanwhile. Logs, never raises."""
+        """Removes the container if still there, then the workspace. Shielded; logs, never raises."""
         await asyncio.shield(self._cleanup())
 
-    async def _cleanup(self) -> None:
-        if self._pending:
+    async def _remove_container(self) -> None:
+        if self._pending:  # e.g. a create we stopped waiting for: let it land, then remove its container
             await asyncio.wait(set(self._pending), timeout=API_TIMEOUT_S)
-        loop = asyncio.get_running_loop()
-        steps: list[Callable[[], object]] = []
-        if self.api is not None:
-            steps.append(
-                functools.partial(_quietly, functools.partial(self.api.remove_container, self.name, v=True, force=True))
-            )
+        if self.api is None or self._removed:
+            return
+        self._removed = True
+        remove = functools.partial(self.api.remove_container, self.name, v=True, force=True)
+        await self._teardown(functools.partial(_quietly, remove))
+
+    async def _cleanup(self) -> None:
+        await self._remove_container()
         if self.workspace is not None:
-            steps.append(self.workspace.cleanup)
-        for step in steps:
-            try:
-                await loop.run_in_executor(DOCKER_POOL, step)
-            except Exception:
-                log.exception("job %s: cleanup step failed", self.run.job_uuid)
+            await self._teardown(self.workspace.cleanup)
+
+    async def _teardown(self, step: Callable[[], object]) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(DOCKER_POOL, step)
+        except Exception:
+            log.exception("job %s: cleanup step failed", self.run.job_uuid)

@@ -13,7 +13,9 @@ import pytest
 from executor.services.driver import executor_run_job
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import JobProgress
-from tests.executor.helpers import JOB_IMAGE, Driven, assert_no_trace
+from tests.executor.helpers import JOB_IMAGE, Driven, assert_no_trace, job_containers
+
+TERMINAL = {"job.finished", "job.failed", "job.cancelled"}
 
 
 @pytest.fixture(scope="session")
@@ -46,20 +48,25 @@ Drive = Callable[..., Any]
 
 @pytest.fixture
 def drive(docker_client: docker.DockerClient, owner: str) -> Drive:
-    """Runs the driver to the end, then checks it left nothing behind (no container with the job's
-    label, no work directory)."""
+    """Runs the driver to the end, checking that the container is gone by the time the terminal
+    message is emitted, and that nothing at all is left (no work directory) once it returns."""
 
     async def _drive(
         run: ExecutorRun, *, cancel: asyncio.Event | None = None, on_started: Callable[[], None] | None = None
     ) -> Driven:
         driven = Driven(run=run)
+        at_report: list[str] = []
 
         async def emit(message: JobProgress) -> None:
             driven.messages.append(message)
             if message.type == "job.started" and on_started is not None:
                 on_started()
+            if message.type in TERMINAL:  # recorded, not asserted: the driver logs what emit raises
+                at_report.extend(job_containers(docker_client, run))
 
         await executor_run_job(run=run, docker_url="local", emit=emit, cancel=cancel or asyncio.Event(), owner=owner)
+        assert driven.types[-1] in TERMINAL
+        assert at_report == [], "a container outlived the report"
         assert_no_trace(docker_client, run, owner)
         return driven
 

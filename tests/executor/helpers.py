@@ -53,9 +53,12 @@ class Driven:
         return self.messages[-1]
 
 
+def job_containers(client: docker.DockerClient, run: ExecutorRun) -> list[str]:
+    return [c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL_JOB}={run.job_uuid}"})]
+
+
 def assert_no_trace(client: docker.DockerClient, run: ExecutorRun, owner: str) -> None:
-    left = client.containers.list(all=True, filters={"label": f"{LABEL_JOB}={run.job_uuid}"})
-    assert left == [], f"containers left behind: {[c.name for c in left]}"
+    assert job_containers(client, run) == []
     assert not job_work_dir(job_uuid=run.job_uuid, owner=owner).exists()
 
 
