@@ -269,3 +269,11 @@ async def test_cancelling_the_task_still_removes_the_container(docker_client: An
             break
         await asyncio.sleep(0.1)
     assert docker_client.containers.list(all=True, filters={"label": f"meshwork.job={run.job_uuid}"}) == []
+
+
+async def test_concurrent_jobs_keep_their_inputs_and_outputs_apart(drive: Drive) -> None:
+    code = "import time; time.sleep(0.5); open('/output/me', 'w').write(open('/volume/me').read())"
+    runs = [python_run(code, input=ZipInput(zip_b64=b64(zip_bytes({"me": name})))) for name in ("one", "two")]
+    first, second = await asyncio.gather(*(drive(run) for run in runs))
+    assert unzip(first.terminal.result.output_zip_b64) == {"me": b"one"}
+    assert unzip(second.terminal.result.output_zip_b64) == {"me": b"two"}
