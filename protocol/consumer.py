@@ -52,6 +52,11 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):
             self.handshake_timeout_s, lambda: asyncio.ensure_future(self._handshake_timed_out())
         )
 
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # A refused or vanished peer must not leave the timer holding the consumer open.
+        self._handshake_timer.cancel()
+        await super().websocket_disconnect(message)
+
     async def _handshake_timed_out(self) -> None:
         if self.peer_hotkey is None:
             await self.close(code=int(CloseCode.HANDSHAKE_TIMEOUT))
@@ -67,6 +72,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):
             log.warning("%s: refused frame from %s: %s", self.path, self.peer_hotkey, exc)
             await self.send_message(exc.as_message())
             if self.peer_hotkey is None:
+                self._handshake_timer.cancel()
                 code = CloseCode.UNAUTHORIZED if exc.code == ErrorCode.UNAUTHORIZED else CloseCode.UNAUTHENTICATED
                 await self.close(code=int(code))
             return

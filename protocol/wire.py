@@ -24,8 +24,10 @@ class ProtocolError(Exception):
 def decode(adapter: TypeAdapter[T], raw: str | bytes | None, *, max_bytes: int) -> T:
     if raw is None:
         raise ProtocolError(ErrorCode.MALFORMED, "empty frame")
-    if len(raw) > max_bytes:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame of {len(raw)} bytes exceeds {max_bytes}")
+    # A str frame counts in UTF-8 bytes; encode only when its length alone cannot settle it.
+    size = len(raw) if isinstance(raw, bytes) or len(raw) * 4 <= max_bytes else len(raw.encode())
+    if size > max_bytes:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame of {size} bytes exceeds {max_bytes}")
     try:
         data: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

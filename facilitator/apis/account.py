@@ -1,8 +1,10 @@
 """`GET /api/v1/account/`: the caller's credits. An extension of DESIGN.md's API: users need to
 see what they have before they submit and what a job cost them after."""
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -22,11 +24,7 @@ class AccountSerializer(serializers.Serializer[Any]):
 class AccountApi(APIView):
     @extend_schema(responses=AccountSerializer)
     def get(self, request: Request) -> Response:
-        account, _ = CreditAccount.objects.get_or_create(user=request.user)
-        data = {
-            "username": request.user.get_username(),
-            "balance": account.balance,
-            "held": account.held,
-            "available": account.balance - account.held,
-        }
+        account = CreditAccount.objects.filter(user=cast(User, request.user)).first()
+        balance, held = (account.balance, account.held) if account else (Decimal(0), Decimal(0))
+        data = {"username": request.user.get_username(), "balance": balance, "held": held, "available": balance - held}
         return Response(AccountSerializer(data).data)

@@ -35,7 +35,11 @@ def credits_grant(*, user: User, amount: Decimal, note: str = "") -> CreditAccou
 
 def credits_hold(*, user: User, amount: Decimal) -> None:
     """Reserve `amount`; call inside the job-creating transaction."""
-    account, _ = CreditAccount.objects.select_for_update().get_or_create(user=user)
+    account = CreditAccount.objects.select_for_update().filter(user=user).first()
+    if account is None:  # accounts are made by grants; none means nothing to spend
+        if amount > 0:
+            raise InsufficientCredits(needed=amount, available=Decimal(0))
+        account, _ = CreditAccount.objects.get_or_create(user=user)  # a free job still settles
     available = account.balance - account.held
     if available < amount:
         raise InsufficientCredits(needed=amount, available=available)

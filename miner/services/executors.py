@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from miner.models import ExecutorHost, ExecutorSlot
@@ -13,6 +13,10 @@ from miner.models import ExecutorHost, ExecutorSlot
 
 class HostsConfigError(ValueError):
     pass
+
+
+class DuplicateClaim(Exception):
+    """The job already holds a slot."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,14 @@ def slot_claim(*, executor_class: str, job_uuid: UUID) -> ExecutorSlot | None:
     for slot_id in ExecutorSlot.objects.filter(executor_class=executor_class, job_uuid=None).values_list(
         "id", flat=True
     ):
-        if ExecutorSlot.objects.filter(id=slot_id, job_uuid=None).update(job_uuid=job_uuid, claimed_at=timezone.now()):
+        try:
+            with transaction.atomic():  # a savepoint, so a caller's transaction survives the conflict
+                claimed = ExecutorSlot.objects.filter(id=slot_id, job_uuid=None).update(
+                    job_uuid=job_uuid, claimed_at=timezone.now()
+                )
+        except IntegrityError as exc:  # a concurrent reservation of the same job holds a slot
+            raise DuplicateClaim(str(job_uuid)) from exc
+        if claimed:
             return ExecutorSlot.objects.select_related("host").get(id=slot_id)
     return None
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from executor.models import ExecutorClass
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.access import validator_refusal
-from miner.services.executors import slot_claim, slot_release
+from miner.services.executors import DuplicateClaim, slot_claim, slot_release
 from protocol.messages.miner import DeclineReason, JobReserve
 
 
@@ -35,7 +35,10 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
         raise Decline(DeclineReason.IMAGE_NOT_ALLOWED, f"{reserve.image} is not on this miner's allowlist")
     if AcceptedJob.objects.filter(uuid=reserve.job_uuid).exists():
         raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here")
-    slot = slot_claim(executor_class=reserve.executor_class, job_uuid=reserve.job_uuid)
+    try:
+        slot = slot_claim(executor_class=reserve.executor_class, job_uuid=reserve.job_uuid)
+    except DuplicateClaim as exc:
+        raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here") from exc
     if slot is None:
         raise Decline(DeclineReason.BUSY, f"all {reserve.executor_class} executors are busy")
     try:

@@ -6,6 +6,7 @@ from django.db import connection
 
 from miner.models import ExecutorHost, ExecutorSlot
 from miner.services.executors import (
+    DuplicateClaim,
     HostsConfigError,
     HostSpec,
     executor_hosts_sync,
@@ -199,3 +200,12 @@ def test_concurrent_claims_never_share_a_slot():
     assert len(won) == 3
     assert len(set(won)) == 3
     assert claimed.count(None) == 5
+
+
+def test_a_job_holding_a_slot_cannot_claim_another():
+    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=2"))
+    job = uuid.uuid4()
+    assert slot_claim(executor_class="cpu.small", job_uuid=job) is not None
+    with pytest.raises(DuplicateClaim):
+        slot_claim(executor_class="cpu.small", job_uuid=job)
+    assert ExecutorSlot.objects.filter(job_uuid=job).count() == 1

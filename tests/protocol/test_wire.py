@@ -118,6 +118,13 @@ def test_too_large_is_refused_before_parsing():
     assert _code("{" * 100, max_bytes=10) == ErrorCode.TOO_LARGE
 
 
+def test_size_limit_counts_utf8_bytes_not_characters():
+    raw = json.dumps(_status(detail="é" * 200), ensure_ascii=False)
+    assert len(raw.encode()) > len(raw)
+    assert _code(raw, max_bytes=len(raw)) == ErrorCode.TOO_LARGE
+    assert decode(TO_FACILITATOR, raw, max_bytes=len(raw.encode())).detail == "é" * 200
+
+
 def test_protocol_error_as_message_is_a_bounded_error_frame():
     message = ProtocolError(ErrorCode.MALFORMED, "y" * 10_000).as_message()
     assert message.type == "error"

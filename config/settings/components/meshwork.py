@@ -19,6 +19,8 @@ PROTOCOL_MAX_FRAME_BYTES = env.int("PROTOCOL_MAX_FRAME_BYTES", default=64 * 1024
 
 # Facilitator.
 FACILITATOR_MAX_INPUT_BYTES = env.int("FACILITATOR_MAX_INPUT_BYTES", default=16 * 1024 * 1024)
+# The request body carries the input as base64 (4/3 of its size) plus the rest of the job.
+DATA_UPLOAD_MAX_MEMORY_SIZE = FACILITATOR_MAX_INPUT_BYTES * 4 // 3 + 1024 * 1024
 FACILITATOR_DEFAULT_CREDITS = env.str("FACILITATOR_DEFAULT_CREDITS", default="0")
 FACILITATOR_DISPATCH_STALE_S = env.float("FACILITATOR_DISPATCH_STALE_S", default=60.0)
 

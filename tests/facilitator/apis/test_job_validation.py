@@ -137,9 +137,19 @@ def test_body_that_is_not_a_json_object(api, raw, content_type, status, field):
 
 def test_body_too_large_is_413(api):
     # Above Django's request body limit the body is not even read.
-    response = api.post(JOBS, data=json.dumps(_job(tag="x" * 3_000_000)), content_type="application/json")
+    from django.conf import settings as django_settings
+
+    tag = "x" * (django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = api.post(JOBS, data=json.dumps(_job(tag=tag)), content_type="application/json")
     assert response.status_code == 413
     assert response.json() == {"body": ["request body is too large"]}
+
+
+def test_zip_input_of_several_megabytes_is_accepted(api):
+    # The request body limit follows FACILITATOR_MAX_INPUT_BYTES, so a 4 MiB input is not refused.
+    blob = base64.b64encode(zip_bytes({"big.bin": "a" * 10}) + b"\0" * (4 * 1024 * 1024)).decode()
+    response = api.post(JOBS, data=json.dumps(_job(input={"zip_b64": blob})), content_type="application/json")
+    assert response.status_code == 201, response.content[:300]
 
 
 def test_input_too_large_is_413_naming_input(api, settings):
