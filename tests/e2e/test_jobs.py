@@ -23,10 +23,14 @@ def test_completed_job_reports_output_history_and_charges_its_cost(api):
     assert done["stdout"] == "42\n"
     assert done["failure"] is None
     statuses = [h["status"] for h in done["status_history"]]
-    assert statuses[0] == "pending" and "dispatched" in statuses and "running" in statuses
+    assert statuses[0] == "pending"
+    assert "dispatched" in statuses
+    assert "running" in statuses
     assert statuses[-1] == "completed"
-    assert done["miner_hotkey"] and done["validator_hotkey"]
-    assert done["started_at"] and done["finished_at"]
+    assert done["miner_hotkey"]
+    assert done["validator_hotkey"]
+    assert done["started_at"]
+    assert done["finished_at"]
     cost = float(done["cost"])
     assert cost > 0
     after, held = balance(api)

@@ -39,7 +39,8 @@ def test_forged_handshake_is_refused(network):
     with connect(f"ws://127.0.0.1:{miner.port}/v1/miner/") as ws:
         ws.send(forged.model_dump_json())
         reply = _recv_json(ws)
-    assert reply["type"] == "error" and reply["code"] == "unauthenticated"
+    assert reply["type"] == "error"
+    assert reply["code"] == "unauthenticated"
     assert "bad signature" in reply["detail"]
 
 
@@ -50,7 +51,8 @@ def test_unregistered_key_is_refused_at_the_facilitator(network):
     with connect(f"ws://127.0.0.1:{facilitator.port}/v1/facilitator/") as ws:
         ws.send(hello.model_dump_json())
         reply = _recv_json(ws)
-    assert reply["type"] == "error" and reply["code"] == "unauthorized"
+    assert reply["type"] == "error"
+    assert reply["code"] == "unauthorized"
     assert "not registered" in reply["detail"]
 
 
@@ -67,13 +69,31 @@ def test_malformed_frames_after_the_handshake_get_errors_and_the_miner_keeps_ser
         assert _recv_json(ws)["code"] == "unknown_type"
         ws.send(canonical_json({"type": "job.reserve", "job_uuid": "not-a-uuid"}))
         assert _recv_json(ws)["code"] == "malformed"
-        ws.send(json.dumps({"type": "job.run", "job_uuid": "00000000-0000-0000-0000-000000000001",
-                            "spec": {"image": "x", "executor_class": "cpu.small", "timeout_s": 5}}))
+        ws.send(
+            json.dumps(
+                {
+                    "type": "job.run",
+                    "job_uuid": "00000000-0000-0000-0000-000000000001",
+                    "spec": {"image": "x", "executor_class": "cpu.small", "timeout_s": 5},
+                }
+            )
+        )
         assert _recv_json(ws)["code"] == "unexpected"
-        ws.send(json.dumps({"type": "job.reserve", "job_uuid": "00000000-0000-0000-0000-000000000002",
-                            "executor_class": "gpu.imaginary", "image": "x", "timeout_s": 5}))
+        ws.send(
+            json.dumps(
+                {
+                    "type": "job.reserve",
+                    "job_uuid": "00000000-0000-0000-0000-000000000002",
+                    "executor_class": "gpu.imaginary",
+                    "image": "x",
+                    "timeout_s": 5,
+                }
+            )
+        )
         declined = _recv_json(ws)
-        assert declined["type"] == "job.declined" and declined["reason"] == "unknown_executor_class"
+        assert declined["type"] == "job.declined"
+        assert declined["reason"] == "unknown_executor_class"
     time.sleep(0.2)
     done = wait_for(api, submit(api, args=["python3", "-c", "print('still serving')"])["uuid"])
-    assert done["status"] == "completed" and done["stdout"] == "still serving\n"
+    assert done["status"] == "completed"
+    assert done["stdout"] == "still serving\n"
