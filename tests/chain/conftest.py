@@ -8,9 +8,11 @@ import pytest
 from django.conf import settings
 from substrateinterface import Keypair
 
+from chain.client import chain_clients_close
 from chain.devnet.chopsticks import SPECS, Chopsticks
 from chain.substrate.connection import SubstrateConnection
 from chain.substrate.keyring import KeyRing
+from protocol.identity import node_hotkey
 
 
 def chain_fixture(name: str) -> Path:
@@ -67,3 +69,12 @@ def keyring_of():
         return KeyRing(hotkeys, coldkey=coldkey)
 
     return make
+
+
+@pytest.fixture
+def fresh_chain_client():
+    """chain_client() keeps one client per configuration: start and end with none."""
+    chain_clients_close()
+    yield
+    chain_clients_close()
+    node_hotkey.cache_clear()

@@ -64,8 +64,8 @@ def chain_for(hypertensor_node, hypertensor_rpc, subnet):
         chain.close()
 
 
-def test_register_serve_stake_and_activation_read_back(chain_for, hypertensor_rpc, sr25519):
-    chain, hotkey, coldkey = chain_for("node-a")
+def test_register_serve_stake_and_read_the_nodes_back(chain_for, hypertensor_rpc, sr25519):
+    chain, _, coldkey = chain_for("node-a")
     identity = sr25519("//meshwork//hypertensor-a").ss58_address
     assert SUBNET in [s.id for s in hypertensor_rpc.read(read_subnets)]
 

@@ -1,7 +1,11 @@
 """SubtensorChain against the real subtensor runtime (spec 218) run by Chopsticks."""
 
+import json
+
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from substrateinterface import Keypair
 
 from chain.devnet.state import fund, new_blocks, shape_subnet
 from chain.interface import ChainError, NotRegistered, RateLimited, Role
@@ -9,6 +13,8 @@ from chain.models import WeightCommit
 from chain.services.metagraph import metagraph_sync
 from chain.substrate.subtensor import SubtensorChain
 from chain.substrate.subtensor_reads import PALLET, read_commits
+from protocol.identity import node_hotkey
+from protocol.keys import hotkey_create, hotkey_write
 
 pytestmark = [pytest.mark.chopsticks, pytest.mark.django_db]
 NETUID = 1
@@ -153,7 +159,9 @@ def test_module_errors_are_typed(chain_for, sr25519, subtensor_node, keyring_of)
     assert no_key.value.name == "NoSigningKey"
 
 
-def test_chain_command_lists_the_subtensor_metagraph(settings, subtensor_node, chain_for, sr25519, coldkey, capsys):
+def test_chain_command_lists_the_subtensor_metagraph(
+    settings, subtensor_node, chain_for, sr25519, coldkey, capsys, fresh_chain_client
+):
     hotkey = sr25519("//meshwork//listed")
     chain_for().register(hotkey=hotkey.ss58_address, coldkey=coldkey.ss58_address, role=Role.MINER)
     settings.CHAIN, settings.CHAIN_ENDPOINT, settings.CHAIN_NETUID = "subtensor", subtensor_node.endpoint, NETUID
@@ -161,3 +169,40 @@ def test_chain_command_lists_the_subtensor_metagraph(settings, subtensor_node, c
     out = capsys.readouterr().out
     assert hotkey.ss58_address in out
     assert out.startswith("block ")
+
+
+def test_chain_command_metagraph_and_weights_on_subtensor(
+    settings, subtensor_node, subtensor_rpc, tmp_path, capsys, fresh_chain_client
+):
+    hotkey, seed = hotkey_create()
+    validator, miner = hotkey.keypair, Keypair.create_from_uri("//meshwork//cmd-miner")
+    key_file = tmp_path / "validator.json"
+    hotkey_write(path=key_file, hotkey=hotkey, seed_hex=seed)
+    call_command(
+        "chain_devnet",
+        "--endpoint", subtensor_node.endpoint,
+        "--coldkey", str(tmp_path / "coldkey.json"),
+        "--validator", str(key_file),
+        "--miner", miner.ss58_address,
+        "--stake", str(STAKE),
+        "--tempo", "10",
+        "--weights-rate-limit", str(RATE_LIMIT),
+    )  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert [(n["hotkey"], n["role"]) for n in summary["nodes"]] == [
+        (validator.ss58_address, "validator"),
+        (miner.ss58_address, "miner"),
+    ]
+    assert summary["nodes"][0]["stake"] == STAKE
+
+    settings.CHAIN, settings.CHAIN_ENDPOINT, settings.CHAIN_NETUID = "subtensor", subtensor_node.endpoint, NETUID
+    settings.HOTKEY_PATH = key_file
+    node_hotkey.cache_clear()
+    call_command("chain", "metagraph")
+    out = capsys.readouterr().out
+    assert out.startswith(f"subtensor subnet {NETUID} at block ")
+    assert f"validator {validator.ss58_address}" in out
+    call_command("chain", "weights", "--set", f"{miner.ss58_address}=1")
+    assert capsys.readouterr().out == f"weights sent for {validator.ss58_address}\n"
+    with pytest.raises(CommandError, match=r"SettingWeightsTooFast: .*allowed again at block \d+"):
+        call_command("chain", "weights", "--set", f"{miner.ss58_address}=1")

@@ -1,11 +1,12 @@
-"""`manage.py chain register|serve|stake|list`: the same verbs on every chain backend."""
+"""`manage.py chain register|serve|stake|list|metagraph|weights`: the same verbs on every chain backend."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.client import chain_client
-from chain.interface import ChainError, Role
+from chain.interface import ChainError, RateLimited, Role
+from chain.management.reports import metagraph_report, parse_weights
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError, is_ss58
 
@@ -26,6 +27,11 @@ class Command(BaseCommand):
         stake.add_argument("--hotkey")
         stake.add_argument("--amount", type=int, required=True)
         sub.add_parser("list", help="print the subnet's registered nodes")
+        sub.add_parser("metagraph", help="read the subnet from the chain into Postgres now, and print it")
+        weights = sub.add_parser("weights", help="set weights (a commit where commit-reveal is on), or reveal")
+        weights.add_argument("--hotkey", help="the validator; default: this node's hotkey")
+        weights.add_argument("--set", dest="weights", action="append", default=[], metavar="HOTKEY=WEIGHT")
+        weights.add_argument("--reveal", action="store_true", help="reveal the commits whose window is open")
 
     def handle(self, *args: Any, **options: Any) -> None:
         client = chain_client()
@@ -33,6 +39,12 @@ class Command(BaseCommand):
         try:
             if verb == "list":
                 self._list(client.neurons(), client.current_block())
+                return
+            if verb == "metagraph":
+                self.stdout.write(metagraph_report(client))
+                return
+            if verb == "weights" and options["reveal"]:
+                self.stdout.write(f"revealed {client.reveal_pending_weights()} commit(s)\n")
                 return
             hotkey = self._hotkey(options.get("hotkey"))
             if verb == "register":
@@ -47,6 +59,13 @@ class Command(BaseCommand):
             elif verb == "stake":
                 client.add_stake(hotkey=hotkey, amount=options["amount"])
                 self.stdout.write(f"added {options['amount']} stake to {hotkey}\n")
+            elif verb == "weights":
+                client.set_weights(hotkey=hotkey, weights=parse_weights(options["weights"]))
+                self.stdout.write(f"weights sent for {hotkey}\n")
+        except RateLimited as exc:
+            raise CommandError(
+                f"chain refused: {exc.name}: {exc}; allowed again at block {exc.retry_at_block}"
+            ) from exc
         except ChainError as exc:
             raise CommandError(f"chain refused: {exc.name or 'error'}: {exc}") from exc
 
