@@ -111,3 +111,8 @@ class HostWorkspace:
 
     def cleanup(self) -> None:
         remove_tree(self.root)
+        # Owners come and go (a fresh hotkey per local network); an empty owner directory goes too.
+        # Safe against a concurrent job of the same owner: rmdir refuses a non-empty directory, and
+        # mkdir(parents=True) recreates a parent removed under it.
+        with contextlib.suppress(OSError):
+            self.root.parent.rmdir()

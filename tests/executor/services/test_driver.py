@@ -9,6 +9,7 @@ import pytest
 
 from executor.services import job_container
 from executor.services.driver import executor_run_job
+from executor.services.names import owner_work_dir
 from protocol.messages.common import FailureKind, JobResult, UrlInput, ZipInput
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished
 from tests.executor.conftest import Drive
@@ -26,7 +27,7 @@ def _failed(terminal: Any, reason: str, kind: FailureKind = FailureKind.JOB) -> 
     return terminal
 
 
-async def test_a_job_completes_with_its_stdout_stderr_env_and_output(drive: Drive) -> None:
+async def test_a_job_completes_with_its_stdout_stderr_env_and_output(drive: Drive, owner: str) -> None:
     code = (
         "import os, sys, time; time.sleep(0.3); print('hello', os.environ['GREETING']);"
         "print('warn', file=sys.stderr); open('/output/result.txt', 'w').write(str(os.getuid()))"
@@ -39,6 +40,7 @@ async def test_a_job_completes_with_its_stdout_stderr_env_and_output(drive: Driv
     assert (result.exit_code, result.stdout, result.stderr) == (0, "hello world\n", "warn\n")
     assert unzip(result.output_zip_b64) == {"result.txt": b"65534"}  # ran as nobody
     assert 0.3 <= result.executor_seconds < 5
+    assert not owner_work_dir(owner).exists()  # the owner's last job took its directory along
 
 
 async def test_a_nonzero_exit_is_a_job_failure_with_the_result(drive: Drive) -> None:
