@@ -233,6 +233,16 @@ class LocalNetwork:
 
     def stop(self) -> None:
         stop_all(self.procs)
+        self.sweep([n for n in self.nodes if n.role == "miner"])
+
+    def sweep(self, miners: list[Node]) -> None:
+        """Remove job containers a killed miner left behind (a running miner removes its own)."""
+        procs = [
+            subprocess.Popen(manage("sweep_executors"), env=self._env(m), cwd=ROOT, stdout=subprocess.DEVNULL)
+            for m in miners
+        ]
+        for proc in procs:
+            proc.wait()
 
     def write_credentials(self) -> Path:
         path = self.dir / "credentials.json"
