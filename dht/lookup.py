@@ -1,10 +1,10 @@
 """Iterative FIND_NODE / FIND_VALUE with α requests in flight.
 
-A request slower than the soft timeout stops counting against α and stops holding up termination:
-dead peers (30% churn) then cost a soft timeout, not the hard RPC timeout. A FIND_VALUE lookup
-ends once `quorum` peers returned valid records; every returned record goes through the validator
-chain before it is used. `hops` is the depth of the answer in the lookup tree: peers from our own
-table are hop 1, peers they name are hop 2, and so on."""
+A request slower than the soft timeout stops counting against α, so the lookup moves on to other
+candidates instead of idling behind a dead peer (30% churn); a FIND_VALUE lookup ends as soon as
+`quorum` peers returned valid records, so dead peers rarely cost a hard timeout on reads. Every
+returned record goes through the validator chain before it is used. `hops` is the depth of the
+answer in the lookup tree: peers from our own table are hop 1, peers they name are hop 2, and so on."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -80,7 +80,10 @@ def merge_latest(into: dict[str, Record], records: dict[str, Record]) -> None:
             into[subkey] = record
 
 
-async def iterative_lookup(node: "DhtNode", target: int, *, key: str | None = None, quorum: int = 1) -> LookupResult:
+async def iterative_lookup(
+    node: "DhtNode", target: int, *, key: str | None = None, quorum: int = 1, budget: int | None = None
+) -> LookupResult:
+    """`budget` caps the RPCs sent (a cheap probe toward a region, used to seed far buckets)."""
     cfg = node.config
     cands: dict[str, _Candidate] = {p.hotkey: _Candidate(p, 1) for p in node.routing.closest(target, cfg.k)}
     tasks: dict[asyncio.Task[tuple[Any, list[Record]]], _Candidate] = {}
@@ -94,13 +97,12 @@ async def iterative_lookup(node: "DhtNode", target: int, *, key: str | None = No
         while True:
             if key is not None and len(result.holders) >= quorum:
                 break
-            live = sorted(
-                (c for c in cands.values() if c.state != "failed" and not (c.state == "inflight" and c.slow)),
-                key=dist,
-            )[: cfg.k]
+            # Slow requests free their α slot but still count for termination: a lookup ends only
+            # when each of the k closest candidates answered or failed (timed out).
+            live = sorted((c for c in cands.values() if c.state != "failed"), key=dist)[: cfg.k]
             fast = sum(1 for c in tasks.values() if not c.slow)
             for c in live:
-                if fast >= cfg.alpha:
+                if fast >= cfg.alpha or (budget is not None and result.rpcs >= budget):
                     break
                 if c.state == "new":
                     c.state = "inflight"
@@ -116,7 +118,7 @@ async def iterative_lookup(node: "DhtNode", target: int, *, key: str | None = No
                 continue
             for task in done:
                 c = tasks.pop(task)
-                await _absorb(node, task, c, cands, result, key)
+                await _absorb(node, task, c, cands, result, key, target)
     finally:
         for task in tasks:
             task.cancel()
@@ -127,6 +129,17 @@ async def iterative_lookup(node: "DhtNode", target: int, *, key: str | None = No
     return result
 
 
+def _prune(cands: dict[str, _Candidate], target: int, *, limit: int) -> None:
+    """Bound the lookup's work (a hostile reply cannot flood it) by forgetting the farthest
+    unqueried candidates, never the closest ones: dropping newcomers instead would strand the
+    lookup short of the key when the closest nodes are learned late."""
+    if len(cands) <= limit:
+        return
+    unqueried = sorted((c for c in cands.values() if c.state == "new"), key=lambda c: c.peer.id ^ target)
+    for c in unqueried[max(0, limit - (len(cands) - len(unqueried))) :]:
+        del cands[c.peer.hotkey]
+
+
 async def _absorb(
     node: "DhtNode",
     task: "asyncio.Task[tuple[Any, list[Record]]]",
@@ -134,6 +147,7 @@ async def _absorb(
     cands: dict[str, _Candidate],
     result: LookupResult,
     key: str | None,
+    target: int,
 ) -> None:
     try:
         reply, records = task.result()
@@ -141,14 +155,14 @@ async def _absorb(
         c.state = "failed"
         return
     c.state = "ok"
-    max_candidates = 8 * node.config.k  # a hostile reply cannot blow up the lookup's work
     for ref in reply.peers:
-        if ref.hotkey == node.hotkey.ss58 or ref.hotkey in cands or len(cands) >= max_candidates:
+        if ref.hotkey == node.hotkey.ss58 or ref.hotkey in cands:
             continue
         if not node.policy.allowed(ref.host, ref.port):
             node.drops.drop("peer reference with a disallowed address", c.peer.addr)
             continue
         cands[ref.hotkey] = _Candidate(Peer.make(ref.hotkey, ref.host, ref.port), c.depth + 1)
+    _prune(cands, target, limit=8 * node.config.k)
     if key is not None and records:
         valid = await _valid_records(node, key, records, c.peer)
         if valid:

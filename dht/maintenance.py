@@ -30,11 +30,24 @@ class Owned:
 
 
 async def refresh_buckets(node: "DhtNode") -> int:
-    """Look up a random id in every bucket no lookup passed through within the refresh interval."""
+    """Look up a random id in every bucket no lookup passed through within the refresh interval,
+    and probe the far buckets that are short of peers."""
     stale = node.routing.stale_buckets(node.config.refresh_interval_s)
     for index in stale:
         await iterative_lookup(node, node.routing.random_id_in_bucket(index))
-    return len(stale)
+    return len(stale) + await fill_far_buckets(node)
+
+
+async def fill_far_buckets(node: "DhtNode", *, limit: int = 8) -> int:
+    """Seed nearly empty far buckets with a few verified contacts each: a short lookup (α + 2 RPCs)
+    toward a random id in the bucket, whose responders enter the table. A contact or two per far
+    bucket is all routing needs (every lookup then learns more); a full refresh per bucket would
+    triple the cost of joining."""
+    buckets = node.routing.far_buckets_to_fill()[:limit]
+    for index in buckets:
+        target = node.routing.random_id_in_bucket(index)
+        await iterative_lookup(node, target, budget=node.config.alpha + 2)
+    return len(buckets)
 
 
 async def republish_owned(node: "DhtNode", owned: dict[str, Owned]) -> int:

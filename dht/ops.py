@@ -9,6 +9,7 @@ from pydantic import JsonValue
 
 from dht.ids import key_id
 from dht.lookup import LookupResult, iterative_lookup
+from dht.maintenance import fill_far_buckets
 from dht.records import Record, record_sign
 from dht.routing import Peer
 from dht.rpc import RpcError
@@ -30,6 +31,7 @@ async def dht_bootstrap(node: "DhtNode", *, bootnodes: list[Addr], known: list[P
     await asyncio.gather(*pings)
     if len(node.routing):
         await iterative_lookup(node, node.id)
+        await fill_far_buckets(node)
     return len(node.routing)
 
 

@@ -117,6 +117,16 @@ class RoutingTable:
         now = self._clock()
         return [i for i, b in self._buckets.items() if b and now - self._touched.get(i, 0.0) >= interval_s]
 
+    def far_buckets_to_fill(self, *, below: int = 1) -> list[int]:
+        """Buckets farther than our nearest neighbour holding fewer than `below` peers, farthest first.
+        A join's self-lookup only meets nodes near us; without contacts in the far buckets a node
+        cannot route to half of the id space (Kademlia's join refreshes these)."""
+        filled = [i for i, b in self._buckets.items() if b]
+        if not filled:
+            return []
+        nearest = min(filled)
+        return [i for i in range(ID_BITS - 1, nearest, -1) if len(self._buckets.get(i, ())) < below]
+
     def random_id_in_bucket(self, index: int) -> int:
         """A random id whose highest bit differing from ours is `index`."""
         low = random.getrandbits(index) if index > 0 else 0

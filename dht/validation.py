@@ -4,6 +4,7 @@ every record it is asked to store *and* on every record a lookup returns, so a r
 its own owner's stake wherever it came from."""
 
 import math
+from collections import OrderedDict
 from typing import Protocol
 
 from pydantic import ValidationError
@@ -46,9 +47,22 @@ class ExpiryCheck:
 
 
 class SignatureCheck:
+    """Verified records are remembered by signature (bounded): the same record returned by several
+    replicas, or re-sent by replication, is verified once. A cache hit requires the whole record to
+    be equal, so a valid signature pasted onto other content still gets checked (and fails)."""
+
+    def __init__(self, *, cache_size: int = 10_000) -> None:
+        self._verified: OrderedDict[str, Record] = OrderedDict()
+        self._cache_size = cache_size
+
     async def check(self, record: Record, now: float) -> None:
+        if self._verified.get(record.sig) == record:
+            return
         if not record_signature_ok(record):
             raise Rejected("bad signature")
+        self._verified[record.sig] = record
+        while len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
 
 
 class OwnershipCheck:
