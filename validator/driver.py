@@ -139,35 +139,24 @@ async def _attempt(
 
 
 async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, terminal: Terminal) -> None:
+    failure = terminal.failure if isinstance(terminal, JobFailed) else None
     if isinstance(terminal, JobFinished):
-        await _record(
-            ctx,
-            job_uuid=job_uuid,
-            status=JobStatus.COMPLETED,
-            detail="exit code 0",
-            miner_hotkey=miner_hotkey,
-            result=terminal.result,
-        )
+        status, detail = JobStatus.COMPLETED, "exit code 0"
     elif isinstance(terminal, JobCancelled):
-        await _record(
-            ctx,
-            job_uuid=job_uuid,
-            status=JobStatus.CANCELLED,
-            detail="cancelled; container removed",
-            miner_hotkey=miner_hotkey,
-            result=terminal.result,
-        )
-    elif isinstance(terminal, JobFailed):
-        status = JobStatus.TIMEOUT if terminal.failure.reason == "timeout" else JobStatus.FAILED
-        await _record(
-            ctx,
-            job_uuid=job_uuid,
-            status=status,
-            detail=f"{terminal.failure.reason}: {terminal.failure.detail}"[:4000],
-            miner_hotkey=miner_hotkey,
-            result=terminal.result,
-            failure=terminal.failure,
-        )
+        status, detail = JobStatus.CANCELLED, "cancelled; container removed"
+    else:
+        assert failure is not None
+        status = JobStatus.TIMEOUT if failure.reason == "timeout" else JobStatus.FAILED
+        detail = f"{failure.reason}: {failure.detail}"
+    await _record(
+        ctx,
+        job_uuid=job_uuid,
+        status=status,
+        detail=detail[:4000],
+        miner_hotkey=miner_hotkey,
+        result=terminal.result,
+        failure=failure,
+    )
 
 
 async def _give_up(ctx: DriverContext, job_uuid: UUID, attempts: int, last: InfrastructureFailure | None) -> None:

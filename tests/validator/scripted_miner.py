@@ -1,0 +1,48 @@
+"""A miner peer driven by a script, over a real websocket with the real signed handshake: for
+testing how the validator copes with miners that are slow, busy, lying or gone."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from pydantic import TypeAdapter
+from websockets.asyncio.server import ServerConnection, serve
+
+from protocol.handshake import handshake_build
+from protocol.keys import Hotkey
+from protocol.messages.common import Handshake, JobResult
+from protocol.messages.jobs import ExecutorReady, JobFinished, JobStarted, VolumeReady
+from protocol.messages.miner import JobAccepted, JobReserve, JobRun, ValidatorToMiner
+
+Script = Callable[[ServerConnection, Any], Awaitable[None]]
+_incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToMiner)
+
+
+async def complete(ws: ServerConnection, message: Any) -> None:
+    """An honest miner: accept, then report the job's progress and a clean finish."""
+    if isinstance(message, JobReserve):
+        await ws.send(JobAccepted(job_uuid=message.job_uuid).model_dump_json())
+    elif isinstance(message, JobRun):
+        for progress in (ExecutorReady, VolumeReady, JobStarted):
+            await ws.send(progress(job_uuid=message.job_uuid).model_dump_json())
+        result = JobResult(exit_code=0, stdout="ok\n", executor_seconds=0.5)
+        await ws.send(JobFinished(job_uuid=message.job_uuid, result=result).model_dump_json())
+
+
+@contextlib.asynccontextmanager
+async def scripted_miner(hotkey: Hotkey, script: Script) -> AsyncIterator[str]:
+    """Serves on a free loopback port; yields its "host:port"."""
+
+    async def handler(ws: ServerConnection) -> None:
+        hello = Handshake.model_validate_json(await ws.recv())
+        reply = handshake_build(hotkey=hotkey, peer_hotkey=hello.hotkey, path=hello.path, peer_nonce=hello.nonce)
+        await ws.send(reply.model_dump_json())
+        async for raw in ws:
+            await script(ws, _incoming.validate_json(raw))
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"127.0.0.1:{port}"
+        server.close()
+        await asyncio.sleep(0)

@@ -1,0 +1,158 @@
+"""The validator's job driver against miners that finish, stall, lie, vanish, are busy or decline."""
+
+import asyncio
+import uuid
+from contextlib import AsyncExitStack
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+
+from protocol.messages.common import JobSpec
+from protocol.messages.jobs import JobStarted
+from protocol.messages.miner import DeclineReason, JobDeclined, JobReserve, JobRun
+from tests.validator.scripted_miner import complete, scripted_miner
+from validator.driver import DriverContext, organic_job_drive
+from validator.miner_links import MinerLinks
+from validator.models import Miner, MinerIncident, OrganicJob
+from validator.services.jobs import organic_job_receive
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+SPEC = JobSpec(image="meshwork/job-python:3.11", args=["true"], executor_class="cpu.small", timeout_s=2)
+
+
+@pytest.fixture(autouse=True)
+async def close_db_connections():
+    yield
+    # The async ORM works in a helper thread; close its connection so the test database can go.
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+
+@pytest.fixture(autouse=True)
+def fast_deadlines(settings):
+    settings.VALIDATOR_STAGE_LEEWAY_S = 0.5
+    settings.VALIDATOR_RESERVE_TIMEOUT_S = 2.0
+    settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.5
+    settings.VALIDATOR_MAX_ATTEMPTS = 3
+    settings.VALIDATOR_QUEUE_TIMEOUT_S = 10
+
+
+async def _drive(make_hotkey, nonces, scripts, *, cancel=None):
+    """Runs one job over miners following `scripts` (in routing order); returns the job row."""
+    validator_key = make_hotkey()
+    job_uuid = uuid.uuid4()
+    await sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=SPEC)
+    links = MinerLinks(hotkey=validator_key, nonces=nonces)
+    miners = []
+    async with AsyncExitStack() as stack:
+        for i, script in enumerate(scripts):
+            key = make_hotkey()
+            address = await stack.enter_async_context(scripted_miner(key, script))
+            # Fewer recent incidents route first; seed them so the order is the scripts' order.
+            miner = await Miner.objects.acreate(hotkey=key.ss58, address=address, stake=1)
+            for _ in range(i):
+                await MinerIncident.objects.acreate(miner=miner, job_uuid=uuid.uuid4(), reason="seed")
+            miners.append(key.ss58)
+        await organic_job_drive(
+            job_uuid=job_uuid, spec=SPEC, ctx=DriverContext(links=links), cancel=cancel or asyncio.Event()
+        )
+        await links.close_all()
+    job = await OrganicJob.objects.select_related("miner").aget(uuid=job_uuid)
+    events = [e async for e in job.events.order_by("id").values_list("status", "miner_hotkey", "detail")]
+    return job, events, miners
+
+
+async def stall_after_accept(ws, message):
+    if isinstance(message, JobReserve):
+        await complete(ws, message)  # accept, then never say anything again
+
+
+async def lie_then_hang_up(ws, message):
+    if isinstance(message, JobReserve):
+        await complete(ws, message)
+    elif isinstance(message, JobRun):
+        # Progress for a job that is not this one, then garbage, then the connection drops.
+        await ws.send(JobStarted(job_uuid=uuid.uuid4()).model_dump_json())
+        await ws.send("{not json")
+        await ws.close()
+
+
+def decline(reason):
+    async def script(ws, message):
+        if isinstance(message, JobReserve):
+            await ws.send(JobDeclined(job_uuid=message.job_uuid, reason=reason).model_dump_json())
+
+    return script
+
+
+def busy_then_free():
+    calls = {"n": 0}
+
+    async def script(ws, message):
+        calls["n"] += 1
+        if isinstance(message, JobReserve) and calls["n"] == 1:
+            await ws.send(JobDeclined(job_uuid=message.job_uuid, reason=DeclineReason.BUSY).model_dump_json())
+        else:
+            await complete(ws, message)
+
+    return script
+
+
+async def test_honest_miner_completes_the_job(make_hotkey, nonces):
+    job, events, miners = await _drive(make_hotkey, nonces, [complete])
+    assert job.status == "completed"
+    assert job.miner.hotkey == miners[0]
+    assert job.attempts == 0
+    assert [e[0] for e in events] == ["running", "completed"]
+
+
+async def test_a_stalled_miner_is_abandoned_at_its_deadline_and_the_job_reruns_elsewhere(make_hotkey, nonces):
+    job, events, miners = await _drive(make_hotkey, nonces, [stall_after_accept, complete])
+    assert job.status == "completed"
+    assert job.miner.hotkey == miners[1]
+    assert job.attempts == 1
+    assert events[0][0] == "dispatched"
+    assert "deadline_exceeded" in events[0][2]
+    assert await MinerIncident.objects.filter(miner__hotkey=miners[0], reason="deadline_exceeded").aexists()
+
+
+async def test_a_miner_that_lies_about_job_ids_and_hangs_up_counts_as_gone(make_hotkey, nonces):
+    job, events, miners = await _drive(make_hotkey, nonces, [lie_then_hang_up, complete])
+    assert job.status == "completed"
+    assert job.miner.hotkey == miners[1]
+    assert "miner_gone" in events[0][2]
+    # The lie never reached the job's history: no "running" from the liar.
+    assert ("running", miners[0]) not in [(e[0], e[1]) for e in events]
+
+
+async def test_a_busy_miner_is_asked_again_without_costing_an_attempt(make_hotkey, nonces):
+    job, events, _ = await _drive(make_hotkey, nonces, [busy_then_free()])
+    assert job.status == "completed"
+    assert job.attempts == 0
+    assert [e[0] for e in events] == ["running", "completed"]
+
+
+async def test_every_miner_declining_for_good_rejects_the_job_without_blame(make_hotkey, nonces):
+    scripts = [decline(DeclineReason.UNKNOWN_CLASS), decline(DeclineReason.BLACKLISTED)]
+    job, _, _ = await _drive(make_hotkey, nonces, scripts)
+    assert job.status == "rejected"
+    assert job.failure_kind == "infrastructure"
+    assert job.failure_reason == "no_capacity"
+    assert not await MinerIncident.objects.exclude(reason="seed").aexists()
+
+
+async def test_infrastructure_failures_are_bounded_by_max_attempts(make_hotkey, nonces, settings):
+    settings.VALIDATOR_MAX_ATTEMPTS = 2
+    job, events, _ = await _drive(make_hotkey, nonces, [stall_after_accept, stall_after_accept, complete])
+    assert job.status == "failed"
+    assert job.attempts == 2
+    assert job.failure_reason == "deadline_exceeded"
+    assert "gave up after 2 infrastructure failures" in events[-1][2]
+
+
+async def test_a_cancel_before_any_miner_starts_the_job_ends_it_cancelled(make_hotkey, nonces):
+    cancel = asyncio.Event()
+    cancel.set()
+    job, events, _ = await _drive(make_hotkey, nonces, [complete], cancel=cancel)
+    assert job.status == "cancelled"
+    assert events == [("cancelled", "", "cancelled before a miner started it")]
