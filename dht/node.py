@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import JsonValue, ValidationError
 
 from dht import ops
-from dht.codec import CodecError, decode, encode
+from dht.codec import CodecError
 from dht.conf import DhtConfig
 from dht.droplog import DropLog
 from dht.ids import id_from_hex, key_id, node_id
@@ -30,7 +30,6 @@ from dht.storage import PutOutcome, RecordStore
 from dht.transport import Addr, AddressPolicy, LinkFilter, UdpEndpoint
 from dht.validation import Rejected, ValidatorChain
 from dht.wire import (
-    ENVELOPE,
     REPLY_BODIES,
     REQUEST_BODIES,
     Envelope,
@@ -39,7 +38,9 @@ from dht.wire import (
     FindValueBody,
     Op,
     StoreBody,
-    envelope_build,
+    envelope_fields,
+    envelope_parse,
+    envelope_seal,
 )
 from protocol.keys import Hotkey
 
@@ -156,7 +157,7 @@ class DhtNode:
             self.drops.drop("peer over request rate", addr)
             return
         try:
-            envelope = ENVELOPE.validate_python(decode(data, max_bytes=self.config.max_datagram_bytes))
+            envelope = envelope_parse(data, max_bytes=self.config.max_datagram_bytes)
         except (CodecError, ValidationError) as exc:
             self.drops.drop("malformed datagram", f"{addr} ({str(exc).splitlines()[0][:80]})")
             return
@@ -206,11 +207,13 @@ class DhtNode:
         except ValidationError:
             self.drops.drop(f"malformed {envelope.op} body", addr)
             reply = ErrorReply(error="malformed body").model_dump()
-        response = envelope_build(
+        response = envelope_fields(
             hotkey=self.hotkey, kind="res", op=envelope.op, to=envelope.sender, body=reply, rid=envelope.id
         )
         try:
-            self._send(encode(response, max_bytes=self.config.max_datagram_bytes), addr)
+            self._send(
+                envelope_seal(hotkey=self.hotkey, fields=response, max_bytes=self.config.max_datagram_bytes), addr
+            )
         except CodecError:
             logger.error("dht: reply to %s over the datagram limit", envelope.op)
 
@@ -219,10 +222,10 @@ class DhtNode:
             return {"peers": self._peer_refs(id_from_hex(body.target), exclude=envelope.sender)}
         if isinstance(body, FindValueBody):
             budget = self.config.max_datagram_bytes - REPLY_OVERHEAD_BYTES
-            records, more = self.store.page(body.key, after=body.after, budget_bytes=budget)
+            page, more = self.store.page(body.key, after=body.after, budget_bytes=budget)
             now = self.clock()
             peers = self._peer_refs(key_id(body.key), exclude=envelope.sender) if body.after is None else []
-            return {"peers": peers, "records": [r.wire() for r in records if r.expires > now], "more": more}
+            return {"peers": peers, "records": [wire for r, wire in page if r.expires > now], "more": more}
         if isinstance(body, StoreBody):
             results = [await self.accept_record(r, source=envelope.sender) for r in body.records]
             return {"results": results}

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dht.codec import encode
 from dht.transport import Addr
-from dht.wire import Envelope, Op, envelope_build
+from dht.wire import Envelope, Op, envelope_fields, envelope_seal
 from protocol.keys import Hotkey
 
 LATE = "late response"
@@ -49,8 +48,8 @@ class RpcClient:
         self._finished: OrderedDict[str, None] = OrderedDict()
 
     async def call(self, addr: Addr, op: Op, body: dict[str, Any], *, to: str | None, timeout_s: float) -> Envelope:
-        request = envelope_build(hotkey=self._hotkey, kind="req", op=op, to=to, body=body)
-        data = encode(request, max_bytes=self._max_bytes)
+        request = envelope_fields(hotkey=self._hotkey, kind="req", op=op, to=to, body=body)
+        data = envelope_seal(hotkey=self._hotkey, fields=request, max_bytes=self._max_bytes)
         future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
         self._pending[request["id"]] = _Pending(future=future, addr=addr, op=op, expect=to)
         try:
@@ -67,7 +66,9 @@ class RpcClient:
     def on_response(self, envelope: Envelope, addr: Addr) -> str | None:
         """Resolve the matching call; returns a drop reason when the reply is not acceptable."""
         pending = self._pending.get(envelope.id)
-        if pending is None or pending.future.done():
+        if pending is not None and pending.future.done():
+            return LATE  # the call was cancelled or timed out an instant ago
+        if pending is None:
             return LATE if envelope.id in self._finished else "unsolicited response"
         if pending.addr != addr:
             return "response from the wrong address"

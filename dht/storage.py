@@ -5,7 +5,7 @@ replica converges on the same record. Capacity is bounded both per key and overa
 
 import enum
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from dht.codec import canonical
 from dht.records import Record
@@ -29,7 +29,8 @@ class RecordStore:
         self._max_records = max_records
         self._max_subkeys = max_subkeys_per_key
         self.listener = listener
-        self._data: dict[str, dict[str, tuple[Record, int]]] = {}
+        # Each record is kept with its wire dict and encoded size, computed once at store time.
+        self._data: dict[str, dict[str, tuple[Record, dict[str, Any], int]]] = {}
         self._count = 0
 
     def __len__(self) -> int:
@@ -63,39 +64,42 @@ class RecordStore:
         slot = self._data.setdefault(record.key, {})
         if record.subkey not in slot:
             self._count += 1
-        slot[record.subkey] = (record, len(canonical(record.wire())))
+        wire = record.wire()
+        slot[record.subkey] = (record, wire, len(canonical(wire)))
         if notify and self.listener is not None:
             self.listener.record_stored(record)
         return PutOutcome.STORED
 
-    def page(self, key: str, *, after: str | None, budget_bytes: int) -> tuple[list[Record], bool]:
-        """Records of `key` in subkey order after `after`, as many as fit in `budget_bytes`."""
+    def page(
+        self, key: str, *, after: str | None, budget_bytes: int
+    ) -> tuple[list[tuple[Record, dict[str, Any]]], bool]:
+        """(record, wire dict) of `key` in subkey order after `after`, as many as fit in `budget_bytes`."""
         slot = self._data.get(key, {})
-        out: list[Record] = []
+        out: list[tuple[Record, dict[str, Any]]] = []
         used = 0
         for subkey in sorted(slot):
             if after is not None and subkey <= after:
                 continue
-            record, size = slot[subkey]
+            record, wire, size = slot[subkey]
             if used + size > budget_bytes and out:
                 return out, True
-            out.append(record)
+            out.append((record, wire))
             used += size + 1
         return out, False
 
     def records_of(self, key: str) -> list[Record]:
-        return [record for record, _ in self._data.get(key, {}).values()]
+        return [entry[0] for entry in self._data.get(key, {}).values()]
 
     def records(self) -> Iterator[Record]:
         for slot in list(self._data.values()):
-            for record, _ in list(slot.values()):
-                yield record
+            for entry in list(slot.values()):
+                yield entry[0]
 
     def sweep(self, now: float) -> int:
         dropped: list[tuple[str, str]] = []
         for key, slot in list(self._data.items()):
-            for subkey, (record, _) in list(slot.items()):
-                if record.expires <= now:
+            for subkey, entry in list(slot.items()):
+                if entry[0].expires <= now:
                     del slot[subkey]
                     dropped.append((key, subkey))
             if not slot:

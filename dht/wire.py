@@ -1,7 +1,8 @@
-"""RPC datagrams: one signed JSON envelope per UDP datagram.
+"""RPC datagrams: one signed envelope per UDP datagram, `<signature hex>\n<canonical JSON>`.
 
-`{"v":1, "kind":"req"|"res", "op", "id", "ts", "sender", "crypto", "to", "body", "sig"}`. The
-signature covers every other field behind a domain prefix. `id` is a fresh 128-bit nonce per request
+The JSON is `{"v":1, "kind":"req"|"res", "op", "id", "ts", "sender", "crypto", "to", "body"}` and
+the signature covers exactly those bytes behind a domain prefix, so a receiver verifies what it
+received without re-encoding it. `id` is a fresh 128-bit nonce per request
 (the receiver remembers it for the skew window: replays are dropped); a response repeats it, is
 addressed to the requester and must come from the address the request went to. `to` is the
 recipient's hotkey; it may be null only for a `ping`, the first contact with a bootnode whose hotkey
@@ -11,9 +12,9 @@ import secrets
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
-from dht.codec import canonical
+from dht.codec import CodecError, canonical, decode
 from dht.crypto import signature_ok as _signature_ok
 from dht.records import Record
 from protocol.keys import Hotkey
@@ -38,9 +39,10 @@ class Envelope(Strict):
     to: SS58 | None
     body: dict[str, Any]
     sig: str = Field(pattern=r"^0x[0-9a-f]{2,256}$")
+    _payload: bytes = PrivateAttr(default=b"")
 
     def signed_bytes(self) -> bytes:
-        return RPC_DOMAIN + canonical(self.model_dump(exclude={"sig"}))
+        return RPC_DOMAIN + self._payload
 
     def signature_ok(self) -> bool:
         return _signature_ok(ss58=self.sender, crypto=self.crypto, data=self.signed_bytes(), signature=self.sig)
@@ -102,11 +104,10 @@ REPLY_BODIES: dict[str, type[Strict]] = {
 ENVELOPE = TypeAdapter(Envelope)
 
 
-def envelope_build(
+def envelope_fields(
     *, hotkey: Hotkey, kind: Literal["req", "res"], op: Op, to: str | None, body: dict[str, Any], rid: str | None = None
 ) -> dict[str, Any]:
-    """A signed envelope as its wire dict (built directly: this runs for every datagram we send)."""
-    fields: dict[str, Any] = {
+    return {
         "v": 1,
         "kind": kind,
         "op": op,
@@ -117,5 +118,33 @@ def envelope_build(
         "to": to,
         "body": body,
     }
-    fields["sig"] = hotkey.sign(RPC_DOMAIN + canonical(fields))
-    return fields
+
+
+def envelope_seal(*, hotkey: Hotkey, fields: dict[str, Any], max_bytes: int) -> bytes:
+    """The datagram for `fields`, signed by `hotkey`; CodecError if it would exceed `max_bytes`."""
+    payload = canonical_or_error(fields)
+    data = hotkey.sign(RPC_DOMAIN + payload).encode() + b"\n" + payload
+    if len(data) > max_bytes:
+        raise CodecError(f"{len(data)} bytes exceeds the {max_bytes}-byte limit")
+    return data
+
+
+def envelope_parse(data: bytes, *, max_bytes: int) -> Envelope:
+    """Parse (not verify) a datagram; CodecError or ValidationError on anything malformed."""
+    head, sep, payload = data.partition(b"\n")
+    if not sep or len(head) > 258:
+        raise CodecError("no signature line")
+    raw = decode(payload, max_bytes=max_bytes)
+    if not isinstance(raw, dict) or "sig" in raw:
+        raise CodecError("envelope is not a JSON object")
+    raw["sig"] = head.decode("ascii", errors="replace")
+    envelope = ENVELOPE.validate_python(raw)
+    envelope._payload = payload
+    return envelope
+
+
+def canonical_or_error(value: Any) -> bytes:
+    try:
+        return canonical(value)
+    except ValueError as exc:
+        raise CodecError(str(exc)) from exc

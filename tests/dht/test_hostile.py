@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from dht.codec import encode
 from dht.records import record_sign
-from dht.wire import envelope_build
+from dht.wire import envelope_fields, envelope_seal
 from protocol.keys import hotkey_create
 
 
@@ -41,10 +40,10 @@ async def test_garbage_is_dropped_with_a_reason_and_the_node_keeps_working(make_
     transport, _ = raw
     payloads = [
         b"\x00\xff garbage",
-        b"[" * 50_000,  # nesting bomb within the size limit
-        b'{"v": 1, "ts": NaN}',
-        json.dumps({"v": 2, "kind": "req"}).encode(),
-        json.dumps({"v": 1, "kind": "req", "op": "store", "body": {"records": "x" * 100}}).encode(),
+        b"0x00\n" + b"[" * 50_000,  # nesting bomb within the size limit
+        b'0x00\n{"v": 1, "ts": NaN}',
+        b"0x00\n" + json.dumps({"v": 2, "kind": "req"}).encode(),
+        b"0x00\n" + json.dumps({"v": 1, "kind": "req", "op": "store", "body": {"records": "x" * 100}}).encode(),
         b"x" * 65_000,  # over DHT_MAX_DATAGRAM_BYTES
     ]
     for payload in payloads:
@@ -77,20 +76,23 @@ async def test_replayed_and_unregistered_requests_are_refused(make_swarm, raw):
     swarm = await make_swarm(2)
     target, peer = swarm.nodes[1], swarm.nodes[0]
     transport, protocol = raw
-    request = envelope_build(hotkey=peer.hotkey, kind="req", op="ping", to=target.hotkey.ss58, body={})
-    data = encode(request, max_bytes=60_000)
+
+    def sealed(hotkey, **changes) -> bytes:
+        fields = envelope_fields(hotkey=hotkey, kind="req", op="ping", to=target.hotkey.ss58, body={})
+        return envelope_seal(hotkey=hotkey, fields={**fields, **changes}, max_bytes=60_000)
+
+    data = sealed(peer.hotkey)
     transport.sendto(data, target.addr)
     transport.sendto(data, target.addr)
-    stale = envelope_build(hotkey=peer.hotkey, kind="req", op="ping", to=target.hotkey.ss58, body={})
-    stale["ts"] = time.time() - 3_600
-    transport.sendto(encode(stale, max_bytes=60_000), target.addr)
+    transport.sendto(sealed(peer.hotkey, ts=time.time() - 3_600), target.addr)
     stranger, _ = hotkey_create("ed25519")
-    unknown = envelope_build(hotkey=stranger, kind="req", op="ping", to=target.hotkey.ss58, body={})
-    transport.sendto(encode(unknown, max_bytes=60_000), target.addr)
-    forged = dict(envelope_build(hotkey=peer.hotkey, kind="req", op="ping", to=target.hotkey.ss58, body={}))
-    forged["op"] = "find_node"
-    forged["body"] = {"target": "0" * 64}
-    transport.sendto(encode(forged, max_bytes=60_000), target.addr)
+    transport.sendto(sealed(stranger), target.addr)
+    # A genuine signature over a ping, with the payload swapped for a find_node.
+    signature, _, payload = sealed(peer.hotkey).partition(b"\n")
+    tampered = payload.replace(b'"op":"ping"', b'"op":"find_node"').replace(
+        b'"body":{}', b'"body":{"target":"' + b"0" * 64 + b'"}'
+    )
+    transport.sendto(signature + b"\n" + tampered, target.addr)
     await settle()
     assert len(protocol.received) == 1  # only the first, genuine ping was answered
     counts = target.drops.counts
@@ -111,8 +113,8 @@ async def test_poisoned_lookup_replies_never_reach_the_caller(make_swarm, monkey
     original = liar.store.page
 
     def poisoned(key, *, after, budget_bytes):
-        records, more = original(key, after=after, budget_bytes=budget_bytes)
-        return [forged, other_key, *records], more
+        page, more = original(key, after=after, budget_bytes=budget_bytes)
+        return [(forged, forged.wire()), (other_key, other_key.wire()), *page], more
 
     monkeypatch.setattr(liar.store, "page", poisoned)
     for node in swarm.nodes:
