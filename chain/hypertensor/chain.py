@@ -11,19 +11,19 @@ from substrateinterface import Keypair
 
 from chain.hypertensor.identity import derived_peer_ids, require_account, to_multiaddr
 from chain.hypertensor.reads import PALLET, head, read_metagraph, read_node_id
-from chain.interface import ChainClient, ChainError, Metagraph, Neuron, NotRegistered, Role
-from chain.metagraph_selectors import metagraph_neuron, metagraph_neurons
+from chain.interface import ChainError, Metagraph, Neuron, NotRegistered, Role
+from chain.metagraph_selectors import metagraph_neuron
 from chain.services.metagraph import metagraph_sync
 from chain.substrate.connection import SubstrateConnection
 from chain.substrate.extrinsics import Receipt, account_id, submit
-from chain.substrate.keyring import KeyRing, default_keyring
+from chain.substrate.keyring import KeyRing
+from chain.substrate.synced import SyncedChain
 
 DEFAULT_MAX_BURN = 10**20  # the most a registration may burn (18 decimals: 100 TENSOR)
 
 
-class HypertensorChain(ChainClient):
+class HypertensorChain(SyncedChain):
     name = "hypertensor"
-    synced = True
 
     def __init__(
         self,
@@ -41,29 +41,11 @@ class HypertensorChain(ChainClient):
         self._keyring = keyring
         self.max_burn = max_burn
 
-    @property
-    def keyring(self) -> KeyRing:
-        if self._keyring is None:
-            self._keyring = default_keyring()
-        return self._keyring
-
     def current_block(self) -> int:
         return self.connection.read(lambda si: head(si)[1])
 
     def fetch_metagraph(self) -> Metagraph:
         return self.connection.read(lambda si: read_metagraph(si, subnet_id=self.netuid))
-
-    def neurons(self) -> list[Neuron]:
-        neurons = metagraph_neurons(chain=self.name, netuid=self.netuid)
-        if neurons is None:
-            metagraph_sync(client=self, force=True)
-            neurons = metagraph_neurons(chain=self.name, netuid=self.netuid) or []
-        return neurons
-
-    def neuron(self, hotkey: str) -> Neuron | None:
-        if metagraph_neurons(chain=self.name, netuid=self.netuid) is None:
-            self.neurons()
-        return metagraph_neuron(chain=self.name, netuid=self.netuid, hotkey=hotkey)
 
     def register(self, *, hotkey: str, coldkey: str, role: Role) -> Neuron:
         """register_subnet_node, signed by the coldkey, for this node's chain hotkey, binding the
@@ -126,9 +108,6 @@ class HypertensorChain(ChainClient):
             "(propose_attestation), which Meshwork does not submit yet",
             name="Unsupported",
         )
-
-    def close(self) -> None:
-        self.connection.close()
 
     def submit(self, signer: Keypair, function: str, params: Mapping[str, Any]) -> Receipt:
         return self.connection.write(

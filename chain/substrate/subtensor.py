@@ -10,14 +10,14 @@ from typing import Any
 from django.conf import settings
 from substrateinterface import Keypair
 
-from chain.interface import ChainClient, ChainError, Metagraph, Neuron, NotRegistered, RateLimited, Role
-from chain.metagraph_selectors import metagraph_neuron, metagraph_neurons
+from chain.interface import ChainError, Metagraph, Neuron, NotRegistered, RateLimited, Role
+from chain.metagraph_selectors import metagraph_neuron
 from chain.services.metagraph import metagraph_sync
 from chain.substrate import commit_reveal
 from chain.substrate.axon import parse_address
 from chain.substrate.connection import SubstrateConnection
 from chain.substrate.extrinsics import Receipt, submit
-from chain.substrate.keyring import KeyRing, default_keyring
+from chain.substrate.keyring import KeyRing
 from chain.substrate.subtensor_reads import (
     PALLET,
     WeightsPolicy,
@@ -28,6 +28,7 @@ from chain.substrate.subtensor_reads import (
     read_policy,
     read_uids,
 )
+from chain.substrate.synced import SyncedChain
 from chain.substrate.weights import normalize_u16
 from protocol.keys import is_ss58
 
@@ -36,9 +37,8 @@ AXON_VERSION = 1  # Meshwork's wire protocol version, announced with the address
 AXON_PROTOCOL = 4  # subtensor's code for "other" (neither HTTP nor gRPC)
 
 
-class SubtensorChain(ChainClient):
+class SubtensorChain(SyncedChain):
     name = "subtensor"
-    synced = True
 
     def __init__(
         self,
@@ -54,12 +54,6 @@ class SubtensorChain(ChainClient):
         )
         self._keyring = keyring
 
-    @property
-    def keyring(self) -> KeyRing:
-        if self._keyring is None:
-            self._keyring = default_keyring()
-        return self._keyring
-
     # --- reads
     def current_block(self) -> int:
         return self.connection.read(lambda si: head(si)[1])
@@ -68,18 +62,6 @@ class SubtensorChain(ChainClient):
         return self.connection.read(
             lambda si: read_metagraph(si, netuid=self.netuid, min_validator_stake=settings.MIN_VALIDATOR_STAKE)
         )
-
-    def neurons(self) -> list[Neuron]:
-        neurons = metagraph_neurons(chain=self.name, netuid=self.netuid)
-        if neurons is None:  # never synced on this node: do it once, now
-            metagraph_sync(client=self, force=True)
-            neurons = metagraph_neurons(chain=self.name, netuid=self.netuid) or []
-        return neurons
-
-    def neuron(self, hotkey: str) -> Neuron | None:
-        if metagraph_neurons(chain=self.name, netuid=self.netuid) is None:
-            self.neurons()
-        return metagraph_neuron(chain=self.name, netuid=self.netuid, hotkey=hotkey)
 
     def policy(self) -> WeightsPolicy:
         return self.connection.read(lambda si: read_policy(si, self.netuid))
@@ -161,9 +143,6 @@ class SubtensorChain(ChainClient):
         return commit_reveal.reveal_due(self)
 
     # --- plumbing
-    def close(self) -> None:
-        self.connection.close()
-
     def submit(self, signer: Keypair, function: str, params: Mapping[str, Any]) -> Receipt:
         return self.connection.write(
             lambda si: submit(si, signer=signer, pallet=PALLET, function=function, params=params)
