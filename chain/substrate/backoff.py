@@ -1,4 +1,4 @@
-"""Exponential backoff with full jitter, capped: the same policy for RPC retries and metagraph syncs."""
+"""Exponential backoff with equal jitter, capped: the same policy for RPC retries and metagraph syncs."""
 
 import random
 
