@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,6 @@ from deploy.localnet.network import LocalNetwork, NetworkConfig  # noqa: E402
 
 IMAGE = "meshwork/job-python:3.11"
 ARGS = ["python3", "-c", "pass"]
-# A client polling the job every 20 ms (the API has no push); at 5 ms the polling itself eats a core.
-POLL_S = 0.02
 WARMUP = 3
 
 
@@ -36,18 +35,37 @@ def bare_docker_run() -> float:
     return time.perf_counter() - start
 
 
+STAGES: dict[str, list[float]] = {}
+
+
 def through_meshwork(api: httpx.Client) -> float:
     start = time.perf_counter()
     job = api.post("/api/v1/jobs/", json={"image": IMAGE, "args": ARGS, "timeout_s": 60}).json()
-    while True:
-        status = api.get(f"/api/v1/jobs/{job['uuid']}/").json()["status"]
-        if status in {"completed", "failed", "timeout", "cancelled", "rejected"}:
-            break
-        time.sleep(POLL_S)
+    posted = time.perf_counter()
+    # One long-poll: the facilitator answers the moment the job ends (no polling load).
+    job = api.get(f"/api/v1/jobs/{job['uuid']}/wait/", params={"timeout": 60}).json()
     elapsed = time.perf_counter() - start
-    if status != "completed":
-        raise SystemExit(f"job {job['uuid']} ended {status}")
+    if job["status"] != "completed":
+        raise SystemExit(f"job {job['uuid']} ended {job['status']}")
+    _note_stages(job, posted - start, elapsed)
     return elapsed
+
+
+def _note_stages(job: dict, post_s: float, elapsed: float) -> None:
+    """Where the time went, from the job's own history (server clock) and the client's clock."""
+    at = {h["status"]: datetime.fromisoformat(h["at"]) for h in job["status_history"]}
+    created = datetime.fromisoformat(job["created_at"])
+    marks = {
+        "POST round trip": post_s,
+        "created → dispatched": (at["dispatched"] - created).total_seconds(),
+        "dispatched → running (reserve, container create+start)": (at["running"] - at["dispatched"]).total_seconds(),
+        "running → completed (run, collect, remove, report)": (at["completed"] - at["running"]).total_seconds(),
+        "container run time (executor_seconds)": job["executor_seconds"],
+        "created → completed (server)": (at["completed"] - created).total_seconds(),
+        "client total": elapsed,
+    }
+    for name, value in marks.items():
+        STAGES.setdefault(name, []).append(value)
 
 
 def main() -> None:
@@ -69,6 +87,7 @@ def main() -> None:
         with httpx.Client(base_url=creds["facilitator_url"], headers=headers, timeout=60) as api:
             for _ in range(WARMUP):  # imports, links to the miner, page cache: both sides alike
                 through_meshwork(api), bare_docker_run()
+            STAGES.clear()
             meshwork, bare = [], []
             for i in range(args.runs):
                 # Interleave (and alternate which goes first) so drift hits both sides alike.
@@ -80,6 +99,9 @@ def main() -> None:
         print(f"bare docker run --rm --network none: median {b * 1000:.0f} ms (min {min(bare) * 1000:.0f})")
         print(f"through Meshwork REST → completed:   median {m * 1000:.0f} ms (min {min(meshwork) * 1000:.0f})")
         print(f"ratio (Meshwork / bare): {m / b:.2f}x  (goal ≤ 1.15x)")
+        print("where Meshwork's time goes (medians):")
+        for name, values in STAGES.items():
+            print(f"  {name:<58} {statistics.median(values) * 1000:7.0f} ms")
     finally:
         net.stop()
         drop_databases(sorted(existing_databases(prefix + "_")))

@@ -45,8 +45,13 @@ def job_create(*, user: User, spec: JobSpec, tag: str = "") -> Job:
 
 
 def job_record_event(*, job: Job, status: JobStatus, detail: str = "") -> JobStatusEvent:
+    """Every transition is a row; whoever waits on the job hears of it once the row is committed."""
+    from facilitator.notify import notify_job_watchers_on_commit
+
     # Postgres text cannot hold NUL; a validator relays whatever a container printed.
-    return JobStatusEvent.objects.create(job=job, status=status, detail=detail[:4000].replace("\x00", "\ufffd"))
+    event = JobStatusEvent.objects.create(job=job, status=status, detail=detail[:4000].replace("\x00", "\ufffd"))
+    notify_job_watchers_on_commit(job_uuid=job.uuid, status=status)
+    return event
 
 
 def job_spec(job: Job) -> JobSpec:
