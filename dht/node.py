@@ -227,6 +227,12 @@ class DhtNode:
             peers = self._peer_refs(key_id(body.key), exclude=envelope.sender) if body.after is None else []
             return {"peers": peers, "records": [wire for r, wire in page if r.expires > now], "more": more}
         if isinstance(body, StoreBody):
+            # Each record may cost a signature check: charge the sender's request budget per record.
+            if len(body.records) > self.config.max_records_per_store or not self._peer_rate.allow(
+                envelope.sender, cost=len(body.records)
+            ):
+                self.drops.drop("store batch over the sender's budget", envelope.sender)
+                return {"error": "store batch over budget"}
             results = [await self.accept_record(r, source=envelope.sender) for r in body.records]
             return {"results": results}
         return {}

@@ -3,6 +3,7 @@ empty far buckets are refreshed."""
 
 import time
 
+from dht.ids import bucket_index
 from dht.maintenance import Owned, refresh_buckets, republish_owned, sweep
 from dht.records import record_sign
 
@@ -33,8 +34,14 @@ async def test_sweep_drops_expired_records(make_swarm):
     assert node.store.current("kv:e", record.subkey) is None
 
 
-async def test_refresh_looks_up_stale_buckets(make_swarm):
-    swarm = await make_swarm(30, refresh_interval_s=0.0)
+async def test_refresh_reseeds_an_emptied_far_bucket(make_swarm):
+    swarm = await make_swarm(30, refresh_interval_s=3600.0)
     node = swarm.nodes[5]
+    far = [p for p in node.routing.peers() if bucket_index(node.id, p.id) == 255]
+    assert far
+    node.routing._replacements.clear()
+    for peer in far:  # as if every contact in half of the id space had gone away
+        node.routing.remove(peer.hotkey)
+    assert 255 in node.routing.far_buckets_to_fill()
     assert await refresh_buckets(node) >= 1
-    assert node.routing.far_buckets_to_fill() == []
+    assert any(bucket_index(node.id, p.id) == 255 for p in node.routing.peers())

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from dht.records import record_sign
+from dht.rpc import RpcError
 from dht.stake import StakeInfo
 from protocol.keys import hotkey_create
 
@@ -118,3 +119,13 @@ async def test_latest_expiry_wins(pair):
     older = record_sign(hotkey=sender.hotkey, key="kv:l", value="old", expires=now + 60)
     assert await store(sender, target, [newer, older]) == ["stored", "stale"]
     assert target.store.current("kv:l", sender.hotkey.ss58).value == "new"
+
+
+async def test_oversized_store_batches_are_refused(pair):
+    _swarm, sender, target = pair
+    now = time.time()
+    batch = [record_sign(hotkey=sender.hotkey, key=f"kv:b{i}", value=i, expires=now + 60) for i in range(17)]
+    with pytest.raises(RpcError, match="over budget"):
+        await store(sender, target, batch)
+    assert len(target.store) == 0
+    assert target.drops.counts["store batch over the sender's budget"] == 1
