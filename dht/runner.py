@@ -47,7 +47,7 @@ def node_from_settings(hotkey: Hotkey) -> DhtNode:
     )
     epoch_s = settings.DHT_EPOCH_BLOCKS * _block_seconds()
     namespaces = default_namespaces(
-        heartbeat_ttl_s=4 * settings.DHT_HEARTBEAT_INTERVAL_S,
+        heartbeat_ttl_s=settings.DHT_HEARTBEAT_MAX_TTL_S,
         scores_ttl_s=3 * epoch_s,
         min_validator_stake=settings.MIN_VALIDATOR_STAKE,
     )
@@ -105,7 +105,7 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
             version=settings.DHT_NODE_VERSION,
             addresses=options.addresses,
             manifest=manifest_from_settings(),
-            ttl_s=4 * settings.DHT_HEARTBEAT_INTERVAL_S,
+            ttl_s=min(4 * settings.DHT_HEARTBEAT_INTERVAL_S, settings.DHT_HEARTBEAT_MAX_TTL_S),
         )
         await publisher.publish(NodeState.JOINING)
         node.spawn(_every(settings.DHT_HEARTBEAT_INTERVAL_S, lambda: _beat(publisher), "heartbeat"))

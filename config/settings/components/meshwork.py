@@ -75,6 +75,9 @@ DHT_STAKE_MISS_REFRESH_S = env.float("DHT_STAKE_MISS_REFRESH_S", default=10.0)
 DHT_ALLOWED_NETWORKS = env.list("DHT_ALLOWED_NETWORKS", default=[])  # CIDRs peers may live in; empty = any
 DHT_HEARTBEAT_INTERVAL_S = env.float("DHT_HEARTBEAT_INTERVAL_S", default=30.0)
 DHT_HEARTBEAT_LAPSE_S = env.float("DHT_HEARTBEAT_LAPSE_S", default=95.0)
+# Network-wide cap on a heartbeat's lifetime (not derived from this node's interval, so nodes with
+# different intervals still accept each other's heartbeats).
+DHT_HEARTBEAT_MAX_TTL_S = env.float("DHT_HEARTBEAT_MAX_TTL_S", default=600.0)
 DHT_NODE_VERSION = env.str("DHT_NODE_VERSION", default="0.1.0")
 DHT_MANIFEST_PROVIDER = env.str("DHT_MANIFEST_PROVIDER", default="")  # dotted path: () -> dict | str
 DHT_SCORES_PROVIDER = env.str("DHT_SCORES_PROVIDER", default="")  # dotted path: (epoch) -> {hotkey: score}
