@@ -1,6 +1,7 @@
 """Reads other parts of a node use: live validators and miners (from DHT heartbeats), and the
 DHT process's own persisted state."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,3 +78,18 @@ def dht_known_peers(*, holder: str) -> list[Peer]:
         Peer.make(p.hotkey, p.host, p.port, p.last_seen_at.timestamp())
         for p in KnownPeer.objects.filter(holder=holder).order_by("-last_seen_at")
     ]
+
+
+def dht_routable_miners(hotkeys: Iterable[str]) -> set[str]:
+    """The miners among `hotkeys` (e.g. chain-registered ones) a validator may route to: with
+    DHT_ROUTE_REQUIRE_HEARTBEAT, only those whose heartbeat is fresh and ONLINE; otherwise all."""
+    wanted = set(hotkeys)
+    if not settings.DHT_ROUTE_REQUIRE_HEARTBEAT:
+        return wanted
+    return wanted & {n.hotkey for n in dht_live_nodes(role="miner")}
+
+
+def dht_miner_addresses() -> dict[str, str]:
+    """Serving address of every live miner, as its heartbeat announces it: discovery through the
+    DHT for miners whose chain entry has no (or a stale) address."""
+    return {n.hotkey: n.addresses[0] for n in dht_live_nodes(role="miner") if n.addresses}

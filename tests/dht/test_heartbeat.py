@@ -86,3 +86,19 @@ async def _live(holder: str):
     from asgiref.sync import sync_to_async
 
     return await sync_to_async(dht_live_nodes)(role="miner", holder=holder)
+
+
+async def test_routable_miners_follow_the_setting(network, settings):
+    _swarm, validator, miners, publishers = network
+    await publishers[0].publish(NodeState.ONLINE)
+    await discover(validator, holder=validator.hotkey.ss58)
+    from asgiref.sync import sync_to_async
+
+    from dht.selectors import dht_miner_addresses, dht_routable_miners
+
+    chain_miners = [m.hotkey.ss58 for m in miners]
+    settings.DHT_ROUTE_REQUIRE_HEARTBEAT = False
+    assert await sync_to_async(dht_routable_miners)(chain_miners) == set(chain_miners)
+    settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
+    assert await sync_to_async(dht_routable_miners)(chain_miners) == {miners[0].hotkey.ss58}
+    assert await sync_to_async(dht_miner_addresses)() == {miners[0].hotkey.ss58: "127.0.0.1:9000"}

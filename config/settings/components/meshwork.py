@@ -113,3 +113,6 @@ CELERY_BEAT_SCHEDULE["chain-reveal-weights"] = {
     "schedule": CHAIN_BLOCK_SECONDS,
     "options": {"expires": CHAIN_BLOCK_SECONDS},
 }
+# Validators route only to miners with a fresh ONLINE heartbeat (dht.selectors.dht_routable_miners);
+# off by default so a network without DHT processes still routes on the chain alone.
+DHT_ROUTE_REQUIRE_HEARTBEAT = env.bool("DHT_ROUTE_REQUIRE_HEARTBEAT", default=False)
