@@ -89,3 +89,13 @@ def _row(snapshot: MetagraphSnapshot, neuron: Neuron) -> MetagraphNeuron:
         last_update=neuron.last_update,
         classification=neuron.classification,
     )
+
+
+def metagraph_sync_at_startup() -> None:
+    """A node on a remote chain reads the metagraph once before it serves, so admission and
+    routing do not wait for the first scheduled sync. Nothing to do for LocalChain."""
+    from chain.client import chain_client
+
+    client = chain_client()
+    if client.synced:
+        metagraph_sync(client=client, force=True)

@@ -18,6 +18,7 @@ import psycopg
 
 from deploy.localnet.databases import database_url, ensure_databases
 from deploy.localnet.processes import ROOT, Proc, celery, manage, stop_all
+from deploy.localnet.subtensor import chopsticks_proc, wait_for_rpc
 from protocol.keys import Hotkey, hotkey_create, hotkey_load, hotkey_write
 
 
@@ -51,6 +52,7 @@ class NetworkConfig:
     celery: bool = True
     min_validator_stake: int = 1000
     credits: str = "100000"
+    chain: str = "local"  # or "subtensor": the real runtime under Chopsticks
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -61,6 +63,7 @@ class LocalNetwork:
         self.nodes: list[Node] = []
         self.procs: list[Proc] = []
         self.credentials: dict[str, str] = {}
+        self.chain_endpoint = ""
 
     # -- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -77,7 +80,21 @@ class LocalNetwork:
         ]
         names = [self._db(n.name) for n in self.nodes] + [self._db("chain")]
         ensure_databases(template=self._db("template"), names=names, env=self._base_env(), migrate_existing=True)
+        if self.config.chain == "subtensor":
+            self._start_subtensor()
         self._bootstrap()
+
+    def _start_subtensor(self) -> None:
+        """Chopsticks on the real runtime, then fund, register and stake every node on it."""
+        port = self._ports(1)[0] if self.config.port_base is None else self.config.port_base + 44
+        proc = chopsticks_proc(port=port, log_path=self.dir / "logs" / "chopsticks.log")
+        proc.start()
+        self.procs.append(proc)
+        self.chain_endpoint = wait_for_rpc(port, proc)
+        keys = self.dir / "keys"
+        argv = ["chain_devnet", "--endpoint", self.chain_endpoint, "--coldkey", str(keys / "chain-coldkey.json")]
+        argv += [f"--{n.role}={keys / (n.name + '.json')}" for n in self.nodes if n.role != "facilitator"]
+        subprocess.run(manage(*argv), env=self._env(self.nodes[0]), cwd=ROOT, check=True, capture_output=True)
 
     def _node(self, name: str, role: str, port: int, stake: int) -> Node:
         key_path = self.dir / "keys" / f"{name}.json"
@@ -110,11 +127,13 @@ class LocalNetwork:
         state_path = self.dir / "state.json"
         state = json.loads(state_path.read_text()) if state_path.exists() else {}
         state.setdefault("admin_password", secrets.token_urlsafe(12))
+        # On a real runtime, chain_devnet registered the nodes; the plan only makes the user.
+        on_local_chain = self.config.chain == "local"
         plan = {
             "nodes": [
                 {"hotkey": n.hotkey.ss58, "coldkey": n.coldkey, "role": n.role, "stake": n.stake, "address": n.address}
                 for n in self.nodes
-                if n.role != "facilitator"
+                if n.role != "facilitator" and on_local_chain
             ],
             "user": {"username": "admin", "password": state["admin_password"], "credits": self.config.credits},
         }
@@ -156,6 +175,17 @@ class LocalNetwork:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.config.chain == "subtensor" and self.chain_endpoint:
+            overrides = ",".join(f"{n.hotkey.ss58}={n.address}" for n in self.nodes if n.role == "miner")
+            env.update(
+                {
+                    "CHAIN": "subtensor",
+                    "CHAIN_ENDPOINT": self.chain_endpoint,
+                    "CHAIN_NETUID": "1",
+                    "CHAIN_COLDKEY_PATH": str(self.dir / "keys" / "chain-coldkey.json"),
+                    "CHAIN_ADDRESS_OVERRIDES": overrides,
+                }
+            )
         env.update(self.config.extra_env)
         return env
 

@@ -30,6 +30,13 @@ def _int_env(name: str, default: int) -> int:
     return int(raw)
 
 
+def _chain_env() -> str:
+    chain = os.environ.get("LOCALNET_CHAIN", "local")
+    if chain not in ("local", "subtensor"):
+        sys.exit(f"LOCALNET_CHAIN must be local or subtensor, not {chain!r}")
+    return chain
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clean", action="store_true", help="delete the local network's data and exit")
@@ -41,6 +48,7 @@ def main() -> None:
         miners=_int_env("LOCALNET_MINERS", 3),
         executors=_int_env("LOCALNET_EXECUTORS", 2),
         port_base=_int_env("LOCALNET_PORT", 8000),
+        chain=_chain_env(),
     )
     if args.clean:
         drop_databases(sorted(existing_databases(config.db_prefix + "_")))

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from chain.services.metagraph import metagraph_sync_at_startup
 from facilitator.services.sessions import validator_sessions_close_all
 from protocol.serve import serve_asgi
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        metagraph_sync_at_startup()
         closed = validator_sessions_close_all()
         self.stderr.write(f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}")
         serve_asgi(host=options["host"], port=options["port"])

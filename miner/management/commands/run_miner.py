@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chain.services.metagraph import metagraph_sync_at_startup
 from miner.services.access import validators_sync_from_chain
 from miner.services.executors import HostsConfigError, executor_hosts_sync_from_settings, slots_release_all
 from miner.services.startup import sweep_executor_hosts
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             slots = executor_hosts_sync_from_settings()
         except (KeyFileError, HostsConfigError) as exc:
             raise CommandError(str(exc)) from exc
+        metagraph_sync_at_startup()
         freed = slots_release_all()
         swept = sweep_executor_hosts(owner=hotkey.ss58)
         validators = validators_sync_from_chain()

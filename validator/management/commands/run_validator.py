@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from chain.services.metagraph import metagraph_sync_at_startup
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 from protocol.nonces import RedisNonceStore
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             hotkey = node_hotkey()
         except KeyFileError as exc:
             raise CommandError(str(exc)) from exc
+        metagraph_sync_at_startup()
         count = miners_sync_from_chain()
         self.stderr.write(f"validator {hotkey.ss58}: {count} miners on chain")
         try:
