@@ -124,7 +124,8 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
                 schedule=schedule,
                 block=block,
                 scores=_scores_provider(),
-                ttl_s=3 * settings.DHT_EPOCH_BLOCKS * _block_seconds(),
+                # Below the 3-epoch cap, so a receiver whose clock runs a little behind still accepts.
+                ttl_s=2 * settings.DHT_EPOCH_BLOCKS * _block_seconds(),
             )
         )
     await stop.wait()
