@@ -2,6 +2,7 @@
 persistence; the miner heartbeats ONLINE, and on stop announces OFFLINE and saves its state."""
 
 import asyncio
+import socket
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -15,6 +16,12 @@ from dht.models import KnownPeer, NodeHeartbeat, StoredRecord
 from dht.runner import RunOptions, dht_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _register(hotkey: str, role: Role, stake: int, address: str | None = None) -> None:
@@ -38,10 +45,11 @@ async def test_bootnode_and_miner_processes(make_hotkey, settings):
     await sync_to_async(_register)(miner_key.ss58, Role.MINER, 10)
     settings.DHT_HEARTBEAT_INTERVAL_S = 0.2
     settings.DHT_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    settings.DHT_BOOTNODES = ["127.0.0.1:47411"]
+    boot_port = _free_udp_port()
+    settings.DHT_BOOTNODES = [f"127.0.0.1:{boot_port}"]
     stop_boot, stop_miner = asyncio.Event(), asyncio.Event()
     boot = asyncio.create_task(
-        dht_run(hotkey=boot_key, options=RunOptions(host="127.0.0.1", port=47411, bootnode=True), stop=stop_boot)
+        dht_run(hotkey=boot_key, options=RunOptions(host="127.0.0.1", port=boot_port, bootnode=True), stop=stop_boot)
     )
     await asyncio.sleep(0.2)
     miner = asyncio.create_task(
