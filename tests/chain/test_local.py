@@ -229,6 +229,19 @@ def test_command_refuses_a_bad_coldkey(chain, coldkey):
     assert chain.neurons() == []
 
 
+def test_coldkey_check_follows_the_chain_backend(settings):
+    from chain.management.commands.chain import _check_coldkey
+
+    evm = "0x" + "ab" * 20
+    with pytest.raises(CommandError, match="is not an SS58 address"):
+        _check_coldkey(evm)  # LocalChain and subtensor: SS58 only
+    settings.CHAIN = "hypertensor"
+    _check_coldkey(evm)  # Hypertensor accounts are 20-byte 0x addresses
+    _check_coldkey(_ss58())
+    with pytest.raises(CommandError, match="is not an SS58 or 0x address"):
+        _check_coldkey("0x1234")
+
+
 def test_command_refuses_a_bad_hotkey(chain):
     with pytest.raises(CommandError, match=r"--hotkey: 'bob' is not an SS58 address"):
         _run("register", "--hotkey", "bob", "--coldkey", _ss58(), "--role", "miner")

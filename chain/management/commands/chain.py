@@ -1,7 +1,9 @@
 """`manage.py chain register|serve|stake|list|metagraph|weights`: the same verbs on every chain backend."""
 
+import re
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.client import chain_client
@@ -48,8 +50,7 @@ class Command(BaseCommand):
                 return
             hotkey = self._hotkey(options.get("hotkey"))
             if verb == "register":
-                if not is_ss58(options["coldkey"]):
-                    raise CommandError(f"--coldkey: {options['coldkey']!r} is not an SS58 address")
+                _check_coldkey(options["coldkey"])
                 neuron = client.register(hotkey=hotkey, coldkey=options["coldkey"], role=Role(options["role"]))
                 self.stdout.write(f"registered {hotkey} as {neuron.role} uid {neuron.uid}\n")
             elif verb == "serve":
@@ -89,3 +90,13 @@ def _check_address(address: str) -> None:
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise CommandError(f"--address: {address!r} is not host:port")
+
+
+def _check_coldkey(coldkey: str) -> None:
+    """SS58 everywhere; Hypertensor's accounts are also 20-byte 0x addresses (Ethereum-style)."""
+    if is_ss58(coldkey):
+        return
+    if settings.CHAIN == "hypertensor" and re.fullmatch(r"0x[0-9a-fA-F]{40}", coldkey):
+        return
+    expected = "an SS58 or 0x address" if settings.CHAIN == "hypertensor" else "an SS58 address"
+    raise CommandError(f"--coldkey: {coldkey!r} is not {expected}")
