@@ -31,6 +31,8 @@ test: venv services images
 
 bench: venv services images
 	$(PY) bench/organic_overhead.py
+	$(PY) bench/executor_overhead.py
+	$(PY) bench/dht_scale.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
