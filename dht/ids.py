@@ -2,10 +2,12 @@
 its position without also holding a key the chain has staked), key id = SHA-256 of the record key."""
 
 import hashlib
+from functools import lru_cache
 
 ID_BITS = 256
 
 
+@lru_cache(maxsize=65_536)  # every lookup reply names ~20 peers; hashing them again each time adds up
 def node_id(hotkey: str) -> int:
     return int.from_bytes(hashlib.sha256(b"meshwork-dht-node:" + hotkey.encode()).digest(), "big")
 
