@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dht.codec import CodecError
 from dht.transport import Addr
 from dht.wire import Envelope, Op, envelope_fields, envelope_seal
 from protocol.keys import Hotkey
@@ -49,7 +50,10 @@ class RpcClient:
 
     async def call(self, addr: Addr, op: Op, body: dict[str, Any], *, to: str | None, timeout_s: float) -> Envelope:
         request = envelope_fields(hotkey=self._hotkey, kind="req", op=op, to=to, body=body)
-        data = envelope_seal(hotkey=self._hotkey, fields=request, max_bytes=self._max_bytes)
+        try:
+            data = envelope_seal(hotkey=self._hotkey, fields=request, max_bytes=self._max_bytes)
+        except CodecError as exc:
+            raise RpcError(f"{op} request not sent: {exc}") from exc
         future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
         self._pending[request["id"]] = _Pending(future=future, addr=addr, op=op, expect=to)
         try:
