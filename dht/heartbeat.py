@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -63,9 +64,10 @@ class HeartbeatPublisher:
         self.ttl_s = ttl_s
         self.rtts_ms: dict[str, float] = {}
 
-    def value(self, state: NodeState) -> HeartbeatValue:
+    async def value(self, state: NodeState) -> HeartbeatValue:
         try:
-            digest = self.manifest()
+            # Providers may read the database (the miner's executor slots): keep them off the loop.
+            digest = await sync_to_async(self.manifest, thread_sensitive=True)()
         except Exception:
             logger.exception("dht: manifest provider failed; publishing an empty digest")
             digest = ""
@@ -81,7 +83,7 @@ class HeartbeatPublisher:
         )
 
     async def publish(self, state: NodeState) -> int:
-        value = self.value(state).model_dump(mode="json")
+        value = (await self.value(state)).model_dump(mode="json")
         _, replicas = await self.node.put(heartbeat_key(self.role), value, ttl_s=self.ttl_s)
         return replicas
 

@@ -57,9 +57,10 @@ async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext
             )
             return
         candidates = await sync_to_async(miners_for_job)(exclude=tries.excluded)
-        if not candidates:
-            break
-        outcome = await _round(ctx, job_uuid, spec, candidates, cancel, tries)
+        if not candidates and tries.excluded:
+            break  # every miner we could ask has declined for good or failed us
+        # No miner alive at all (none registered yet, heartbeats lapsed): wait like a busy round.
+        outcome = await _round(ctx, job_uuid, spec, candidates, cancel, tries) if candidates else "busy"
         if outcome == "done":
             return
         if outcome == "busy":

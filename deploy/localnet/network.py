@@ -30,6 +30,7 @@ class Node:
     coldkey: str
     port: int
     stake: int
+    dht_port: int = 0
     procs: list[Proc] = field(default_factory=list)
 
     @property
@@ -53,6 +54,7 @@ class NetworkConfig:
     min_validator_stake: int = 1000
     credits: str = "100000"
     chain: str = "local"  # or "subtensor": the real runtime under Chopsticks
+    dht: bool = True  # a DHT bootnode plus a DHT process per validator and miner
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -63,6 +65,7 @@ class LocalNetwork:
         self.nodes: list[Node] = []
         self.procs: list[Proc] = []
         self.credentials: dict[str, str] = {}
+        self.dht_bootnode_port = 0
         self.chain_endpoint = ""
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -70,6 +73,7 @@ class LocalNetwork:
         self.dir.mkdir(parents=True, exist_ok=True)
         ports = self._ports(1 + self.config.miners)
         self.nodes = [self._node("facilitator", "facilitator", ports[0], 0)]
+        self.dht_bootnode_port = self._ports(1)[0] if self.config.port_base is None else self.config.port_base + 400
         self.nodes += [
             self._node(f"validator{i}", "validator", 0, 10 * self.config.min_validator_stake)
             for i in range(1, self.config.validators + 1)
@@ -78,6 +82,10 @@ class LocalNetwork:
             self._node(f"miner{i}", "miner", ports[i], self.config.min_validator_stake)
             for i in range(1, self.config.miners + 1)
         ]
+        peers = [n for n in self.nodes if n.role != "facilitator"]
+        dht_ports = self._ports(len(peers)) if self.config.port_base is None else None
+        for i, node in enumerate(peers):
+            node.dht_port = dht_ports[i] if dht_ports else self.config.port_base + 300 + i  # type: ignore[operator]
         names = [self._db(n.name) for n in self.nodes] + [self._db("chain")]
         ensure_databases(template=self._db("template"), names=names, env=self._base_env(), migrate_existing=True)
         if self.config.chain == "subtensor":
@@ -175,6 +183,18 @@ class LocalNetwork:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.config.dht:
+            env.update(
+                {
+                    "DHT_BOOTNODES": f"127.0.0.1:{self.dht_bootnode_port}",
+                    "DHT_ALLOWED_NETWORKS": "127.0.0.0/8",
+                    # Quicker than production so a local network discovers itself in seconds.
+                    "DHT_HEARTBEAT_INTERVAL_S": "5",
+                    "DHT_HEARTBEAT_LAPSE_S": "20",
+                    "DHT_ROUTE_REQUIRE_HEARTBEAT": "1",
+                    "DHT_MANIFEST_PROVIDER": "miner.services.executors.manifest",
+                }
+            )
         if self.config.chain == "subtensor" and self.chain_endpoint:
             overrides = ",".join(f"{n.hotkey.ss58}={n.address}" for n in self.nodes if n.role == "miner")
             env.update(
@@ -222,9 +242,23 @@ class LocalNetwork:
                     "worker", "-B", "-s", schedule, "-l", "warning", "--concurrency", "1", "-n", f"{node.name}@%h"
                 )
                 node.procs.append(Proc(f"{node.name}-celery", argv, env, self.dir / "logs" / f"{node.name}-celery.log"))
+            node.procs += self._dht_procs(node, env)
             for proc in node.procs:
                 proc.start()
                 self.procs.append(proc)
+
+    def _dht_procs(self, node: Node, env: dict[str, str]) -> list[Proc]:
+        """The facilitator's key runs the bootnode; validators and miners each run a DHT node."""
+        if not self.config.dht:
+            return []
+        log = self.dir / "logs" / f"{node.name}-dht.log"
+        if node.role == "facilitator":
+            argv = manage("dht", "--bootnode", "--port", str(self.dht_bootnode_port))
+        else:
+            argv = manage("dht", "--role", node.role, "--port", str(node.dht_port))
+            if node.address:
+                argv += ["--address", node.address]
+        return [Proc(f"{node.name}-dht", argv, env, log)]
 
     def wait_ready(self, timeout: float = 90.0, on_ready: Callable[[Node], None] = lambda node: None) -> None:
         """Servers answer /healthz/; validators count once the facilitator has their session."""
@@ -234,13 +268,29 @@ class LocalNetwork:
             self._check_alive()
             connected = self._validators_connected()
             for node in list(pending):
-                up = node.hotkey.ss58 in connected if node.role == "validator" else _http_ok(node.health_url)
+                if node.role == "validator":
+                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node)
+                else:
+                    up = _http_ok(node.health_url)
                 if up:
                     pending.remove(node)
                     on_ready(node)
             time.sleep(0.2)
         if pending:
             raise TimeoutError(f"network not ready after {timeout:.0f}s; waiting on {[n.name for n in pending]}")
+
+    def _sees_miners_in_dht(self, validator: Node) -> bool:
+        """A validator is ready once its DHT process has heard every miner's ONLINE heartbeat."""
+        if not self.config.dht:
+            return True
+        miners = {n.hotkey.ss58 for n in self.nodes if n.role == "miner"}
+        url = database_url(self._db(validator.name)).replace("postgres://", "postgresql://")
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                "SELECT hotkey FROM dht_nodeheartbeat WHERE holder = %s AND state = 'ONLINE' AND role = 'miner'",
+                (validator.hotkey.ss58,),
+            ).fetchall()
+        return miners <= {r[0] for r in rows}
 
     def _validators_connected(self) -> set[str]:
         with psycopg.connect(database_url(self._db("facilitator")).replace("postgres://", "postgresql://")) as conn:

@@ -110,3 +110,50 @@ def test_incident_record(db):
     assert (incident.miner, str(incident.job_uuid), incident.reason) == (miner, job, "r" * 64)
     miner_incident_record(hotkey="5Unknown", job_uuid=job, reason="lost")
     assert MinerIncident.objects.count() == 1
+
+
+def _heartbeat(hotkey: str, *, age_s: float = 1.0, state: str = "ONLINE", addresses=("10.0.0.9:8001",)):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dht.models import NodeHeartbeat
+
+    now = timezone.now()
+    NodeHeartbeat.objects.create(
+        holder="5Holder",
+        hotkey=hotkey,
+        role="miner",
+        state=state,
+        version="0.1.0",
+        addresses=list(addresses),
+        published_at=now - timedelta(seconds=age_s),
+        expires_at=now + timedelta(seconds=300),
+    )
+
+
+def test_with_heartbeats_required_only_miners_alive_in_the_dht_are_routed(settings):
+    from validator.models import Miner
+    from validator.services.miners import miners_for_job
+
+    settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
+    settings.DHT_HEARTBEAT_LAPSE_S = 20
+    for hotkey in ("5Alive", "5Lapsed", "5Offline", "5Silent"):
+        Miner.objects.create(hotkey=hotkey, address=f"127.0.0.1:{len(hotkey)}", stake=1)
+    _heartbeat("5Alive")
+    _heartbeat("5Lapsed", age_s=60)
+    _heartbeat("5Offline", state="OFFLINE")
+
+    assert [m.hotkey for m in miners_for_job(exclude=set())] == ["5Alive"]
+
+
+def test_a_miner_without_a_chain_address_is_reached_at_its_heartbeat_address(settings):
+    from validator.models import Miner
+    from validator.services.miners import miners_for_job
+
+    settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
+    Miner.objects.create(hotkey="5Natted", address="", stake=1)
+    Miner.objects.create(hotkey="5Unknown", address="", stake=1)
+    _heartbeat("5Natted", addresses=("192.0.2.7:8001",))
+
+    assert [(m.hotkey, m.address) for m in miners_for_job(exclude=set())] == [("5Natted", "192.0.2.7:8001")]

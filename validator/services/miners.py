@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from chain.client import chain_client
 from chain.interface import Role
+from dht.selectors import dht_miner_addresses, dht_routable_miners
 from validator.models import Miner, MinerIncident
 
 INCIDENT_WINDOW = timedelta(hours=1)
@@ -33,14 +34,22 @@ def miners_sync_from_chain() -> int:
 
 
 def miners_for_job(*, exclude: set[str]) -> list[Miner]:
-    """Reachable miners, fewest recent incidents first; ties shuffled so load spreads."""
+    """Miners registered on the chain and alive in the DHT (when DHT_ROUTE_REQUIRE_HEARTBEAT),
+    with an address from the chain or else from their heartbeat; fewest recent incidents first,
+    ties shuffled so load spreads."""
     since = timezone.now() - INCIDENT_WINDOW
-    miners = list(
+    registered = list(
         Miner.objects.filter(is_active=True)
-        .exclude(address="")
         .exclude(hotkey__in=exclude)
         .annotate(recent=Count("incidents", filter=Q(incidents__at__gte=since)))
     )
+    routable = dht_routable_miners(m.hotkey for m in registered)
+    announced = dht_miner_addresses()
+    miners = []
+    for miner in registered:
+        miner.address = miner.address or announced.get(miner.hotkey, "")
+        if miner.hotkey in routable and miner.address:
+            miners.append(miner)
     random.shuffle(miners)
     return sorted(miners, key=lambda m: m.recent)  # type: ignore[attr-defined]
 
