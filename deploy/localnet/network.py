@@ -193,6 +193,9 @@ class LocalNetwork:
                     "DHT_HEARTBEAT_LAPSE_S": "20",
                     "DHT_ROUTE_REQUIRE_HEARTBEAT": "1",
                     "DHT_MANIFEST_PROVIDER": "miner.services.executors.manifest",
+                    # Validators commit and reveal their scores over the DHT once a minute.
+                    "DHT_SCORES_PROVIDER": "validator.services.scores.organic_scores",
+                    "DHT_EPOCH_BLOCKS": "60",
                 }
             )
         if self.config.chain == "subtensor" and self.chain_endpoint:
