@@ -88,7 +88,10 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".staticfiles"
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
+# The admin's and API docs' assets, served by the node itself from the apps' static dirs (no
+# collectstatic, no web server) unless a deployment puts a web server in front.
+SERVE_STATIC = env.bool("MESHWORK_SERVE_STATIC", default=True)
 
 from config.settings.components.celery import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403

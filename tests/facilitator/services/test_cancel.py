@@ -95,4 +95,9 @@ def test_cancel_message_goes_out_only_after_commit(user, django_capture_on_commi
     job = facilitator_job(user=user, validator_hotkey=VALIDATOR)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job_cancel(job=job)
-    assert len(callbacks) == 1  # nothing was sent inside the transaction
+    # Nothing was sent inside the transaction: the cancel to the validator and the wake-up of
+    # whoever waits on the job both wait for the commit.
+    assert sorted(cb.__qualname__.split(".")[0] for cb in callbacks) == [
+        "notify_job_watchers_on_commit",
+        "send_to_validator_on_commit",
+    ]

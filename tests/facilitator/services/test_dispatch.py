@@ -76,7 +76,14 @@ def test_job_created_with_a_live_validator_is_sent_after_commit(user, channel, d
     spec = job_spec(args=["a", "b"], env={"K": "v"})
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = job_create(user=user, spec=spec)
-    assert len(callbacks) == 2  # dispatch after the job commits, then the send after the claim commits
+    # Dispatch after the job commits, then the send after the claim commits; each recorded
+    # transition also wakes whoever waits on the job, after its commit.
+    owners = [cb.__qualname__.split(".")[0] for cb in callbacks]
+    assert [o for o in owners if o != "notify_job_watchers_on_commit"] == [
+        "job_dispatch_on_commit",
+        "send_to_validator_on_commit",
+    ]
+    assert owners.count("notify_job_watchers_on_commit") == 2
     job.refresh_from_db()
     assert (job.status, job.validator_hotkey) == (JobStatus.DISPATCHED, "5Validator")
     assert job.dispatched_at is not None
