@@ -94,7 +94,7 @@ async def test_a_job_still_running_is_returned_as_it_is_after_the_timeout(owner)
 async def test_bad_requests_get_clear_errors(owner):
     user, key = owner
     job = await sync_to_async(facilitator_job)(user=user)
-    other_user, other_key = await sync_to_async(_setup)()
+    _, other_key = await sync_to_async(_setup)()
     assert (await AsyncClient().get(f"/api/v1/jobs/{job.uuid}/wait/")).status_code == 401
     assert (await _client("nope").get(f"/api/v1/jobs/{job.uuid}/wait/")).status_code == 401
     assert (await _client(other_key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=0")).status_code == 404
