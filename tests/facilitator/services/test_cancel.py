@@ -4,20 +4,12 @@ import pytest
 
 from facilitator.models import CreditAccount
 from facilitator.services.cancel import JobAlreadyFinished, job_cancel
-from facilitator.services.credits import credits_grant
 from facilitator.services.sessions import validator_session_open
 from protocol.messages.jobs import JobStatus
-from tests.factories import UserFactory, facilitator_job
+from tests.factories import facilitator_job
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"
-
-
-@pytest.fixture
-def user(executor_classes):
-    user = UserFactory()
-    credits_grant(user=user, amount=Decimal(10))
-    return user
 
 
 @pytest.fixture

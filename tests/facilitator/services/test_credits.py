@@ -17,13 +17,6 @@ pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"
 
 
-@pytest.fixture
-def user(executor_classes):
-    user = UserFactory()
-    credits_grant(user=user, amount=Decimal(10))
-    return user
-
-
 def _account(user) -> CreditAccount:
     return CreditAccount.objects.get(user=user)
 

@@ -3,20 +3,11 @@ from decimal import Decimal
 import pytest
 
 from facilitator.models import Job
-from facilitator.services.credits import credits_grant
 from facilitator.services.jobs import UnknownExecutorClass, job_create, job_spec
 from protocol.messages.common import UrlInput, ZipInput
-from tests.factories import UserFactory
 from tests.factories import job_spec as make_spec
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(executor_classes):
-    user = UserFactory()
-    credits_grant(user=user, amount=Decimal(10))
-    return user
 
 
 def test_create_records_a_pending_job_with_its_first_event(user):

@@ -8,23 +8,15 @@ from django.utils import timezone
 
 from facilitator.models import CreditAccount, Job
 from facilitator.services.cancel import job_cancel
-from facilitator.services.credits import credits_grant
 from facilitator.services.sessions import validator_session_close, validator_session_open
 from facilitator.services.stale import jobs_expire_stale
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.factories import UserFactory, facilitator_job
+from tests.factories import facilitator_job
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"
-
-
-@pytest.fixture
-def user(executor_classes):
-    user = UserFactory()
-    credits_grant(user=user, amount=Decimal(10))
-    return user
 
 
 @pytest.fixture

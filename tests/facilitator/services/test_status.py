@@ -1,25 +1,16 @@
 import base64
 import uuid
-from decimal import Decimal
 
 import pytest
 
 from facilitator.models import CreditTransaction, Job, JobOutput
-from facilitator.services.credits import credits_grant
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.factories import UserFactory, facilitator_job, zip_bytes
+from tests.factories import facilitator_job, zip_bytes
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"
-
-
-@pytest.fixture
-def user(executor_classes):
-    user = UserFactory()
-    credits_grant(user=user, amount=Decimal(10))
-    return user
 
 
 @pytest.fixture
