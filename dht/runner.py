@@ -51,13 +51,7 @@ def node_from_settings(hotkey: Hotkey) -> DhtNode:
         scores_ttl_s=3 * epoch_s,
         min_validator_stake=settings.MIN_VALIDATOR_STAKE,
     )
-    validators = default_chain(
-        stake=stake,
-        namespaces=namespaces,
-        min_owner_stake=config.min_owner_stake,
-        max_ttl_s=config.max_record_ttl_s,
-        max_value_bytes=config.max_value_bytes,
-    )
+    validators = default_chain(stake=stake, namespaces=namespaces, config=config)
     return DhtNode(hotkey=hotkey, config=config, stake=stake, validators=validators)
 
 

@@ -26,13 +26,7 @@ def node_build(
     clock: Callable[[], float] | None = None,
 ) -> DhtNode:
     namespaces = default_namespaces(heartbeat_ttl_s=300.0, scores_ttl_s=7_200.0, min_validator_stake=1)
-    validators = default_chain(
-        stake=stake,
-        namespaces=namespaces,
-        min_owner_stake=config.min_owner_stake,
-        max_ttl_s=config.max_record_ttl_s,
-        max_value_bytes=config.max_value_bytes,
-    )
+    validators = default_chain(stake=stake, namespaces=namespaces, config=config)
     extra = {"clock": clock} if clock is not None else {}
     return DhtNode(hotkey=hotkey, config=config, stake=stake, validators=validators, link_filter=link_filter, **extra)
 

@@ -5,13 +5,16 @@ its own owner's stake wherever it came from."""
 
 import math
 from collections import OrderedDict
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import ValidationError
 
 from dht.records import Record, record_signature_ok
 from dht.schemas import Namespace, namespace_of
 from dht.stake import StakeSource
+
+if TYPE_CHECKING:
+    from dht.conf import DhtConfig
 
 
 class Rejected(Exception):
@@ -124,14 +127,10 @@ class ValidatorChain:
             await check.check(record, now)
 
 
-def default_chain(
-    *,
-    stake: StakeSource,
-    namespaces: dict[str, Namespace],
-    min_owner_stake: int,
-    max_ttl_s: float,
-    max_value_bytes: int,
-) -> ValidatorChain:
+def default_chain(*, stake: StakeSource, namespaces: dict[str, Namespace], config: "DhtConfig") -> ValidatorChain:
+    """The record checks of a node with `config`: expiry and size, signature, ownership, stake, schema."""
+    min_owner_stake = config.min_owner_stake
+    max_ttl_s, max_value_bytes = config.max_record_ttl_s, config.max_value_bytes
     return ValidatorChain(
         [
             ExpiryCheck(namespaces=namespaces, max_ttl_s=max_ttl_s, max_value_bytes=max_value_bytes),
