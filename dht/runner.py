@@ -21,6 +21,7 @@ from dht.node import DhtNode
 from dht.persistence import PostgresPersistence
 from dht.schemas import NodeState, default_namespaces
 from dht.stake import ChainStakeSource
+from dht.transport import Addr
 from dht.validation import default_chain
 from protocol.keys import Hotkey
 
@@ -90,6 +91,9 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
         size,
     )
     maintenance_start(node, owned={}, persistence=persistence)
+    # A join can fail (bootnode not answering yet, a lost datagram): alone, a node never hears
+    # of anyone, so it keeps retrying through the bootnodes until its table has peers.
+    node.spawn(_every(settings.DHT_HEARTBEAT_INTERVAL_S, lambda: _rejoin_if_alone(node, boot), "rejoin"))
     node.spawn(persistence.run(node))
     publisher = None
     if options.role in ("validator", "miner") and not options.bootnode:
@@ -124,6 +128,14 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
         )
     await stop.wait()
     await dht_shutdown(node, publisher=publisher, persistence=persistence)
+
+
+async def _rejoin_if_alone(node: DhtNode, boot: list[Addr]) -> None:
+    if boot and not node.routing.peers():
+        size = await node.bootstrap(boot)
+        logger.warning(
+            "dht: %s had no peers; joined again through %d bootnodes: %d peers", node.hotkey.ss58, len(boot), size
+        )
 
 
 async def _beat(publisher: HeartbeatPublisher) -> None:

@@ -79,6 +79,34 @@ async def test_bootnode_and_miner_processes(make_hotkey, settings):
     await boot
 
 
+async def test_a_node_that_found_no_bootnode_joins_once_one_answers(make_hotkey, settings):
+    boot_key, miner_key = make_hotkey(), make_hotkey()
+    await sync_to_async(_register)(miner_key.ss58, Role.MINER, 10)
+    settings.DHT_HEARTBEAT_INTERVAL_S = 0.2
+    settings.DHT_RPC_TIMEOUT_S = 0.2
+    settings.DHT_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    boot_port = _free_udp_port()
+    settings.DHT_BOOTNODES = [f"127.0.0.1:{boot_port}"]
+    stop_boot, stop_miner = asyncio.Event(), asyncio.Event()
+    # The miner starts first: its join finds nobody and it is alone.
+    miner = asyncio.create_task(
+        dht_run(hotkey=miner_key, options=RunOptions(host="127.0.0.1", port=0, role="miner"), stop=stop_miner)
+    )
+    await asyncio.sleep(1.0)
+    boot = asyncio.create_task(
+        dht_run(hotkey=boot_key, options=RunOptions(host="127.0.0.1", port=boot_port, bootnode=True), stop=stop_boot)
+    )
+
+    async def heartbeat_on_bootnode() -> bool:
+        return await StoredRecord.objects.filter(holder=boot_key.ss58, key="heartbeat:miner").aexists()
+
+    await _wait_for(heartbeat_on_bootnode)  # without the rejoin the miner stays alone forever
+    stop_miner.set()
+    stop_boot.set()
+    await miner
+    await boot
+
+
 def test_command_refuses_a_node_without_a_role():
     with pytest.raises(CommandError, match="--role"):
         call_command("dht")
