@@ -34,9 +34,13 @@ bench: venv services images
 	$(PY) bench/executor_overhead.py
 	$(PY) bench/dht_scale.py
 
+# Lint is everything static: style, format, types (product code, tests, benchmarks) and the
+# import contracts in pyproject.toml (layers, forbidden imports, role independence, no cycles).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy .

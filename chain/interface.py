@@ -81,6 +81,10 @@ class ChainClient(ABC):
     def current_block(self) -> int: ...
 
     @abstractmethod
+    def block_seconds(self) -> float:
+        """Seconds per block: callers derive epochs and intervals from it, never from which chain it is."""
+
+    @abstractmethod
     def neurons(self) -> list[Neuron]:
         """Every registered node of the subnet (the metagraph)."""
 

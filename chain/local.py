@@ -28,6 +28,9 @@ class LocalChain(ChainClient):
         subnet = self._subnet()
         return int((timezone.now() - subnet.genesis_at).total_seconds() / subnet.block_seconds)
 
+    def block_seconds(self) -> float:
+        return float(self._subnet().block_seconds)
+
     def neurons(self) -> list[Neuron]:
         rows = LocalNeuron.objects.filter(subnet_id=self.netuid).order_by("uid")
         return [_to_neuron(row) for row in rows]

@@ -5,15 +5,12 @@ from functools import lru_cache
 
 from substrateinterface import Keypair
 
-from protocol.keys import _CRYPTO, SS58_FORMAT
+from protocol.keys import public_keypair
 
 
 @lru_cache(maxsize=8192)
 def _public(ss58: str, crypto: str) -> Keypair | None:
-    try:
-        return Keypair(ss58_address=ss58, crypto_type=_CRYPTO[crypto], ss58_format=SS58_FORMAT)
-    except (ValueError, TypeError, IndexError, KeyError):
-        return None
+    return public_keypair(ss58, crypto)
 
 
 def signature_ok(*, ss58: str, crypto: str, data: bytes, signature: str) -> bool:

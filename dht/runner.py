@@ -38,7 +38,7 @@ class RunOptions:
 
 
 def _block_seconds() -> float:
-    return settings.LOCAL_CHAIN_BLOCK_SECONDS if settings.CHAIN == "local" else 12.0
+    return chain_client().block_seconds()
 
 
 def node_from_settings(hotkey: Hotkey) -> DhtNode:

@@ -38,14 +38,23 @@ class Hotkey:
         return cls(keypair=kp, crypto=crypto)
 
 
+def public_keypair(ss58: str, crypto: str) -> Keypair | None:
+    """The verifying half of `ss58` for `crypto`, or None when either is malformed."""
+    if crypto not in _CRYPTO:
+        return None
+    try:
+        return Keypair(ss58_address=ss58, crypto_type=_CRYPTO[crypto], ss58_format=SS58_FORMAT)
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
 def verify_signature(*, ss58: str, crypto: str, data: bytes, signature: str) -> bool:
     """True only for a well-formed signature by `ss58` over `data`; never raises on bad input."""
-    if crypto not in _CRYPTO:
+    public = public_keypair(ss58, crypto)
+    if public is None:
         return False
     try:
-        sig = bytes.fromhex(signature.removeprefix("0x"))
-        public = Keypair(ss58_address=ss58, crypto_type=_CRYPTO[crypto], ss58_format=SS58_FORMAT)
-        return bool(public.verify(data, sig))
+        return bool(public.verify(data, bytes.fromhex(signature.removeprefix("0x"))))
     except (ValueError, TypeError, IndexError):
         return False
 

@@ -1,6 +1,8 @@
 """What the real-chain backends share: reads served from the synced metagraph in Postgres, signing
 keys from settings, one connection."""
 
+from django.conf import settings
+
 from chain.interface import ChainClient, Neuron
 from chain.metagraph_selectors import metagraph_neuron, metagraph_neurons, metagraph_snapshot
 from chain.services.metagraph import metagraph_sync
@@ -18,6 +20,9 @@ class SyncedChain(ChainClient):
         if self._keyring is None:
             self._keyring = default_keyring()
         return self._keyring
+
+    def block_seconds(self) -> float:
+        return float(settings.CHAIN_BLOCK_SECONDS)
 
     def neurons(self) -> list[Neuron]:
         """The stored metagraph (Postgres only), synced once first if this node never synced."""

@@ -94,6 +94,8 @@ STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 SERVE_STATIC = env.bool("MESHWORK_SERVE_STATIC", default=True)
 
 from config.settings.components.celery import *  # noqa: E402, F403
+from config.settings.components.chain import *  # noqa: E402, F403
+from config.settings.components.dht import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.meshwork import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403

@@ -3,15 +3,15 @@
 import enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from protocol.types import StrictModel
 
 MAX_LOG_CHARS = 2 * 1024 * 1024
 
 
-class Message(BaseModel):
+class Message(StrictModel):
     """Base of every wire message: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ErrorCode(enum.StrEnum):

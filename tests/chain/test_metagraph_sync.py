@@ -43,7 +43,7 @@ class ScriptedChain(ChainClient):
             raise answer
         return answer
 
-    current_block = neurons = register = serve = add_stake = set_weights = None  # type: ignore[assignment]
+    current_block = block_seconds = neurons = register = serve = add_stake = set_weights = None  # type: ignore[assignment]
 
 
 def test_a_sync_stores_the_metagraph_and_applies_address_overrides(settings):

@@ -10,13 +10,13 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
+from chain.client import chain_client
 from protocol.messages.jobs import JobStatus
 from validator.models import OrganicJob
 
 
 def epoch_seconds() -> float:
-    block_s = settings.LOCAL_CHAIN_BLOCK_SECONDS if settings.CHAIN == "local" else settings.CHAIN_BLOCK_SECONDS
-    return float(settings.DHT_EPOCH_BLOCKS * block_s)
+    return float(settings.DHT_EPOCH_BLOCKS * chain_client().block_seconds())
 
 
 def organic_scores(epoch: int) -> dict[str, float] | None:
