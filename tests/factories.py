@@ -1,4 +1,5 @@
-"""factory_boy factories and small builders shared by the unit-test packages."""
+"""Factories and builders every test package shares (users, executor classes, job specs, zips).
+Each app's own models have their factories in `tests/<app>/factories.py`."""
 
 from decimal import Decimal
 from typing import Any
@@ -8,9 +9,7 @@ from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
 from executor.models import ExecutorClass
-from miner.models import AccessRule, ExecutorHost, ExecutorSlot, KnownValidator
 from protocol.messages.common import JobSpec
-from validator.models import Miner, MinerIncident, OrganicJob
 
 JOB_IMAGE = "meshwork/job-python:3.11"
 
@@ -47,87 +46,6 @@ class UserFactory(DjangoModelFactory):
         model = get_user_model()
 
     username = factory.Sequence(lambda n: f"user{n}")
-
-
-class MinerFactory(DjangoModelFactory):
-    class Meta:
-        model = Miner
-
-    hotkey = factory.Sequence(lambda n: f"5Miner{n:040d}")
-    coldkey = factory.Sequence(lambda n: f"5Cold{n:041d}")
-    uid = factory.Sequence(lambda n: n)
-    address = factory.Sequence(lambda n: f"127.0.0.1:{20000 + n}")
-    stake = 0
-    is_active = True
-
-
-class MinerIncidentFactory(DjangoModelFactory):
-    class Meta:
-        model = MinerIncident
-
-    miner = factory.SubFactory(MinerFactory)
-    job_uuid = factory.Faker("uuid4")
-    reason = "miner_lost"
-
-
-class OrganicJobFactory(DjangoModelFactory):
-    class Meta:
-        model = OrganicJob
-
-    uuid = factory.Faker("uuid4")
-    spec = factory.LazyFunction(lambda: job_spec().model_dump(mode="json"))
-
-
-class KnownValidatorFactory(DjangoModelFactory):
-    class Meta:
-        model = KnownValidator
-
-    hotkey = factory.Sequence(lambda n: f"5Validator{n:036d}")
-    coldkey = factory.Sequence(lambda n: f"5VCold{n:040d}")
-    stake = 1000
-
-
-class AccessRuleFactory(DjangoModelFactory):
-    class Meta:
-        model = AccessRule
-
-    kind = AccessRule.Kind.HOTKEY
-    list = AccessRule.List.BLACKLIST
-    key = factory.Sequence(lambda n: f"5Key{n:042d}")
-
-
-class ExecutorHostFactory(DjangoModelFactory):
-    class Meta:
-        model = ExecutorHost
-
-    name = factory.Sequence(lambda n: f"host{n}")
-    docker_url = "local"
-
-
-class ExecutorSlotFactory(DjangoModelFactory):
-    class Meta:
-        model = ExecutorSlot
-
-    host = factory.SubFactory(ExecutorHostFactory)
-    executor_class = "cpu.small"
-    index = factory.Sequence(lambda n: n)
-
-
-def facilitator_job(*, user: Any, status: str = "dispatched", validator_hotkey: str = "5Validator", **spec: Any) -> Any:
-    """A job created through the real service (credits held), then moved to `status` as if a
-    validator had taken it."""
-    from django.utils import timezone
-
-    from facilitator.models import Job
-    from facilitator.services.jobs import job_create
-
-    job = job_create(user=user, spec=job_spec(**spec))
-    if status != "pending":
-        Job.objects.filter(uuid=job.uuid).update(
-            status=status, validator_hotkey=validator_hotkey, dispatched_at=timezone.now()
-        )
-    job.refresh_from_db()
-    return job
 
 
 def zip_bytes(files: dict[str, bytes | str]) -> bytes:

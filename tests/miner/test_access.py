@@ -4,7 +4,7 @@ from chain.interface import Role
 from chain.local import LocalChain
 from miner.models import AccessRule, KnownValidator
 from miner.services.access import validator_refusal, validators_sync_from_chain
-from tests.factories import AccessRuleFactory, KnownValidatorFactory
+from tests.miner.factories import AccessRuleFactory, KnownValidatorFactory
 
 pytestmark = pytest.mark.django_db
 HOTKEY, COLDKEY = AccessRule.Kind.HOTKEY, AccessRule.Kind.COLDKEY

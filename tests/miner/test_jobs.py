@@ -6,7 +6,8 @@ from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.executors import executor_hosts_sync, parse_executor_hosts
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
 from protocol.messages.miner import DeclineReason, JobReserve
-from tests.factories import JOB_IMAGE, AccessRuleFactory, KnownValidatorFactory
+from tests.factories import JOB_IMAGE
+from tests.miner.factories import AccessRuleFactory, KnownValidatorFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import pytest
 from protocol.messages.common import Failure, FailureKind, JobResult
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.factories import MinerFactory, job_spec
+from tests.factories import job_spec
+from tests.validator.factories import MinerFactory
 from validator.models import FacilitatorOutbox, OrganicJob
 from validator.services.jobs import (
     organic_job_attempt,

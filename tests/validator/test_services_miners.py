@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from chain.interface import Role
 from chain.local import LocalChain
-from tests.factories import MinerFactory, MinerIncidentFactory
+from tests.validator.factories import MinerFactory, MinerIncidentFactory
 from validator.models import Miner, MinerIncident
 from validator.services.miners import miner_incident_record, miners_for_job, miners_sync_from_chain
 

@@ -15,7 +15,8 @@ from facilitator.services.credits import credits_grant
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.factories import JOB_IMAGE, UserFactory, facilitator_job, zip_bytes
+from tests.facilitator.factories import facilitator_job
+from tests.factories import JOB_IMAGE, UserFactory, zip_bytes
 
 pytestmark = pytest.mark.django_db
 JOBS = "/api/v1/jobs/"

@@ -15,7 +15,8 @@ from facilitator.services.credits import credits_grant
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.common import JobResult
 from protocol.messages.facilitator import JobStatusUpdate
-from tests.factories import UserFactory, facilitator_job
+from tests.facilitator.factories import facilitator_job
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ from facilitator.models import CreditAccount
 from facilitator.services.cancel import JobAlreadyFinished, job_cancel
 from facilitator.services.sessions import validator_session_open
 from protocol.messages.jobs import JobStatus
-from tests.factories import facilitator_job
+from tests.facilitator.factories import facilitator_job
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"

@@ -11,7 +11,8 @@ from facilitator.services.jobs import job_create
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.factories import UserFactory, facilitator_job, job_spec
+from tests.facilitator.factories import facilitator_job
+from tests.factories import UserFactory, job_spec
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"

@@ -21,7 +21,8 @@ from facilitator.services.sessions import (
     validator_sessions_close_all,
 )
 from protocol.messages.jobs import JobStatus
-from tests.factories import UserFactory, facilitator_job, job_spec
+from tests.facilitator.factories import facilitator_job
+from tests.factories import UserFactory, job_spec
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from facilitator.services.stale import jobs_expire_stale
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.factories import facilitator_job
+from tests.facilitator.factories import facilitator_job
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"

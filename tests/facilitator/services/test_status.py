@@ -7,7 +7,8 @@ from facilitator.models import CreditTransaction, Job, JobOutput
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.factories import facilitator_job, zip_bytes
+from tests.facilitator.factories import facilitator_job
+from tests.factories import zip_bytes
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"
