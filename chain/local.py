@@ -29,7 +29,9 @@ class LocalChain(ChainClient):
         return int((timezone.now() - subnet.genesis_at).total_seconds() / subnet.block_seconds)
 
     def block_seconds(self) -> float:
-        return float(self._subnet().block_seconds)
+        # From settings, not the subnet row: callers run in async code, and every node of a local
+        # network is started with the block time the subnet was created with.
+        return float(settings.LOCAL_CHAIN_BLOCK_SECONDS)
 
     def neurons(self) -> list[Neuron]:
         rows = LocalNeuron.objects.filter(subnet_id=self.netuid).order_by("uid")
