@@ -1,6 +1,6 @@
 from typing import Any
 
-from executor.services.logs import log_limit, truncated
+from executor.runtime.logs import log_limit, truncated
 from protocol.messages.common import MAX_LOG_CHARS
 
 

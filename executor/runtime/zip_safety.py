@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from executor.services.failures import InputInvalid
+from executor.runtime.failures import InputInvalid
 
 MAX_ENTRIES = 10_000
 MAX_PATH_BYTES = 1024

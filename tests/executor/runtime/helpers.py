@@ -9,7 +9,7 @@ from typing import Any
 
 import docker
 
-from executor.services.names import LABEL_JOB, job_work_dir
+from executor.runtime.names import LABEL_JOB, job_work_dir
 from protocol.messages.common import JobInput, JobSpec
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobProgress

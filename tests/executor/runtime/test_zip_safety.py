@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from executor.services.failures import InputInvalid, Reason
-from executor.services.zip_safety import zip_check, zip_extract, zip_open, zip_to_tar
-from tests.executor.helpers import zip_bytes
+from executor.runtime.failures import InputInvalid, Reason
+from executor.runtime.zip_safety import zip_check, zip_extract, zip_open, zip_to_tar
+from tests.executor.runtime.helpers import zip_bytes
 
 LIMIT = 1024 * 1024
 

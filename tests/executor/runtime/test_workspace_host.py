@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from executor.services.mounts import mounts_under, tmpfs_supported
-from executor.services.workspace_host import HostWorkspace
-from tests.executor.helpers import python_run
+from executor.runtime.mounts import mounts_under, tmpfs_supported
+from executor.runtime.workspace_host import HostWorkspace
+from tests.executor.runtime.helpers import python_run
 
 
 @pytest.fixture(autouse=True)

@@ -38,8 +38,8 @@ from collections.abc import Awaitable, Callable
 from docker.errors import DockerException
 from requests.exceptions import RequestException
 
-from executor.services.failures import CancelRequested, JobFailure, OutputTooLarge, Reason
-from executor.services.job_container import JobContainer, Outcome
+from executor.runtime.failures import CancelRequested, JobFailure, OutputTooLarge, Reason
+from executor.runtime.job_container import JobContainer, Outcome
 from protocol.messages.common import Failure
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import (

@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from executor.services.failures import OutputTooLarge, Reason
-from executor.services.output import OutputZip
-from tests.executor.helpers import unzip
+from executor.runtime.failures import OutputTooLarge, Reason
+from executor.runtime.output import OutputZip
+from tests.executor.runtime.helpers import unzip
 
 
 def test_files_are_zipped_and_encoded() -> None:

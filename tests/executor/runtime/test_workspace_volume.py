@@ -5,11 +5,11 @@ from typing import Any
 import docker
 import pytest
 
-from executor.services import workspace
+from executor.runtime import workspace
 from protocol.messages.common import FailureKind, ZipInput
 from protocol.messages.jobs import JobFailed, JobFinished
-from tests.executor.conftest import Drive
-from tests.executor.helpers import b64, python_run, unzip, zip_bytes
+from tests.executor.runtime.conftest import Drive
+from tests.executor.runtime.helpers import b64, python_run, unzip, zip_bytes
 
 pytestmark = pytest.mark.docker
 

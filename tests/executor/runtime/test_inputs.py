@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from executor.services.failures import JobFailure, Reason
-from executor.services.inputs import input_open
+from executor.runtime.failures import JobFailure, Reason
+from executor.runtime.inputs import input_open
 from protocol.messages.common import UrlInput, ZipInput
-from tests.executor.helpers import b64, zip_bytes
-from tests.executor.http_server import serving
+from tests.executor.runtime.helpers import b64, zip_bytes
+from tests.executor.runtime.http_server import serving
 
 
 async def _read(spec_input: Any) -> bytes | None:

@@ -6,10 +6,10 @@ import uuid
 import docker
 import pytest
 
-from executor.services.mounts import mounts_under, tmpfs_mount
-from executor.services.names import LABEL_JOB, LABEL_OWNER, job_work_dir, owner_work_dir
-from executor.services.sweep import executor_sweep_leftovers, executor_sweep_leftovers_async
-from tests.executor.helpers import JOB_IMAGE
+from executor.runtime.mounts import mounts_under, tmpfs_mount
+from executor.runtime.names import LABEL_JOB, LABEL_OWNER, job_work_dir, owner_work_dir
+from executor.runtime.sweep import executor_sweep_leftovers, executor_sweep_leftovers_async
+from tests.executor.runtime.helpers import JOB_IMAGE
 
 pytestmark = pytest.mark.docker
 

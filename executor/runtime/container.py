@@ -7,7 +7,7 @@ from typing import Any
 import docker
 from docker.types import Mount
 
-from executor.services.names import JOB_GID, JOB_UID, container_name, job_labels
+from executor.runtime.names import JOB_GID, JOB_UID, container_name, job_labels
 from protocol.messages.executor import ExecutorRun
 
 MiB = 1024 * 1024

@@ -22,11 +22,11 @@ from typing import IO
 from django.conf import settings
 from docker.types import Mount
 
-from executor.services.failures import OutputTooLarge
-from executor.services.mounts import mounts_under, tmpfs_mount, unmount
-from executor.services.names import JOB_GID, JOB_UID
-from executor.services.output import MAX_OUTPUT_ENTRIES, OutputZip
-from executor.services.zip_safety import zip_check, zip_extract, zip_open
+from executor.runtime.failures import OutputTooLarge
+from executor.runtime.mounts import mounts_under, tmpfs_mount, unmount
+from executor.runtime.names import JOB_GID, JOB_UID
+from executor.runtime.output import MAX_OUTPUT_ENTRIES, OutputZip
+from executor.runtime.zip_safety import zip_check, zip_extract, zip_open
 from protocol.messages.executor import ExecutorRun
 
 log = logging.getLogger(__name__)

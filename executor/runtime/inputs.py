@@ -14,8 +14,8 @@ from typing import IO
 import httpx
 from django.conf import settings
 
-from executor.services.engine import in_thread
-from executor.services.failures import InputInvalid, JobFailure, Reason
+from executor.runtime.engine import in_thread
+from executor.runtime.failures import InputInvalid, JobFailure, Reason
 from protocol.messages.common import JobInput, UrlInput, ZipInput
 
 # Small inputs stay in memory; bigger ones spill to disk.

@@ -9,9 +9,9 @@ import logging
 import docker
 from docker.errors import NotFound
 
-from executor.services.engine import docker_api, engine_shares_filesystem, in_thread
-from executor.services.names import LABEL_OWNER, owner_work_dir
-from executor.services.workspace_host import remove_tree
+from executor.runtime.engine import docker_api, engine_shares_filesystem, in_thread
+from executor.runtime.names import LABEL_OWNER, owner_work_dir
+from executor.runtime.workspace_host import remove_tree
 
 log = logging.getLogger(__name__)
 

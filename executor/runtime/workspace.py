@@ -10,11 +10,11 @@ from typing import IO, Protocol
 import docker
 from docker.types import Mount
 
-from executor.services.engine import engine_shares_filesystem
-from executor.services.mounts import tmpfs_supported
-from executor.services.names import job_work_dir
-from executor.services.workspace_host import HostWorkspace
-from executor.services.workspace_volume import VolumeWorkspace
+from executor.runtime.engine import engine_shares_filesystem
+from executor.runtime.mounts import tmpfs_supported
+from executor.runtime.names import job_work_dir
+from executor.runtime.workspace_host import HostWorkspace
+from executor.runtime.workspace_volume import VolumeWorkspace
 from protocol.messages.executor import ExecutorRun
 
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from executor.services import job_container
-from executor.services.driver import executor_run_job
-from executor.services.names import owner_work_dir
+from executor.runtime import job_container
+from executor.runtime.driver import executor_run_job
+from executor.runtime.names import owner_work_dir
 from protocol.messages.common import FailureKind, JobResult, UrlInput, ZipInput
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished
-from tests.executor.conftest import Drive
-from tests.executor.helpers import b64, make_run, python_run, unzip, zip_bytes
-from tests.executor.http_server import serving
+from tests.executor.runtime.conftest import Drive
+from tests.executor.runtime.helpers import b64, make_run, python_run, unzip, zip_bytes
+from tests.executor.runtime.http_server import serving
 
 pytestmark = pytest.mark.docker
 

@@ -14,13 +14,13 @@ import docker
 from django.conf import settings
 from docker.errors import APIError, ImageNotFound, NotFound
 
-from executor.services.container import container_create_kwargs, run_seconds
-from executor.services.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
-from executor.services.failures import CancelRequested, JobFailure, Reason
-from executor.services.inputs import input_open
-from executor.services.logs import read_logs
-from executor.services.names import container_name
-from executor.services.workspace import Workspace, workspace_open
+from executor.runtime.container import container_create_kwargs, run_seconds
+from executor.runtime.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
+from executor.runtime.failures import CancelRequested, JobFailure, Reason
+from executor.runtime.inputs import input_open
+from executor.runtime.logs import read_logs
+from executor.runtime.names import container_name
+from executor.runtime.workspace import Workspace, workspace_open
 from protocol.messages.common import JobResult
 from protocol.messages.executor import ExecutorRun
 

@@ -10,7 +10,7 @@ import io
 import zipfile
 from typing import IO
 
-from executor.services.failures import OutputTooLarge
+from executor.runtime.failures import OutputTooLarge
 
 MAX_OUTPUT_ENTRIES = 65_536
 _CHUNK = 1024 * 1024

@@ -13,7 +13,7 @@ from django.conf import settings
 from docker import APIClient
 from docker.errors import create_api_error_from_http_exception
 
-from executor.services.engine import API_TIMEOUT_S
+from executor.runtime.engine import API_TIMEOUT_S
 from protocol.messages.common import MAX_LOG_CHARS
 
 _MARKER = "\n[... truncated {} bytes]"

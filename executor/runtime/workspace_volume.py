@@ -23,9 +23,9 @@ from django.conf import settings
 from docker.errors import NotFound
 from docker.types import Mount
 
-from executor.services.names import JOB_GID, JOB_UID, job_labels
-from executor.services.output import OutputZip
-from executor.services.zip_safety import zip_check, zip_open, zip_to_tar
+from executor.runtime.names import JOB_GID, JOB_UID, job_labels
+from executor.runtime.output import OutputZip
+from executor.runtime.zip_safety import zip_check, zip_open, zip_to_tar
 from protocol.messages.executor import ExecutorRun
 
 MiB = 1024 * 1024

@@ -2,9 +2,9 @@ from datetime import UTC, datetime
 
 import docker
 
-from executor.services.container import container_create_kwargs, docker_time, run_seconds
-from executor.services.names import container_name
-from tests.executor.helpers import make_run
+from executor.runtime.container import container_create_kwargs, docker_time, run_seconds
+from executor.runtime.names import container_name
+from tests.executor.runtime.helpers import make_run
 
 
 def test_docker_times_keep_microseconds_of_nanosecond_stamps() -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from executor.services.engine import engine_shares_filesystem
+from executor.runtime.engine import engine_shares_filesystem
 
 
 @pytest.mark.parametrize(

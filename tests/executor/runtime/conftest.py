@@ -10,10 +10,10 @@ from typing import Any
 import docker
 import pytest
 
-from executor.services.driver import executor_run_job
+from executor.runtime.driver import executor_run_job
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import JobProgress
-from tests.executor.helpers import JOB_IMAGE, Driven, assert_no_trace, job_containers
+from tests.executor.runtime.helpers import JOB_IMAGE, Driven, assert_no_trace, job_containers
 
 TERMINAL = {"job.finished", "job.failed", "job.cancelled"}
 
