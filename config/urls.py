@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from facilitator.dashboard import dashboard
+from facilitator.dashboard.views import dashboard
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
