@@ -79,3 +79,9 @@ def test_charts_show_the_last_day_of_jobs(staff_client):
     failures = bar_chart_svg(title="Failures by kind and reason (24 h)", bars=[Bar("job: nonzero_exit", 1)])
     assert failures in html
     assert "cpu.small" in html  # the latency chart has the one class of finished jobs
+
+
+def test_the_admin_index_links_to_the_dashboard(staff_client):
+    response = staff_client.get("/admin/")
+    assert response.status_code == 200
+    assert f'href="{URL}"' in response.content.decode()
