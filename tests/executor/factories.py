@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 from executor.models import ExecutorClass
 
 
-class ExecutorClassFactory(DjangoModelFactory):
+class ExecutorClassFactory(DjangoModelFactory[ExecutorClass]):
     class Meta:
         model = ExecutorClass
         django_get_or_create = ("name",)

@@ -14,13 +14,13 @@ from tests.factories import UserFactory
 @pytest.fixture
 def user(db):
     """A user without a credit account."""
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
 def funded_user(executor_classes):
     """A user granted FUNDED_CREDITS (through the real service, so the grant is on record)."""
-    user = UserFactory()
+    user = UserFactory.create()
     credits_grant(user=user, amount=FUNDED_CREDITS, note="test")
     return user
 

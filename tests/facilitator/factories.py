@@ -16,7 +16,7 @@ from tests.factories import JOB_IMAGE, UserFactory, job_spec
 FUNDED_CREDITS = Decimal(100)
 
 
-class CreditAccountFactory(DjangoModelFactory):
+class CreditAccountFactory(DjangoModelFactory[CreditAccount]):
     class Meta:
         model = CreditAccount
 
@@ -25,7 +25,7 @@ class CreditAccountFactory(DjangoModelFactory):
     held = Decimal(0)
 
 
-class JobFactory(DjangoModelFactory):
+class JobFactory(DjangoModelFactory[Job]):
     """A row as it would be stored; no credits are held (use `facilitator_job` for that)."""
 
     class Meta:
@@ -41,7 +41,7 @@ class JobFactory(DjangoModelFactory):
     hold = factory.LazyAttribute(lambda job: job.price_per_second * job.timeout_s)
 
 
-class JobStatusEventFactory(DjangoModelFactory):
+class JobStatusEventFactory(DjangoModelFactory[JobStatusEvent]):
     class Meta:
         model = JobStatusEvent
 
@@ -50,7 +50,7 @@ class JobStatusEventFactory(DjangoModelFactory):
     detail = ""
 
 
-class CreditTransactionFactory(DjangoModelFactory):
+class CreditTransactionFactory(DjangoModelFactory[CreditTransaction]):
     class Meta:
         model = CreditTransaction
 
@@ -59,7 +59,7 @@ class CreditTransactionFactory(DjangoModelFactory):
     amount = Decimal(1)
 
 
-class ValidatorSessionFactory(DjangoModelFactory):
+class ValidatorSessionFactory(DjangoModelFactory[ValidatorSession]):
     class Meta:
         model = ValidatorSession
 

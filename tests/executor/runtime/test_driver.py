@@ -120,7 +120,7 @@ async def test_an_unreachable_url_is_input_unavailable(drive: Drive) -> None:
 
 
 @pytest.mark.parametrize("files", [{"../escape.txt": "x"}, {"/etc/evil": "x"}])
-async def test_a_traversing_zip_is_input_invalid(drive: Drive, files: dict[str, str]) -> None:
+async def test_a_traversing_zip_is_input_invalid(drive: Drive, files: dict[str, bytes | str]) -> None:
     driven = await drive(python_run("pass", input=ZipInput(zip_b64=b64(zip_bytes(files)))))
     assert driven.types == ["job.executor_ready", "job.failed"]
     _failed(driven.terminal, "input_invalid")

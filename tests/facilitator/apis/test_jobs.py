@@ -151,7 +151,7 @@ def test_detail_of_an_unknown_job_is_404(api):
 
 
 def test_another_users_job_is_404_everywhere(api):
-    other = UserFactory()
+    other = UserFactory.create()
     credits_grant(user=other, amount=Decimal(10))
     job = facilitator_job(user=other, status="pending")
     assert api.get(f"{JOBS}{job.uuid}/").status_code == 404

@@ -59,7 +59,7 @@ def test_charts_show_the_last_day_of_jobs(staff_client):
     )
     JobStatusEventFactory(job=failed)
     JobFactory(status=JobStatus.PENDING)
-    old = JobFactory(status=JobStatus.CANCELLED)
+    old = JobFactory.create(status=JobStatus.CANCELLED)
     Job.objects.filter(uuid=old.uuid).update(created_at=now - timedelta(days=2))
     Job.objects.filter(executor_seconds__isnull=False).update(finished_at=now + timedelta(seconds=4))
 

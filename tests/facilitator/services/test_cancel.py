@@ -49,7 +49,9 @@ def test_job_in_flight_is_cancelled_through_its_validator(funded_user, sent, sta
     assert result.status == status  # the validator reports `cancelled` once the container is gone
     assert result.cancel_requested_at is not None
     assert sent == [("live", {"type": "job.cancel", "job_uuid": str(job.uuid)})]
-    assert result.history.last().detail == "cancellation requested"
+    last = result.history.last()
+    assert last is not None
+    assert last.detail == "cancellation requested"
     assert CreditAccount.objects.get(user=funded_user).held == job.hold
 
 

@@ -35,7 +35,7 @@ def _charges(job) -> list[Decimal]:
 
 
 def test_grant_adds_to_the_balance_and_is_recorded(executor_classes):
-    user = UserFactory()
+    user = UserFactory.create()
     credits_grant(user=user, amount=Decimal("1.5"), note="welcome")
     account = credits_grant(user=user, amount=Decimal("2.25"))
     assert (account.balance, account.held) == (Decimal("3.75"), Decimal(0))
@@ -64,7 +64,7 @@ def test_create_refused_when_balance_is_below_timeout_times_price(funded_user):
 
 
 def test_hold_for_a_user_without_account_is_refused(executor_classes):
-    user = UserFactory()
+    user = UserFactory.create()
     with pytest.raises(InsufficientCredits):
         credits_hold(user=user, amount=Decimal("0.000001"))
     credits_hold(user=user, amount=Decimal(0))  # a free job needs no credits
@@ -176,7 +176,7 @@ def test_held_and_balance_cannot_go_negative(funded_user):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_cannot_overdraw(executor_classes):
-    user = UserFactory()
+    user = UserFactory.create()
     credits_grant(user=user, amount=Decimal("3"))  # room for exactly 3 jobs of 1000 s of cpu.small
     barrier = threading.Barrier(8)
     outcomes: list[str] = []

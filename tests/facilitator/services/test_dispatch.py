@@ -37,7 +37,7 @@ def _drain(channel: str, wait: float = 0.3) -> list[dict]:
     async def collect() -> list[dict]:
         # A layer of this event loop's own: a sync test runs each async_to_sync in a new loop.
         layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
-        frames = []
+        frames: list[dict] = []
         try:
             while True:
                 try:

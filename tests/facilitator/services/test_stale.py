@@ -44,7 +44,9 @@ def test_unstarted_job_of_a_vanished_validator_is_requeued(funded_user, vanished
         assert jobs_expire_stale() == 1
     job.refresh_from_db()
     assert (job.status, job.validator_hotkey, job.dispatched_at) == (JobStatus.PENDING, "", None)
-    assert job.history.last().detail == "validator lost before start; requeued"
+    last = job.history.last()
+    assert last is not None
+    assert last.detail == "validator lost before start; requeued"
     assert CreditAccount.objects.get(user=funded_user).held == job.hold  # still held: it will run
     assert jobs_expire_stale() == 0
 
@@ -70,6 +72,7 @@ def test_a_validator_that_never_connected_counts_as_vanished(funded_user):
 def test_started_job_fails_as_infrastructure_after_the_deadline(funded_user, vanished):
     job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR, timeout_s=100)
     _start(job)
+    assert job.dispatched_at is not None
     deadline = job.dispatched_at + timedelta(seconds=100 + 2 * _stale_s())
     with time_machine.travel(deadline - timedelta(seconds=5)):
         assert jobs_expire_stale() == 0  # it may still be running and report back

@@ -1,5 +1,6 @@
 import base64
 import uuid
+from typing import Any
 
 import pytest
 
@@ -96,7 +97,7 @@ def test_terminal_is_final(job, funded_user):
     assert _update(job, "completed", result={"exit_code": 0, "stdout": "first", "executor_seconds": 5})
     job.refresh_from_db()
     snapshot = (job.status, job.stdout, job.cost, job.finished_at, job.exit_code)
-    for status, fields in [
+    later: list[tuple[str, dict[str, Any]]] = [
         (
             "failed",
             {"failure": {"kind": "job", "reason": "nonzero_exit"}, "result": {"exit_code": 1, "executor_seconds": 50}},
@@ -104,7 +105,8 @@ def test_terminal_is_final(job, funded_user):
         ("completed", {"result": {"exit_code": 0, "stdout": "second", "executor_seconds": 500}}),
         ("running", {}),
         ("cancelled", {}),
-    ]:
+    ]
+    for status, fields in later:
         assert not _update(job, status, **fields)
     job.refresh_from_db()
     assert (job.status, job.stdout, job.cost, job.finished_at, job.exit_code) == snapshot
