@@ -31,8 +31,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from executor.services import workspace  # noqa: E402
-from executor.services.driver import executor_run_job  # noqa: E402
+from executor.runtime import workspace  # noqa: E402
+from executor.runtime.driver import executor_run_job  # noqa: E402
 from protocol.messages.common import JobSpec  # noqa: E402
 from protocol.messages.executor import ExecutorLimits, ExecutorRun  # noqa: E402
 from protocol.messages.jobs import JobFinished, JobProgress  # noqa: E402

@@ -1,3 +1,9 @@
+"""HTTP routes per role: every node serves its health check, its admin (only its own apps' models)
+and static assets; the REST API, its schema and docs, and the dashboard are the facilitator's."""
+
+from importlib import import_module
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
@@ -5,21 +11,27 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from facilitator.dashboard import dashboard
+from config.roles import NodeRole, role_admin_modules, role_serves
+from facilitator.dashboard.views import dashboard
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-urlpatterns = [
-    path("admin/dashboard/", dashboard, name="meshwork-dashboard"),
-    path("admin/", admin.site.urls),
-    path("healthz/", healthz),
-    path("api/v1/", include("facilitator.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-]
+# SimpleAdminConfig does not autodiscover: a node registers only its role's admin modules.
+for module in role_admin_modules(settings.MESHWORK_ROLE):
+    import_module(module)
+
+urlpatterns: list[Any] = [path("healthz/", healthz)]
+if role_serves(settings.MESHWORK_ROLE, NodeRole.FACILITATOR):
+    urlpatterns += [
+        path("admin/dashboard/", dashboard, name="meshwork-dashboard"),
+        path("api/v1/", include("facilitator.urls")),
+        path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    ]
+urlpatterns.append(path("admin/", admin.site.urls))
 if settings.SERVE_STATIC:
     # A plain route, not a middleware: async views (the job long-poll) stay async.
     urlpatterns.append(re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}))

@@ -5,12 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.urls import path
 
+from config.roles import NodeRole, role_serves
 from facilitator.consumers import ValidatorChannelConsumer
 from miner.consumers import ValidatorInterfaceConsumer
 
-_role = settings.MESHWORK_ROLE
 websocket_urlpatterns: list[Any] = []
-if _role in ("facilitator", "all"):
+if role_serves(settings.MESHWORK_ROLE, NodeRole.FACILITATOR):
     websocket_urlpatterns.append(path("v1/facilitator/", ValidatorChannelConsumer.as_asgi()))
-if _role in ("miner", "all"):
+if role_serves(settings.MESHWORK_ROLE, NodeRole.MINER):
     websocket_urlpatterns.append(path("v1/miner/", ValidatorInterfaceConsumer.as_asgi()))

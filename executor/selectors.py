@@ -1,6 +1,5 @@
 """Reads of executor classes. Jobs name their class; these turn a name into limits and prices."""
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from executor.models import ExecutorClass
@@ -17,9 +16,9 @@ def executor_class_get(*, name: str, active_only: bool = True) -> ExecutorClass:
     return executor_class_list(active_only=active_only).get(name=name)
 
 
-def executor_class_default() -> ExecutorClass:
-    return executor_class_get(name=settings.DEFAULT_EXECUTOR_CLASS)
+def executor_class_is_active(*, name: str) -> bool:
+    return executor_class_list().filter(name=name).exists()
 
 
-def executor_class_limits(*, name: str) -> ExecutorLimits:
-    return executor_class_get(name=name).limits()
+def executor_class_limits(*, name: str, active_only: bool = True) -> ExecutorLimits:
+    return executor_class_get(name=name, active_only=active_only).limits()

@@ -1,9 +1,19 @@
+"""Reads of the facilitator's tables. Database only: no network, no writes."""
+
+import statistics
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.contrib.auth.models import User
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
+from rest_framework.authtoken.models import Token
 
-from facilitator.models import Job, JobOutput, JobStatusEvent
+from facilitator.models import CreditAccount, Job, JobOutput, JobStatusEvent, ValidatorSession
+from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+
+IN_FLIGHT = [JobStatus.DISPATCHED, JobStatus.RUNNING]
 
 
 def job_list(*, user: Any, filters: dict[str, str] | None = None) -> QuerySet[Job]:
@@ -28,3 +38,88 @@ def job_get(*, user: Any, job_uuid: UUID) -> Job | None:
 
 def job_output_get(*, user: Any, job_uuid: UUID) -> JobOutput | None:
     return JobOutput.objects.filter(job__user=user, job__uuid=job_uuid).first()
+
+
+def job_last_event(*, job: Job) -> JobStatusEvent | None:
+    return JobStatusEvent.objects.filter(job=job).order_by("-at", "-id").first()
+
+
+def jobs_pending_uuids(*, limit: int) -> list[UUID]:
+    """Oldest first: the order they are dispatched in."""
+    pending = Job.objects.filter(status=JobStatus.PENDING).order_by("created_at")
+    return list(pending.values_list("uuid", flat=True)[:limit])
+
+
+def jobs_held_by_validator(*, hotkey: str) -> QuerySet[Job]:
+    """The unfinished jobs a validator was given."""
+    return Job.objects.filter(validator_hotkey=hotkey).exclude(status__in=TERMINAL_STATUSES)
+
+
+def jobs_in_flight_per_validator() -> dict[str, int]:
+    rows = Job.objects.filter(status__in=IN_FLIGHT).values("validator_hotkey").annotate(n=Count("uuid"))
+    return {row["validator_hotkey"]: row["n"] for row in rows}
+
+
+def credit_balance_get(*, user: Any) -> tuple[Decimal, Decimal]:
+    """(balance, held); a user without an account has nothing."""
+    account = CreditAccount.objects.filter(user=user).first()
+    return (account.balance, account.held) if account else (Decimal(0), Decimal(0))
+
+
+def validator_sessions_live(*, hotkey: str | None = None) -> list[ValidatorSession]:
+    sessions = ValidatorSession.objects.filter(disconnected_at=None)
+    return list(sessions if hotkey is None else sessions.filter(hotkey=hotkey))
+
+
+def validator_is_live(*, hotkey: str) -> bool:
+    return ValidatorSession.objects.filter(hotkey=hotkey, disconnected_at=None).exists()
+
+
+async def api_token_user_aget(*, key: str) -> User | None:
+    """The active user an API token belongs to (async: the long-poll view holds no thread)."""
+    token = await Token.objects.select_related("user").filter(key=key).afirst()
+    return token.user if token is not None and token.user.is_active else None
+
+
+# The admin dashboard's figures, over jobs submitted since `since`.
+
+
+def job_counts_by_status(*, since: datetime) -> list[tuple[str, int]]:
+    """Most frequent first."""
+    rows = Job.objects.filter(created_at__gte=since).values("status").annotate(n=Count("uuid")).order_by("-n")
+    return [(row["status"], row["n"]) for row in rows]
+
+
+def miner_executor_seconds(*, since: datetime, limit: int) -> list[tuple[str, float]]:
+    """The `limit` miners with the most executor-seconds, most first."""
+    rows = (
+        Job.objects.filter(created_at__gte=since)
+        .exclude(miner_hotkey="")
+        .values("miner_hotkey")
+        .annotate(s=Sum("executor_seconds"))
+        .order_by("-s")[:limit]
+    )
+    return [(row["miner_hotkey"], row["s"] or 0) for row in rows]
+
+
+def job_failure_counts(*, since: datetime) -> list[tuple[str, str, int]]:
+    rows = (
+        Job.objects.filter(created_at__gte=since)
+        .exclude(failure_kind="")
+        .values("failure_kind", "failure_reason")
+        .annotate(n=Count("uuid"))
+    )
+    return [(row["failure_kind"], row["failure_reason"], row["n"]) for row in rows]
+
+
+def job_median_seconds_per_class(*, since: datetime) -> list[tuple[str, float]]:
+    """Median submit→finish time of finished jobs, per executor class, by class name."""
+    rows = (
+        Job.objects.filter(created_at__gte=since, finished_at__isnull=False)
+        .annotate(took=F("finished_at") - F("created_at"))
+        .values_list("executor_class", "took")
+    )
+    per_class: dict[str, list[float]] = {}
+    for cls, took in rows:
+        per_class.setdefault(cls, []).append(took.total_seconds())
+    return [(cls, statistics.median(v)) for cls, v in sorted(per_class.items())]

@@ -1,21 +1,26 @@
-"""Settings shared by every role. A node's role decides which endpoints it serves (config/urls.py,
-config/asgi.py), but every node has every app installed so one codebase runs any role."""
+"""Settings shared by every role. A node's role decides what it mounts (config/roles.py: URLs,
+websocket routes, admin models), but every node has every app installed so one codebase runs any
+role on one database schema."""
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import BASE_DIR, env
+from config.roles import NodeRole, role_parse
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="meshwork-insecure-dev-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
-# Which role this process plays: facilitator, validator, miner (or "all" in tests).
-MESHWORK_ROLE = env.str("MESHWORK_ROLE", default="all")
-NODE_NAME = env.str("MESHWORK_NODE_NAME", default=MESHWORK_ROLE)
+# Which role this process plays: facilitator, validator, miner (or "all" in tests and development).
+MESHWORK_ROLE = role_parse(env.str("MESHWORK_ROLE", default=NodeRole.ALL))
+NODE_NAME = env.str("MESHWORK_NODE_NAME", default=MESHWORK_ROLE.value)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # No autodiscovery: config/urls.py registers only the role's admin modules.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -99,3 +104,10 @@ from config.settings.components.dht import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.meshwork import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403
+
+# What a role cannot run without fails here, naming the variable, not later in a worker.
+if MESHWORK_ROLE is NodeRole.VALIDATOR and not (FACILITATOR_URL and FACILITATOR_HOTKEY):
+    raise ImproperlyConfigured(
+        "a validator needs FACILITATOR_URL (e.g. ws://facilitator:8000/) and FACILITATOR_HOTKEY "
+        "(the facilitator's SS58 address)"
+    )

@@ -176,7 +176,6 @@ class LocalNetwork:
         env.update(
             {
                 "DJANGO_SETTINGS_MODULE": "config.settings.local",
-                "DJANGO_DEBUG": "0",
                 "CHAIN": "local",
                 "CHAIN_DATABASE_URL": database_url(self._db("chain")),
                 "MIN_VALIDATOR_STAKE": str(self.config.min_validator_stake),

@@ -1,7 +1,6 @@
 """`GET /api/v1/account/`: the caller's credits. An extension of DESIGN.md's API: users need to
 see what they have before they submit and what a job cost them after."""
 
-from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -11,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from facilitator.models import CreditAccount
+from facilitator.selectors import credit_balance_get
 
 
 class AccountSerializer(serializers.Serializer[Any]):
@@ -24,7 +23,6 @@ class AccountSerializer(serializers.Serializer[Any]):
 class AccountApi(APIView):
     @extend_schema(responses=AccountSerializer)
     def get(self, request: Request) -> Response:
-        account = CreditAccount.objects.filter(user=cast(User, request.user)).first()
-        balance, held = (account.balance, account.held) if account else (Decimal(0), Decimal(0))
+        balance, held = credit_balance_get(user=cast(User, request.user))
         data = {"username": request.user.get_username(), "balance": balance, "held": held, "available": balance - held}
         return Response(AccountSerializer(data).data)

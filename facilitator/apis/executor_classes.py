@@ -3,12 +3,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from executor.models import ExecutorClass
+from executor.selectors import executor_class_list
 from facilitator.apis.serializers import ExecutorClassSerializer
 
 
 class ExecutorClassListApi(APIView):
     @extend_schema(responses=ExecutorClassSerializer(many=True))
     def get(self, request: Request) -> Response:
-        classes = ExecutorClass.objects.filter(is_active=True).order_by("name")
+        classes = executor_class_list().order_by("name")
         return Response(ExecutorClassSerializer(classes, many=True).data)

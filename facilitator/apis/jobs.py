@@ -17,11 +17,12 @@ from facilitator.apis.serializers import (
     JobCreateSerializer,
     JobListFilterSerializer,
     JobOutputSerializer,
+    unknown_executor_class_message,
 )
 from facilitator.selectors import job_get, job_list, job_output_get
 from facilitator.services.cancel import JobAlreadyFinished, job_cancel
 from facilitator.services.credits import InsufficientCredits
-from facilitator.services.jobs import job_create
+from facilitator.services.jobs import UnknownExecutorClass, job_create
 from protocol.messages.common import JobSpec
 
 
@@ -53,6 +54,10 @@ class JobListCreateApi(APIView):
             return Response(
                 {"credits": [str(exc)], "needed": str(exc.needed), "available": str(exc.available)},
                 status=status.HTTP_402_PAYMENT_REQUIRED,
+            )
+        except UnknownExecutorClass as exc:  # deactivated since the serializer looked
+            return Response(
+                {"executor_class": [unknown_executor_class_message(str(exc))]}, status=status.HTTP_400_BAD_REQUEST
             )
         return Response(_job_out(request, job.uuid), status=status.HTTP_201_CREATED)
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from executor.models import ExecutorClass
+from executor.selectors import executor_class_is_active
 from protocol.messages.jobs import JobStatus
 
 IMAGE_RE = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")
@@ -18,6 +19,10 @@ ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 class InputTooLarge(Exception):
     pass
+
+
+def unknown_executor_class_message(name: str) -> str:
+    return f"unknown executor class {name!r}; see /api/v1/executor-classes/"
 
 
 class StrictCharField(serializers.CharField):
@@ -58,8 +63,8 @@ class JobCreateSerializer(serializers.Serializer[Any]):
         return value
 
     def validate_executor_class(self, value: str) -> str:
-        if not ExecutorClass.objects.filter(name=value, is_active=True).exists():
-            raise serializers.ValidationError(f"unknown executor class {value!r}; see /api/v1/executor-classes/")
+        if not executor_class_is_active(name=value):
+            raise serializers.ValidationError(unknown_executor_class_message(value))
         return value
 
     def validate_input(self, value: Any) -> dict[str, str] | None:

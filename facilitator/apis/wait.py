@@ -12,11 +12,10 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.http import HttpRequest, JsonResponse
-from rest_framework.authtoken.models import Token
 
 from facilitator.apis.serializers import JobOutputSerializer
 from facilitator.notify import job_group
-from facilitator.selectors import job_get
+from facilitator.selectors import api_token_user_aget, job_get
 from protocol.messages.jobs import TERMINAL_STATUSES
 
 MAX_WAIT_S = 60.0
@@ -58,8 +57,7 @@ async def _token_user(request: HttpRequest) -> Any:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme != "Token" or not key or len(key) > 64:
         return None
-    token = await Token.objects.select_related("user").filter(key=key).afirst()
-    return token.user if token is not None and token.user.is_active else None
+    return await api_token_user_aget(key=key)
 
 
 def _serialize(job: Any, request: HttpRequest) -> dict[str, Any]:

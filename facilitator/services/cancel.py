@@ -4,10 +4,11 @@ validator, which reports `cancelled` when the container is gone."""
 from django.db import transaction
 from django.utils import timezone
 
-from facilitator.models import Job, ValidatorSession
+from facilitator.models import Job
 from facilitator.notify import send_to_validator_on_commit
+from facilitator.selectors import validator_sessions_live
 from facilitator.services.credits import credits_settle
-from facilitator.services.jobs import job_record_event
+from facilitator.services.events import job_record_event
 from protocol.messages.facilitator import JobCancelRequest
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 
@@ -32,6 +33,6 @@ def job_cancel(*, job: Job) -> Job:
             job.cancel_requested_at = timezone.now()
             job.save(update_fields=["cancel_requested_at"])
             job_record_event(job=job, status=JobStatus(job.status), detail="cancellation requested")
-        for session in ValidatorSession.objects.filter(hotkey=job.validator_hotkey, disconnected_at=None):
+        for session in validator_sessions_live(hotkey=job.validator_hotkey):
             send_to_validator_on_commit(channel_name=session.channel_name, message=JobCancelRequest(job_uuid=job.uuid))
     return job

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 
 from facilitator.models import CreditAccount, CreditTransaction, Job
+from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 
 MICRO = Decimal("0.000001")
@@ -50,7 +51,7 @@ def job_is_chargeable(job: Job) -> bool:
     if job.status in (JobStatus.COMPLETED, JobStatus.TIMEOUT):
         return True
     if job.status == JobStatus.FAILED:
-        return job.failure_kind == "job"
+        return job.failure_kind == FailureKind.JOB
     if job.status == JobStatus.CANCELLED:
         return job.started_at is not None
     return False

@@ -6,14 +6,20 @@ import random
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from facilitator.models import Job, ValidatorSession
 from facilitator.notify import send_to_validator_on_commit
-from facilitator.services.jobs import job_record_event, job_spec
+from facilitator.selectors import (
+    jobs_held_by_validator,
+    jobs_in_flight_per_validator,
+    jobs_pending_uuids,
+    validator_sessions_live,
+)
+from facilitator.services.events import job_record_event
+from facilitator.services.specs import job_spec
 from protocol.messages.facilitator import JobCancelRequest, JobRequest
-from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+from protocol.messages.jobs import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +30,10 @@ def job_dispatch_on_commit(*, job_uuid: UUID) -> None:
 
 def _pick_session() -> ValidatorSession | None:
     """The live validator with the fewest jobs in flight (random among equals)."""
-    live = list(ValidatorSession.objects.filter(disconnected_at=None))
+    live = validator_sessions_live()
     if not live:
         return None
-    load = {
-        row["validator_hotkey"]: row["n"]
-        for row in Job.objects.filter(status__in=[JobStatus.DISPATCHED, JobStatus.RUNNING])
-        .values("validator_hotkey")
-        .annotate(n=Count("uuid"))
-    }
+    load = jobs_in_flight_per_validator()
     random.shuffle(live)
     return min(live, key=lambda s: load.get(s.hotkey, 0))
 
@@ -56,13 +57,12 @@ def job_dispatch(*, job_uuid: UUID) -> bool:
 
 
 def jobs_dispatch_pending(*, limit: int = 500) -> int:
-    pending = Job.objects.filter(status=JobStatus.PENDING).order_by("created_at").values_list("uuid", flat=True)
-    return sum(job_dispatch(job_uuid=uuid) for uuid in pending[:limit])
+    return sum(job_dispatch(job_uuid=uuid) for uuid in jobs_pending_uuids(limit=limit))
 
 
 def jobs_resend_to_validator(*, hotkey: str, channel_name: str) -> int:
     """After a validator reconnects: resend what it holds (it dedupes by uuid), and any cancel."""
-    jobs = Job.objects.filter(validator_hotkey=hotkey).exclude(status__in=TERMINAL_STATUSES)
+    jobs = jobs_held_by_validator(hotkey=hotkey)
     count = 0
     with transaction.atomic():
         for job in jobs:

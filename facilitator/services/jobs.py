@@ -1,12 +1,16 @@
-"""Creating jobs and recording their transitions."""
+"""Creating jobs: credits held, the job recorded as pending, dispatch once the row is committed."""
 
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from facilitator.models import Job, JobStatusEvent
+from executor.models import ExecutorClass
+from executor.selectors import executor_class_get
+from facilitator.models import Job
 from facilitator.services.credits import credits_hold
+from facilitator.services.dispatch import job_dispatch_on_commit
+from facilitator.services.events import job_record_event
 from protocol.messages.common import JobSpec
 from protocol.messages.jobs import JobStatus
 
@@ -17,12 +21,10 @@ class UnknownExecutorClass(Exception):
 
 def job_create(*, user: User, spec: JobSpec, tag: str = "") -> Job:
     """Holds timeout × price credits and records the job as pending; dispatch happens on commit."""
-    from executor.models import ExecutorClass
-    from facilitator.services.dispatch import job_dispatch_on_commit
-
-    executor_class = ExecutorClass.objects.filter(name=spec.executor_class, is_active=True).first()
-    if executor_class is None:
-        raise UnknownExecutorClass(spec.executor_class)
+    try:
+        executor_class = executor_class_get(name=spec.executor_class)
+    except ExecutorClass.DoesNotExist:
+        raise UnknownExecutorClass(spec.executor_class) from None
     price = Decimal(executor_class.price_per_second)
     hold = price * spec.timeout_s
     with transaction.atomic():
@@ -42,26 +44,3 @@ def job_create(*, user: User, spec: JobSpec, tag: str = "") -> Job:
         job_record_event(job=job, status=JobStatus.PENDING, detail="submitted")
         job_dispatch_on_commit(job_uuid=job.uuid)
     return job
-
-
-def job_record_event(*, job: Job, status: JobStatus, detail: str = "") -> JobStatusEvent:
-    """Every transition is a row; whoever waits on the job hears of it once the row is committed."""
-    from facilitator.notify import notify_job_watchers_on_commit
-
-    # Postgres text cannot hold NUL; a validator relays whatever a container printed.
-    event = JobStatusEvent.objects.create(job=job, status=status, detail=detail[:4000].replace("\x00", "\ufffd"))
-    notify_job_watchers_on_commit(job_uuid=job.uuid, status=status)
-    return event
-
-
-def job_spec(job: Job) -> JobSpec:
-    return JobSpec.model_validate(
-        {
-            "image": job.image,
-            "args": job.args,
-            "env": job.env,
-            "executor_class": job.executor_class,
-            "timeout_s": job.timeout_s,
-            "input": job.input,
-        }
-    )

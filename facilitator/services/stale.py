@@ -1,21 +1,26 @@
 """Jobs whose validator vanished: unstarted ones go back to the queue, started ones fail as
 infrastructure once they are past any deadline (the user is not charged)."""
 
+import enum
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from facilitator.models import Job, ValidatorSession
+from facilitator.models import Job
+from facilitator.selectors import validator_is_live
 from facilitator.services.cancel import job_cancel
 from facilitator.services.credits import credits_settle
-from facilitator.services.jobs import job_record_event
+from facilitator.services.events import job_record_event
+from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 
 
-def _validator_live(hotkey: str) -> bool:
-    return ValidatorSession.objects.filter(hotkey=hotkey, disconnected_at=None).exists()
+class StaleReason(enum.StrEnum):
+    """Failure reasons the facilitator itself decides (validators report the others)."""
+
+    VALIDATOR_LOST = "validator_lost"
 
 
 def jobs_expire_stale() -> int:
@@ -26,7 +31,7 @@ def jobs_expire_stale() -> int:
         "uuid", "validator_hotkey", "dispatched_at", "timeout_s", "started_at", "cancel_requested_at"
     )
     for job in candidates:
-        if _validator_live(job.validator_hotkey) or job.dispatched_at is None:
+        if validator_is_live(hotkey=job.validator_hotkey) or job.dispatched_at is None:
             continue
         deadline = job.dispatched_at + timedelta(seconds=job.timeout_s) + 2 * stale_after
         if job.started_at is None and job.dispatched_at + stale_after < now:
@@ -50,8 +55,8 @@ def _fail_lost(job: Job) -> int:
         if job.status not in (JobStatus.DISPATCHED, JobStatus.RUNNING):
             return 0
         job.status = JobStatus.FAILED
-        job.failure_kind = "infrastructure"
-        job.failure_reason = "validator_lost"
+        job.failure_kind = FailureKind.INFRASTRUCTURE
+        job.failure_reason = StaleReason.VALIDATOR_LOST
         job.failure_detail = f"validator {job.validator_hotkey} disconnected and never reported back"
         job.finished_at = timezone.now()
         job.cost = credits_settle(job=job)

@@ -8,11 +8,13 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from facilitator.models import Job, JobOutput, JobStatusEvent
+from facilitator.models import Job, JobOutput
+from facilitator.selectors import job_last_event
 from facilitator.services.credits import credits_settle
-from facilitator.services.jobs import job_record_event
+from facilitator.services.events import job_record_event
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+from protocol.text import text_for_postgres
 
 log = logging.getLogger(__name__)
 
@@ -43,40 +45,35 @@ def job_apply_status_update(*, validator_hotkey: str, update: JobStatusUpdate) -
 
 
 def _same_as_last(job: Job, update: JobStatusUpdate) -> bool:
-    last = JobStatusEvent.objects.filter(job=job).order_by("-at", "-id").first()
-    return last is not None and last.status == update.status and last.detail == _clean(update.detail)
+    last = job_last_event(job=job)
+    return last is not None and last.status == update.status and last.detail == text_for_postgres(update.detail)
 
 
 def _apply(job: Job, update: JobStatusUpdate) -> None:
     now = timezone.now()
     job.status = update.status
     if update.miner_hotkey:
-        job.miner_hotkey = _clean(update.miner_hotkey)
+        job.miner_hotkey = text_for_postgres(update.miner_hotkey)
     if update.status == JobStatus.RUNNING and job.started_at is None:
         job.started_at = now
     if update.status == JobStatus.DISPATCHED:
         job.started_at = None  # the next attempt has not started yet
     if update.result is not None:
         job.exit_code = update.result.exit_code
-        job.stdout = _clean(update.result.stdout)
-        job.stderr = _clean(update.result.stderr)
+        job.stdout = text_for_postgres(update.result.stdout)
+        job.stderr = text_for_postgres(update.result.stderr)
         job.executor_seconds = update.result.executor_seconds
         if update.result.executor_seconds > 0 and job.started_at is None:
             job.started_at = now
         _store_output(job, update.result.output_zip_b64)
     if update.failure is not None:
         job.failure_kind = update.failure.kind
-        job.failure_reason = _clean(update.failure.reason)
-        job.failure_detail = _clean(update.failure.detail)
+        job.failure_reason = text_for_postgres(update.failure.reason)
+        job.failure_detail = text_for_postgres(update.failure.detail)
     if update.status in TERMINAL_STATUSES:
         job.finished_at = now
         job.cost = credits_settle(job=job)
     job.save()
-
-
-def _clean(text: str) -> str:
-    """Containers may print NUL bytes; Postgres text cannot hold them."""
-    return text.replace("\x00", "\ufffd")
 
 
 def _store_output(job: Job, zip_b64: str) -> None:

@@ -5,7 +5,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from executor.models import ExecutorClass
+from executor.selectors import executor_class_is_active
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.access import validator_refusal
 from miner.services.executors import DuplicateClaim, slot_claim, slot_release
@@ -26,7 +26,7 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
     refusal = validator_refusal(validator_hotkey)
     if refusal is not None:
         raise Decline(DeclineReason.BLACKLISTED, refusal)
-    if not ExecutorClass.objects.filter(name=reserve.executor_class, is_active=True).exists():
+    if not executor_class_is_active(name=reserve.executor_class):
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"no executor class {reserve.executor_class!r}")
     if not ExecutorSlot.objects.filter(executor_class=reserve.executor_class).exists():
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"this miner has no {reserve.executor_class} executors")

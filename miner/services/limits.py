@@ -1,7 +1,6 @@
-from executor.models import ExecutorClass
+from executor.selectors import executor_class_limits
 from protocol.messages.executor import ExecutorLimits
 
 
 def executor_limits(name: str) -> ExecutorLimits:
-    cls = ExecutorClass.objects.get(name=name)
-    return ExecutorLimits(cpus=cls.cpus, memory_mb=cls.memory_mb, pids=cls.pids, output_mb=cls.output_mb)
+    return executor_class_limits(name=name, active_only=False)

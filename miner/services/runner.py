@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from executor.driver import executor_run_job
+from executor.runtime.driver import executor_run_job
 from protocol.identity import node_hotkey
 from protocol.messages.executor import ExecutorRun
 

@@ -1,6 +1,6 @@
 import logging
 
-from executor.driver import executor_sweep_leftovers
+from executor.runtime.sweep import executor_sweep_leftovers
 from miner.models import ExecutorHost
 
 log = logging.getLogger(__name__)

@@ -1,11 +1,11 @@
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from executor.models import ExecutorClass
-from executor.selectors import executor_class_default, executor_class_get, executor_class_limits, executor_class_list
+from executor.selectors import executor_class_get, executor_class_is_active, executor_class_limits, executor_class_list
 from protocol.messages.executor import ExecutorLimits
+from tests.executor.factories import ExecutorClassFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,17 @@ def test_limits_come_from_the_class() -> None:
     )
 
 
-def test_the_default_class_follows_the_setting(settings: Any) -> None:
-    assert executor_class_default().name == "cpu.small"
-    settings.DEFAULT_EXECUTOR_CLASS = "cpu.large"
-    assert executor_class_default().name == "cpu.large"
+def test_is_active_knows_only_active_classes() -> None:
+    assert executor_class_is_active(name="cpu.small")
+    assert not executor_class_is_active(name="gpu.h100")
+    ExecutorClassFactory(name="cpu.retired", is_active=False)
+    assert not executor_class_is_active(name="cpu.retired")
+    # A miner still running a job of a retired class needs its limits.
+    assert executor_class_limits(name="cpu.retired", active_only=False) == ExecutorLimits(
+        cpus=1, memory_mb=256, pids=64, output_mb=16
+    )
+    with pytest.raises(ExecutorClass.DoesNotExist):
+        executor_class_limits(name="cpu.retired")
 
 
 def test_inactive_classes_are_hidden_unless_asked_for() -> None:

@@ -18,7 +18,6 @@ from chain.interface import Role
 from chain.local import LocalChain
 from facilitator.consumers import ValidatorChannelConsumer
 from facilitator.models import Job, ValidatorSession
-from facilitator.services.credits import credits_grant
 from facilitator.services.jobs import job_create
 from protocol.canonical import canonical_json
 from protocol.consumer import CloseCode
@@ -26,7 +25,7 @@ from protocol.handshake import handshake_build, handshake_verify
 from protocol.keys import hotkey_create
 from protocol.messages.jobs import JobStatus
 from protocol.nonces import RedisNonceStore
-from tests.factories import UserFactory, job_spec
+from tests.factories import job_spec
 
 PATH = "/v1/facilitator/"
 # Tests that reach `authorize` (chain lookups, sessions, jobs) need committed rows: the consumer
@@ -68,13 +67,6 @@ def validator(node_key, executor_classes):
     chain.register(hotkey=hotkey.ss58, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
     chain.add_stake(hotkey=hotkey.ss58, amount=settings.MIN_VALIDATOR_STAKE)
     return hotkey
-
-
-@pytest.fixture
-def user(executor_classes):
-    user = UserFactory()
-    credits_grant(user=user, amount=Decimal(100))
-    return user
 
 
 async def _open(url=PATH):
@@ -289,8 +281,8 @@ async def test_a_second_handshake_after_authentication_is_just_an_unknown_frame(
 
 
 @db
-async def test_bad_frames_get_typed_errors_and_the_connection_keeps_serving(validator, node_key, user):
-    job = await sync_to_async(_job_for)(user, validator.ss58)
+async def test_bad_frames_get_typed_errors_and_the_connection_keeps_serving(validator, node_key, funded_user):
+    job = await sync_to_async(_job_for)(funded_user, validator.ss58)
     comm, _, _ = await _connect(validator, node_key.ss58)
     await comm.receive_json_from(timeout=3)  # the resend of the job it holds
 
@@ -330,11 +322,11 @@ async def test_error_frame_from_the_validator_is_logged_not_answered(validator, 
 
 
 @db
-async def test_failing_handler_answers_internal_and_keeps_serving(validator, node_key, user, monkeypatch):
+async def test_failing_handler_answers_internal_and_keeps_serving(validator, node_key, funded_user, monkeypatch):
     import facilitator.consumers
     from facilitator.services.status import job_apply_status_update
 
-    job = await sync_to_async(_job_for)(user, validator.ss58)
+    job = await sync_to_async(_job_for)(funded_user, validator.ss58)
     calls = []
 
     def flaky(**kwargs):
@@ -355,11 +347,11 @@ async def test_failing_handler_answers_internal_and_keeps_serving(validator, nod
 
 
 @db
-async def test_job_created_while_connected_is_delivered(validator, node_key, user):
+async def test_job_created_while_connected_is_delivered(validator, node_key, funded_user):
     comm, _, _ = await _connect(validator, node_key.ss58)
     assert await _eventually(lambda: ValidatorSession.objects.filter(disconnected_at=None).exists())
     spec = job_spec(args=["echo", "hi"], env={"A": "1"}, timeout_s=30)
-    job = await sync_to_async(job_create)(user=user, spec=spec)
+    job = await sync_to_async(job_create)(user=funded_user, spec=spec)
     frame = await comm.receive_json_from(timeout=3)
     assert frame == {"type": "job.request", "job_uuid": str(job.uuid), "spec": spec.model_dump(mode="json")}
     dispatched = await sync_to_async(Job.objects.get)(uuid=job.uuid)
@@ -380,8 +372,8 @@ async def test_job_created_while_connected_is_delivered(validator, node_key, use
 
 
 @db
-async def test_pending_jobs_are_dispatched_when_a_validator_connects(validator, node_key, user):
-    job = await sync_to_async(job_create)(user=user, spec=job_spec())
+async def test_pending_jobs_are_dispatched_when_a_validator_connects(validator, node_key, funded_user):
+    job = await sync_to_async(job_create)(user=funded_user, spec=job_spec())
     assert (await sync_to_async(Job.objects.get)(uuid=job.uuid)).status == JobStatus.PENDING
     comm, _, _ = await _connect(validator, node_key.ss58)
     frame = await comm.receive_json_from(timeout=3)
@@ -391,11 +383,11 @@ async def test_pending_jobs_are_dispatched_when_a_validator_connects(validator, 
 
 
 @db
-async def test_reconnecting_validator_gets_its_jobs_and_cancels_again(validator, node_key, user):
+async def test_reconnecting_validator_gets_its_jobs_and_cancels_again(validator, node_key, funded_user):
     from django.utils import timezone
 
-    held = await sync_to_async(_job_for)(user, validator.ss58, JobStatus.RUNNING)
-    cancelling = await sync_to_async(_job_for)(user, validator.ss58)
+    held = await sync_to_async(_job_for)(funded_user, validator.ss58, JobStatus.RUNNING)
+    cancelling = await sync_to_async(_job_for)(funded_user, validator.ss58)
     await sync_to_async(Job.objects.filter(uuid=cancelling.uuid).update)(cancel_requested_at=timezone.now())
     comm, _, _ = await _connect(validator, node_key.ss58)
     frames = [await comm.receive_json_from(timeout=3) for _ in range(3)]
@@ -411,13 +403,13 @@ async def test_reconnecting_validator_gets_its_jobs_and_cancels_again(validator,
 
 
 @db
-async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(validator, node_key, user):
+async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(validator, node_key, funded_user):
     other = hotkey_create()[0]
     chain = LocalChain()
     await sync_to_async(chain.register)(hotkey=other.ss58, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
     await sync_to_async(chain.add_stake)(hotkey=other.ss58, amount=settings.MIN_VALIDATOR_STAKE)
-    theirs = await sync_to_async(_job_for)(user, validator.ss58)
-    mine = await sync_to_async(_job_for)(user, other.ss58)
+    theirs = await sync_to_async(_job_for)(funded_user, validator.ss58)
+    mine = await sync_to_async(_job_for)(funded_user, other.ss58)
     comm, _, _ = await _connect(other, node_key.ss58)
     await comm.receive_json_from(timeout=3)  # resend of `mine`
     await comm.send_to(

@@ -1,10 +1,10 @@
 from typing import Any
 
+from daphne.cli import CommandLineInterface
 from django.core.management.base import BaseCommand, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
 from facilitator.services.sessions import validator_sessions_close_all
-from protocol.serve import serve_asgi
 
 
 class Command(BaseCommand):
@@ -18,4 +18,6 @@ class Command(BaseCommand):
         metagraph_sync_at_startup()
         closed = validator_sessions_close_all()
         self.stderr.write(f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}")
-        serve_asgi(host=options["host"], port=options["port"])
+        CommandLineInterface().run(
+            ["--bind", options["host"], "--port", str(options["port"]), "--proxy-headers", "config.asgi:application"]
+        )

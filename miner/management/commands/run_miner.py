@@ -1,5 +1,6 @@
 from typing import Any
 
+from daphne.cli import CommandLineInterface
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
@@ -8,7 +9,6 @@ from miner.services.executors import HostsConfigError, executor_hosts_sync_from_
 from miner.services.startup import sweep_executor_hosts
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
-from protocol.serve import serve_asgi
 
 
 class Command(BaseCommand):
@@ -32,4 +32,6 @@ class Command(BaseCommand):
             f"miner {hotkey.ss58}: {slots} executors ({freed} freed, {swept} leftover containers removed), "
             f"{validators} validators on chain; serving on {options['host']}:{options['port']}"
         )
-        serve_asgi(host=options["host"], port=options["port"])
+        CommandLineInterface().run(
+            ["--bind", options["host"], "--port", str(options["port"]), "--proxy-headers", "config.asgi:application"]
+        )

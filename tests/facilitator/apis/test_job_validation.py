@@ -9,6 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from executor.models import ExecutorClass
+from executor.selectors import executor_class_is_active
+from facilitator.apis import serializers as job_serializers
 from facilitator.models import CreditAccount, Job
 from facilitator.services.credits import credits_grant
 from tests.factories import JOB_IMAGE, zip_bytes
@@ -164,7 +167,7 @@ def test_input_too_large_is_413_naming_input(api, settings):
     assert api.post(JOBS, _job(input={"zip_b64": small}), format="json").status_code == 201
 
 
-def test_insufficient_credits_is_402_and_holds_nothing(api, user):
+def test_insufficient_credits_is_402_and_holds_nothing(api, funded_user):
     # 100 credits; cpu.large costs 0.004/s, so 86400 s may cost 345.6.
     response = api.post(JOBS, _job(executor_class="cpu.large", timeout_s=86400), format="json")
     assert response.status_code == 402
@@ -174,22 +177,38 @@ def test_insufficient_credits_is_402_and_holds_nothing(api, user):
         "available": "100.000000",
     }
     assert Job.objects.count() == 0
-    assert CreditAccount.objects.get(user=user).held == 0
+    assert CreditAccount.objects.get(user=funded_user).held == 0
 
 
-def test_credits_held_by_running_jobs_count_against_new_ones(api, user):
+def test_credits_held_by_running_jobs_count_against_new_ones(api, funded_user):
     # 100 credits hold exactly 100000 s of cpu.small: two 50000 s jobs fit, a third does not.
     assert api.post(JOBS, _job(timeout_s=50000), format="json").status_code == 201
     assert api.post(JOBS, _job(timeout_s=50000), format="json").status_code == 201
     response = api.post(JOBS, _job(timeout_s=1), format="json")
     assert response.status_code == 402
     assert response.json()["available"] == "0.000000"
-    credits_grant(user=user, amount=Decimal("0.001"))
+    credits_grant(user=funded_user, amount=Decimal("0.001"))
     assert api.post(JOBS, _job(timeout_s=1), format="json").status_code == 201
 
 
-def test_user_without_an_account_is_402(api, user):
-    CreditAccount.objects.filter(user=user).delete()
+def test_class_deactivated_after_the_serializer_checked_it_is_400(api, monkeypatch):
+    """The serializer saw the class active; by the time the service reads it, an operator has
+    deactivated it. The service's refusal is the same 400 as the serializer's, never a 500."""
+
+    def check_then_deactivate(*, name: str) -> bool:
+        active = executor_class_is_active(name=name)
+        ExecutorClass.objects.filter(name=name).update(is_active=False)
+        return active
+
+    monkeypatch.setattr(job_serializers, "executor_class_is_active", check_then_deactivate)
+    response = api.post(JOBS, _job(executor_class="cpu.large"), format="json")
+    assert response.status_code == 400
+    assert response.json() == {"executor_class": ["unknown executor class 'cpu.large'; see /api/v1/executor-classes/"]}
+    assert Job.objects.count() == 0
+
+
+def test_user_without_an_account_is_402(api, funded_user):
+    CreditAccount.objects.filter(user=funded_user).delete()
     response = api.post(JOBS, _job(), format="json")
     assert response.status_code == 402
     assert response.json()["available"] == "0"

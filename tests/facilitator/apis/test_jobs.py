@@ -60,7 +60,7 @@ def _complete(job, *, output: bytes | None = None, exit_code: int = 0, seconds: 
     assert job_apply_status_update(validator_hotkey=job.validator_hotkey, update=update)
 
 
-def test_create_returns_201_with_the_job(api, user):
+def test_create_returns_201_with_the_job(api, funded_user):
     body = {
         "image": JOB_IMAGE,
         "args": ["python3", "-c", "print('hi')"],
@@ -96,12 +96,12 @@ def test_create_returns_201_with_the_job(api, user):
         "finished_at": None,
         "failure": None,
     }
-    assert (job.env, job.user, job.input) == ({"GREETING": "hi"}, user, None)
+    assert (job.env, job.user, job.input) == ({"GREETING": "hi"}, funded_user, None)
     assert parse_datetime(data["status_history"][0]["at"]) == job.history.get().at
     assert parse_datetime(data["created_at"]) == job.created_at
     # cpu.large costs 0.004/s: a 60 s timeout holds 0.24 credits.
     assert job.hold == Decimal("0.24")
-    assert _account(user).held == Decimal("0.24")
+    assert _account(funded_user).held == Decimal("0.24")
 
 
 def test_create_with_defaults(api):
@@ -121,8 +121,8 @@ def test_create_with_zip_and_url_input(api):
     assert Job.objects.get(uuid=response.json()["uuid"]).input == {"kind": "url", "url": "https://example.com/in.zip"}
 
 
-def test_detail(api, user):
-    job = facilitator_job(user=user)
+def test_detail(api, funded_user):
+    job = facilitator_job(user=funded_user)
     _complete(job, seconds=2.5)
     data = api.get(f"{JOBS}{job.uuid}/").json()
     assert data["uuid"] == str(job.uuid)
@@ -136,8 +136,8 @@ def test_detail(api, user):
     assert data["failure"] is None
 
 
-def test_detail_of_a_failed_job_has_a_typed_failure(api, user):
-    job = facilitator_job(user=user)
+def test_detail_of_a_failed_job_has_a_typed_failure(api, funded_user):
+    job = facilitator_job(user=funded_user)
     _complete(job, exit_code=3)
     data = api.get(f"{JOBS}{job.uuid}/").json()
     assert data["status"] == "failed"
@@ -151,7 +151,7 @@ def test_detail_of_an_unknown_job_is_404(api):
 
 
 def test_another_users_job_is_404_everywhere(api):
-    other = UserFactory()
+    other = UserFactory.create()
     credits_grant(user=other, amount=Decimal(10))
     job = facilitator_job(user=other, status="pending")
     assert api.get(f"{JOBS}{job.uuid}/").status_code == 404
@@ -161,7 +161,7 @@ def test_another_users_job_is_404_everywhere(api):
     assert Job.objects.get(uuid=job.uuid).status == JobStatus.PENDING
 
 
-def test_list_is_newest_first_and_paginated(api, user):
+def test_list_is_newest_first_and_paginated(api, funded_user):
     uuids = [api.post(JOBS, {"image": JOB_IMAGE, "timeout_s": 10}, format="json").json()["uuid"] for _ in range(5)]
     page = api.get(JOBS, {"limit": 2}).json()
     assert page["count"] == 5
@@ -176,7 +176,7 @@ def test_list_is_newest_first_and_paginated(api, user):
     assert set(page["results"][0]) == JOB_FIELDS
 
 
-def test_list_filters_by_status_and_tag(api, user):
+def test_list_filters_by_status_and_tag(api, funded_user):
     pending_a = api.post(JOBS, {"image": JOB_IMAGE, "tag": "a"}, format="json").json()["uuid"]
     pending_b = api.post(JOBS, {"image": JOB_IMAGE, "tag": "b"}, format="json").json()["uuid"]
     cancelled_a = api.post(JOBS, {"image": JOB_IMAGE, "tag": "a"}, format="json").json()["uuid"]
@@ -203,9 +203,9 @@ def test_invalid_list_filter_is_400_naming_the_field(api, params, field):
     assert response.json()[field]
 
 
-def test_cancel_pending_job_ends_it_and_releases_the_hold(api, user):
+def test_cancel_pending_job_ends_it_and_releases_the_hold(api, funded_user):
     job_uuid = api.post(JOBS, {"image": JOB_IMAGE, "timeout_s": 100}, format="json").json()["uuid"]
-    assert _account(user).held == Decimal("0.1")
+    assert _account(funded_user).held == Decimal("0.1")
     response = api.post(f"{JOBS}{job_uuid}/cancel/")
     assert response.status_code == 200
     data = response.json()
@@ -213,12 +213,12 @@ def test_cancel_pending_job_ends_it_and_releases_the_hold(api, user):
     assert data["cost"] == "0.000000"
     assert data["finished_at"] is not None
     assert [h["status"] for h in data["status_history"]] == ["pending", "cancelled"]
-    account = _account(user)
+    account = _account(funded_user)
     assert (account.held, account.balance) == (Decimal(0), Decimal(100))
 
 
-def test_cancel_finished_job_is_400(api, user):
-    job = facilitator_job(user=user)
+def test_cancel_finished_job_is_400(api, funded_user):
+    job = facilitator_job(user=funded_user)
     _complete(job)
     response = api.post(f"{JOBS}{job.uuid}/cancel/")
     assert response.status_code == 400
@@ -232,8 +232,8 @@ def test_cancel_twice_is_400_the_second_time(api):
     assert api.post(f"{JOBS}{job_uuid}/cancel/").status_code == 400
 
 
-def test_output_is_404_until_there_is_one_then_a_zip(api, user):
-    job = facilitator_job(user=user)
+def test_output_is_404_until_there_is_one_then_a_zip(api, funded_user):
+    job = facilitator_job(user=funded_user)
     response = api.get(f"{JOBS}{job.uuid}/output/")
     assert response.status_code == 404
     assert api.get(f"{JOBS}{job.uuid}/").json()["output_url"] is None
@@ -280,10 +280,10 @@ def test_inactive_executor_class_is_neither_listed_nor_accepted(api, executor_cl
     assert "unknown executor class" in response.json()["executor_class"][0]
 
 
-def test_account_shows_balance_and_holds(api, user):
+def test_account_shows_balance_and_holds(api, funded_user):
     api.post(JOBS, {"image": JOB_IMAGE, "timeout_s": 1000}, format="json")
     assert api.get("/api/v1/account/").json() == {
-        "username": user.username,
+        "username": funded_user.username,
         "balance": "100.000000",
         "held": "1.000000",
         "available": "99.000000",

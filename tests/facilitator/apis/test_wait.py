@@ -15,6 +15,7 @@ from facilitator.services.credits import credits_grant
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.common import JobResult
 from protocol.messages.facilitator import JobStatusUpdate
+from protocol.messages.jobs import JobStatus
 from tests.facilitator.factories import facilitator_job
 from tests.factories import UserFactory
 
@@ -28,7 +29,7 @@ async def close_db_connections():
 
 
 def _setup():
-    user = UserFactory()
+    user = UserFactory.create()
     credits_grant(user=user, amount=Decimal(100))
     token = Token.objects.create(user=user)
     return user, token.key
@@ -71,7 +72,7 @@ async def test_the_wait_ends_when_the_job_ends(owner):
     async def finish_later():
         await asyncio.sleep(0.5)
         result = JobResult(exit_code=0, stdout="done\n", executor_seconds=1.0)
-        update = JobStatusUpdate(job_uuid=job.uuid, status="completed", result=result)
+        update = JobStatusUpdate(job_uuid=job.uuid, status=JobStatus.COMPLETED, result=result)
         await sync_to_async(job_apply_status_update)(validator_hotkey=job.validator_hotkey, update=update)
 
     finisher = asyncio.create_task(finish_later())

@@ -26,8 +26,8 @@ def sent(monkeypatch):
     return messages
 
 
-def test_pending_job_is_cancelled_at_once(user, sent):
-    job = facilitator_job(user=user, status="pending")
+def test_pending_job_is_cancelled_at_once(funded_user, sent):
+    job = facilitator_job(user=funded_user, status="pending")
     cancelled = job_cancel(job=job)
     assert (cancelled.status, cancelled.cost) == (JobStatus.CANCELLED, Decimal(0))
     assert cancelled.finished_at is not None
@@ -35,27 +35,29 @@ def test_pending_job_is_cancelled_at_once(user, sent):
         "cancelled",
         "cancelled by the user before dispatch",
     )
-    assert CreditAccount.objects.get(user=user).held == 0
+    assert CreditAccount.objects.get(user=funded_user).held == 0
     assert sent == []
 
 
 @pytest.mark.parametrize("status", ["dispatched", "running"])
-def test_job_in_flight_is_cancelled_through_its_validator(user, sent, status):
+def test_job_in_flight_is_cancelled_through_its_validator(funded_user, sent, status):
     validator_session_open(hotkey=VALIDATOR, channel_name="live")
     validator_session_open(hotkey="5Other", channel_name="other")
-    job = facilitator_job(user=user, status=status, validator_hotkey=VALIDATOR)
+    job = facilitator_job(user=funded_user, status=status, validator_hotkey=VALIDATOR)
     result = job_cancel(job=job)
     result.refresh_from_db()
     assert result.status == status  # the validator reports `cancelled` once the container is gone
     assert result.cancel_requested_at is not None
     assert sent == [("live", {"type": "job.cancel", "job_uuid": str(job.uuid)})]
-    assert result.history.last().detail == "cancellation requested"
-    assert CreditAccount.objects.get(user=user).held == job.hold
+    last = result.history.last()
+    assert last is not None
+    assert last.detail == "cancellation requested"
+    assert CreditAccount.objects.get(user=funded_user).held == job.hold
 
 
-def test_second_cancel_resends_but_records_once(user, sent):
+def test_second_cancel_resends_but_records_once(funded_user, sent):
     validator_session_open(hotkey=VALIDATOR, channel_name="live")
-    job = facilitator_job(user=user, validator_hotkey=VALIDATOR)
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
     job_cancel(job=job)
     first_requested = job.__class__.objects.get(uuid=job.uuid).cancel_requested_at
     job_cancel(job=job)
@@ -65,8 +67,8 @@ def test_second_cancel_resends_but_records_once(user, sent):
     assert job.history.filter(detail="cancellation requested").count() == 1
 
 
-def test_cancel_without_a_live_validator_waits_for_its_reconnect(user, sent):
-    job = facilitator_job(user=user, validator_hotkey=VALIDATOR)
+def test_cancel_without_a_live_validator_waits_for_its_reconnect(funded_user, sent):
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
     job_cancel(job=job)
     job.refresh_from_db()
     assert job.cancel_requested_at is not None
@@ -74,17 +76,17 @@ def test_cancel_without_a_live_validator_waits_for_its_reconnect(user, sent):
 
 
 @pytest.mark.parametrize("status", ["completed", "failed", "timeout", "cancelled", "rejected"])
-def test_finished_job_cannot_be_cancelled(user, status):
-    job = facilitator_job(user=user, status=status)
+def test_finished_job_cannot_be_cancelled(funded_user, status):
+    job = facilitator_job(user=funded_user, status=status)
     with pytest.raises(JobAlreadyFinished, match=status):
         job_cancel(job=job)
     job.refresh_from_db()
     assert (job.status, job.cancel_requested_at) == (status, None)
 
 
-def test_cancel_message_goes_out_only_after_commit(user, django_capture_on_commit_callbacks):
+def test_cancel_message_goes_out_only_after_commit(funded_user, django_capture_on_commit_callbacks):
     validator_session_open(hotkey=VALIDATOR, channel_name="live")
-    job = facilitator_job(user=user, validator_hotkey=VALIDATOR)
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job_cancel(job=job)
     # Nothing was sent inside the transaction: the cancel to the validator and the wake-up of

@@ -1,7 +1,6 @@
 import asyncio
 import json
 import uuid
-from decimal import Decimal
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -12,7 +11,6 @@ from django.db import transaction
 from facilitator.models import Job, ValidatorSession
 from facilitator.notify import FORWARD_EVENT
 from facilitator.services.cancel import job_cancel
-from facilitator.services.credits import credits_grant
 from facilitator.services.dispatch import job_dispatch, jobs_dispatch_pending, jobs_resend_to_validator
 from facilitator.services.jobs import job_create
 from facilitator.services.sessions import (
@@ -22,16 +20,9 @@ from facilitator.services.sessions import (
 )
 from protocol.messages.jobs import JobStatus
 from tests.facilitator.factories import facilitator_job
-from tests.factories import UserFactory, job_spec
+from tests.factories import job_spec
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(executor_classes):
-    user = UserFactory()
-    credits_grant(user=user, amount=Decimal(100))
-    return user
 
 
 @pytest.fixture
@@ -46,7 +37,7 @@ def _drain(channel: str, wait: float = 0.3) -> list[dict]:
     async def collect() -> list[dict]:
         # A layer of this event loop's own: a sync test runs each async_to_sync in a new loop.
         layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
-        frames = []
+        frames: list[dict] = []
         try:
             while True:
                 try:
@@ -61,22 +52,24 @@ def _drain(channel: str, wait: float = 0.3) -> list[dict]:
     return async_to_sync(collect)()
 
 
-def test_no_live_validator_leaves_the_job_pending(user, django_capture_on_commit_callbacks):
+def test_no_live_validator_leaves_the_job_pending(funded_user, django_capture_on_commit_callbacks):
     closed = validator_session_open(hotkey="5Gone", channel_name="gone")
     validator_session_close(channel_name=closed.channel_name)
     with django_capture_on_commit_callbacks(execute=True):
-        job = job_create(user=user, spec=job_spec())
+        job = job_create(user=funded_user, spec=job_spec())
     job.refresh_from_db()
     assert (job.status, job.validator_hotkey, job.dispatched_at) == (JobStatus.PENDING, "", None)
     assert not job_dispatch(job_uuid=job.uuid)
     assert [e.status for e in job.history.all()] == ["pending"]
 
 
-def test_job_created_with_a_live_validator_is_sent_after_commit(user, channel, django_capture_on_commit_callbacks):
+def test_job_created_with_a_live_validator_is_sent_after_commit(
+    funded_user, channel, django_capture_on_commit_callbacks
+):
     validator_session_open(hotkey="5Validator", channel_name=channel)
     spec = job_spec(args=["a", "b"], env={"K": "v"})
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        job = job_create(user=user, spec=spec)
+        job = job_create(user=funded_user, spec=spec)
     # Dispatch after the job commits, then the send after the claim commits; each recorded
     # transition also wakes whoever waits on the job, after its commit.
     owners = [cb.__qualname__.split(".")[0] for cb in callbacks]
@@ -95,7 +88,7 @@ def test_job_created_with_a_live_validator_is_sent_after_commit(user, channel, d
     assert _drain(channel) == [{"type": "job.request", "job_uuid": str(job.uuid), "spec": spec.model_dump(mode="json")}]
 
 
-def test_nothing_is_sent_for_a_rolled_back_transaction(user, channel, django_capture_on_commit_callbacks):
+def test_nothing_is_sent_for_a_rolled_back_transaction(funded_user, channel, django_capture_on_commit_callbacks):
     validator_session_open(hotkey="5Validator", channel_name=channel)
 
     class Abort(Exception):
@@ -103,7 +96,7 @@ def test_nothing_is_sent_for_a_rolled_back_transaction(user, channel, django_cap
 
     def create_then_fail() -> None:
         with transaction.atomic():
-            job_create(user=user, spec=job_spec())
+            job_create(user=funded_user, spec=job_spec())
             raise Abort
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Abort):
@@ -113,8 +106,8 @@ def test_nothing_is_sent_for_a_rolled_back_transaction(user, channel, django_cap
     assert _drain(channel, wait=0.2) == []
 
 
-def test_two_dispatches_of_one_job_send_it_once(user, channel, django_capture_on_commit_callbacks):
-    job = facilitator_job(user=user, status="pending")
+def test_two_dispatches_of_one_job_send_it_once(funded_user, channel, django_capture_on_commit_callbacks):
+    job = facilitator_job(user=funded_user, status="pending")
     validator_session_open(hotkey="5Validator", channel_name=channel)
     with django_capture_on_commit_callbacks(execute=True):
         first = job_dispatch(job_uuid=job.uuid)
@@ -125,22 +118,22 @@ def test_two_dispatches_of_one_job_send_it_once(user, channel, django_capture_on
     assert job.history.filter(status="dispatched").count() == 1
 
 
-def test_finished_or_cancelled_jobs_are_not_dispatched(user, channel):
+def test_finished_or_cancelled_jobs_are_not_dispatched(funded_user, channel):
     validator_session_open(hotkey="5Validator", channel_name=channel)
-    job = facilitator_job(user=user, status="pending")
+    job = facilitator_job(user=funded_user, status="pending")
     job_cancel(job=job)
     assert not job_dispatch(job_uuid=job.uuid)
     assert Job.objects.get(uuid=job.uuid).status == JobStatus.CANCELLED
 
 
-def test_the_least_loaded_validator_gets_the_job(user, django_capture_on_commit_callbacks):
+def test_the_least_loaded_validator_gets_the_job(funded_user, django_capture_on_commit_callbacks):
     validator_session_open(hotkey="5Busy", channel_name="busy")
     validator_session_open(hotkey="5Idle", channel_name="idle")
     for _ in range(2):
-        facilitator_job(user=user, status="running", validator_hotkey="5Busy")
-    facilitator_job(user=user, status="completed", validator_hotkey="5Idle")  # finished work is no load
+        facilitator_job(user=funded_user, status="running", validator_hotkey="5Busy")
+    facilitator_job(user=funded_user, status="completed", validator_hotkey="5Idle")  # finished work is no load
     for _ in range(3):
-        job = facilitator_job(user=user, status="pending")
+        job = facilitator_job(user=funded_user, status="pending")
         with django_capture_on_commit_callbacks():
             assert job_dispatch(job_uuid=job.uuid)
         job.refresh_from_db()
@@ -148,9 +141,11 @@ def test_the_least_loaded_validator_gets_the_job(user, django_capture_on_commit_
         Job.objects.filter(uuid=job.uuid).update(status="completed")
 
 
-def test_dispatch_pending_sends_every_pending_job_oldest_first(user, channel, django_capture_on_commit_callbacks):
-    pending = [facilitator_job(user=user, status="pending") for _ in range(3)]
-    facilitator_job(user=user, status="running", validator_hotkey="5Other")
+def test_dispatch_pending_sends_every_pending_job_oldest_first(
+    funded_user, channel, django_capture_on_commit_callbacks
+):
+    pending = [facilitator_job(user=funded_user, status="pending") for _ in range(3)]
+    facilitator_job(user=funded_user, status="running", validator_hotkey="5Other")
     validator_session_open(hotkey="5Validator", channel_name=channel)
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs_dispatch_pending() == 3
@@ -161,21 +156,21 @@ def test_dispatch_pending_sends_every_pending_job_oldest_first(user, channel, dj
     assert _drain(channel, wait=0.1) == []
 
 
-def test_dispatch_pending_respects_its_limit(user):
+def test_dispatch_pending_respects_its_limit(funded_user):
     for _ in range(3):
-        facilitator_job(user=user, status="pending")
+        facilitator_job(user=funded_user, status="pending")
     validator_session_open(hotkey="5Validator", channel_name="c")
     assert jobs_dispatch_pending(limit=2) == 2
     assert Job.objects.filter(status="pending").count() == 1
 
 
-def test_reconnect_resends_unfinished_jobs_and_cancels(user, channel, django_capture_on_commit_callbacks):
-    running = facilitator_job(user=user, status="running")
-    dispatched = facilitator_job(user=user)
-    cancelling = facilitator_job(user=user)
+def test_reconnect_resends_unfinished_jobs_and_cancels(funded_user, channel, django_capture_on_commit_callbacks):
+    running = facilitator_job(user=funded_user, status="running")
+    dispatched = facilitator_job(user=funded_user)
+    cancelling = facilitator_job(user=funded_user)
     job_cancel(job=cancelling)  # no live session: the cancel waits for the reconnect
-    facilitator_job(user=user, status="completed")
-    facilitator_job(user=user, status="running", validator_hotkey="5Other")
+    facilitator_job(user=funded_user, status="completed")
+    facilitator_job(user=funded_user, status="running", validator_hotkey="5Other")
     session = validator_session_open(hotkey="5Validator", channel_name=channel)
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs_resend_to_validator(hotkey="5Validator", channel_name=session.channel_name) == 3

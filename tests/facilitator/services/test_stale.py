@@ -13,7 +13,7 @@ from facilitator.services.stale import jobs_expire_stale
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.facilitator.factories import facilitator_job
+from tests.facilitator.factories import FUNDED_CREDITS, facilitator_job
 
 pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"
@@ -35,8 +35,8 @@ def _start(job) -> None:
     assert job_apply_status_update(validator_hotkey=VALIDATOR, update=update)
 
 
-def test_unstarted_job_of_a_vanished_validator_is_requeued(user, vanished):
-    job = facilitator_job(user=user, validator_hotkey=VALIDATOR)
+def test_unstarted_job_of_a_vanished_validator_is_requeued(funded_user, vanished):
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
     with time_machine.travel(timezone.now() + timedelta(seconds=_stale_s() - 5)):
         assert jobs_expire_stale() == 0  # give it a chance to come back first
     assert Job.objects.get(uuid=job.uuid).status == JobStatus.DISPATCHED
@@ -44,15 +44,17 @@ def test_unstarted_job_of_a_vanished_validator_is_requeued(user, vanished):
         assert jobs_expire_stale() == 1
     job.refresh_from_db()
     assert (job.status, job.validator_hotkey, job.dispatched_at) == (JobStatus.PENDING, "", None)
-    assert job.history.last().detail == "validator lost before start; requeued"
-    assert CreditAccount.objects.get(user=user).held == job.hold  # still held: it will run
+    last = job.history.last()
+    assert last is not None
+    assert last.detail == "validator lost before start; requeued"
+    assert CreditAccount.objects.get(user=funded_user).held == job.hold  # still held: it will run
     assert jobs_expire_stale() == 0
 
 
-def test_jobs_of_a_live_validator_are_left_alone(user):
+def test_jobs_of_a_live_validator_are_left_alone(funded_user):
     validator_session_open(hotkey=VALIDATOR, channel_name="live")
-    dispatched = facilitator_job(user=user, validator_hotkey=VALIDATOR)
-    running = facilitator_job(user=user, validator_hotkey=VALIDATOR)
+    dispatched = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
+    running = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
     _start(running)
     with time_machine.travel(timezone.now() + timedelta(days=3)):
         assert jobs_expire_stale() == 0
@@ -60,16 +62,17 @@ def test_jobs_of_a_live_validator_are_left_alone(user):
     assert Job.objects.get(uuid=running.uuid).status == JobStatus.RUNNING
 
 
-def test_a_validator_that_never_connected_counts_as_vanished(user):
-    job = facilitator_job(user=user, validator_hotkey="5NeverSeen")
+def test_a_validator_that_never_connected_counts_as_vanished(funded_user):
+    job = facilitator_job(user=funded_user, validator_hotkey="5NeverSeen")
     with time_machine.travel(timezone.now() + timedelta(seconds=_stale_s() + 1)):
         assert jobs_expire_stale() == 1
     assert Job.objects.get(uuid=job.uuid).status == JobStatus.PENDING
 
 
-def test_started_job_fails_as_infrastructure_after_the_deadline(user, vanished):
-    job = facilitator_job(user=user, validator_hotkey=VALIDATOR, timeout_s=100)
+def test_started_job_fails_as_infrastructure_after_the_deadline(funded_user, vanished):
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR, timeout_s=100)
     _start(job)
+    assert job.dispatched_at is not None
     deadline = job.dispatched_at + timedelta(seconds=100 + 2 * _stale_s())
     with time_machine.travel(deadline - timedelta(seconds=5)):
         assert jobs_expire_stale() == 0  # it may still be running and report back
@@ -82,15 +85,15 @@ def test_started_job_fails_as_infrastructure_after_the_deadline(user, vanished):
     assert VALIDATOR in job.failure_detail
     assert job.cost == 0
     assert job.finished_at is not None
-    account = CreditAccount.objects.get(user=user)
-    assert (account.balance, account.held) == (Decimal(10), Decimal(0))
+    account = CreditAccount.objects.get(user=funded_user)
+    assert (account.balance, account.held) == (FUNDED_CREDITS, Decimal(0))
     assert [e.status for e in job.history.all()][-1] == "failed"
     with time_machine.travel(deadline + timedelta(days=1)):
         assert jobs_expire_stale() == 0
 
 
-def test_late_report_after_a_lost_job_failed_changes_nothing(user, vanished):
-    job = facilitator_job(user=user, validator_hotkey=VALIDATOR, timeout_s=10)
+def test_late_report_after_a_lost_job_failed_changes_nothing(funded_user, vanished):
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR, timeout_s=10)
     _start(job)
     with time_machine.travel(timezone.now() + timedelta(seconds=10 + 2 * _stale_s() + 1)):
         assert jobs_expire_stale() == 1
@@ -102,17 +105,17 @@ def test_late_report_after_a_lost_job_failed_changes_nothing(user, vanished):
     assert (job.status, job.cost) == (JobStatus.FAILED, 0)
 
 
-def test_finished_and_pending_jobs_are_not_touched(user, vanished):
-    pending = facilitator_job(user=user, status="pending")
-    done = facilitator_job(user=user, status="completed", validator_hotkey=VALIDATOR)
+def test_finished_and_pending_jobs_are_not_touched(funded_user, vanished):
+    pending = facilitator_job(user=funded_user, status="pending")
+    done = facilitator_job(user=funded_user, status="completed", validator_hotkey=VALIDATOR)
     with time_machine.travel(timezone.now() + timedelta(days=3)):
         assert jobs_expire_stale() == 0
     assert Job.objects.get(uuid=pending.uuid).status == JobStatus.PENDING
     assert Job.objects.get(uuid=done.uuid).status == JobStatus.COMPLETED
 
 
-def test_cancelled_unstarted_job_of_a_vanished_validator_is_not_run_again(user, vanished):
-    job = facilitator_job(user=user, validator_hotkey=VALIDATOR)
+def test_cancelled_unstarted_job_of_a_vanished_validator_is_not_run_again(funded_user, vanished):
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
     job_cancel(job=job)  # the validator is gone: the cancel cannot reach it
     with time_machine.travel(timezone.now() + timedelta(seconds=_stale_s() + 5)):
         jobs_expire_stale()
@@ -120,5 +123,5 @@ def test_cancelled_unstarted_job_of_a_vanished_validator_is_not_run_again(user, 
     # Requeued, it would run (and be billed) although the user cancelled it.
     assert job.status == JobStatus.CANCELLED
     assert job.cost == 0
-    account = CreditAccount.objects.get(user=user)
-    assert (account.balance, account.held) == (Decimal(10), Decimal(0))
+    account = CreditAccount.objects.get(user=funded_user)
+    assert (account.balance, account.held) == (FUNDED_CREDITS, Decimal(0))

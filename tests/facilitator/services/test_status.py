@@ -1,5 +1,6 @@
 import base64
 import uuid
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,8 @@ VALIDATOR = "5Validator"
 
 
 @pytest.fixture
-def job(user):
-    return facilitator_job(user=user, validator_hotkey=VALIDATOR)
+def job(funded_user):
+    return facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
 
 
 def _update(job, status, validator=VALIDATOR, **fields) -> bool:
@@ -63,8 +64,8 @@ def test_running_back_to_dispatched_is_a_retry_that_has_not_started(job):
     assert job.started_at is not None
 
 
-def test_a_validator_cannot_move_a_pending_job(user):
-    pending = facilitator_job(user=user, status="pending")
+def test_a_validator_cannot_move_a_pending_job(funded_user):
+    pending = facilitator_job(user=funded_user, status="pending")
     Job.objects.filter(uuid=pending.uuid).update(validator_hotkey=VALIDATOR)
     assert not _update(pending, "running")
     assert not _update(pending, "completed", result={"exit_code": 0, "executor_seconds": 1})
@@ -92,11 +93,11 @@ def test_progress_with_a_new_detail_is_recorded(job):
     assert [d for _, d in _history(job)][1:] == ["miner 1 reserved", "miner 1 declined; trying miner 2"]
 
 
-def test_terminal_is_final(job, user):
+def test_terminal_is_final(job, funded_user):
     assert _update(job, "completed", result={"exit_code": 0, "stdout": "first", "executor_seconds": 5})
     job.refresh_from_db()
     snapshot = (job.status, job.stdout, job.cost, job.finished_at, job.exit_code)
-    for status, fields in [
+    later: list[tuple[str, dict[str, Any]]] = [
         (
             "failed",
             {"failure": {"kind": "job", "reason": "nonzero_exit"}, "result": {"exit_code": 1, "executor_seconds": 50}},
@@ -104,7 +105,8 @@ def test_terminal_is_final(job, user):
         ("completed", {"result": {"exit_code": 0, "stdout": "second", "executor_seconds": 500}}),
         ("running", {}),
         ("cancelled", {}),
-    ]:
+    ]
+    for status, fields in later:
         assert not _update(job, status, **fields)
     job.refresh_from_db()
     assert (job.status, job.stdout, job.cost, job.finished_at, job.exit_code) == snapshot
