@@ -1,8 +1,7 @@
 """A key with more records than fit in one datagram (every miner's heartbeat lives under one key)
 is read page by page."""
 
-from dht import ops
-from dht.node import REPLY_OVERHEAD_BYTES
+from dht.engine.server import REPLY_OVERHEAD_BYTES
 
 
 async def test_large_keys_are_paged(make_swarm):
@@ -16,6 +15,6 @@ async def test_large_keys_are_paged(make_swarm):
     assert more
     assert len(first_page) < 30
     reader = swarm.nodes[35]
-    result = await ops.dht_get(reader, "kv:crowded")
+    result = await reader.lookup_value("kv:crowded")
     assert set(result.records) == {n.hotkey.ss58 for n in owners}
     assert all(r.value["who"] == r.owner for r in result.records.values())

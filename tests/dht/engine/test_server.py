@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from dht.records import record_sign
-from dht.wire import envelope_fields, envelope_seal
+from dht.engine.records import record_sign
+from dht.engine.wire import envelope_fields, envelope_seal
 from protocol.keys import hotkey_create
 
 

@@ -1,28 +1,18 @@
 """The record validator chain: signature → ownership and stake → schema (plus expiry first, as it
-is free). Each check is a small object with `async check(record, now)`; a node runs the chain on
-every record it is asked to store *and* on every record a lookup returns, so a record is judged by
-its own owner's stake wherever it came from."""
+is free). Each check is a small object with `async check(record, now)`; a node runs the chain (its
+engine's RecordValidator) on every record it is asked to store *and* on every record a lookup
+returns, so a record is judged by its own owner's stake wherever it came from."""
 
 import math
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from pydantic import ValidationError
 
-from dht.records import Record, record_signature_ok
-from dht.schemas import Namespace, namespace_of
-from dht.stake import StakeSource
-
-if TYPE_CHECKING:
-    from dht.conf import DhtConfig
-
-
-class Rejected(Exception):
-    """A record failed validation; `reason` is a short, loggable code plus detail."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+from dht.engine.config import DhtConfig
+from dht.engine.interfaces import Rejected, StakeSource
+from dht.engine.records import Record, record_signature_ok
+from dht.policy.namespaces import Namespace, namespace_of
 
 
 class RecordCheck(Protocol):
@@ -127,7 +117,7 @@ class ValidatorChain:
             await check.check(record, now)
 
 
-def default_chain(*, stake: StakeSource, namespaces: dict[str, Namespace], config: "DhtConfig") -> ValidatorChain:
+def validator_chain(*, stake: StakeSource, namespaces: dict[str, Namespace], config: DhtConfig) -> ValidatorChain:
     """The record checks of a node with `config`: expiry and size, signature, ownership, stake, schema."""
     min_owner_stake = config.min_owner_stake
     max_ttl_s, max_value_bytes = config.max_record_ttl_s, config.max_value_bytes

@@ -10,33 +10,33 @@ we do not know yet."""
 
 import secrets
 import time
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
+from pydantic import Field, PrivateAttr, TypeAdapter
 
-from dht.codec import CodecError, canonical, decode
-from dht.crypto import signature_ok as _signature_ok
-from dht.records import Record
+from dht.engine.codec import CodecError, canonical_or_error, decode
+from dht.engine.records import Record
+from dht.engine.signatures import signature_ok as _signature_ok
 from protocol.keys import Hotkey
+from protocol.types import SS58Address, StrictModel
 
 RPC_DOMAIN = b"meshwork-dht-rpc:v1:"
 Op = Literal["ping", "find_node", "find_value", "store"]
-SS58 = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[1-9A-HJ-NP-Za-km-z]+$")]
+# A STORE batch leaves this much of a datagram for the envelope; each record costs its value plus
+# this much for its other fields.
+STORE_ENVELOPE_BYTES = 2_000
+STORE_RECORD_OVERHEAD_BYTES = 600
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Envelope(Strict):
+class Envelope(StrictModel):
     v: Literal[1]
     kind: Literal["req", "res"]
     op: Op
     id: str = Field(pattern=r"^[0-9a-f]{32}$")
     ts: float
-    sender: SS58
+    sender: SS58Address
     crypto: Literal["sr25519", "ed25519"]
-    to: SS58 | None
+    to: SS58Address | None
     body: dict[str, Any]
     sig: str = Field(pattern=r"^0x[0-9a-f]{2,256}$")
     _payload: bytes = PrivateAttr(default=b"")
@@ -48,54 +48,54 @@ class Envelope(Strict):
         return _signature_ok(ss58=self.sender, crypto=self.crypto, data=self.signed_bytes(), signature=self.sig)
 
 
-class PeerRef(Strict):
-    hotkey: SS58
+class PeerRef(StrictModel):
+    hotkey: SS58Address
     host: str = Field(max_length=45)
     port: int = Field(ge=1, le=65535)
 
 
-class PingBody(Strict):
+class PingBody(StrictModel):
     pass
 
 
-class FindNodeBody(Strict):
+class FindNodeBody(StrictModel):
     target: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-class FindValueBody(Strict):
+class FindValueBody(StrictModel):
     key: str = Field(max_length=128)
     after: str | None = Field(default=None, max_length=64)
 
 
-class StoreBody(Strict):
+class StoreBody(StrictModel):
     records: list[Record] = Field(min_length=1, max_length=64)
 
 
-class PeersReply(Strict):
+class PeersReply(StrictModel):
     peers: list[PeerRef] = Field(max_length=64)
 
 
-class ValueReply(Strict):
+class ValueReply(StrictModel):
     peers: list[PeerRef] = Field(max_length=64)
     records: list[Record] = Field(max_length=4096)
     more: bool = False
 
 
-class StoreReply(Strict):
+class StoreReply(StrictModel):
     results: list[str] = Field(max_length=64)
 
 
-class ErrorReply(Strict):
+class ErrorReply(StrictModel):
     error: str = Field(max_length=200)
 
 
-REQUEST_BODIES: dict[str, type[Strict]] = {
+REQUEST_BODIES: dict[str, type[StrictModel]] = {
     "ping": PingBody,
     "find_node": FindNodeBody,
     "find_value": FindValueBody,
     "store": StoreBody,
 }
-REPLY_BODIES: dict[str, type[Strict]] = {
+REPLY_BODIES: dict[str, type[StrictModel]] = {
     "ping": PingBody,
     "find_node": PeersReply,
     "find_value": ValueReply,
@@ -143,8 +143,19 @@ def envelope_parse(data: bytes, *, max_bytes: int) -> Envelope:
     return envelope
 
 
-def canonical_or_error(value: Any) -> bytes:
-    try:
-        return canonical(value)
-    except ValueError as exc:
-        raise CodecError(str(exc)) from exc
+def store_batches(records: list[Record], *, max_records: int, max_datagram_bytes: int) -> list[list[Record]]:
+    """Split records into STORE batches that each fit one datagram (and the per-request cap)."""
+    budget = max_datagram_bytes - STORE_ENVELOPE_BYTES
+    batches: list[list[Record]] = []
+    batch: list[Record] = []
+    size = 0
+    for record in records:
+        wire_size = record.value_size() + STORE_RECORD_OVERHEAD_BYTES
+        if batch and (len(batch) >= max_records or size + wire_size > budget):
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(record)
+        size += wire_size
+    if batch:
+        batches.append(batch)
+    return batches

@@ -7,8 +7,8 @@ import enum
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from dht.codec import canonical
-from dht.records import Record
+from dht.engine.codec import canonical_or_error
+from dht.engine.records import Record
 
 
 class PutOutcome(enum.StrEnum):
@@ -65,7 +65,7 @@ class RecordStore:
         if record.subkey not in slot:
             self._count += 1
         wire = record.wire()
-        slot[record.subkey] = (record, wire, len(canonical(wire)))
+        slot[record.subkey] = (record, wire, len(canonical_or_error(wire)))
         if notify and self.listener is not None:
             self.listener.record_stored(record)
         return PutOutcome.STORED

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dht.ids import ID_BITS, bucket_index, node_id
+from dht.engine.ids import ID_BITS, bucket_index, node_id
 
 
 @dataclass

@@ -3,8 +3,7 @@
 import math
 import random
 
-from dht import ops
-from dht.ids import key_id
+from dht.engine.ids import key_id
 
 N = 100
 
@@ -20,7 +19,7 @@ async def test_lookups_hops_and_survival_of_30_percent_kills(make_swarm):
 
     bound = math.ceil(math.log2(N)) + 2
     for key, record in stored.items():
-        result = await ops.dht_get(rng.choice(swarm.nodes), key)
+        result = await rng.choice(swarm.nodes).lookup_value(key)
         assert result.records[record.subkey] == record
         assert 1 <= result.hops <= bound
 
@@ -30,7 +29,7 @@ async def test_lookups_hops_and_survival_of_30_percent_kills(make_swarm):
     for _ in range(10):
         target = rng.getrandbits(256)
         origin = rng.choice(swarm.nodes)
-        found = await ops.iterative_lookup(origin, target)
+        found = await origin.lookup(target)
         assert found.hops <= bound
         others = [n for n in swarm.nodes if n is not origin]
         truth = sorted(others, key=lambda n: n.id ^ target)[: swarm.config.k]
@@ -43,7 +42,7 @@ async def test_lookups_hops_and_survival_of_30_percent_kills(make_swarm):
     await swarm.kill(0.3, rng=rng)
     assert len(swarm.nodes) == N - 30
     for key, record in stored.items():
-        result = await ops.dht_get(rng.choice(swarm.nodes), key)
+        result = await rng.choice(swarm.nodes).lookup_value(key)
         assert result.records.get(record.subkey) == record, key
 
 

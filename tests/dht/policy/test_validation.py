@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from dht.records import record_sign
-from dht.rpc import RpcError
-from dht.stake import StakeInfo
+from dht.engine.interfaces import StakeInfo
+from dht.engine.records import record_sign
+from dht.engine.rpc import RpcError
 from protocol.keys import hotkey_create
 
 

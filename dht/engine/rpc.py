@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dht.codec import CodecError
-from dht.transport import Addr
-from dht.wire import Envelope, Op, envelope_fields, envelope_seal
+from dht.engine.codec import CodecError
+from dht.engine.transport import Addr
+from dht.engine.wire import Envelope, Op, envelope_fields, envelope_seal
 from protocol.keys import Hotkey
 
 LATE = "late response"

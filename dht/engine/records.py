@@ -6,20 +6,19 @@ signature can never be replayed as an RPC signature (or as anything else a hotke
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import Field, JsonValue, field_validator
 
-from dht.codec import canonical
-from dht.crypto import signature_ok
+from dht.engine.codec import canonical_or_error
+from dht.engine.signatures import signature_ok
 from protocol.keys import Hotkey
+from protocol.types import StrictModel
 
 RECORD_DOMAIN = b"meshwork-dht-record:v1:"
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9:_.\-]{0,127}$"
 SUBKEY_PATTERN = r"^[A-Za-z0-9:_.\-]{1,64}$"
 
 
-class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Record(StrictModel):
     key: str = Field(pattern=KEY_PATTERN)
     subkey: str = Field(pattern=SUBKEY_PATTERN)
     value: JsonValue
@@ -39,7 +38,7 @@ class Record(BaseModel):
         return _signed_bytes(self.key, self.subkey, self.value, self.expires, self.owner, self.crypto)
 
     def value_size(self) -> int:
-        return len(canonical(self.value))
+        return len(canonical_or_error(self.value))
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -51,7 +50,7 @@ class Record(BaseModel):
 
 def _signed_bytes(key: str, subkey: str, value: Any, expires: float, owner: str, crypto: str) -> bytes:
     body = {"crypto": crypto, "expires": expires, "key": key, "owner": owner, "subkey": subkey, "value": value}
-    return RECORD_DOMAIN + canonical(body)
+    return RECORD_DOMAIN + canonical_or_error(body)
 
 
 def record_sign(*, hotkey: Hotkey, key: str, value: JsonValue, expires: float, subkey: str | None = None) -> Record:

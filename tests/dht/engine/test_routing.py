@@ -1,15 +1,18 @@
 """The routing table: least-recently-seen eviction only after a failed ping, replacement cache,
 bucket placement, far-bucket seeding and XOR ordering."""
 
+import asyncio
 import random
 
-from dht.ids import bucket_index, node_id
-from dht.routing import RoutingTable
-from dht.swarm import Swarm, config_with, node_build
+from dht.engine.ids import bucket_index, node_id
+from dht.engine.node import DhtNode
+from dht.engine.routing import RoutingTable
+from tests.dht.swarm import Swarm, config_with, node_build
 
 
 def same_bucket_hotkeys(own: int, count: int, index: int = 255) -> list[str]:
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while len(out) < count:
         name = f"peer-{i}"
         if bucket_index(own, node_id(name)) == index:
@@ -25,6 +28,7 @@ def test_full_bucket_keeps_old_peers_until_they_fail():
     assert table.seen(a, "127.0.0.1", 1) is None
     assert table.seen(b, "127.0.0.1", 2) is None
     lrs = table.seen(c, "127.0.0.1", 3)  # full: the caller must ping the least-recently-seen
+    assert lrs is not None
     assert lrs.hotkey == a
     assert table.get(c) is None
     assert table.failed(a) is False  # one failure is forgiven
@@ -40,9 +44,12 @@ def test_a_peer_seen_again_moves_to_the_tail_and_resets_failures():
     table.seen(b, "127.0.0.1", 2)
     table.failed(a)
     table.seen(a, "127.0.0.1", 11)  # a answered again (from a new port)
-    assert table.seen(c, "127.0.0.1", 3).hotkey == b
-    assert table.get(a).port == 11
-    assert table.get(a).failures == 0
+    lrs = table.seen(c, "127.0.0.1", 3)
+    assert lrs is not None
+    assert lrs.hotkey == b
+    peer = table.get(a)
+    assert peer is not None
+    assert (peer.port, peer.failures) == (11, 0)
 
 
 def test_closest_is_xor_order_and_random_ids_land_in_their_bucket():
@@ -65,7 +72,7 @@ async def test_a_dead_least_recently_seen_peer_is_evicted_after_a_ping():
     try:
         observer = node_build(hotkey=swarm.add_identity(), stake=swarm.stake, config=swarm.config)
         await observer.start()
-        old = []
+        old: list[DhtNode] = []
         while len(old) < 3:
             hotkey = swarm.add_identity()
             if bucket_index(observer.id, node_id(hotkey.ss58)) == 255:
@@ -93,9 +100,7 @@ async def test_a_dead_least_recently_seen_peer_is_evicted_after_a_ping():
 
 
 async def _settle(node) -> None:
-    import asyncio
-
     for _ in range(40):
-        if not node._evicting:
+        if not node.contacts.evicting:
             return
         await asyncio.sleep(0.05)

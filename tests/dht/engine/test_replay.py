@@ -1,16 +1,6 @@
-from dht.ratelimit import TokenBuckets
-from dht.replay import ReplayCache
+"""The replay cache remembers nonces for the window and fails closed when full."""
 
-
-def test_token_buckets_refill_and_stay_bounded():
-    now = [0.0]
-    buckets = TokenBuckets(rate_per_s=1.0, burst=2, max_keys=3, clock=lambda: now[0])
-    assert [buckets.allow("a") for _ in range(3)] == [True, True, False]
-    now[0] = 1.0
-    assert buckets.allow("a") is True
-    for key in "bcde":
-        buckets.allow(key)
-    assert len(buckets._buckets) == 3
+from dht.engine.replay import ReplayCache
 
 
 def test_replay_cache_forgets_only_after_the_window_and_fails_closed_when_full():
