@@ -45,13 +45,14 @@ def _block_seconds() -> float:
     return chain_client().block_seconds()
 
 
-def dht_node_from_settings(hotkey: Hotkey, *, hook: PersistenceHook | None = None) -> DhtNode:
-    """A DhtNode configured from settings, judging records by Meshwork's policy against chain stake."""
+def dht_node_from_settings(hotkey: Hotkey, *, block_s: float, hook: PersistenceHook | None = None) -> DhtNode:
+    """A DhtNode configured from settings, judging records by Meshwork's policy against chain
+    stake; `block_s` is the chain's block time (epochs bound how long score records live)."""
     config = dht_config_from_settings()
     stake = chain_stake_source(
         chain_client, refresh_s=settings.DHT_STAKE_REFRESH_S, miss_refresh_s=settings.DHT_STAKE_MISS_REFRESH_S
     )
-    epoch_s = settings.DHT_EPOCH_BLOCKS * _block_seconds()
+    epoch_s = settings.DHT_EPOCH_BLOCKS * block_s
     namespaces = default_namespaces(
         heartbeat_ttl_s=settings.DHT_HEARTBEAT_MAX_TTL_S,
         scores_ttl_s=3 * epoch_s,
@@ -62,8 +63,10 @@ def dht_node_from_settings(hotkey: Hotkey, *, hook: PersistenceHook | None = Non
 
 
 async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -> None:
+    # A chain backend may read its database or the network for this: keep it off the loop.
+    block_s = await sync_to_async(_block_seconds, thread_sensitive=True)()
     persistence = PostgresPersistence(holder=hotkey.ss58)
-    node = dht_node_from_settings(hotkey, hook=persistence)
+    node = dht_node_from_settings(hotkey, block_s=block_s, hook=persistence)
     await node.start(options.host, options.port)
     restored = await node.restore(await persistence.stored_records(now=node.clock()))
     chain_entries = await sync_to_async(chain_bootnodes, thread_sensitive=True)(
@@ -99,12 +102,12 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
         discover = partial(heartbeats_discover, node, holder=hotkey.ss58)
         node.spawn(every(interval_s, discover, name="discovery", jitter=False))
     if options.role == Role.VALIDATOR and not options.bootnode:
-        _commit_reveal_start(node, holder=hotkey.ss58)
+        _commit_reveal_start(node, holder=hotkey.ss58, block_s=block_s)
     await stop.wait()
     await dht_shutdown(node, publisher=publisher)
 
 
-def _commit_reveal_start(node: DhtNode, *, holder: str) -> None:
+def _commit_reveal_start(node: DhtNode, *, holder: str, block_s: float) -> None:
     schedule = EpochSchedule(
         epoch_blocks=settings.DHT_EPOCH_BLOCKS,
         commit_fraction=settings.DHT_COMMIT_FRACTION,
@@ -117,7 +120,7 @@ def _commit_reveal_start(node: DhtNode, *, holder: str) -> None:
         block=sync_to_async(lambda: chain_client().current_block(), thread_sensitive=True),
         scores=scores_provider_from_settings(),
         # Below the 3-epoch cap, so a receiver whose clock runs a little behind still accepts.
-        ttl_s=2 * settings.DHT_EPOCH_BLOCKS * _block_seconds(),
+        ttl_s=2 * settings.DHT_EPOCH_BLOCKS * block_s,
     )
     node.spawn(loop)
 
