@@ -44,7 +44,7 @@ def test_a_holder_sees_only_its_own_rows():
 def test_routable_miners_follow_the_setting(settings):
     live = NodeHeartbeatFactory(addresses=["10.1.1.1:8001"])
     NodeHeartbeatFactory(addresses=[])
-    chain = [live.hotkey, "5Silent"]
+    chain = [str(live.hotkey), "5Silent"]
     settings.DHT_ROUTE_REQUIRE_HEARTBEAT = False
     assert dht_routable_miners(chain) == set(chain)
     settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
