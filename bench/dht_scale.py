@@ -18,6 +18,7 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from kademlia.network import Server  # noqa: E402
 
-from dht import ops  # noqa: E402
-from dht.swarm import Swarm  # noqa: E402
+from tests.dht.swarm import Swarm  # noqa: E402
 
 JOIN_CONCURRENCY = 20
 GET_CONCURRENCY = 10  # --concurrency
@@ -50,7 +50,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _gets(keys: list[str], get_one) -> tuple[list[float], int]:
+async def _gets(keys: list[str], get_one: Callable[[int, str], Awaitable[bool]]) -> tuple[list[float], int]:
     latencies: list[float] = []
     hits = 0
     sem = asyncio.Semaphore(GET_CONCURRENCY)
@@ -82,7 +82,7 @@ async def run_meshwork(n: int, keys: list[str], churn: float, seed: int) -> Resu
     getters = [rng.choice(swarm.nodes) for _ in keys]
 
     async def get_one(i: int, key: str) -> bool:
-        result = await ops.dht_get(getters[i], key)
+        result = await getters[i].lookup_value(key)
         return result.records.get(expected[key].subkey) == expected[key]
 
     latencies, hits = await _gets(keys, get_one)

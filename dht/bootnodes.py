@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from dht.transport import Addr
+from dht.engine.transport import Addr
 
 logger = logging.getLogger(__name__)
 

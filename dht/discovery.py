@@ -1,20 +1,17 @@
 """Discovery: fetch every validator's and miner's heartbeat from the DHT into Postgres, where the
 validator's router reads them (dht.selectors.dht_live_nodes)."""
 
-from typing import TYPE_CHECKING
-
 from asgiref.sync import sync_to_async
 
-from dht.heartbeat import heartbeat_key
+from dht.engine.node import DhtNode
+from dht.policy.namespaces import heartbeat_key
 from dht.services.heartbeats import dht_heartbeats_sync
-
-if TYPE_CHECKING:
-    from dht.node import DhtNode
 
 ROLES = ("miner", "validator")
 
 
-async def discover(node: "DhtNode", *, holder: str) -> int:
+async def heartbeats_discover(node: DhtNode, *, holder: str) -> int:
+    """Sync the heartbeats the DHT holds now; returns the number of rows written."""
     written = 0
     for role in ROLES:
         records = await node.get(heartbeat_key(role))

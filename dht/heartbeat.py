@@ -1,54 +1,26 @@
 """Heartbeats: every validator and miner publishes a signed `heartbeat:<role>` record (state,
 version, addresses, manifest digest, RTTs to a few peers) and marks itself OFFLINE on shutdown."""
 
-import hashlib
 import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.utils.module_loading import import_string
 
-from dht.codec import canonical
-from dht.schemas import HeartbeatValue, NodeState
-
-if TYPE_CHECKING:
-    from dht.node import DhtNode
+from dht.engine.node import DhtNode
+from dht.policy.namespaces import heartbeat_key
+from dht.policy.values import HeartbeatValue, NodeState
 
 logger = logging.getLogger(__name__)
 RTT_PEERS = 5
 RTT_EMA = 0.3
 
 
-def heartbeat_key(role: str) -> str:
-    return f"heartbeat:{role}"
-
-
-def manifest_digest(manifest: Any) -> str:
-    """A provider may return a digest (64 hex) or the manifest itself (hashed canonically)."""
-    if manifest is None or manifest == "":
-        return ""
-    if isinstance(manifest, str) and len(manifest) == 64:
-        return manifest.lower()
-    return hashlib.sha256(canonical(manifest)).hexdigest()
-
-
-def manifest_from_settings() -> Callable[[], str]:
-    """DHT_MANIFEST_PROVIDER names a callable returning the executor-class manifest (or digest)."""
-    path = settings.DHT_MANIFEST_PROVIDER
-    if not path:
-        return lambda: ""
-    provider = import_string(path)
-    return lambda: manifest_digest(provider())
-
-
 class HeartbeatPublisher:
     def __init__(
         self,
-        node: "DhtNode",
+        node: DhtNode,
         *,
         role: str,
         version: str,

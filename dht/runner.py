@@ -1,28 +1,32 @@
-"""One node's DHT process (`manage.py dht`): wires the node to settings, the chain and Postgres,
-runs its loops, and on stop publishes OFFLINE and saves its state."""
+"""One node's DHT process (`manage.py dht`): wires the engine to settings, the chain, the Meshwork
+record policy and Postgres, runs its loops, and on stop publishes OFFLINE and saves its state."""
 
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 from chain.client import chain_client
+from chain.interface import Role
 from dht.bootnodes import chain_bootnodes, resolve
-from dht.commit_reveal import EpochSchedule
-from dht.conf import DhtConfig
-from dht.cr_loop import ScoresProvider, commit_reveal_loop
-from dht.discovery import discover
-from dht.heartbeat import HeartbeatPublisher, manifest_from_settings
-from dht.maintenance import maintenance_start
-from dht.node import DhtNode
+from dht.commit_reveal import commit_reveal_loop
+from dht.config import dht_config_from_settings
+from dht.discovery import heartbeats_discover
+from dht.engine.interfaces import PersistenceHook
+from dht.engine.loops import every
+from dht.engine.node import DhtNode
+from dht.engine.transport import Addr
+from dht.heartbeat import HeartbeatPublisher
 from dht.persistence import PostgresPersistence
-from dht.schemas import NodeState, default_namespaces
-from dht.stake import ChainStakeSource
-from dht.transport import Addr
-from dht.validation import default_chain
+from dht.policy.namespaces import default_namespaces
+from dht.policy.scores import EpochSchedule
+from dht.policy.validation import validator_chain
+from dht.policy.values import NodeState
+from dht.providers import manifest_provider_from_settings, scores_provider_from_settings
+from dht.stake import chain_stake_source
 from protocol.keys import Hotkey
 
 logger = logging.getLogger(__name__)
@@ -32,7 +36,7 @@ logger = logging.getLogger(__name__)
 class RunOptions:
     host: str
     port: int
-    role: str | None = None  # validator | miner; None for a bootnode
+    role: Role | None = None  # None for a bootnode
     addresses: list[str] = field(default_factory=list)
     bootnode: bool = False
 
@@ -41,47 +45,35 @@ def _block_seconds() -> float:
     return chain_client().block_seconds()
 
 
-def node_from_settings(hotkey: Hotkey) -> DhtNode:
-    config = DhtConfig.from_settings()
-    stake = ChainStakeSource(
+def dht_node_from_settings(hotkey: Hotkey, *, block_s: float, hook: PersistenceHook | None = None) -> DhtNode:
+    """A DhtNode configured from settings, judging records by Meshwork's policy against chain
+    stake; `block_s` is the chain's block time (epochs bound how long score records live)."""
+    config = dht_config_from_settings()
+    stake = chain_stake_source(
         chain_client, refresh_s=settings.DHT_STAKE_REFRESH_S, miss_refresh_s=settings.DHT_STAKE_MISS_REFRESH_S
     )
-    epoch_s = settings.DHT_EPOCH_BLOCKS * _block_seconds()
+    epoch_s = settings.DHT_EPOCH_BLOCKS * block_s
     namespaces = default_namespaces(
         heartbeat_ttl_s=settings.DHT_HEARTBEAT_MAX_TTL_S,
         scores_ttl_s=3 * epoch_s,
         min_validator_stake=settings.MIN_VALIDATOR_STAKE,
     )
-    validators = default_chain(stake=stake, namespaces=namespaces, config=config)
-    return DhtNode(hotkey=hotkey, config=config, stake=stake, validators=validators)
-
-
-def _scores_provider() -> ScoresProvider:
-    path = settings.DHT_SCORES_PROVIDER
-    return import_string(path) if path else (lambda epoch: None)
-
-
-async def _every(interval_s: float, job: object, name: str) -> None:
-    while True:
-        try:
-            await job()  # type: ignore[operator]
-        except Exception:
-            logger.exception("dht: %s failed", name)
-        await asyncio.sleep(interval_s)
+    validator = validator_chain(stake=stake, namespaces=namespaces, config=config)
+    return DhtNode(hotkey=hotkey, config=config, stake=stake, validator=validator, hook=hook)
 
 
 async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -> None:
-    node = node_from_settings(hotkey)
+    # A chain backend may read its database or the network for this: keep it off the loop.
+    block_s = await sync_to_async(_block_seconds, thread_sensitive=True)()
     persistence = PostgresPersistence(holder=hotkey.ss58)
-    node.store.listener = persistence
+    node = dht_node_from_settings(hotkey, block_s=block_s, hook=persistence)
     await node.start(options.host, options.port)
-    restored = await persistence.restore(node)
+    restored = await node.restore(await persistence.stored_records(now=node.clock()))
     chain_entries = await sync_to_async(chain_bootnodes, thread_sensitive=True)(
         chain_client(), port_offset=settings.DHT_CHAIN_PORT_OFFSET
     )
     boot = [a for a in await resolve([*settings.DHT_BOOTNODES, *chain_entries]) if a != node.addr]
-    known = await persistence.known_peers()
-    size = await node.bootstrap(boot, known=known)
+    size = await node.bootstrap(boot, known=await persistence.known_peers())
     logger.info(
         "dht: %s listening on %s:%d (%s), %d records restored, %d peers",
         hotkey.ss58,
@@ -90,44 +82,47 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
         restored,
         size,
     )
-    maintenance_start(node, owned={}, persistence=persistence)
+    node.maintenance_start(owned={})
+    interval_s = settings.DHT_HEARTBEAT_INTERVAL_S
     # A join can fail (bootnode not answering yet, a lost datagram): alone, a node never hears
     # of anyone, so it keeps retrying through the bootnodes until its table has peers.
-    node.spawn(_every(settings.DHT_HEARTBEAT_INTERVAL_S, lambda: _rejoin_if_alone(node, boot), "rejoin"))
-    node.spawn(persistence.run(node))
+    node.spawn(every(interval_s, partial(_rejoin_if_alone, node, boot), name="rejoin", jitter=False))
     publisher = None
-    if options.role in ("validator", "miner") and not options.bootnode:
+    if options.role in (Role.VALIDATOR, Role.MINER) and not options.bootnode:
         publisher = HeartbeatPublisher(
             node,
             role=options.role,
             version=settings.DHT_NODE_VERSION,
             addresses=options.addresses,
-            manifest=manifest_from_settings(),
-            ttl_s=min(4 * settings.DHT_HEARTBEAT_INTERVAL_S, settings.DHT_HEARTBEAT_MAX_TTL_S),
+            manifest=manifest_provider_from_settings(),
+            ttl_s=min(4 * interval_s, settings.DHT_HEARTBEAT_MAX_TTL_S),
         )
         await publisher.publish(NodeState.JOINING)
-        node.spawn(_every(settings.DHT_HEARTBEAT_INTERVAL_S, lambda: _beat(publisher), "heartbeat"))
-        node.spawn(_every(settings.DHT_HEARTBEAT_INTERVAL_S, lambda: discover(node, holder=hotkey.ss58), "discovery"))
-    if options.role == "validator" and not options.bootnode:
-        schedule = EpochSchedule(
-            epoch_blocks=settings.DHT_EPOCH_BLOCKS,
-            commit_fraction=settings.DHT_COMMIT_FRACTION,
-            reveal_fraction=settings.DHT_REVEAL_FRACTION,
-        )
-        block = sync_to_async(lambda: chain_client().current_block(), thread_sensitive=True)
-        node.spawn(
-            commit_reveal_loop(
-                node,
-                holder=hotkey.ss58,
-                schedule=schedule,
-                block=block,
-                scores=_scores_provider(),
-                # Below the 3-epoch cap, so a receiver whose clock runs a little behind still accepts.
-                ttl_s=2 * settings.DHT_EPOCH_BLOCKS * _block_seconds(),
-            )
-        )
+        node.spawn(every(interval_s, partial(_beat, publisher), name="heartbeat", jitter=False))
+        discover = partial(heartbeats_discover, node, holder=hotkey.ss58)
+        node.spawn(every(interval_s, discover, name="discovery", jitter=False))
+    if options.role == Role.VALIDATOR and not options.bootnode:
+        _commit_reveal_start(node, holder=hotkey.ss58, block_s=block_s)
     await stop.wait()
-    await dht_shutdown(node, publisher=publisher, persistence=persistence)
+    await dht_shutdown(node, publisher=publisher)
+
+
+def _commit_reveal_start(node: DhtNode, *, holder: str, block_s: float) -> None:
+    schedule = EpochSchedule(
+        epoch_blocks=settings.DHT_EPOCH_BLOCKS,
+        commit_fraction=settings.DHT_COMMIT_FRACTION,
+        reveal_fraction=settings.DHT_REVEAL_FRACTION,
+    )
+    loop = commit_reveal_loop(
+        node,
+        holder=holder,
+        schedule=schedule,
+        block=sync_to_async(lambda: chain_client().current_block(), thread_sensitive=True),
+        scores=scores_provider_from_settings(),
+        # Below the 3-epoch cap, so a receiver whose clock runs a little behind still accepts.
+        ttl_s=2 * settings.DHT_EPOCH_BLOCKS * block_s,
+    )
+    node.spawn(loop)
 
 
 async def _rejoin_if_alone(node: DhtNode, boot: list[Addr]) -> None:
@@ -143,17 +138,13 @@ async def _beat(publisher: HeartbeatPublisher) -> None:
     await publisher.publish(NodeState.ONLINE)
 
 
-async def dht_shutdown(
-    node: DhtNode, *, publisher: HeartbeatPublisher | None, persistence: PostgresPersistence | None
-) -> None:
+async def dht_shutdown(node: DhtNode, *, publisher: HeartbeatPublisher | None) -> None:
     """Announce OFFLINE (bounded in time: a dead network must not block shutdown), save, stop."""
     if publisher is not None:
         try:
             await asyncio.wait_for(publisher.publish(NodeState.OFFLINE), timeout=5 * node.config.rpc_timeout_s)
         except Exception:
             logger.warning("dht: could not publish OFFLINE before stopping")
-    if persistence is not None:
-        await persistence.flush()
-        await persistence.save_peers(node)
+    await node.persist()
     await node.stop()
     logger.info("dht: %s stopped", node.hotkey.ss58)

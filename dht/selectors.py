@@ -9,9 +9,10 @@ from django.conf import settings
 from django.utils import timezone
 from pydantic import ValidationError
 
-from dht.models import KnownPeer, NodeHeartbeat, StoredRecord
-from dht.records import Record
-from dht.routing import Peer
+from dht.engine.records import Record
+from dht.engine.routing import Peer
+from dht.models import KnownPeer, NodeHeartbeat, OwnScoreCommit, StoredRecord
+from dht.policy.values import NodeState
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def dht_live_nodes(
     announces OFFLINE drops out of this list: route only to these."""
     now = timezone.now()
     lapse = timedelta(seconds=lapse_s if lapse_s is not None else settings.DHT_HEARTBEAT_LAPSE_S)
-    rows = NodeHeartbeat.objects.filter(state="ONLINE", expires_at__gt=now, published_at__gte=now - lapse)
+    rows = NodeHeartbeat.objects.filter(state=NodeState.ONLINE, expires_at__gt=now, published_at__gte=now - lapse)
     if role is not None:
         rows = rows.filter(role=role)
     if holder is not None:
@@ -93,3 +94,8 @@ def dht_miner_addresses() -> dict[str, str]:
     """Serving address of every live miner, as its heartbeat announces it: discovery through the
     DHT for miners whose chain entry has no (or a stale) address."""
     return {n.hotkey: n.addresses[0] for n in dht_live_nodes(role="miner") if n.addresses}
+
+
+def dht_own_commit_get(*, holder: str, epoch: int) -> OwnScoreCommit | None:
+    """What this validator committed for `epoch` (with its secret salt), if anything."""
+    return OwnScoreCommit.objects.filter(holder=holder, epoch=epoch).first()

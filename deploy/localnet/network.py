@@ -191,9 +191,8 @@ class LocalNetwork:
                     "DHT_HEARTBEAT_INTERVAL_S": "5",
                     "DHT_HEARTBEAT_LAPSE_S": "20",
                     "DHT_ROUTE_REQUIRE_HEARTBEAT": "1",
-                    "DHT_MANIFEST_PROVIDER": "miner.services.executors.manifest",
-                    # Validators commit and reveal their scores over the DHT once a minute.
-                    "DHT_SCORES_PROVIDER": "validator.services.scores.organic_scores",
+                    # Validators commit and reveal their scores over the DHT once a minute (the
+                    # manifest and scores providers default by MESHWORK_ROLE).
                     "DHT_EPOCH_BLOCKS": "60",
                 }
             )

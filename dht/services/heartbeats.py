@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from django.db import transaction
 from pydantic import ValidationError
 
+from dht.engine.records import Record
 from dht.models import NodeHeartbeat
-from dht.records import Record
-from dht.schemas import HeartbeatValue
+from dht.policy.values import HeartbeatValue
 
 
 def dht_heartbeats_sync(*, holder: str, records: list[Record]) -> int:

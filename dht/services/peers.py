@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
+from dht.engine.routing import Peer
 from dht.models import KnownPeer
-from dht.routing import Peer
 
 
 def dht_peers_replace(*, holder: str, peers: list[Peer]) -> None:

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dht.codec import canonical
+from dht.engine.codec import canonical_or_error
+from dht.engine.records import Record
 from dht.models import StoredRecord
-from dht.records import Record
 
 # The same rule as in memory: a row is never replaced by a record expiring earlier (the in-memory
 # store already settled equal-expiry ties by signature before queueing the write).
@@ -29,8 +29,8 @@ def dht_records_save(*, holder: str, records: list[Record], dropped: list[tuple[
             r.key,
             r.subkey,
             r.owner,
-            canonical(r.value).decode(),
-            canonical(r.wire()).decode(),
+            canonical_or_error(r.value).decode(),
+            canonical_or_error(r.wire()).decode(),
             r.expires,
             datetime.fromtimestamp(r.expires, tz=UTC),
         )

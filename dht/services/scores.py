@@ -8,17 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from dht.models import OwnScoreCommit, ScoreReveal, ValidatorAgreement
-from dht.schemas import ScoreRevealValue
+from dht.policy.scores import agreement
+from dht.policy.values import ScoreRevealValue
 
 
 def dht_own_commit_save(*, holder: str, epoch: int, salt: str, scores: dict[str, float], digest: str) -> None:
     OwnScoreCommit.objects.update_or_create(
         holder=holder, epoch=epoch, defaults={"salt": salt, "scores": scores, "digest": digest, "revealed_at": None}
     )
-
-
-def dht_own_commit_get(*, holder: str, epoch: int) -> OwnScoreCommit | None:
-    return OwnScoreCommit.objects.filter(holder=holder, epoch=epoch).first()
 
 
 def dht_own_commit_mark_revealed(*, holder: str, epoch: int) -> None:
@@ -34,16 +31,6 @@ def dht_commits_freeze(*, holder: str, epoch: int, digests: dict[str, str]) -> i
         )
         created += new
     return created
-
-
-def agreement(a: dict[str, float], b: dict[str, float]) -> tuple[float, int]:
-    """1 - total variation distance of the two score vectors normalised to weights."""
-    miners = set(a) | set(b)
-    total_a, total_b = sum(a.values()), sum(b.values())
-    if not miners or total_a <= 0 or total_b <= 0:
-        return (1.0 if total_a == total_b == 0 else 0.0), len(miners)
-    distance = sum(abs(a.get(m, 0.0) / total_a - b.get(m, 0.0) / total_b) for m in miners) / 2
-    return max(0.0, 1.0 - distance), len(miners)
 
 
 def dht_reveals_check(

@@ -1,6 +1,6 @@
 import pytest
 
-from dht.swarm import Swarm, config_with
+from tests.dht.swarm import Swarm, config_with
 
 
 @pytest.fixture

@@ -2,21 +2,17 @@
 against them, pairwise agreement recorded; hostile reveal data is parsed safely."""
 
 import pytest
+from asgiref.sync import sync_to_async
 
-from dht.commit_reveal import EpochSchedule, reveal_key, scores_digest
-from dht.cr_loop import commit_reveal_step
+from dht.commit_reveal import commit_reveal_step
+from dht.engine.interfaces import StakeInfo
 from dht.models import ScoreReveal, ValidatorAgreement
-from dht.services.scores import agreement
-from dht.stake import StakeInfo
+from dht.policy.namespaces import reveal_key
+from dht.policy.scores import EpochSchedule, scores_digest
+from dht.selectors import dht_own_commit_get
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCHEDULE = EpochSchedule(epoch_blocks=100, commit_fraction=0.5, reveal_fraction=0.75)
-
-
-def test_agreement_is_one_minus_total_variation():
-    assert agreement({"a": 1, "b": 1}, {"a": 2, "b": 2}) == (1.0, 2)
-    assert agreement({"a": 1}, {"b": 1}) == (0.0, 2)
-    assert agreement({"a": 3, "b": 1}, {"a": 1, "b": 1}) == (0.75, 2)
 
 
 async def test_commit_reveal_round(make_swarm):
@@ -92,8 +88,4 @@ async def test_hostile_reveals_never_reach_the_checker(make_swarm):
 
 
 async def _own(node):
-    from asgiref.sync import sync_to_async
-
-    from dht.services.scores import dht_own_commit_get
-
     return await sync_to_async(dht_own_commit_get)(holder=node.hotkey.ss58, epoch=7)

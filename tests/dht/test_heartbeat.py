@@ -4,14 +4,15 @@ the router's selector returns only ONLINE nodes with fresh heartbeats."""
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from dht.discovery import discover
-from dht.heartbeat import HeartbeatPublisher, manifest_digest
+from dht.discovery import heartbeats_discover
+from dht.engine.interfaces import StakeInfo
+from dht.heartbeat import HeartbeatPublisher
 from dht.models import NodeHeartbeat
-from dht.schemas import NodeState
-from dht.selectors import dht_live_nodes
-from dht.stake import StakeInfo
+from dht.policy.values import NodeState, manifest_digest
+from dht.selectors import dht_live_nodes, dht_miner_addresses, dht_routable_miners
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MANIFEST = {"cpu.small": {"count": 2}}
@@ -43,12 +44,12 @@ async def test_validators_find_miners_through_heartbeats(network):
         await publisher.measure_rtts()
         await publisher.publish(NodeState.ONLINE)
     holder = validator.hotkey.ss58
-    assert await discover(validator, holder=holder) == 3
+    assert await heartbeats_discover(validator, holder=holder) == 3
     live = await _live(holder)
     assert [n.hotkey for n in live] == sorted(m.hotkey.ss58 for m in miners)
     first = live[0]
     assert first.role == "miner"
-    assert first.state == "ONLINE"
+    assert first.state == NodeState.ONLINE
     assert first.version == "1.2.3"
     assert first.manifest_digest == manifest_digest(MANIFEST)
     assert len(first.manifest_digest) == 64
@@ -63,7 +64,7 @@ async def test_offline_and_lapsed_miners_are_no_longer_routed_to(network):
         await publisher.publish(NodeState.ONLINE)
     await publishers[0].publish(NodeState.OFFLINE)  # a clean shutdown
     holder = validator.hotkey.ss58
-    await discover(validator, holder=holder)
+    await heartbeats_discover(validator, holder=holder)
     live = {n.hotkey for n in await _live(holder)}
     assert live == {miners[1].hotkey.ss58, miners[2].hotkey.ss58}
     # miners[1] stops heartbeating: once its last heartbeat is older than the lapse, it is gone.
@@ -79,23 +80,17 @@ async def test_a_miner_cannot_announce_itself_as_a_validator(network):
         miners[0], role="validator", version="1", addresses=[], manifest=lambda: "", ttl_s=120
     )
     assert await impostor.publish(NodeState.ONLINE) == 0
-    assert await discover(validator, holder=validator.hotkey.ss58) == 0
+    assert await heartbeats_discover(validator, holder=validator.hotkey.ss58) == 0
 
 
 async def _live(holder: str):
-    from asgiref.sync import sync_to_async
-
     return await sync_to_async(dht_live_nodes)(role="miner", holder=holder)
 
 
 async def test_routable_miners_follow_the_setting(network, settings):
     _swarm, validator, miners, publishers = network
     await publishers[0].publish(NodeState.ONLINE)
-    await discover(validator, holder=validator.hotkey.ss58)
-    from asgiref.sync import sync_to_async
-
-    from dht.selectors import dht_miner_addresses, dht_routable_miners
-
+    await heartbeats_discover(validator, holder=validator.hotkey.ss58)
     chain_miners = [m.hotkey.ss58 for m in miners]
     settings.DHT_ROUTE_REQUIRE_HEARTBEAT = False
     assert await sync_to_async(dht_routable_miners)(chain_miners) == set(chain_miners)

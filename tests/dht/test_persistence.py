@@ -1,42 +1,39 @@
-"""Records and the routing table live in Postgres and survive a restart; expired rows are swept;
-stake comes from a real ChainClient (LocalChain) through the cached ChainStakeSource."""
+"""Records and the routing table live in Postgres and survive a restart; expired rows are swept."""
 
 import time
 
 import pytest
 
-from chain.interface import Role
-from chain.local import LocalChain
+from dht.engine.records import record_sign
 from dht.models import KnownPeer, StoredRecord
 from dht.persistence import PostgresPersistence
-from dht.records import record_sign
-from dht.stake import ChainStakeSource
-from dht.swarm import node_build
+from tests.dht.swarm import ShiftedClock, node_build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_a_restarted_node_recovers_its_records_and_peers(make_swarm):
-    swarm = await make_swarm(4)
-    holder = swarm.nodes[1]
-    persistence = PostgresPersistence(holder=holder.hotkey.ss58)
-    holder.store.listener = persistence
+    swarm = await make_swarm(1)
+    holder_key = swarm.add_identity()
+    persistence = PostgresPersistence(holder=holder_key.ss58)
+    holder = await swarm.join(hotkey=holder_key, hook=persistence)
+    for _ in range(2):
+        await swarm.join()
     records = []
     for node in swarm.nodes[2:]:
         record = record_sign(hotkey=node.hotkey, key="kv:p", value={"from": node.hotkey.ss58}, expires=time.time() + 60)
         assert await holder.accept_record(record, source="test") == "stored"
         records.append(record)
-    await persistence.flush()
-    await persistence.save_peers(holder)
+    await holder.persist()
     assert await StoredRecord.objects.filter(holder=holder.hotkey.ss58).acount() == 2
     assert await KnownPeer.objects.filter(holder=holder.hotkey.ss58).acount() == 3
     await holder.stop()
 
-    reborn = node_build(hotkey=holder.hotkey, stake=swarm.stake, config=swarm.config)
+    restored = PostgresPersistence(holder=holder.hotkey.ss58)
+    reborn = node_build(hotkey=holder.hotkey, stake=swarm.stake, config=swarm.config, hook=restored)
     await reborn.start("127.0.0.1", 0)
     try:
-        restored = PostgresPersistence(holder=holder.hotkey.ss58)
-        assert await restored.restore(reborn) == 2
+        assert await reborn.restore(await restored.stored_records(now=reborn.clock())) == 2
         assert sorted(reborn.store.records_of("kv:p"), key=lambda r: r.subkey) == sorted(
             records, key=lambda r: r.subkey
         )
@@ -48,40 +45,34 @@ async def test_a_restarted_node_recovers_its_records_and_peers(make_swarm):
         await reborn.stop()
 
 
+async def test_restored_records_are_revalidated_and_not_written_back(make_swarm):
+    swarm = await make_swarm(1)
+    holder_key = swarm.add_identity()
+    persistence = PostgresPersistence(holder=holder_key.ss58)
+    holder = await swarm.join(hotkey=holder_key, hook=persistence)
+    owners = [swarm.add_identity(), swarm.add_identity()]
+    for owner in owners:
+        record = record_sign(hotkey=owner, key="kv:r", value=1, expires=time.time() + 60)
+        assert await holder.accept_record(record, source="test") == "stored"
+    await holder.persist()
+    await holder.stop()
+    del swarm.stake.table[owners[1].ss58]  # unregistered while the node was down
+
+    restored = PostgresPersistence(holder=holder_key.ss58)
+    reborn = node_build(hotkey=holder_key, stake=swarm.stake, config=swarm.config, hook=restored)
+    assert await reborn.restore(await restored.stored_records(now=time.time())) == 1
+    assert [r.owner for r in reborn.store.records_of("kv:r")] == [owners[0].ss58]
+    assert restored._upserts == {}  # reloading queues nothing to write back
+
+
 async def test_expired_rows_are_swept(make_swarm):
-    swarm = await make_swarm(2)
-    node = swarm.nodes[1]
-    persistence = PostgresPersistence(holder=node.hotkey.ss58)
-    node.store.listener = persistence
+    swarm = await make_swarm(1)
+    clock = ShiftedClock()
+    node = await swarm.join(clock=clock, hook=PostgresPersistence(holder="sweeper"))
     short = record_sign(hotkey=swarm.nodes[0].hotkey, key="kv:s", value=1, expires=time.time() + 0.5)
     assert await node.accept_record(short, source="test") == "stored"
-    await persistence.flush()
+    await node.persist()
     assert await StoredRecord.objects.acount() == 1
-    node.clock = lambda: time.time() + 10  # the node's clock is injectable: move it past expiry
-    assert node.store.sweep(node.clock()) == 1
-    await persistence.flush()
+    clock.offset = 10  # the node's clock is injectable: move it past expiry
+    assert await node.sweep() == 1
     assert await StoredRecord.objects.acount() == 0
-
-
-async def test_chain_stake_source_reads_local_chain_and_refreshes_on_a_miss(make_hotkey):
-    chain = LocalChain()
-    staked, late = make_hotkey(), make_hotkey()
-    await _register(chain, staked.ss58, stake=500)
-    now = [0.0]
-    source = ChainStakeSource(chain, refresh_s=60, miss_refresh_s=10, clock=lambda: now[0])
-    info = await source.lookup(staked.ss58)
-    assert (info.stake, info.role) == (500, "miner")
-    await _register(chain, late.ss58, stake=7)
-    assert await source.lookup(late.ss58) is None  # cached miss: no chain call per unknown owner
-    now[0] = 11.0
-    assert (await source.lookup(late.ss58)).stake == 7
-
-
-async def _register(chain: LocalChain, hotkey: str, *, stake: int) -> None:
-    from asgiref.sync import sync_to_async
-
-    def work() -> None:
-        chain.register(hotkey=hotkey, coldkey=hotkey, role=Role.MINER)
-        chain.add_stake(hotkey=hotkey, amount=stake)
-
-    await sync_to_async(work)()

@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 
 from chain.interface import Role
 from chain.local import LocalChain
-from dht.bootnodes import chain_bootnodes, parse_hostport
 from dht.models import KnownPeer, NodeHeartbeat, StoredRecord
+from dht.policy.values import NodeState
 from dht.runner import RunOptions, dht_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,14 +55,14 @@ async def test_bootnode_and_miner_processes(make_hotkey, settings):
     miner = asyncio.create_task(
         dht_run(
             hotkey=miner_key,
-            options=RunOptions(host="127.0.0.1", port=0, role="miner", addresses=["127.0.0.1:8100"]),
+            options=RunOptions(host="127.0.0.1", port=0, role=Role.MINER, addresses=["127.0.0.1:8100"]),
             stop=stop_miner,
         )
     )
 
     async def online() -> bool:
         row = await NodeHeartbeat.objects.filter(holder=miner_key.ss58, hotkey=miner_key.ss58).afirst()
-        return row is not None and row.state == "ONLINE"
+        return row is not None and row.state == NodeState.ONLINE
 
     await _wait_for(online)
     stop_miner.set()
@@ -71,7 +71,7 @@ async def test_bootnode_and_miner_processes(make_hotkey, settings):
     # The bootnode holds the miner's last word: OFFLINE (persisted to its Postgres rows as well).
     async def offline_on_bootnode() -> bool:
         row = await StoredRecord.objects.filter(holder=boot_key.ss58, key="heartbeat:miner").afirst()
-        return row is not None and row.value["state"] == "OFFLINE"
+        return row is not None and row.value["state"] == NodeState.OFFLINE
 
     await _wait_for(offline_on_bootnode)
     assert await KnownPeer.objects.filter(holder=miner_key.ss58).acount() == 1
@@ -90,7 +90,7 @@ async def test_a_node_that_found_no_bootnode_joins_once_one_answers(make_hotkey,
     stop_boot, stop_miner = asyncio.Event(), asyncio.Event()
     # The miner starts first: its join finds nobody and it is alone.
     miner = asyncio.create_task(
-        dht_run(hotkey=miner_key, options=RunOptions(host="127.0.0.1", port=0, role="miner"), stop=stop_miner)
+        dht_run(hotkey=miner_key, options=RunOptions(host="127.0.0.1", port=0, role=Role.MINER), stop=stop_miner)
     )
     await asyncio.sleep(1.0)
     boot = asyncio.create_task(
@@ -110,13 +110,3 @@ async def test_a_node_that_found_no_bootnode_joins_once_one_answers(make_hotkey,
 def test_command_refuses_a_node_without_a_role():
     with pytest.raises(CommandError, match="--role"):
         call_command("dht")
-
-
-def test_chain_bootnodes_follow_served_addresses(make_hotkey):
-    validator = make_hotkey()
-    _register(validator.ss58, Role.VALIDATOR, 5000, address="127.0.0.1:8000")
-    assert chain_bootnodes(LocalChain(), port_offset=0) == []
-    assert chain_bootnodes(LocalChain(), port_offset=1000) == ["127.0.0.1:9000"]
-    assert parse_hostport("[::1]:7400") == ("::1", 7400)
-    with pytest.raises(ValueError, match="host:port"):
-        parse_hostport("nope")

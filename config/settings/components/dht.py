@@ -35,12 +35,22 @@ DHT_HEARTBEAT_LAPSE_S = env.float("DHT_HEARTBEAT_LAPSE_S", default=95.0)
 # different intervals still accept each other's heartbeats).
 DHT_HEARTBEAT_MAX_TTL_S = env.float("DHT_HEARTBEAT_MAX_TTL_S", default=600.0)
 DHT_NODE_VERSION = env.str("DHT_NODE_VERSION", default="0.1.0")
-DHT_MANIFEST_PROVIDER = env.str("DHT_MANIFEST_PROVIDER", default="")  # dotted path: () -> dict | str
-DHT_SCORES_PROVIDER = env.str("DHT_SCORES_PROVIDER", default="")  # dotted path: (epoch) -> {hotkey: score}
+# What the role apps publish through their DHT process, as dotted paths (dht/providers.py loads
+# them, so dht/ never imports a role app). Each defaults to its role's own provider, so a node
+# started by hand publishes like one started by the localnet; empty = nothing to publish.
+_ROLE = env.str("MESHWORK_ROLE", default="all")
+DHT_MANIFEST_PROVIDER = env.str(  # () -> manifest dict or its digest
+    "DHT_MANIFEST_PROVIDER", default="miner.services.executors.manifest" if _ROLE == "miner" else ""
+)
+DHT_SCORES_PROVIDER = env.str(  # (epoch) -> {miner hotkey: score} | None
+    "DHT_SCORES_PROVIDER", default="validator.services.scores.organic_scores" if _ROLE == "validator" else ""
+)
 DHT_EPOCH_BLOCKS = env.int("DHT_EPOCH_BLOCKS", default=360)
 DHT_COMMIT_FRACTION = env.float("DHT_COMMIT_FRACTION", default=0.5)
 DHT_REVEAL_FRACTION = env.float("DHT_REVEAL_FRACTION", default=0.75)
 
-# Validators route only to miners with a fresh ONLINE heartbeat (dht.selectors.dht_routable_miners);
-# off by default so a network without DHT processes still routes on the chain alone.
+# Validators route only to miners with a fresh ONLINE heartbeat (dht.selectors.dht_routable_miners).
+# Off by default: the router's process cannot tell whether this node runs a DHT process, and a
+# validator without one would then route to nobody; a node that runs `manage.py dht` sets it to 1
+# (as the localnet does).
 DHT_ROUTE_REQUIRE_HEARTBEAT = env.bool("DHT_ROUTE_REQUIRE_HEARTBEAT", default=False)

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chain.interface import Role
 from dht.bootnodes import parse_hostport
 from dht.runner import RunOptions, dht_run
 from protocol.identity import node_hotkey
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         run = RunOptions(
             host=options["host"] or settings.DHT_HOST,
             port=options["port"] if options["port"] is not None else default_port,
-            role=options["role"],
+            role=Role(options["role"]) if options["role"] else None,
             addresses=options["address"],
             bootnode=options["bootnode"],
         )

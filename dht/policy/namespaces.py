@@ -1,0 +1,51 @@
+"""Record namespaces: what each key prefix may hold, who may write it and for how long.
+
+A key is `<namespace>:<rest>`. Unknown namespaces are refused, so a peer cannot park arbitrary
+data in our store."""
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from dht.policy.values import HeartbeatValue, ScoreCommitValue, ScoreRevealValue
+
+
+@dataclass(frozen=True)
+class Namespace:
+    schema: type[BaseModel] | None  # None: any JSON value
+    max_ttl_s: float
+    role: str | None = None  # the owner's chain role must be this
+    min_stake: int | None = None  # None: the node-wide minimum owner stake
+    role_from_key: bool = False  # heartbeat:<role>: the role is the key's suffix
+
+
+def default_namespaces(
+    *, heartbeat_ttl_s: float, scores_ttl_s: float, min_validator_stake: int
+) -> dict[str, Namespace]:
+    return {
+        "heartbeat": Namespace(schema=HeartbeatValue, max_ttl_s=heartbeat_ttl_s, role_from_key=True),
+        "scores-commit": Namespace(
+            schema=ScoreCommitValue, max_ttl_s=scores_ttl_s, role="validator", min_stake=min_validator_stake
+        ),
+        "scores-reveal": Namespace(
+            schema=ScoreRevealValue, max_ttl_s=scores_ttl_s, role="validator", min_stake=min_validator_stake
+        ),
+        # Generic key-value records: any JSON value, bounded only by the size limit.
+        "kv": Namespace(schema=None, max_ttl_s=86_400.0),
+    }
+
+
+def namespace_of(key: str) -> str:
+    return key.split(":", 1)[0]
+
+
+def heartbeat_key(role: str) -> str:
+    return f"heartbeat:{role}"
+
+
+def commit_key(epoch: int) -> str:
+    return f"scores-commit:{epoch}"
+
+
+def reveal_key(epoch: int) -> str:
+    return f"scores-reveal:{epoch}"
