@@ -2,6 +2,7 @@
 
 import random
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
 from django.db.models import Count, Q, Sum
@@ -12,6 +13,9 @@ from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 from validator.models import FacilitatorOutbox, Miner, OrganicJob
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 INCIDENT_WINDOW = timedelta(hours=1)
 # Statuses whose executor time the miner is paid for: the job ran, whatever its own outcome.
 BILLED_STATUSES = (JobStatus.COMPLETED, JobStatus.TIMEOUT, JobStatus.FAILED)
@@ -21,7 +25,11 @@ def miner_get_by_hotkey(*, hotkey: str) -> Miner | None:
     return Miner.objects.filter(hotkey=hotkey).first()
 
 
-def miners_for_job(*, exclude: set[str]) -> list[Miner]:
+class RecentIncidents(TypedDict):
+    recent: int  # incidents within INCIDENT_WINDOW
+
+
+def miners_for_job(*, exclude: set[str]) -> "list[WithAnnotations[Miner, RecentIncidents]]":
     """Miners registered on the chain and alive in the DHT (when DHT_ROUTE_REQUIRE_HEARTBEAT),
     with an address from the chain or else from their heartbeat; fewest recent incidents first,
     ties shuffled so load spreads."""
@@ -39,7 +47,7 @@ def miners_for_job(*, exclude: set[str]) -> list[Miner]:
         if miner.hotkey in routable and miner.address:
             miners.append(miner)
     random.shuffle(miners)
-    return sorted(miners, key=lambda m: m.recent)  # type: ignore[attr-defined]
+    return sorted(miners, key=lambda m: m.recent)
 
 
 def organic_job_get(*, job_uuid: UUID) -> OrganicJob | None:
