@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from pydantic import TypeAdapter
 
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.services.access import validator_refusal
+from miner.selectors import validator_refusal
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
 from miner.services.limits import executor_limits
 from miner.services.runner import start_executor

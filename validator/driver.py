@@ -2,6 +2,7 @@
 failure try another miner, a bounded number of times. Declines cost no attempt."""
 
 import asyncio
+import enum
 import logging
 import random
 import time
@@ -17,11 +18,21 @@ from protocol.messages.common import Failure, FailureKind, JobSpec
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
 from validator.miner_links import MinerLinks
-from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Terminal, run_on_miner
+from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Progress, Terminal, run_on_miner
+from validator.selectors import miners_for_job
 from validator.services.jobs import organic_job_attempt, organic_job_record
-from validator.services.miners import miner_incident_record, miners_for_job
+from validator.services.miners import miner_incident_record
 
 log = logging.getLogger(__name__)
+
+
+class RoundOutcome(enum.StrEnum):
+    """How one round over the candidate miners ended."""
+
+    DONE = "done"  # the job ended (any terminal status)
+    FAILED = "failed"  # a miner failed us: retry at once, elsewhere
+    BUSY = "busy"  # someone may take it later: wait and ask again
+    DECLINED = "declined"  # everyone asked declined for good
 
 
 @dataclass
@@ -60,10 +71,13 @@ async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext
         if not candidates and tries.excluded:
             break  # every miner we could ask has declined for good or failed us
         # No miner alive at all (none registered yet, heartbeats lapsed): wait like a busy round.
-        outcome = await _round(ctx, job_uuid, spec, candidates, cancel, tries) if candidates else "busy"
-        if outcome == "done":
+        if candidates:
+            outcome = await _round(ctx, job_uuid, spec, candidates, cancel, tries)
+        else:
+            outcome = RoundOutcome.BUSY
+        if outcome == RoundOutcome.DONE:
             return
-        if outcome == "busy":
+        if outcome == RoundOutcome.BUSY:
             if time.monotonic() > deadline:
                 break
             await _wait_or_cancel(cancel, backoff + random.uniform(0, backoff))
@@ -73,8 +87,7 @@ async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext
 
 async def _round(
     ctx: DriverContext, job_uuid: UUID, spec: JobSpec, candidates: list[Any], cancel: asyncio.Event, tries: _Tries
-) -> str:
-    """ "done" (the job ended), "failed" (a miner failed us: retry at once), "busy" or "declined"."""
+) -> RoundOutcome:
     busy = False
     for candidate in candidates:
         miner = MinerTarget(hotkey=candidate.hotkey, address=candidate.address)
@@ -91,10 +104,10 @@ async def _round(
             tries.attempts = await sync_to_async(organic_job_attempt)(job_uuid=job_uuid)
             tries.last_failure = exc
             await _note_infrastructure_failure(ctx, job_uuid, miner.hotkey, exc)
-            return "failed"
+            return RoundOutcome.FAILED
         await _record_terminal(ctx, job_uuid, miner.hotkey, terminal)
-        return "done"
-    return "busy" if busy else "declined"
+        return RoundOutcome.DONE
+    return RoundOutcome.BUSY if busy else RoundOutcome.DECLINED
 
 
 async def _wait_or_cancel(cancel: asyncio.Event, seconds: float) -> None:
@@ -120,8 +133,8 @@ async def _note_infrastructure_failure(
 async def _attempt(
     ctx: DriverContext, job_uuid: UUID, spec: JobSpec, miner: MinerTarget, cancel: asyncio.Event
 ) -> Terminal:
-    async def on_progress(event: str, detail: str | None) -> None:
-        if event == "started":
+    async def on_progress(event: Progress, detail: str | None) -> None:
+        if event == Progress.STARTED:
             await _record(
                 ctx, job_uuid=job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
             )

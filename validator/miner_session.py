@@ -23,7 +23,6 @@ from validator.miner_links import LinkLost, MinerLink, MinerLinks
 
 log = logging.getLogger(__name__)
 Terminal = JobFinished | JobFailed | JobCancelled
-ProgressCallback = Callable[[str, str | None], Awaitable[None]]
 
 
 class InfrastructureFailure(Exception):
@@ -44,6 +43,16 @@ class Stage(enum.StrEnum):
     VOLUME = "volume_ready"
     START = "started"
     RUN = "finished"
+
+
+class Progress(enum.StrEnum):
+    """What the session reports to its caller on the way to the terminal message."""
+
+    ACCEPTED = "accepted"
+    STARTED = "started"
+
+
+ProgressCallback = Callable[[Progress, str | None], Awaitable[None]]
 
 
 @dataclass
@@ -71,7 +80,7 @@ async def run_on_miner(
             link = await links.get(miner_hotkey=miner.hotkey, address=miner.address, fresh=True)
             await _reserve(link, job_uuid, spec)
         try:
-            await on_progress("accepted", None)
+            await on_progress(Progress.ACCEPTED, None)
             await link.send(JobRun(job_uuid=job_uuid, spec=spec))
             return await _follow(link, job_uuid, spec, cancel, on_progress)
         finally:
@@ -132,7 +141,7 @@ async def _follow(
             stage = Stage.START
         elif isinstance(message, JobStarted):
             stage = Stage.RUN
-            await on_progress("started", None)
+            await on_progress(Progress.STARTED, None)
         else:
             raise InfrastructureFailure("miner_protocol_error", f"unexpected {type(message).__name__}")
 

@@ -20,12 +20,12 @@ from protocol.messages.jobs import TERMINAL_STATUSES
 from protocol.wire import ProtocolError
 from validator.driver import DriverContext, organic_job_drive
 from validator.miner_links import MinerLinks
+from validator.selectors import outbox_pending
 from validator.services.jobs import (
     organic_job_receive,
     organic_job_request_cancel,
     organic_job_resend_last,
     outbox_mark_sent,
-    outbox_pending,
 )
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class ValidatorNode:
                 await sync_to_async(outbox_mark_sent)(ids=[r.id for r in rows])
 
 
-def node_from_settings(*, hotkey: Hotkey, nonces: NonceStore) -> ValidatorNode:
+def validator_node_from_settings(*, hotkey: Hotkey, nonces: NonceStore) -> ValidatorNode:
     if not settings.FACILITATOR_URL or not settings.FACILITATOR_HOTKEY:
         raise ValueError("set FACILITATOR_URL and FACILITATOR_HOTKEY to run a validator")
     url = settings.FACILITATOR_URL if settings.FACILITATOR_URL.endswith("/") else settings.FACILITATOR_URL + "/"

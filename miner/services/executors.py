@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from miner.models import ExecutorHost, ExecutorSlot
+from miner.selectors import executor_manifest
 
 
 class HostsConfigError(ValueError):
@@ -91,8 +92,5 @@ def slots_release_all() -> int:
 
 
 def manifest() -> dict[str, int]:
-    """Executor class → number of executors: what this miner offers."""
-    counts: dict[str, int] = {}
-    for cls in ExecutorSlot.objects.values_list("executor_class", flat=True):
-        counts[cls] = counts.get(cls, 0) + 1
-    return counts
+    """The DHT_MANIFEST_PROVIDER: what this miner offers, for its heartbeat."""
+    return executor_manifest()

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from executor.selectors import executor_class_is_active
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.services.access import validator_refusal
+from miner.selectors import validator_refusal
 from miner.services.executors import DuplicateClaim, slot_claim, slot_release
 from protocol.messages.miner import DeclineReason, JobReserve
 

@@ -1,7 +1,7 @@
 import logging
 
 from executor.runtime.sweep import executor_sweep_leftovers
-from miner.models import ExecutorHost
+from miner.selectors import executor_hosts_all
 
 log = logging.getLogger(__name__)
 
@@ -9,7 +9,7 @@ log = logging.getLogger(__name__)
 def sweep_executor_hosts(*, owner: str) -> int:
     """Remove job containers a previous run of this miner left behind (after a crash)."""
     removed = 0
-    for host in ExecutorHost.objects.all():
+    for host in executor_hosts_all():
         try:
             removed += executor_sweep_leftovers(docker_url=host.docker_url, owner=owner)
         except Exception:

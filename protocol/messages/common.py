@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from protocol.types import StrictModel
+from protocol.types import SS58Address, StrictModel
 
 MAX_LOG_CHARS = 2 * 1024 * 1024
 
@@ -36,9 +36,9 @@ class Handshake(Message):
     type: Literal["handshake"] = "handshake"
     version: Literal[1] = 1
     path: str = Field(max_length=200)
-    hotkey: str = Field(max_length=64)
+    hotkey: SS58Address
     crypto: Literal["sr25519", "ed25519"] = "sr25519"
-    peer_hotkey: str = Field(max_length=64)
+    peer_hotkey: SS58Address
     timestamp: float
     nonce: str = Field(min_length=32, max_length=64)
     peer_nonce: str | None = Field(default=None, max_length=64)

@@ -1,12 +1,16 @@
-"""factory_boy factories for the miner's models."""
+"""factory_boy factories for the miner's models. Call `.create()` / `.build()` (typed) rather than
+the factory itself."""
+
+import uuid
 
 import factory
 from factory.django import DjangoModelFactory
 
-from miner.models import AccessRule, ExecutorHost, ExecutorSlot, KnownValidator
+from miner.models import AcceptedJob, AccessRule, ExecutorHost, ExecutorSlot, KnownValidator
+from tests.factories import JOB_IMAGE
 
 
-class KnownValidatorFactory(DjangoModelFactory):
+class KnownValidatorFactory(DjangoModelFactory[KnownValidator]):
     class Meta:
         model = KnownValidator
 
@@ -15,7 +19,7 @@ class KnownValidatorFactory(DjangoModelFactory):
     stake = 1000
 
 
-class AccessRuleFactory(DjangoModelFactory):
+class AccessRuleFactory(DjangoModelFactory[AccessRule]):
     class Meta:
         model = AccessRule
 
@@ -24,7 +28,7 @@ class AccessRuleFactory(DjangoModelFactory):
     key = factory.Sequence(lambda n: f"5Key{n:042d}")
 
 
-class ExecutorHostFactory(DjangoModelFactory):
+class ExecutorHostFactory(DjangoModelFactory[ExecutorHost]):
     class Meta:
         model = ExecutorHost
 
@@ -32,10 +36,21 @@ class ExecutorHostFactory(DjangoModelFactory):
     docker_url = "local"
 
 
-class ExecutorSlotFactory(DjangoModelFactory):
+class ExecutorSlotFactory(DjangoModelFactory[ExecutorSlot]):
     class Meta:
         model = ExecutorSlot
 
     host = factory.SubFactory(ExecutorHostFactory)
     executor_class = "cpu.small"
     index = factory.Sequence(lambda n: n)
+
+
+class AcceptedJobFactory(DjangoModelFactory[AcceptedJob]):
+    class Meta:
+        model = AcceptedJob
+
+    uuid = factory.LazyFunction(uuid.uuid4)
+    validator_hotkey = factory.Sequence(lambda n: f"5Validator{n:036d}")
+    executor_class = "cpu.small"
+    image = JOB_IMAGE
+    status = AcceptedJob.Status.RESERVED

@@ -1,5 +1,6 @@
 import json
 import uuid
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
@@ -58,7 +59,8 @@ def test_encode_then_decode_is_identity():
 
 def test_error_message_is_part_of_every_union():
     error = ErrorMessage(code=ErrorCode.MALFORMED, detail="x")
-    for union in (ValidatorToFacilitator, FacilitatorToValidator, ValidatorToMiner, MinerToValidator):
+    unions: tuple[Any, ...] = (ValidatorToFacilitator, FacilitatorToValidator, ValidatorToMiner, MinerToValidator)
+    for union in unions:
         assert decode(TypeAdapter(union), encode(error), max_bytes=MAX) == error
 
 

@@ -9,7 +9,9 @@ from django.utils import timezone
 from protocol.messages.common import Failure, JobResult, JobSpec
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
-from validator.models import FacilitatorOutbox, Miner, OrganicJob, OrganicJobEvent
+from protocol.text import text_for_postgres
+from validator.models import FacilitatorOutbox, OrganicJob, OrganicJobEvent
+from validator.selectors import miner_get_by_hotkey, organic_job_get, outbox_last
 
 
 def organic_job_receive(*, job_uuid: UUID, spec: JobSpec) -> tuple[OrganicJob, bool]:
@@ -27,18 +29,20 @@ def organic_job_record(
 ) -> bool:
     """False (and nothing written) if the job already ended: a late report changes nothing."""
     # Containers may print NUL bytes; Postgres text and jsonb cannot hold them.
-    detail, miner_hotkey = _clean(detail), _clean(miner_hotkey)
+    detail, miner_hotkey = text_for_postgres(detail), text_for_postgres(miner_hotkey)
     if result is not None:
-        result = result.model_copy(update={"stdout": _clean(result.stdout), "stderr": _clean(result.stderr)})
+        logs = {"stdout": text_for_postgres(result.stdout), "stderr": text_for_postgres(result.stderr)}
+        result = result.model_copy(update=logs)
     if failure is not None:
-        failure = failure.model_copy(update={"reason": _clean(failure.reason), "detail": _clean(failure.detail)})
+        texts = {"reason": text_for_postgres(failure.reason), "detail": text_for_postgres(failure.detail)}
+        failure = failure.model_copy(update=texts)
     with transaction.atomic():
         job = OrganicJob.objects.select_for_update().get(uuid=job_uuid)
         if job.status in TERMINAL_STATUSES:
             return False
         job.status = status
         if miner_hotkey:
-            job.miner = Miner.objects.filter(hotkey=miner_hotkey).first()
+            job.miner = miner_get_by_hotkey(hotkey=miner_hotkey)
         if result is not None:
             job.exit_code = result.exit_code
             job.executor_seconds = result.executor_seconds
@@ -58,10 +62,6 @@ def organic_job_record(
     return True
 
 
-def _clean(text: str) -> str:
-    return text.replace("\x00", "\ufffd")
-
-
 def organic_job_attempt(*, job_uuid: UUID) -> int:
     with transaction.atomic():
         job = OrganicJob.objects.select_for_update().get(uuid=job_uuid)
@@ -72,20 +72,16 @@ def organic_job_attempt(*, job_uuid: UUID) -> int:
 
 def organic_job_request_cancel(*, job_uuid: UUID) -> OrganicJob | None:
     updated = OrganicJob.objects.filter(uuid=job_uuid).update(cancel_requested=True, updated_at=timezone.now())
-    return OrganicJob.objects.filter(uuid=job_uuid).first() if updated else None
+    return organic_job_get(job_uuid=job_uuid) if updated else None
 
 
 def organic_job_resend_last(*, job_uuid: UUID) -> bool:
     """The facilitator asked for a job we consider finished: its final report was lost upstream."""
-    last = FacilitatorOutbox.objects.filter(job_id=job_uuid).order_by("-id").first()
+    last = outbox_last(job_uuid=job_uuid)
     if last is None:
         return False
     FacilitatorOutbox.objects.filter(pk=last.pk).update(sent_at=None)
     return True
-
-
-def outbox_pending(*, limit: int = 100) -> list[FacilitatorOutbox]:
-    return list(FacilitatorOutbox.objects.filter(sent_at=None).order_by("id")[:limit])
 
 
 def outbox_mark_sent(*, ids: list[int]) -> None:

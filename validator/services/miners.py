@@ -1,18 +1,11 @@
-"""The validator's miner registry, synced from the chain; routing reads only this table."""
-
-import random
-from datetime import timedelta
+"""The validator's miner registry, synced from the chain (routing reads it: validator.selectors)."""
 
 from django.db import transaction
-from django.db.models import Count, Q
-from django.utils import timezone
 
 from chain.client import chain_client
 from chain.interface import Role
-from dht.selectors import dht_miner_addresses, dht_routable_miners
 from validator.models import Miner, MinerIncident
-
-INCIDENT_WINDOW = timedelta(hours=1)
+from validator.selectors import miner_get_by_hotkey
 
 
 def miners_sync_from_chain() -> int:
@@ -33,28 +26,7 @@ def miners_sync_from_chain() -> int:
     return len(neurons)
 
 
-def miners_for_job(*, exclude: set[str]) -> list[Miner]:
-    """Miners registered on the chain and alive in the DHT (when DHT_ROUTE_REQUIRE_HEARTBEAT),
-    with an address from the chain or else from their heartbeat; fewest recent incidents first,
-    ties shuffled so load spreads."""
-    since = timezone.now() - INCIDENT_WINDOW
-    registered = list(
-        Miner.objects.filter(is_active=True)
-        .exclude(hotkey__in=exclude)
-        .annotate(recent=Count("incidents", filter=Q(incidents__at__gte=since)))
-    )
-    routable = dht_routable_miners(m.hotkey for m in registered)
-    announced = dht_miner_addresses()
-    miners = []
-    for miner in registered:
-        miner.address = miner.address or announced.get(miner.hotkey, "")
-        if miner.hotkey in routable and miner.address:
-            miners.append(miner)
-    random.shuffle(miners)
-    return sorted(miners, key=lambda m: m.recent)  # type: ignore[attr-defined]
-
-
 def miner_incident_record(*, hotkey: str, job_uuid: str, reason: str) -> None:
-    miner = Miner.objects.filter(hotkey=hotkey).first()
+    miner = miner_get_by_hotkey(hotkey=hotkey)
     if miner is not None:
         MinerIncident.objects.create(miner=miner, job_uuid=job_uuid, reason=reason[:64])

@@ -7,12 +7,10 @@ Benchmark results join the score when synthetic benchmarks land."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Sum
 from django.utils import timezone
 
 from chain.client import chain_client
-from protocol.messages.jobs import JobStatus
-from validator.models import OrganicJob
+from validator.selectors import organic_job_billed_seconds_by_miner
 
 
 def epoch_seconds() -> float:
@@ -22,10 +20,4 @@ def epoch_seconds() -> float:
 def organic_scores(epoch: int) -> dict[str, float] | None:
     """Executor-seconds per miner over the last epoch; None when there was no work to score."""
     since = timezone.now() - timedelta(seconds=epoch_seconds())
-    billed = OrganicJob.objects.filter(updated_at__gte=since, miner__isnull=False).filter(
-        status__in=[JobStatus.COMPLETED, JobStatus.TIMEOUT, JobStatus.FAILED]
-    )
-    billed = billed.exclude(status=JobStatus.FAILED, failure_kind="infrastructure")
-    rows = billed.values("miner__hotkey").annotate(seconds=Sum("executor_seconds"))
-    scores = {row["miner__hotkey"]: round(float(row["seconds"] or 0.0), 6) for row in rows}
-    return scores or None
+    return organic_job_billed_seconds_by_miner(since=since) or None

@@ -8,7 +8,7 @@ from chain.services.metagraph import metagraph_sync_at_startup
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 from protocol.nonces import RedisNonceStore
-from validator.node import node_from_settings
+from validator.node import validator_node_from_settings
 from validator.services.miners import miners_sync_from_chain
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         count = miners_sync_from_chain()
         self.stderr.write(f"validator {hotkey.ss58}: {count} miners on chain")
         try:
-            node = node_from_settings(hotkey=hotkey, nonces=RedisNonceStore())
+            node = validator_node_from_settings(hotkey=hotkey, nonces=RedisNonceStore())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         try:

@@ -8,6 +8,7 @@ from protocol.messages.jobs import JobStatus
 from tests.factories import job_spec
 from tests.validator.factories import MinerFactory
 from validator.models import FacilitatorOutbox, OrganicJob
+from validator.selectors import outbox_pending
 from validator.services.jobs import (
     organic_job_attempt,
     organic_job_receive,
@@ -15,7 +16,6 @@ from validator.services.jobs import (
     organic_job_request_cancel,
     organic_job_resend_last,
     outbox_mark_sent,
-    outbox_pending,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_receive_is_idempotent_by_uuid():
 
 
 def test_record_writes_the_job_an_event_and_an_outbox_row(job):
-    miner = MinerFactory()
+    miner = MinerFactory.create()
     assert organic_job_record(job_uuid=job.uuid, status=JobStatus.RUNNING, detail="started", miner_hotkey=miner.hotkey)
     job.refresh_from_db()
     assert (job.status, job.miner) == (JobStatus.RUNNING, miner)
@@ -126,6 +126,7 @@ def test_attempts_count_up(job):
 
 def test_request_cancel(job):
     cancelled = organic_job_request_cancel(job_uuid=job.uuid)
+    assert cancelled is not None
     assert cancelled.uuid == job.uuid
     assert cancelled.cancel_requested is True
     assert organic_job_request_cancel(job_uuid=uuid.uuid4()) is None

@@ -121,7 +121,9 @@ def test_sync_keeps_a_removed_host_while_any_of_its_slots_is_busy():
     assert ExecutorHost.objects.filter(name="b").exists()
     # Its idle slot is gone, so no new job lands on a host that left the configuration.
     assert _slots() == [("a", "cpu.small", 0), ("b", "cpu.small", 0)]
-    assert slot_claim(executor_class="cpu.small", job_uuid=uuid.uuid4()).host.name == "a"
+    slot = slot_claim(executor_class="cpu.small", job_uuid=uuid.uuid4())
+    assert slot is not None
+    assert slot.host.name == "a"
     slot_release(job_uuid=job)
     executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1"))
     assert not ExecutorHost.objects.filter(name="b").exists()
@@ -158,13 +160,17 @@ def test_claim_and_release(two_small_slots):
 def test_claims_get_distinct_slots_until_exhausted(two_small_slots):
     first = slot_claim(executor_class="cpu.small", job_uuid=uuid.uuid4())
     second = slot_claim(executor_class="cpu.small", job_uuid=uuid.uuid4())
+    assert first is not None
+    assert second is not None
     assert first.pk != second.pk
     assert slot_claim(executor_class="cpu.small", job_uuid=uuid.uuid4()) is None
     # Other classes are unaffected, unknown ones have nothing.
     assert slot_claim(executor_class="cpu.large", job_uuid=uuid.uuid4()) is not None
     assert slot_claim(executor_class="gpu.h100", job_uuid=uuid.uuid4()) is None
+    assert first.job_uuid is not None
     slot_release(job_uuid=first.job_uuid)
     again = slot_claim(executor_class="cpu.small", job_uuid=uuid.uuid4())
+    assert again is not None
     assert again.pk == first.pk
 
 

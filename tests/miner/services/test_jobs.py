@@ -21,7 +21,7 @@ def miner(settings, executor_classes):
 
 @pytest.fixture
 def validator():
-    return KnownValidatorFactory(stake=1000).hotkey
+    return KnownValidatorFactory.create(stake=1000).hotkey
 
 
 def _reserve(executor_class="cpu.small", image=JOB_IMAGE, job_uuid=None) -> JobReserve:
@@ -132,7 +132,7 @@ def test_empty_allowlist_allows_any_image(validator):
 
 
 def test_validator_no_longer_admitted_is_declined(validator):
-    AccessRuleFactory(kind="hotkey", list="blacklist", key=validator)
+    AccessRuleFactory.create(kind="hotkey", list="blacklist", key=validator)
     decline = _declined(validator, _reserve())
     assert decline.reason == DeclineReason.BLACKLISTED
     assert "blacklisted" in decline.detail

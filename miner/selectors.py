@@ -1,0 +1,38 @@
+"""Reads of the miner's tables: who may send jobs, and what executors this miner offers."""
+
+from django.conf import settings
+
+from miner.models import AccessRule, ExecutorHost, ExecutorSlot, KnownValidator
+
+
+def validator_refusal(hotkey: str) -> str | None:
+    """None to admit `hotkey`, else why it is refused: chain registration and stake (as last
+    synced), then the admin's black- and whitelists."""
+    known = KnownValidator.objects.filter(hotkey=hotkey).first()
+    if known is None:
+        return f"{hotkey} is not a validator registered on subnet {settings.CHAIN_NETUID}"
+    if known.stake < settings.MIN_VALIDATOR_STAKE:
+        return f"{hotkey} has stake {known.stake} < minimum {settings.MIN_VALIDATOR_STAKE}"
+    return _list_refusal(AccessRule.Kind.HOTKEY, hotkey) or _list_refusal(AccessRule.Kind.COLDKEY, known.coldkey)
+
+
+def _list_refusal(kind: AccessRule.Kind, key: str) -> str | None:
+    rules = AccessRule.objects.filter(kind=kind)
+    if rules.filter(list=AccessRule.List.BLACKLIST, key=key).exists():
+        return f"{kind} {key} is blacklisted"
+    whitelist = rules.filter(list=AccessRule.List.WHITELIST)
+    if whitelist.exists() and not whitelist.filter(key=key).exists():
+        return f"{kind} {key} is not on the whitelist"
+    return None
+
+
+def executor_hosts_all() -> list[ExecutorHost]:
+    return list(ExecutorHost.objects.all())
+
+
+def executor_manifest() -> dict[str, int]:
+    """Executor class → number of executors: what this miner offers."""
+    counts: dict[str, int] = {}
+    for cls in ExecutorSlot.objects.values_list("executor_class", flat=True):
+        counts[cls] = counts.get(cls, 0) + 1
+    return counts

@@ -1,0 +1,263 @@
+"""The validator node against a facilitator played over a real websocket with the real signed
+handshake: it dials again with backoff when the link drops, delivers what it owes in order and
+exactly once after reconnecting, and runs a job the facilitator sends twice only once."""
+
+import asyncio
+import contextlib
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+from pydantic import TypeAdapter
+from websockets.asyncio.server import ServerConnection, serve
+
+import validator.node
+from protocol.handshake import NonceStore, handshake_build
+from protocol.keys import Hotkey
+from protocol.messages.common import Handshake, JobResult, JobSpec
+from protocol.messages.facilitator import JobRequest, JobStatusUpdate, ValidatorToFacilitator
+from protocol.messages.jobs import JobStatus
+from tests.factories import job_spec
+from validator.driver import DriverContext
+from validator.miner_links import MinerLinks
+from validator.models import FacilitatorOutbox
+from validator.node import ValidatorNode
+from validator.services.jobs import organic_job_receive, organic_job_record
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+_from_validator: TypeAdapter[Any] = TypeAdapter(ValidatorToFacilitator)
+
+
+@pytest.fixture(autouse=True)
+async def close_db_connections() -> AsyncIterator[None]:
+    yield
+    # The async ORM works in a helper thread; close its connection so the test database can go.
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+
+@dataclass
+class Link:
+    """One accepted connection from the validator, as the facilitator sees it."""
+
+    ws: ServerConnection
+
+    async def update(self, timeout: float = 3.0) -> JobStatusUpdate:
+        message = _from_validator.validate_json(await asyncio.wait_for(self.ws.recv(), timeout))
+        assert isinstance(message, JobStatusUpdate), message
+        return message
+
+    async def nothing(self, timeout: float = 0.5) -> bool:
+        """True if the validator sends nothing for `timeout` seconds."""
+        try:
+            raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        except TimeoutError:
+            return True
+        raise AssertionError(f"unexpected frame {raw!r}")
+
+    async def send(self, message: Any) -> None:
+        await self.ws.send(message.model_dump_json())
+
+
+@dataclass
+class FakeFacilitator:
+    """Answers the handshake (or hangs up before answering while `refuse` > 0) and hands each
+    accepted connection to the test, which drops it by closing it."""
+
+    hotkey: Hotkey
+    refuse: int = 0
+    attempts: list[float] = field(default_factory=list)
+    links: asyncio.Queue[Link] = field(default_factory=asyncio.Queue)
+
+    async def handler(self, ws: ServerConnection) -> None:
+        self.attempts.append(time.monotonic())
+        hello = Handshake.model_validate_json(await ws.recv())
+        if self.refuse > 0:
+            self.refuse -= 1
+            return  # the connection closes without a handshake reply
+        reply = handshake_build(hotkey=self.hotkey, peer_hotkey=hello.hotkey, path=hello.path, peer_nonce=hello.nonce)
+        await ws.send(reply.model_dump_json())
+        await self.links.put(Link(ws))
+        await ws.wait_closed()
+
+    async def link(self, timeout: float = 10.0) -> Link:
+        return await asyncio.wait_for(self.links.get(), timeout)
+
+
+@dataclass
+class Running:
+    facilitator: FakeFacilitator
+    node: ValidatorNode
+
+
+@pytest.fixture
+async def running(make_hotkey, nonces: NonceStore) -> AsyncIterator[Running]:
+    """A fake facilitator on a free loopback port and a validator node dialing it."""
+    facilitator = FakeFacilitator(hotkey=make_hotkey())
+    async with serve(facilitator.handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        hotkey = make_hotkey()
+        node = ValidatorNode(
+            ctx=DriverContext(links=MinerLinks(hotkey=hotkey, nonces=nonces)),
+            hotkey=hotkey,
+            nonces=nonces,
+            facilitator_url=f"ws://127.0.0.1:{port}/",
+            facilitator_hotkey=facilitator.hotkey.ss58,
+        )
+        task = asyncio.create_task(node.run_forever())
+        try:
+            yield Running(facilitator=facilitator, node=node)
+        finally:
+            for job_task, _ in list(node.jobs.values()):
+                job_task.cancel()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            server.close()
+
+
+def _record(job_uuid: uuid.UUID, *statuses: JobStatus) -> None:
+    for status in statuses:
+        result = JobResult(exit_code=0, executor_seconds=1.0) if status == JobStatus.COMPLETED else None
+        assert organic_job_record(job_uuid=job_uuid, status=status, detail=str(status), result=result)
+
+
+def _unsent() -> int:
+    return FacilitatorOutbox.objects.filter(sent_at=None).count()
+
+
+# --- reconnect ------------------------------------------------------------------------------
+
+
+async def test_a_dropped_link_is_dialed_again_with_growing_backoff(running):
+    facilitator = running.facilitator
+    first = await facilitator.link()
+    facilitator.refuse = 2  # the next two dials fail at the handshake
+    await first.ws.close()
+    await facilitator.link()
+    await asyncio.wait_for(running.node.connected.wait(), 2)
+    dials = facilitator.attempts
+    assert len(dials) == 4
+    gaps = [b - a for a, b in itertools.pairwise(dials)]
+    # 0.5 s after a drop, doubling after each failed dial (each with up to half again as jitter).
+    assert 0.5 <= gaps[0] < 0.5 * 1.5 + 0.5
+    assert 1.0 <= gaps[1] < 1.0 * 1.5 + 0.5
+    assert 2.0 <= gaps[2] < 2.0 * 1.5 + 0.5
+
+
+async def test_a_link_that_comes_up_again_resets_the_backoff(running):
+    facilitator = running.facilitator
+    facilitator.refuse = 0
+    for _ in range(2):
+        link = await facilitator.link()
+        await link.ws.close()
+    await facilitator.link()
+    gaps = [b - a for a, b in itertools.pairwise(facilitator.attempts)]
+    assert len(gaps) == 2
+    assert all(0.5 <= gap < 0.5 * 1.5 + 0.5 for gap in gaps), gaps
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+async def test_updates_made_while_disconnected_are_delivered_in_order_exactly_once(running):
+    facilitator = running.facilitator
+    first = await facilitator.link()
+    facilitator.refuse = 1  # keep the link down a while
+    await first.ws.close()
+    while running.node.connected.is_set():
+        await asyncio.sleep(0.01)
+
+    a, b = uuid.uuid4(), uuid.uuid4()
+    await sync_to_async(organic_job_receive)(job_uuid=a, spec=job_spec())
+    await sync_to_async(organic_job_receive)(job_uuid=b, spec=job_spec())
+    await sync_to_async(_record)(a, JobStatus.DISPATCHED, JobStatus.RUNNING)
+    await sync_to_async(_record)(b, JobStatus.DISPATCHED)
+    await sync_to_async(_record)(a, JobStatus.COMPLETED)
+    running.node.notify_outbox()
+
+    second = await facilitator.link()
+    got = [await second.update() for _ in range(4)]
+    assert [(u.job_uuid, u.status) for u in got] == [
+        (a, JobStatus.DISPATCHED),
+        (a, JobStatus.RUNNING),
+        (b, JobStatus.DISPATCHED),
+        (a, JobStatus.COMPLETED),
+    ]
+    assert got[-1].result == JobResult(exit_code=0, executor_seconds=1.0)
+    assert await second.nothing()
+    assert await sync_to_async(_unsent)() == 0
+    # Once delivered, never again: not on this link, not after another reconnect.
+    await second.ws.close()
+    third = await facilitator.link()
+    assert await third.nothing()
+
+
+async def test_updates_made_while_connected_are_sent_at_once(running):
+    link = await running.facilitator.link()
+    job_uuid = uuid.uuid4()
+    await sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=job_spec())
+    await sync_to_async(_record)(job_uuid, JobStatus.DISPATCHED)
+    running.node.notify_outbox()
+    update = await link.update()
+    assert (update.job_uuid, update.status, update.detail) == (job_uuid, JobStatus.DISPATCHED, "dispatched")
+
+
+# --- dedupe ---------------------------------------------------------------------------------
+
+
+@dataclass
+class HeldDriver:
+    """Stands in for `organic_job_drive`: counts the drives and holds each job until released,
+    then completes it through the real service (so the outbox gets its final update)."""
+
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    drives: list[uuid.UUID] = field(default_factory=list)
+
+    async def __call__(self, *, job_uuid: uuid.UUID, spec: JobSpec, ctx: DriverContext, cancel: asyncio.Event) -> None:
+        self.drives.append(job_uuid)
+        await self.release.wait()
+        await sync_to_async(_record)(job_uuid, JobStatus.COMPLETED)
+        ctx.notify()
+
+
+@pytest.fixture
+def held_driver(monkeypatch: pytest.MonkeyPatch) -> HeldDriver:
+    driver = HeldDriver()
+    monkeypatch.setattr(validator.node, "organic_job_drive", driver)
+    return driver
+
+
+async def test_a_job_sent_twice_runs_once(running, held_driver):
+    link = await running.facilitator.link()
+    request = JobRequest(job_uuid=uuid.uuid4(), spec=job_spec())
+    await link.send(request)
+    await link.send(request)
+    await asyncio.sleep(0.3)
+    assert held_driver.drives == [request.job_uuid]
+
+    held_driver.release.set()
+    update = await link.update()
+    assert (update.job_uuid, update.status) == (request.job_uuid, JobStatus.COMPLETED)
+    assert await link.nothing()
+    assert held_driver.drives == [request.job_uuid]
+
+
+async def test_a_job_sent_again_after_it_ended_is_not_rerun_and_its_end_is_resent(running, held_driver):
+    held_driver.release.set()
+    link = await running.facilitator.link()
+    request = JobRequest(job_uuid=uuid.uuid4(), spec=job_spec())
+    await link.send(request)
+    assert (await link.update()).status == JobStatus.COMPLETED
+
+    # The facilitator lost the final report (say, across its own restart) and asks again.
+    await link.send(request)
+    again = await link.update()
+    assert (again.job_uuid, again.status) == (request.job_uuid, JobStatus.COMPLETED)
+    assert await link.nothing()
+    assert held_driver.drives == [request.job_uuid]

@@ -1,0 +1,149 @@
+"""The validator's reads: which miners a job may go to and in what order, the outbox, billed work."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from dht.models import NodeHeartbeat
+from protocol.messages.common import FailureKind
+from protocol.messages.jobs import JobStatus
+from tests.validator.factories import (
+    FacilitatorOutboxFactory,
+    MinerFactory,
+    MinerIncidentFactory,
+    OrganicJobFactory,
+)
+from validator.models import FacilitatorOutbox, Miner, OrganicJob
+from validator.selectors import (
+    miner_get_by_hotkey,
+    miners_for_job,
+    organic_job_billed_seconds_by_miner,
+    organic_job_get,
+    outbox_last,
+    outbox_pending,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_miners_for_job_only_active_reachable_and_not_excluded(db):
+    good = MinerFactory.create()
+    MinerFactory.create(is_active=False)
+    MinerFactory.create(address="")
+    excluded = MinerFactory.create()
+    assert [m.hotkey for m in miners_for_job(exclude={excluded.hotkey})] == [good.hotkey]
+    assert {m.hotkey for m in miners_for_job(exclude=set())} == {good.hotkey, excluded.hotkey}
+
+
+def test_miners_for_job_puts_recent_incidents_last(db):
+    reliable = MinerFactory.create()
+    flaky = MinerFactory.create()
+    flakier = MinerFactory.create()
+    MinerIncidentFactory.create(miner=flaky)
+    MinerIncidentFactory.create_batch(3, miner=flakier)
+    for _ in range(5):  # ties are shuffled, but the order by incidents is fixed
+        order = [m.hotkey for m in miners_for_job(exclude=set())]
+        assert order == [reliable.hotkey, flaky.hotkey, flakier.hotkey]
+    assert [m.recent for m in miners_for_job(exclude=set())] == [0, 1, 3]
+
+
+def test_old_incidents_are_forgiven(db):
+    flaky = MinerFactory.create()
+    other = MinerFactory.create()
+    MinerIncidentFactory.create(miner=other)
+    with time_machine.travel(timezone.now() - timedelta(hours=2)):
+        MinerIncidentFactory.create_batch(5, miner=flaky)
+    assert [m.recent for m in miners_for_job(exclude=set()) if m.pk == flaky.pk] == [0]
+    assert miners_for_job(exclude=set())[0].hotkey == flaky.hotkey
+
+
+def test_ties_are_shuffled(db):
+    miners = MinerFactory.create_batch(4)
+    firsts = {miners_for_job(exclude=set())[0].hotkey for _ in range(40)}
+    assert len(firsts) > 1
+    assert firsts <= {m.hotkey for m in miners}
+
+
+def _heartbeat(hotkey: str, *, age_s: float = 1.0, state: str = "ONLINE", addresses=("10.0.0.9:8001",)):
+    now = timezone.now()
+    NodeHeartbeat.objects.create(
+        holder="5Holder",
+        hotkey=hotkey,
+        role="miner",
+        state=state,
+        version="0.1.0",
+        addresses=list(addresses),
+        published_at=now - timedelta(seconds=age_s),
+        expires_at=now + timedelta(seconds=300),
+    )
+
+
+def test_with_heartbeats_required_only_miners_alive_in_the_dht_are_routed(db, settings):
+    settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
+    settings.DHT_HEARTBEAT_LAPSE_S = 20
+    for hotkey in ("5Alive", "5Lapsed", "5Offline", "5Silent"):
+        Miner.objects.create(hotkey=hotkey, address=f"127.0.0.1:{len(hotkey)}", stake=1)
+    _heartbeat("5Alive")
+    _heartbeat("5Lapsed", age_s=60)
+    _heartbeat("5Offline", state="OFFLINE")
+
+    assert [m.hotkey for m in miners_for_job(exclude=set())] == ["5Alive"]
+
+
+def test_a_miner_without_a_chain_address_is_reached_at_its_heartbeat_address(db, settings):
+    settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
+    Miner.objects.create(hotkey="5Natted", address="", stake=1)
+    Miner.objects.create(hotkey="5Unknown", address="", stake=1)
+    _heartbeat("5Natted", addresses=("192.0.2.7:8001",))
+
+    assert [(m.hotkey, m.address) for m in miners_for_job(exclude=set())] == [("5Natted", "192.0.2.7:8001")]
+
+
+def test_miner_get_by_hotkey(db):
+    miner = MinerFactory.create()
+    assert miner_get_by_hotkey(hotkey=miner.hotkey) == miner
+    assert miner_get_by_hotkey(hotkey="5Unknown") is None
+
+
+def test_organic_job_get(db):
+    job = OrganicJobFactory.create()
+    assert organic_job_get(job_uuid=job.uuid) == job
+    assert organic_job_get(job_uuid=uuid.uuid4()) is None
+
+
+def test_outbox_pending_is_oldest_first_and_skips_sent_rows(db):
+    first, second, third = FacilitatorOutboxFactory.create_batch(3)
+    FacilitatorOutbox.objects.filter(pk=second.pk).update(sent_at=timezone.now())
+    assert outbox_pending() == [first, third]
+    assert outbox_pending(limit=1) == [first]
+
+
+def test_outbox_last_is_the_newest_row_of_that_job(db):
+    job = OrganicJobFactory.create()
+    FacilitatorOutboxFactory.create(job=job)
+    newest = FacilitatorOutboxFactory.create(job=job)
+    FacilitatorOutboxFactory.create()  # another job's
+    assert outbox_last(job_uuid=job.uuid) == newest
+    assert outbox_last(job_uuid=uuid.uuid4()) is None
+
+
+def test_billed_seconds_count_finished_work_but_not_infrastructure_failures(db):
+    miner = MinerFactory.create()
+
+    def job(status: JobStatus, seconds: float, kind: str = "") -> OrganicJob:
+        return OrganicJobFactory.create(miner=miner, status=status, executor_seconds=seconds, failure_kind=kind)
+
+    since = timezone.now() - timedelta(minutes=1)
+    assert organic_job_billed_seconds_by_miner(since=since) == {}
+    job(JobStatus.COMPLETED, 1.0)
+    job(JobStatus.TIMEOUT, 2.0)
+    job(JobStatus.FAILED, 4.0, FailureKind.JOB)
+    job(JobStatus.FAILED, 8.0, FailureKind.INFRASTRUCTURE)
+    job(JobStatus.CANCELLED, 16.0)
+    job(JobStatus.RUNNING, 32.0)
+    OrganicJobFactory.create(status=JobStatus.COMPLETED, executor_seconds=64.0)  # no miner
+    assert organic_job_billed_seconds_by_miner(since=since) == {miner.hotkey: 7.0}
+    assert organic_job_billed_seconds_by_miner(since=timezone.now() + timedelta(minutes=1)) == {}
