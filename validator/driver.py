@@ -14,7 +14,7 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from protocol.messages.common import Failure, FailureKind, JobSpec
+from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
 from validator.miner_links import MinerLinks
@@ -160,7 +160,7 @@ async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str
         status, detail = JobStatus.CANCELLED, "cancelled; container removed"
     else:
         assert failure is not None
-        status = JobStatus.TIMEOUT if failure.reason == "timeout" else JobStatus.FAILED
+        status = JobStatus.TIMEOUT if failure.reason == FailureReason.TIMEOUT else JobStatus.FAILED
         detail = f"{failure.reason}: {failure.detail}"
     await _record(
         ctx,
@@ -175,7 +175,9 @@ async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str
 
 async def _give_up(ctx: DriverContext, job_uuid: UUID, attempts: int, last: InfrastructureFailure | None) -> None:
     if last is None:
-        failure = Failure(kind=FailureKind.INFRASTRUCTURE, reason="no_capacity", detail="no miner accepted the job")
+        failure = Failure(
+            kind=FailureKind.INFRASTRUCTURE, reason=FailureReason.NO_CAPACITY, detail="no miner accepted the job"
+        )
         await _record(ctx, job_uuid=job_uuid, status=JobStatus.REJECTED, detail=failure.detail, failure=failure)
         return
     failure = Failure(

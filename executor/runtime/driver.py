@@ -38,9 +38,9 @@ from collections.abc import Awaitable, Callable
 from docker.errors import DockerException
 from requests.exceptions import RequestException
 
-from executor.runtime.failures import CancelRequested, JobFailure, OutputTooLarge, Reason
+from executor.runtime.failures import CancelRequested, JobFailure, OutputTooLarge
 from executor.runtime.job_container import JobContainer, Outcome
-from protocol.messages.common import Failure
+from protocol.messages.common import Failure, FailureReason
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import (
     ExecutorReady,
@@ -67,10 +67,10 @@ async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, can
             terminal = JobFailed(job_uuid=run.job_uuid, failure=failure.failure(), result=failure.result)
         except (DockerException, RequestException) as exc:
             log.warning("job %s: docker error: %s", run.job_uuid, exc)
-            terminal = _infrastructure(run, Reason.DOCKER_ERROR, f"docker: {exc}")
+            terminal = _infrastructure(run, FailureReason.DOCKER_ERROR, f"docker: {exc}")
         except Exception as exc:
             log.exception("job %s: executor crashed", run.job_uuid)
-            terminal = _infrastructure(run, Reason.EXECUTOR_CRASHED, f"{type(exc).__name__}: {exc}")
+            terminal = _infrastructure(run, FailureReason.EXECUTOR_CRASHED, f"{type(exc).__name__}: {exc}")
         # A reported job has no container any more (users and the validator rely on that); the
         # workspace is only host files, so its cleanup can wait until after the report.
         await job.remove_container()
@@ -79,7 +79,7 @@ async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, can
         await job.cleanup()
 
 
-def _infrastructure(run: ExecutorRun, reason: Reason, detail: str) -> JobFailed:
+def _infrastructure(run: ExecutorRun, reason: FailureReason, detail: str) -> JobFailed:
     return JobFailed(job_uuid=run.job_uuid, failure=Failure(kind=reason.kind, reason=reason, detail=detail[:4000]))
 
 
@@ -108,10 +108,10 @@ async def _drive(job: JobContainer, emit: Emit) -> JobProgress:
         return JobCancelled(job_uuid=uuid, result=result)
     if outcome is Outcome.TIMEOUT:
         detail = f"still running after the {job.spec.timeout_s} s deadline; killed"
-        raise JobFailure(Reason.TIMEOUT, detail, result=result)
+        raise JobFailure(FailureReason.TIMEOUT, detail, result=result)
     if state.get("OOMKilled") and result.exit_code != 0:
         detail = f"killed for exceeding the memory limit of {job.run.limits.memory_mb} MiB"
-        raise JobFailure(Reason.OUT_OF_MEMORY, detail, result=result)
+        raise JobFailure(FailureReason.OUT_OF_MEMORY, detail, result=result)
     try:
         output = await job.collect_output()
     except OutputTooLarge as exc:
@@ -119,5 +119,5 @@ async def _drive(job: JobContainer, emit: Emit) -> JobProgress:
         raise
     result = result.model_copy(update={"output_zip_b64": output})
     if result.exit_code != 0:
-        raise JobFailure(Reason.NONZERO_EXIT, f"exited with code {result.exit_code}", result=result)
+        raise JobFailure(FailureReason.NONZERO_EXIT, f"exited with code {result.exit_code}", result=result)
     return JobFinished(job_uuid=uuid, result=result)

@@ -15,8 +15,8 @@ import httpx
 from django.conf import settings
 
 from executor.runtime.engine import in_thread
-from executor.runtime.failures import InputInvalid, JobFailure, Reason
-from protocol.messages.common import JobInput, UrlInput, ZipInput
+from executor.runtime.failures import InputInvalid, JobFailure
+from protocol.messages.common import FailureReason, JobInput, UrlInput, ZipInput
 
 # Small inputs stay in memory; bigger ones spill to disk.
 _SPOOL_BYTES = 8 * 1024 * 1024
@@ -58,7 +58,9 @@ async def _fetch(spec_input: UrlInput) -> IO[bytes]:
         async with asyncio.timeout(timeout_s), httpx.AsyncClient(timeout=timeout_s, follow_redirects=True) as client:
             async with client.stream("GET", spec_input.url) as response:
                 if response.status_code >= 400:
-                    raise JobFailure(Reason.INPUT_UNAVAILABLE, f"GET {spec_input.url} → HTTP {response.status_code}")
+                    raise JobFailure(
+                        FailureReason.INPUT_UNAVAILABLE, f"GET {spec_input.url} → HTTP {response.status_code}"
+                    )
                 received = 0
                 async for chunk in response.aiter_bytes():
                     received += len(chunk)
@@ -67,10 +69,10 @@ async def _fetch(spec_input: UrlInput) -> IO[bytes]:
                     out.write(chunk)
     except httpx.HTTPError as exc:
         out.close()
-        raise JobFailure(Reason.INPUT_UNAVAILABLE, f"GET {spec_input.url} failed: {exc!r}") from exc
+        raise JobFailure(FailureReason.INPUT_UNAVAILABLE, f"GET {spec_input.url} failed: {exc!r}") from exc
     except TimeoutError as exc:
         out.close()
-        raise JobFailure(Reason.INPUT_UNAVAILABLE, f"GET {spec_input.url} took over {timeout_s} s") from exc
+        raise JobFailure(FailureReason.INPUT_UNAVAILABLE, f"GET {spec_input.url} took over {timeout_s} s") from exc
     except BaseException:
         out.close()
         raise

@@ -16,12 +16,12 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from executor.runtime.container import container_create_kwargs, run_seconds
 from executor.runtime.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
-from executor.runtime.failures import CancelRequested, JobFailure, Reason
+from executor.runtime.failures import CancelRequested, JobFailure
 from executor.runtime.inputs import input_open
 from executor.runtime.logs import read_logs
 from executor.runtime.names import container_name
 from executor.runtime.workspace import Workspace, workspace_open
-from protocol.messages.common import JobResult
+from protocol.messages.common import FailureReason, JobResult
 from protocol.messages.executor import ExecutorRun
 
 log = logging.getLogger(__name__)
@@ -88,9 +88,11 @@ class JobContainer:
             await asyncio.wait_for(self.call(api.create_container, **kwargs), PREPARE_DEADLINE_S)
         except ImageNotFound as exc:
             detail = f"image {self.spec.image!r} is not present on this executor host (executors never pull)"
-            raise JobFailure(Reason.IMAGE_MISSING, detail) from exc
+            raise JobFailure(FailureReason.IMAGE_MISSING, detail) from exc
         except TimeoutError as exc:
-            raise JobFailure(Reason.STAGE_TIMEOUT, f"creating the container took over {PREPARE_DEADLINE_S} s") from exc
+            raise JobFailure(
+                FailureReason.STAGE_TIMEOUT, f"creating the container took over {PREPARE_DEADLINE_S} s"
+            ) from exc
 
     async def load_input(self) -> None:
         deadline = settings.EXECUTOR_URL_FETCH_TIMEOUT_S + VOLUME_LEEWAY_S
@@ -104,7 +106,7 @@ class JobContainer:
                     if source is not None:
                         source.close()
         except TimeoutError as exc:
-            raise JobFailure(Reason.STAGE_TIMEOUT, f"preparing the input took over {deadline} s") from exc
+            raise JobFailure(FailureReason.STAGE_TIMEOUT, f"preparing the input took over {deadline} s") from exc
 
     async def _unless_cancelled(self, coro: Coroutine[Any, Any, T]) -> T:
         """Runs `coro` to the end, or raises CancelRequested as soon as the miner cancels."""

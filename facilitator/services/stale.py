@@ -1,7 +1,6 @@
 """Jobs whose validator vanished: unstarted ones go back to the queue, started ones fail as
 infrastructure once they are past any deadline (the user is not charged)."""
 
-import enum
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,14 +12,8 @@ from facilitator.selectors import validator_is_live
 from facilitator.services.cancel import job_cancel
 from facilitator.services.credits import credits_settle
 from facilitator.services.events import job_record_event
-from protocol.messages.common import FailureKind
+from protocol.messages.common import FailureKind, FailureReason
 from protocol.messages.jobs import JobStatus
-
-
-class StaleReason(enum.StrEnum):
-    """Failure reasons the facilitator itself decides (validators report the others)."""
-
-    VALIDATOR_LOST = "validator_lost"
 
 
 def jobs_expire_stale() -> int:
@@ -56,7 +49,7 @@ def _fail_lost(job: Job) -> int:
             return 0
         job.status = JobStatus.FAILED
         job.failure_kind = FailureKind.INFRASTRUCTURE
-        job.failure_reason = StaleReason.VALIDATOR_LOST
+        job.failure_reason = FailureReason.VALIDATOR_LOST
         job.failure_detail = f"validator {job.validator_hotkey} disconnected and never reported back"
         job.finished_at = timezone.now()
         job.cost = credits_settle(job=job)

@@ -77,6 +77,41 @@ class FailureKind(enum.StrEnum):
     INFRASTRUCTURE = "infrastructure"
 
 
+class FailureReason(enum.StrEnum):
+    """Why a job failed. The reason decides whose fault it was: the job's (billed, not retried) or
+    the infrastructure's (retried elsewhere, never billed)."""
+
+    NONZERO_EXIT = "nonzero_exit"
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "out_of_memory"
+    IMAGE_MISSING = "image_missing"
+    INPUT_INVALID = "input_invalid"
+    INPUT_UNAVAILABLE = "input_unavailable"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    DOCKER_ERROR = "docker_error"
+    STAGE_TIMEOUT = "stage_timeout"
+    EXECUTOR_CRASHED = "executor_crashed"
+    NO_CAPACITY = "no_capacity"  # no miner accepted the job (validator)
+    VALIDATOR_LOST = "validator_lost"  # the validator holding the job went away (facilitator)
+
+    @property
+    def kind(self) -> FailureKind:
+        return FailureKind.JOB if self in _JOB_REASONS else FailureKind.INFRASTRUCTURE
+
+
+_JOB_REASONS = frozenset(
+    {
+        FailureReason.NONZERO_EXIT,
+        FailureReason.TIMEOUT,
+        FailureReason.OUT_OF_MEMORY,
+        FailureReason.IMAGE_MISSING,
+        FailureReason.INPUT_INVALID,
+        FailureReason.INPUT_UNAVAILABLE,
+        FailureReason.OUTPUT_TOO_LARGE,
+    }
+)
+
+
 class Failure(Message):
     kind: FailureKind
     reason: str = Field(max_length=64)

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from executor.runtime.failures import JobFailure, Reason
+from executor.runtime.failures import JobFailure
 from executor.runtime.inputs import input_open
-from protocol.messages.common import UrlInput, ZipInput
+from protocol.messages.common import FailureReason, UrlInput, ZipInput
 from tests.executor.runtime.helpers import b64, zip_bytes
 from tests.executor.runtime.http_server import serving
 
@@ -32,7 +32,7 @@ async def test_zip_b64_is_decoded() -> None:
 async def test_bad_base64_is_invalid() -> None:
     with pytest.raises(JobFailure) as caught:
         await _read(ZipInput(zip_b64="not base64!"))
-    assert caught.value.reason is Reason.INPUT_INVALID
+    assert caught.value.reason is FailureReason.INPUT_INVALID
 
 
 async def test_a_url_is_fetched() -> None:
@@ -45,7 +45,7 @@ async def test_an_http_error_is_unavailable() -> None:
     with serving({}) as base, pytest.raises(JobFailure) as caught:
         await _read(UrlInput(url=f"{base}/missing.zip"))
     assert (caught.value.reason, caught.value.detail) == (
-        Reason.INPUT_UNAVAILABLE,
+        FailureReason.INPUT_UNAVAILABLE,
         f"GET {base}/missing.zip → HTTP 404",
     )
 
@@ -56,14 +56,14 @@ async def test_an_unreachable_url_is_unavailable() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(JobFailure) as caught:
         await _read(UrlInput(url=f"http://127.0.0.1:{port}/in.zip"))
-    assert caught.value.reason is Reason.INPUT_UNAVAILABLE
+    assert caught.value.reason is FailureReason.INPUT_UNAVAILABLE
 
 
 async def test_a_body_over_the_limit_is_invalid(settings: Any) -> None:
     settings.EXECUTOR_MAX_INPUT_BYTES = 1000
     with serving({"/big.zip": b"x" * 5000}) as base, pytest.raises(JobFailure) as caught:
         await _read(UrlInput(url=f"{base}/big.zip"))
-    assert caught.value.reason is Reason.INPUT_INVALID
+    assert caught.value.reason is FailureReason.INPUT_INVALID
     assert "larger than 1000 bytes" in caught.value.detail
 
 
@@ -71,4 +71,4 @@ async def test_a_fetch_past_its_deadline_is_unavailable(settings: Any) -> None:
     settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.3
     with serving({"/slow.zip": b"x"}, delay_s=2) as base, pytest.raises(JobFailure) as caught:
         await _read(UrlInput(url=f"{base}/slow.zip"))
-    assert caught.value.reason is Reason.INPUT_UNAVAILABLE
+    assert caught.value.reason is FailureReason.INPUT_UNAVAILABLE

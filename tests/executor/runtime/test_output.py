@@ -3,8 +3,9 @@ import os
 
 import pytest
 
-from executor.runtime.failures import OutputTooLarge, Reason
+from executor.runtime.failures import OutputTooLarge
 from executor.runtime.output import OutputZip
+from protocol.messages.common import FailureReason
 from tests.executor.runtime.helpers import unzip
 
 
@@ -25,7 +26,7 @@ def test_total_size_over_the_class_limit_is_refused_before_reading() -> None:
     untouched = io.BytesIO(b"y" * 60)
     with pytest.raises(OutputTooLarge) as caught:
         zipper.add("b", untouched, 60)
-    assert caught.value.reason is Reason.OUTPUT_TOO_LARGE
+    assert caught.value.reason is FailureReason.OUTPUT_TOO_LARGE
     assert caught.value.detail == "/output holds more than 100 bytes (the class limit)"
     assert untouched.tell() == 0
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from executor.runtime.failures import InputInvalid, Reason
+from executor.runtime.failures import InputInvalid
 from executor.runtime.zip_safety import zip_check, zip_extract, zip_open, zip_to_tar
+from protocol.messages.common import FailureReason
 from tests.executor.runtime.helpers import zip_bytes
 
 LIMIT = 1024 * 1024
@@ -36,7 +37,7 @@ def _symlink_entry(name: str, target: str) -> bytes:
 def _refused(data: bytes, **limits: int) -> str:
     with pytest.raises(InputInvalid) as caught, _open(data) as zf:
         zip_check(zf, max_bytes=limits.get("max_bytes", LIMIT), max_entries=limits.get("max_entries", 100))
-    assert caught.value.reason is Reason.INPUT_INVALID
+    assert caught.value.reason is FailureReason.INPUT_INVALID
     return caught.value.detail
 
 
