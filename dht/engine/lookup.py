@@ -7,6 +7,7 @@ returned record goes through the validator chain before it is used. `hops` is th
 answer in the lookup tree: peers from our own table are hop 1, peers they name are hop 2, and so on."""
 
 import asyncio
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +22,18 @@ from dht.engine.transport import AddressPolicy
 from dht.engine.wire import PeersReply, ValueReply
 
 
+class CandidateState(enum.Enum):
+    NEW = "new"
+    INFLIGHT = "inflight"
+    OK = "ok"
+    FAILED = "failed"
+
+
 @dataclass
 class _Candidate:
     peer: Peer
     depth: int
-    state: str = "new"  # new | inflight | ok | failed
+    state: CandidateState = CandidateState.NEW
     slow: bool = False
 
 
@@ -51,7 +59,7 @@ def _prune(cands: dict[str, _Candidate], target: int, *, limit: int) -> None:
     lookup short of the key when the closest nodes are learned late."""
     if len(cands) <= limit:
         return
-    unqueried = sorted((c for c in cands.values() if c.state == "new"), key=lambda c: c.peer.id ^ target)
+    unqueried = sorted((c for c in cands.values() if c.state == CandidateState.NEW), key=lambda c: c.peer.id ^ target)
     for c in unqueried[max(0, limit - (len(cands) - len(unqueried))) :]:
         del cands[c.peer.hotkey]
 
@@ -110,17 +118,17 @@ class Lookups:
                     break
                 # Slow requests free their α slot but still count for termination: a lookup ends only
                 # when each of the k closest candidates answered or failed (timed out).
-                live = sorted((c for c in cands.values() if c.state != "failed"), key=dist)[: cfg.k]
+                live = sorted((c for c in cands.values() if c.state != CandidateState.FAILED), key=dist)[: cfg.k]
                 fast = sum(1 for c in tasks.values() if not c.slow)
                 for c in live:
                     if fast >= cfg.alpha or (budget is not None and result.rpcs >= budget):
                         break
-                    if c.state == "new":
-                        c.state = "inflight"
+                    if c.state == CandidateState.NEW:
+                        c.state = CandidateState.INFLIGHT
                         tasks[asyncio.ensure_future(self._query(c, target, key))] = c
                         result.rpcs += 1
                         fast += 1
-                if all(c.state == "ok" for c in live) or not tasks:
+                if all(c.state == CandidateState.OK for c in live) or not tasks:
                     break
                 done, _ = await asyncio.wait(tasks, timeout=cfg.soft_timeout_s, return_when=asyncio.FIRST_COMPLETED)
                 if not done:
@@ -133,7 +141,7 @@ class Lookups:
         finally:
             for task in tasks:
                 task.cancel()
-        responded = sorted((c for c in cands.values() if c.state == "ok"), key=dist)[: cfg.k]
+        responded = sorted((c for c in cands.values() if c.state == CandidateState.OK), key=dist)[: cfg.k]
         result.closest = [c.peer for c in responded]
         if key is None:
             result.hops = max((c.depth for c in responded), default=0)
@@ -175,9 +183,9 @@ class Lookups:
         try:
             reply, records = task.result()
         except (RpcError, asyncio.CancelledError):
-            c.state = "failed"
+            c.state = CandidateState.FAILED
             return
-        c.state = "ok"
+        c.state = CandidateState.OK
         for ref in reply.peers:
             if ref.hotkey == self._own or ref.hotkey in cands:
                 continue
