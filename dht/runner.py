@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from chain.client import chain_client
+from chain.selectors import ChainNeurons
 from dht.bootnodes import chain_bootnodes, resolve
 from dht.commit_reveal import EpochSchedule
 from dht.conf import DhtConfig
@@ -44,7 +45,7 @@ def _block_seconds() -> float:
 def node_from_settings(hotkey: Hotkey) -> DhtNode:
     config = DhtConfig.from_settings()
     stake = ChainStakeSource(
-        chain_client, refresh_s=settings.DHT_STAKE_REFRESH_S, miss_refresh_s=settings.DHT_STAKE_MISS_REFRESH_S
+        ChainNeurons(), refresh_s=settings.DHT_STAKE_REFRESH_S, miss_refresh_s=settings.DHT_STAKE_MISS_REFRESH_S
     )
     epoch_s = settings.DHT_EPOCH_BLOCKS * _block_seconds()
     namespaces = default_namespaces(
@@ -77,7 +78,7 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
     await node.start(options.host, options.port)
     restored = await persistence.restore(node)
     chain_entries = await sync_to_async(chain_bootnodes, thread_sensitive=True)(
-        chain_client(), port_offset=settings.DHT_CHAIN_PORT_OFFSET
+        ChainNeurons(), port_offset=settings.DHT_CHAIN_PORT_OFFSET
     )
     boot = [a for a in await resolve([*settings.DHT_BOOTNODES, *chain_entries]) if a != node.addr]
     known = await persistence.known_peers()

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from chain.client import chain_client
 from chain.interface import Role
+from chain.selectors import chain_neurons
 from dht.selectors import dht_miner_addresses, dht_routable_miners
 from validator.models import Miner, MinerIncident
 
@@ -16,7 +16,7 @@ INCIDENT_WINDOW = timedelta(hours=1)
 
 
 def miners_sync_from_chain() -> int:
-    neurons = [n for n in chain_client().neurons() if n.role == Role.MINER]
+    neurons = [n for n in chain_neurons() if n.role == Role.MINER]
     with transaction.atomic():
         for n in neurons:
             Miner.objects.update_or_create(
