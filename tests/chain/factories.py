@@ -9,7 +9,7 @@ from chain.interface import Role
 from chain.models import LocalNeuron, LocalSubnet, MetagraphNeuron, MetagraphSnapshot, WeightCommit
 
 
-class LocalSubnetFactory(DjangoModelFactory):
+class LocalSubnetFactory(DjangoModelFactory[LocalSubnet]):
     class Meta:
         model = LocalSubnet
         django_get_or_create = ("netuid",)
@@ -19,7 +19,7 @@ class LocalSubnetFactory(DjangoModelFactory):
     block_seconds = 1.0
 
 
-class LocalNeuronFactory(DjangoModelFactory):
+class LocalNeuronFactory(DjangoModelFactory[LocalNeuron]):
     class Meta:
         model = LocalNeuron
 
@@ -32,7 +32,7 @@ class LocalNeuronFactory(DjangoModelFactory):
     registered_block = 0
 
 
-class MetagraphSnapshotFactory(DjangoModelFactory):
+class MetagraphSnapshotFactory(DjangoModelFactory[MetagraphSnapshot]):
     """A subnet as synced from a real chain (synced_at set: selectors serve it)."""
 
     class Meta:
@@ -47,7 +47,7 @@ class MetagraphSnapshotFactory(DjangoModelFactory):
     next_sync_at = factory.LazyFunction(timezone.now)
 
 
-class MetagraphNeuronFactory(DjangoModelFactory):
+class MetagraphNeuronFactory(DjangoModelFactory[MetagraphNeuron]):
     class Meta:
         model = MetagraphNeuron
 
@@ -59,7 +59,7 @@ class MetagraphNeuronFactory(DjangoModelFactory):
     role = Role.MINER
 
 
-class WeightCommitFactory(DjangoModelFactory):
+class WeightCommitFactory(DjangoModelFactory[WeightCommit]):
     class Meta:
         model = WeightCommit
 

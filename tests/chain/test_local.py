@@ -42,7 +42,8 @@ def test_subnets_are_separate(settings):
     one.register(hotkey=hotkey, coldkey=cold, role=Role.VALIDATOR)
     assert two.register(hotkey=_ss58(), coldkey=cold, role=Role.MINER).uid == 0
     assert two.neuron(hotkey) is None
-    assert one.neuron(hotkey).uid == 0
+    assert (neuron := one.neuron(hotkey)) is not None
+    assert neuron.uid == 0
     settings.CHAIN_NETUID = 2
     assert LocalChain().netuid == 2
 

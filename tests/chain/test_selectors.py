@@ -60,7 +60,7 @@ def test_under_staked_validator_is_refused(chain):
 
 def test_minimum_stake_comes_from_settings(chain, settings):
     hotkey = _register(chain, Role.VALIDATOR, 0)
-    assert "stake 0 < minimum 1000" in chain_validator_refusal(hotkey)
+    assert "stake 0 < minimum 1000" in str(chain_validator_refusal(hotkey))
     settings.MIN_VALIDATOR_STAKE = 0
     assert chain_validator_refusal(hotkey) is None
 
@@ -70,26 +70,27 @@ def test_registered_on_another_subnet_is_refused(chain, settings):
     other = LocalChain(netuid=5)
     other.register(hotkey=hotkey, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
     other.add_stake(hotkey=hotkey, amount=5000)
-    assert "not registered on subnet 1" in chain_validator_refusal(hotkey)
+    assert "not registered on subnet 1" in str(chain_validator_refusal(hotkey))
     settings.CHAIN_NETUID = 5
     assert chain_validator_refusal(hotkey) is None
 
 
 def test_on_the_local_chain_neurons_are_its_tables(chain):
-    rows = [LocalNeuronFactory(uid=1, role=Role.VALIDATOR, stake=5), LocalNeuronFactory(uid=0)]
-    LocalNeuronFactory(subnet__netuid=2, uid=0)  # another subnet
+    rows = [LocalNeuronFactory.create(uid=1, role=Role.VALIDATOR, stake=5), LocalNeuronFactory.create(uid=0)]
+    LocalNeuronFactory.create(subnet__netuid=2, uid=0)  # another subnet
     assert [n.hotkey for n in chain_neurons()] == [rows[1].hotkey, rows[0].hotkey]
     assert chain_neuron(hotkey=rows[0].hotkey) == chain.neuron(rows[0].hotkey)
     assert ChainNeurons().neurons() == chain_neurons()
 
 
 def test_on_a_real_chain_neurons_are_the_synced_metagraph(subtensor, django_assert_max_num_queries):
-    validator = MetagraphNeuronFactory(uid=0, role=Role.VALIDATOR, stake=1000, address="203.0.113.7:8000")
-    miner = MetagraphNeuronFactory(uid=1, snapshot=validator.snapshot)
-    MetagraphNeuronFactory(snapshot=MetagraphSnapshotFactory(chain="hypertensor"))  # another chain's copy
+    validator = MetagraphNeuronFactory.create(uid=0, role=Role.VALIDATOR, stake=1000, address="203.0.113.7:8000")
+    miner = MetagraphNeuronFactory.create(uid=1, snapshot=validator.snapshot)
+    MetagraphNeuronFactory.create(snapshot=MetagraphSnapshotFactory.create(chain="hypertensor"))  # another chain's copy
     with django_assert_max_num_queries(4):
         assert [n.hotkey for n in chain_neurons()] == [validator.hotkey, miner.hotkey]
-        assert chain_neuron(hotkey=validator.hotkey).address == "203.0.113.7:8000"
+        assert (found := chain_neuron(hotkey=validator.hotkey)) is not None
+        assert found.address == "203.0.113.7:8000"
         assert chain_validator_refusal(validator.hotkey) is None
     assert chain_validator_refusal(miner.hotkey) == f"{miner.hotkey} is registered as a miner, not a validator"
 
@@ -106,5 +107,5 @@ def test_a_real_chain_never_synced_refuses_with_a_clear_reason_and_does_not_sync
 
 
 def test_a_snapshot_claimed_but_never_stored_serves_nothing(subtensor):
-    MetagraphNeuronFactory(snapshot=MetagraphSnapshotFactory(synced_at=None))
+    MetagraphNeuronFactory.create(snapshot=MetagraphSnapshotFactory.create(synced_at=None))
     assert chain_neurons() == []

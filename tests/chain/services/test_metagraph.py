@@ -30,6 +30,7 @@ def metagraph(block: int, *, address: str | None = "203.0.113.7:8100") -> Metagr
 def test_a_sync_stores_the_metagraph_and_applies_address_overrides(settings):
     settings.CHAIN_ADDRESS_OVERRIDES = {HOTKEY: "127.0.0.1:9001"}
     snapshot = metagraph_sync(client=ScriptedChain(metagraph(50)))
+    assert snapshot is not None
     assert (snapshot.block, snapshot.tempo, snapshot.commit_reveal, snapshot.failures) == (50, 360, True, 0)
     expected = Neuron(
         uid=4, hotkey=HOTKEY, coldkey="5Cold", stake=12, role=Role.MINER, address="127.0.0.1:9001", last_update=3
@@ -44,9 +45,10 @@ def test_a_sync_is_skipped_until_due_and_an_older_read_never_replaces_a_newer_on
     metagraph_sync(client=chain)
     assert metagraph_sync(client=chain) is None  # not due: no chain read
     assert chain.reads == 1
-    assert metagraph_sync(client=chain, force=True).block == 50  # the block-40 read lost
+    assert (forced := metagraph_sync(client=chain, force=True)) is not None
+    assert forced.block == 50  # the block-40 read lost
     assert metagraph_store(chain="scripted", metagraph=metagraph(60, address=None)).block == 60
-    assert metagraph_neurons(chain="scripted", netuid=1)[0].address is None
+    assert [n.address for n in metagraph_neurons(chain="scripted", netuid=1) or []] == [None]
 
 
 def test_failures_back_off_exponentially_and_keep_the_last_good_copy(settings):
@@ -64,7 +66,7 @@ def test_failures_back_off_exponentially_and_keep_the_last_good_copy(settings):
         delays.append((snapshot.next_sync_at - timezone.now()).total_seconds())
     assert 4.5 < delays[0] <= 10  # between half and all of the interval
     assert 29.5 < delays[3] <= 60  # 10 * 2^3 = 80, capped at 60
-    assert [n.stake for n in metagraph_neurons(chain="scripted", netuid=1)] == [12]  # still served
+    assert [n.stake for n in metagraph_neurons(chain="scripted", netuid=1) or []] == [12]  # still served
 
 
 def test_an_unreachable_node_is_a_clear_error_after_bounded_retries():

@@ -18,14 +18,20 @@ def subnet(*, stake: int = 0, address: str | None = None) -> Metagraph:
     return Metagraph(netuid=1, block=10 + stake, tempo=360, neurons=[neuron])
 
 
+def stored() -> Neuron:
+    neuron = metagraph_neuron(chain="scripted", netuid=1, hotkey=HOTKEY)
+    assert neuron is not None
+    return neuron
+
+
 def test_each_write_is_followed_by_a_sync_so_the_stored_metagraph_shows_it():
     chain = ScriptedChain(subnet(), subnet(address="203.0.113.7:8000"), subnet(stake=5, address="203.0.113.7:8000"))
     assert neuron_register(client=chain, hotkey=HOTKEY, coldkey="5Cold", role=Role.MINER).uid == 0
-    assert metagraph_neuron(chain="scripted", netuid=1, hotkey=HOTKEY).address is None
+    assert stored().address is None
     neuron_serve(client=chain, hotkey=HOTKEY, address="203.0.113.7:8000")
-    assert metagraph_neuron(chain="scripted", netuid=1, hotkey=HOTKEY).address == "203.0.113.7:8000"
+    assert stored().address == "203.0.113.7:8000"
     neuron_stake_add(client=chain, hotkey=HOTKEY, amount=5)
-    assert metagraph_neuron(chain="scripted", netuid=1, hotkey=HOTKEY).stake == 5
+    assert stored().stake == 5
     assert [kind for kind, _ in chain.writes] == ["register", "serve", "add_stake"]
     assert chain.reads == 3
 

@@ -147,15 +147,15 @@ def test_reveal_waits_for_the_window_then_reveals_once():
 
 def test_nothing_pending_means_no_chain_round_trip():
     chain = CommitRevealScripted()
-    WeightCommitFactory(chain="subtensor", status=Status.REVEALED)
+    WeightCommitFactory.create(chain="subtensor", status=Status.REVEALED)
     chain.weights_commits = None  # type: ignore[assignment,method-assign]  # would fail if called
     assert weight_commits_reveal(client=chain) == 0
 
 
 def test_a_passed_window_expires_and_a_transient_failure_is_retried_next_round():
     chain = CommitRevealScripted(block=2000)
-    late = WeightCommitFactory(hotkey=VALIDATOR, reveal_from_block=1360, reveal_until_block=1720)
-    due = WeightCommitFactory(hotkey=VALIDATOR, reveal_from_block=1900, reveal_until_block=2300)
+    late = WeightCommitFactory.create(hotkey=VALIDATOR, reveal_from_block=1360, reveal_until_block=1720)
+    due = WeightCommitFactory.create(hotkey=VALIDATOR, reveal_from_block=1900, reveal_until_block=2300)
     chain.reveal_error = RateLimited("too early", name="RevealTooEarly")
     assert weight_commits_reveal(client=chain) == 0
     late.refresh_from_db()
@@ -168,7 +168,7 @@ def test_a_passed_window_expires_and_a_transient_failure_is_retried_next_round()
 
 def test_a_refused_reveal_fails_and_is_logged(caplog):
     chain = CommitRevealScripted(block=1400)
-    row = WeightCommitFactory(hotkey=VALIDATOR)
+    row = WeightCommitFactory.create(hotkey=VALIDATOR)
     chain.reveal_error = ChainError("no key", name="NoSigningKey")
     assert weight_commits_reveal(client=chain) == 0
     row.refresh_from_db()
@@ -178,9 +178,9 @@ def test_a_refused_reveal_fails_and_is_logged(caplog):
 
 def test_an_unconfirmed_commit_is_confirmed_from_the_chain_or_failed_after_the_grace():
     chain = CommitRevealScripted(block=1100)
-    found = WeightCommitFactory(status=Status.COMMITTING, commit_block=None, reveal_from_block=None,
+    found = WeightCommitFactory.create(status=Status.COMMITTING, commit_block=None, reveal_from_block=None,
                                 reveal_until_block=None)  # fmt: skip
-    lost = WeightCommitFactory(status=Status.COMMITTING, commit_block=None, reveal_from_block=None,
+    lost = WeightCommitFactory.create(status=Status.COMMITTING, commit_block=None, reveal_from_block=None,
                                reveal_until_block=None)  # fmt: skip
     WeightCommit.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=11))
     chain.on_chain = [CommitWindow(found.commit_hash, 1000, 1360, 1720)]
