@@ -1,15 +1,28 @@
 """The chain, as Meshwork sees it: one small interface, several backends chosen by settings.
 
-Nothing on a hot path calls it: Celery tasks sync what it says into each node's Postgres."""
+Backends are plain clients: they talk to the chain and return these dataclasses. Storing what they
+return (the metagraph, weight commits) is `chain.services`' job; reading it back is `chain.selectors`'.
+Nothing on a hot path calls a backend: Celery tasks sync what it says into each node's Postgres."""
 
 import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from protocol.keys import is_ss58
+
 
 class Role(enum.StrEnum):
     VALIDATOR = "validator"
     MINER = "miner"
+
+
+class NodeClass(enum.StrEnum):
+    """Hypertensor's subnet node classes (`Neuron.classification`; empty on other chains)."""
+
+    REGISTERED = "Registered"  # queued, not yet in the subnet
+    IDLE = "Idle"
+    INCLUDED = "Included"
+    VALIDATOR = "Validator"
 
 
 class ChainError(Exception):
@@ -54,7 +67,7 @@ class Neuron:
     validator_permit: bool = False  # subtensor: the runtime lets it set weights on others
     peer_id: str = ""  # hypertensor: the libp2p peer id the node registered
     last_update: int = 0  # block of its last weights (subtensor) or epoch of its class (hypertensor)
-    classification: str = ""  # hypertensor: Registered (queued), Idle, Included, Validator
+    classification: str = ""  # hypertensor: a NodeClass value
 
 
 @dataclass(frozen=True)
@@ -69,13 +82,41 @@ class Metagraph:
     weights_rate_limit: int = 0
     weights_version: int = 0
 
+    def neuron(self, hotkey: str) -> Neuron | None:
+        return next((n for n in self.neurons if n.hotkey == hotkey), None)
+
+
+@dataclass(frozen=True)
+class WeightsPlan:
+    """Weights mapped to uids and scaled for one validator, with the subnet's rules at `block`."""
+
+    hotkey: str
+    uid: int  # the validator's own uid
+    account: bytes  # the signer's public key: part of a commit hash
+    uids: list[int]
+    values: list[int]
+    version_key: int
+    commit_reveal: bool
+    rate_limit: int  # blocks between two weight settings
+
+
+@dataclass(frozen=True)
+class CommitWindow:
+    """A weight commit as the chain holds it: its hash and (commit, first, last) reveal blocks."""
+
+    commit_hash: str
+    commit_block: int
+    reveal_from_block: int
+    reveal_until_block: int
+
 
 class ChainClient(ABC):
     name: str = "local"  # the backend's name in settings.CHAIN
     netuid: int
-    # Backends that talk to a remote chain set this: their `neurons()` reads the snapshot that
-    # `chain.services.metagraph_sync` keeps in Postgres, and `fetch_metagraph()` reads the chain.
+    # Backends that talk to a remote chain set this: what they say is kept in Postgres by
+    # `chain.services.metagraph.metagraph_sync` and read back through `chain.selectors`.
     synced: bool = False
+    coldkey_formats: str = "an SS58 address"  # what `valid_coldkey` accepts, for error messages
 
     @abstractmethod
     def current_block(self) -> int: ...
@@ -85,11 +126,8 @@ class ChainClient(ABC):
         """Seconds per block: callers derive epochs and intervals from it, never from which chain it is."""
 
     @abstractmethod
-    def neurons(self) -> list[Neuron]:
-        """Every registered node of the subnet (the metagraph)."""
-
-    def neuron(self, hotkey: str) -> Neuron | None:
-        return next((n for n in self.neurons() if n.hotkey == hotkey), None)
+    def fetch_metagraph(self) -> Metagraph:
+        """A fresh read of the whole subnet from the chain itself (not for hot paths)."""
 
     @abstractmethod
     def register(self, *, hotkey: str, coldkey: str, role: Role) -> Neuron: ...
@@ -104,13 +142,34 @@ class ChainClient(ABC):
     def set_weights(self, *, hotkey: str, weights: dict[str, float]) -> None:
         """`weights` maps miner hotkeys to non-negative weights; the backend normalises them."""
 
-    def fetch_metagraph(self) -> Metagraph:
-        """A fresh read of the whole subnet from the chain itself (not for hot paths)."""
-        return Metagraph(netuid=self.netuid, block=self.current_block(), tempo=0, neurons=self.neurons())
-
-    def reveal_pending_weights(self) -> int:
-        """Reveal the weight commits whose reveal window is open; returns how many were revealed."""
-        return 0
+    def valid_coldkey(self, coldkey: str) -> bool:
+        return is_ss58(coldkey)
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release connections held by the backend (nothing for Postgres-only backends)."""
+
+
+class CommitRevealChain(ChainClient):
+    """A chain whose subnets may require weights to be committed first and revealed later.
+
+    The client only sends and reads; `chain.services.weight_commits` keeps the salt and the weights
+    in Postgres between the two, so a restart loses nothing."""
+
+    @abstractmethod
+    def weights_plan(self, *, hotkey: str, weights: dict[str, float]) -> WeightsPlan: ...
+
+    @abstractmethod
+    def weights_send(self, plan: WeightsPlan) -> None:
+        """Set the planned weights directly (the subnet does not use commit-reveal)."""
+
+    @abstractmethod
+    def weights_commit(self, plan: WeightsPlan, *, commit_hash: str) -> None: ...
+
+    @abstractmethod
+    def weights_commits(self, *, hotkey: str) -> list[CommitWindow]:
+        """The commits of `hotkey` the chain holds, not yet revealed."""
+
+    @abstractmethod
+    def weights_reveal(
+        self, *, hotkey: str, uids: list[int], values: list[int], salt: list[int], version_key: int
+    ) -> None: ...

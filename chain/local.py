@@ -1,5 +1,8 @@
 """LocalChain: a chain kept in Postgres for the local network and fast tests. Blocks advance on a
-clock (genesis time + block_seconds), so every node computes the same height without a daemon."""
+clock (genesis time + block_seconds), so every node computes the same height without a daemon.
+
+Unlike the real backends this is not infrastructure: the local chain's state IS its tables (in the
+shared `chain` database), so it reads them through `chain.selectors` and writes them itself."""
 
 import math
 
@@ -8,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from chain.interface import ChainClient, ChainError, Neuron, NotRegistered, Role
+from chain.interface import ChainClient, ChainError, Metagraph, Neuron, NotRegistered, Role
 from chain.models import LocalNeuron, LocalSubnet, LocalWeights
 from chain.router import chain_alias
+from chain.selectors import local_neuron, local_neuron_from_row, local_neurons
 
 
 class LocalChain(ChainClient):
@@ -34,12 +38,13 @@ class LocalChain(ChainClient):
         return float(settings.LOCAL_CHAIN_BLOCK_SECONDS)
 
     def neurons(self) -> list[Neuron]:
-        rows = LocalNeuron.objects.filter(subnet_id=self.netuid).order_by("uid")
-        return [_to_neuron(row) for row in rows]
+        return local_neurons(netuid=self.netuid)
 
     def neuron(self, hotkey: str) -> Neuron | None:
-        row = LocalNeuron.objects.filter(subnet_id=self.netuid, hotkey=hotkey).first()
-        return _to_neuron(row) if row else None
+        return local_neuron(netuid=self.netuid, hotkey=hotkey)
+
+    def fetch_metagraph(self) -> Metagraph:
+        return Metagraph(netuid=self.netuid, block=self.current_block(), tempo=0, neurons=self.neurons())
 
     def register(self, *, hotkey: str, coldkey: str, role: Role) -> Neuron:
         subnet = self._subnet()
@@ -53,7 +58,7 @@ class LocalChain(ChainClient):
                     raise ChainError(f"{hotkey} is registered to another coldkey", name="HotKeyAlreadyRegistered")
                 LocalNeuron.objects.filter(pk=existing.pk).update(role=role)
                 existing.refresh_from_db()
-                return _to_neuron(existing)
+                return local_neuron_from_row(existing)
             top = LocalNeuron.objects.filter(subnet=subnet).aggregate(m=Max("uid"))["m"]
             try:
                 row = LocalNeuron.objects.create(
@@ -66,7 +71,7 @@ class LocalChain(ChainClient):
                 )
             except IntegrityError as exc:
                 raise ChainError(str(exc), name="RegistrationConflict") from exc
-        return _to_neuron(row)
+        return local_neuron_from_row(row)
 
     def serve(self, *, hotkey: str, address: str) -> None:
         if not LocalNeuron.objects.filter(subnet_id=self.netuid, hotkey=hotkey).update(address=address):
@@ -92,14 +97,3 @@ class LocalChain(ChainClient):
             weights={k: v / total for k, v in weights.items()},
             block=self.current_block(),
         )
-
-
-def _to_neuron(row: LocalNeuron) -> Neuron:
-    return Neuron(
-        uid=row.uid,
-        hotkey=row.hotkey,
-        coldkey=row.coldkey,
-        stake=row.stake,
-        role=Role(row.role),
-        address=row.address or None,
-    )

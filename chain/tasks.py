@@ -7,6 +7,7 @@ from celery import shared_task
 from chain.client import chain_client
 from chain.interface import ChainError
 from chain.services.metagraph import metagraph_sync
+from chain.services.weight_commits import weight_commits_reveal
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def sync_metagraph() -> int | None:
 @shared_task(ignore_result=True)
 def reveal_weights() -> int:
     try:
-        return chain_client().reveal_pending_weights()
+        return weight_commits_reveal(client=chain_client())
     except ChainError as exc:
         logger.warning("chain: reveal round failed: %s", exc)
         return 0

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from chain.client import chain_client
 from chain.interface import Role
+from chain.selectors import ChainNeurons
 from dht.bootnodes import chain_bootnodes, resolve
 from dht.commit_reveal import commit_reveal_loop
 from dht.config import dht_config_from_settings
@@ -50,7 +51,7 @@ def dht_node_from_settings(hotkey: Hotkey, *, block_s: float, hook: PersistenceH
     stake; `block_s` is the chain's block time (epochs bound how long score records live)."""
     config = dht_config_from_settings()
     stake = chain_stake_source(
-        chain_client, refresh_s=settings.DHT_STAKE_REFRESH_S, miss_refresh_s=settings.DHT_STAKE_MISS_REFRESH_S
+        ChainNeurons(), refresh_s=settings.DHT_STAKE_REFRESH_S, miss_refresh_s=settings.DHT_STAKE_MISS_REFRESH_S
     )
     epoch_s = settings.DHT_EPOCH_BLOCKS * block_s
     namespaces = default_namespaces(
@@ -70,7 +71,7 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
     await node.start(options.host, options.port)
     restored = await node.restore(await persistence.stored_records(now=node.clock()))
     chain_entries = await sync_to_async(chain_bootnodes, thread_sensitive=True)(
-        chain_client(), port_offset=settings.DHT_CHAIN_PORT_OFFSET
+        ChainNeurons(), port_offset=settings.DHT_CHAIN_PORT_OFFSET
     )
     boot = [a for a in await resolve([*settings.DHT_BOOTNODES, *chain_entries]) if a != node.addr]
     size = await node.bootstrap(boot, known=await persistence.known_peers())

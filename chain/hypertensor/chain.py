@@ -1,45 +1,53 @@
 """HypertensorChain: Hypertensor's `Network` pallet through substrate-interface (Ethereum-style keys).
 
-Like SubtensorChain, `neurons()` reads the metagraph synced into Postgres. A node's Meshwork hotkey
-is the SS58 it registered as its `unique` parameter (see chain.hypertensor.identity)."""
+A plain client like SubtensorChain: it talks to the node, never to Postgres. A node's Meshwork
+hotkey is the SS58 it registered as its `unique` parameter (see chain.hypertensor.identity)."""
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.conf import settings
 from substrateinterface import Keypair
 
 from chain.hypertensor.identity import derived_peer_ids, require_account, to_multiaddr
 from chain.hypertensor.reads import PALLET, head, read_metagraph, read_node_id
 from chain.interface import ChainError, Metagraph, Neuron, NotRegistered, Role
-from chain.metagraph_selectors import metagraph_neuron
-from chain.services.metagraph import metagraph_sync
 from chain.substrate.connection import SubstrateConnection
 from chain.substrate.extrinsics import Receipt, account_id, submit
 from chain.substrate.keyring import KeyRing
-from chain.substrate.synced import SyncedChain
+from chain.substrate.synced import DEFAULT_BLOCK_SECONDS, SyncedChain
+from protocol.keys import is_ss58
 
 DEFAULT_MAX_BURN = 10**20  # the most a registration may burn (18 decimals: 100 TENSOR)
 
 
 class HypertensorChain(SyncedChain):
     name = "hypertensor"
+    coldkey_formats = "an SS58 or 0x address"
 
     def __init__(
         self,
         *,
-        endpoint: str | None = None,
-        subnet_id: int | None = None,
-        keyring: KeyRing | None = None,
+        endpoint: str = "",
+        subnet_id: int = 1,
+        keyring: KeyRing | Callable[[], KeyRing] | None = None,
         connection: SubstrateConnection | None = None,
         max_burn: int = DEFAULT_MAX_BURN,
+        timeout_s: float = 10.0,
+        retries: int = 3,
+        block_seconds: float = DEFAULT_BLOCK_SECONDS,
     ) -> None:
-        self.netuid = settings.CHAIN_NETUID if subnet_id is None else subnet_id
-        self.connection = connection or SubstrateConnection(
-            url=endpoint or settings.CHAIN_ENDPOINT, timeout_s=settings.CHAIN_TIMEOUT_S, retries=settings.CHAIN_RETRIES
+        super().__init__(
+            connection=connection or SubstrateConnection(url=endpoint, timeout_s=timeout_s, retries=retries),
+            keyring=keyring,
+            block_seconds=block_seconds,
         )
-        self._keyring = keyring
+        self.netuid = subnet_id
         self.max_burn = max_burn
+
+    def valid_coldkey(self, coldkey: str) -> bool:
+        """SS58, or a 20-byte Ethereum-style account (0x + 40 hex)."""
+        return is_ss58(coldkey) or re.fullmatch(r"0x[0-9a-fA-F]{40}", coldkey) is not None
 
     def current_block(self) -> int:
         return self.connection.read(lambda si: head(si)[1])
@@ -72,8 +80,7 @@ class HypertensorChain(SyncedChain):
                 "max_burn_amount": self.max_burn,
             }
             self.submit(signer, "register_subnet_node", params)
-        metagraph_sync(client=self, force=True)
-        neuron = metagraph_neuron(chain=self.name, netuid=self.netuid, hotkey=hotkey)
+        neuron = self.fetch_metagraph().neuron(hotkey)
         if neuron is None:
             raise ChainError(f"{hotkey} is not in subnet {self.netuid} after registering", name="NotInMetagraph")
         return neuron
@@ -84,12 +91,11 @@ class HypertensorChain(SyncedChain):
         signer = self.keyring.coldkey_signer(purpose="update_bootnode")
         params = {"subnet_id": self.netuid, "subnet_node_id": node_id, "new_bootnode": to_multiaddr(address)}
         self.submit(signer, "update_bootnode", params)
-        metagraph_sync(client=self, force=True)
 
     def add_stake(self, *, hotkey: str, amount: int) -> None:
         if amount <= 0:
             raise ChainError("stake amount must be positive", name="AmountTooLow")
-        neuron = self.neuron(hotkey)
+        neuron = self.fetch_metagraph().neuron(hotkey)  # its node id, as the chain has it now
         if neuron is None:
             raise NotRegistered(f"{hotkey} is not a node of subnet {self.netuid}", name="InvalidSubnetNodeId")
         chain_hotkey = account_id(self.keyring.hotkey_signer(purpose="add_stake"))
@@ -100,7 +106,6 @@ class HypertensorChain(SyncedChain):
             "stake_to_be_added": amount,
         }
         self.submit(self.keyring.coldkey_signer(purpose="add_stake"), "add_stake", params)
-        metagraph_sync(client=self, force=True)
 
     def set_weights(self, *, hotkey: str, weights: dict[str, float]) -> None:
         raise ChainError(

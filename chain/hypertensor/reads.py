@@ -6,7 +6,7 @@ from typing import Any
 from substrateinterface import SubstrateInterface
 
 from chain.hypertensor.identity import from_multiaddr, identity_of
-from chain.interface import ChainError, Metagraph, Neuron, Role
+from chain.interface import ChainError, Metagraph, Neuron, NodeClass, Role
 
 PALLET = "Network"
 
@@ -24,7 +24,7 @@ class SubnetNode:
     id: int
     account: str  # the chain hotkey, 0x-hex
     peer_id: str
-    node_class: str  # Registered (queued), Idle, Included, Validator
+    node_class: str  # a NodeClass value; kept as text so a class added by a runtime upgrade still reads
     start_epoch: int
     bootnode: str | None
     unique: str | None
@@ -92,7 +92,7 @@ def read_metagraph(si: SubstrateInterface, *, subnet_id: int) -> Metagraph:
             hotkey=identity_of(unique=n.unique, account=n.account),
             coldkey=owners.get(n.account, ""),
             stake=stakes.get(n.account, 0),
-            role=Role.VALIDATOR if n.node_class == "Validator" else Role.MINER,
+            role=Role.VALIDATOR if n.node_class == NodeClass.VALIDATOR else Role.MINER,
             address=from_multiaddr(n.bootnode),
             peer_id=n.peer_id,
             last_update=n.start_epoch,

@@ -3,7 +3,7 @@
 from django.core.management.base import CommandError
 
 from chain.interface import ChainClient
-from chain.metagraph_selectors import metagraph_snapshot
+from chain.selectors import chain_neurons, metagraph_snapshot
 from chain.services.metagraph import metagraph_sync
 
 
@@ -19,7 +19,7 @@ def metagraph_report(client: ChainClient) -> str:
             f"commit-reveal {'on' if snapshot.commit_reveal else 'off'}, "
             f"weights every {snapshot.weights_rate_limit} blocks, version key {snapshot.weights_version}"
         ]
-    neurons = client.neurons()
+    neurons = chain_neurons()
     for n in neurons:
         extra = " ".join(
             part

@@ -1,5 +1,7 @@
 """Keeps each real chain's metagraph in Postgres: a scheduled read, stored in one transaction, with
-exponential backoff after failures. Everything else reads the stored copy (chain.metagraph_selectors)."""
+exponential backoff after failures. Everything else reads the stored copy (chain.selectors).
+
+The client only reads the chain (`fetch_metagraph`); storing what it returned is done here."""
 
 import logging
 from datetime import timedelta
@@ -9,8 +11,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from chain.client import chain_client
 from chain.interface import ChainClient, ChainError, Metagraph, Neuron
 from chain.models import MetagraphNeuron, MetagraphSnapshot
+from chain.selectors import metagraph_snapshot
 from chain.substrate.backoff import backoff_delay
 
 logger = logging.getLogger(__name__)
@@ -40,14 +44,23 @@ def metagraph_sync(*, client: ChainClient, force: bool = False) -> MetagraphSnap
 
 
 def _record_failure(pk: int, exc: ChainError) -> None:
-    failures = MetagraphSnapshot.objects.get(pk=pk).failures + 1
+    snapshot = MetagraphSnapshot.objects.get(pk=pk)
+    failures = snapshot.failures + 1
     delay = backoff_delay(failures, base_s=settings.CHAIN_SYNC_INTERVAL_S, cap_s=settings.CHAIN_SYNC_MAX_BACKOFF_S)
     MetagraphSnapshot.objects.filter(pk=pk).update(
         failures=F("failures") + 1,
         last_error=f"{exc.name}: {exc}"[:2000],
         next_sync_at=timezone.now() + timedelta(seconds=delay),
     )
-    logger.warning("chain: metagraph sync failed (%d in a row), next try in %.0fs: %s", failures, delay, exc)
+    logger.warning(
+        "chain: metagraph sync of %s subnet %d failed (%d in a row), next try in %.0fs: %s: %s",
+        snapshot.chain,
+        snapshot.netuid,
+        failures,
+        delay,
+        exc.name,
+        exc,
+    )
 
 
 def metagraph_store(*, chain: str, metagraph: Metagraph) -> MetagraphSnapshot:
@@ -94,8 +107,12 @@ def _row(snapshot: MetagraphSnapshot, neuron: Neuron) -> MetagraphNeuron:
 def metagraph_sync_at_startup() -> None:
     """A node on a remote chain reads the metagraph once before it serves, so admission and
     routing do not wait for the first scheduled sync. Nothing to do for LocalChain."""
-    from chain.client import chain_client
-
     client = chain_client()
     if client.synced:
+        metagraph_sync(client=client, force=True)
+
+
+def metagraph_ensure(*, client: ChainClient) -> None:
+    """Sync once if this node never synced the subnet (a command run before any worker)."""
+    if client.synced and metagraph_snapshot(chain=client.name, netuid=client.netuid) is None:
         metagraph_sync(client=client, force=True)

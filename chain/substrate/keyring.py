@@ -8,13 +8,11 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.conf import settings
 from substrateinterface import Keypair, KeypairType
 
 from chain.interface import ChainError
 from chain.substrate.extrinsics import account_id
-from protocol.identity import node_hotkey
-from protocol.keys import SS58_FORMAT, KeyFileError
+from protocol.keys import SS58_FORMAT
 
 _CRYPTO = {"sr25519": KeypairType.SR25519, "ed25519": KeypairType.ED25519, "ecdsa": KeypairType.ECDSA}
 
@@ -59,17 +57,3 @@ def chain_key_load(path: Path | str) -> Keypair:
         raise ChainError(f"no key file at {path}", name="NoSigningKey") from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise ChainError(f"{path} is not a chain key file ({type(exc).__name__})", name="NoSigningKey") from exc
-
-
-def default_keyring() -> KeyRing:
-    """This node's signing keys from settings; missing files only fail when a write needs them."""
-    keypairs: list[Keypair] = []
-    if settings.CHAIN_HOTKEY_PATH:
-        keypairs.append(chain_key_load(settings.CHAIN_HOTKEY_PATH))
-    else:
-        try:
-            keypairs.append(node_hotkey().keypair)
-        except KeyFileError:
-            pass
-    coldkey = chain_key_load(settings.CHAIN_COLDKEY_PATH) if settings.CHAIN_COLDKEY_PATH else None
-    return KeyRing(keypairs, coldkey=coldkey)

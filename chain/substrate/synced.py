@@ -1,41 +1,39 @@
-"""What the real-chain backends share: reads served from the synced metagraph in Postgres, signing
-keys from settings, one connection."""
+"""What the real-chain backends share: one connection, signing keys, a block time. No database:
+what they read is stored by `chain.services` and read back through `chain.selectors`."""
 
-from django.conf import settings
+from collections.abc import Callable
 
-from chain.interface import ChainClient, Neuron
-from chain.metagraph_selectors import metagraph_neuron, metagraph_neurons, metagraph_snapshot
-from chain.services.metagraph import metagraph_sync
+from chain.interface import ChainClient
 from chain.substrate.connection import SubstrateConnection
-from chain.substrate.keyring import KeyRing, default_keyring
+from chain.substrate.keyring import KeyRing
+
+DEFAULT_BLOCK_SECONDS = 12.0
 
 
 class SyncedChain(ChainClient):
     synced = True
     connection: SubstrateConnection
-    _keyring: KeyRing | None
+
+    def __init__(
+        self,
+        *,
+        connection: SubstrateConnection,
+        keyring: KeyRing | Callable[[], KeyRing] | None = None,
+        block_seconds: float = DEFAULT_BLOCK_SECONDS,
+    ) -> None:
+        self.connection = connection
+        # A callable is called on the first signature: missing key files only fail the writes.
+        self._keyring = keyring if keyring is not None else KeyRing()
+        self._block_seconds = block_seconds
 
     @property
     def keyring(self) -> KeyRing:
-        if self._keyring is None:
-            self._keyring = default_keyring()
+        if not isinstance(self._keyring, KeyRing):
+            self._keyring = self._keyring()
         return self._keyring
 
     def block_seconds(self) -> float:
-        return float(settings.CHAIN_BLOCK_SECONDS)
-
-    def neurons(self) -> list[Neuron]:
-        """The stored metagraph (Postgres only), synced once first if this node never synced."""
-        self._ensure_synced()
-        return metagraph_neurons(chain=self.name, netuid=self.netuid) or []
-
-    def neuron(self, hotkey: str) -> Neuron | None:
-        self._ensure_synced()
-        return metagraph_neuron(chain=self.name, netuid=self.netuid, hotkey=hotkey)
-
-    def _ensure_synced(self) -> None:
-        if metagraph_snapshot(chain=self.name, netuid=self.netuid) is None:
-            metagraph_sync(client=self, force=True)
+        return self._block_seconds
 
     def close(self) -> None:
         self.connection.close()

@@ -2,13 +2,13 @@
 
 from django.db import transaction
 
-from chain.client import chain_client
 from chain.interface import Role
+from chain.selectors import chain_neurons
 from miner.models import KnownValidator
 
 
 def validators_sync_from_chain() -> int:
-    validators = [n for n in chain_client().neurons() if n.role == Role.VALIDATOR]
+    validators = [n for n in chain_neurons() if n.role == Role.VALIDATOR]
     with transaction.atomic():
         for n in validators:
             KnownValidator.objects.update_or_create(hotkey=n.hotkey, defaults={"coldkey": n.coldkey, "stake": n.stake})

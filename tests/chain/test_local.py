@@ -1,13 +1,11 @@
-"""LocalChain (the chain kept in Postgres) and the `manage.py chain` commands on it."""
+"""LocalChain: the chain kept in Postgres (chain/local.py)."""
 
 import math
 import threading
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -44,7 +42,8 @@ def test_subnets_are_separate(settings):
     one.register(hotkey=hotkey, coldkey=cold, role=Role.VALIDATOR)
     assert two.register(hotkey=_ss58(), coldkey=cold, role=Role.MINER).uid == 0
     assert two.neuron(hotkey) is None
-    assert one.neuron(hotkey).uid == 0
+    assert (neuron := one.neuron(hotkey)) is not None
+    assert neuron.uid == 0
     settings.CHAIN_NETUID = 2
     assert LocalChain().netuid == 2
 
@@ -177,91 +176,3 @@ def test_concurrent_registrations_get_distinct_uids():
         t.join()
     assert errors == []
     assert sorted(n.uid for n in LocalChain(netuid=9).neurons()) == list(range(6))
-
-
-# --- manage.py chain ------------------------------------------------------------------------
-
-
-def _run(*args: str) -> str:
-    out = StringIO()
-    call_command("chain", *args, stdout=out)
-    return out.getvalue()
-
-
-def test_command_register_serve_stake_list(chain):
-    hotkey, cold = _ss58(), _ss58()
-    assert _run("register", "--hotkey", hotkey, "--coldkey", cold, "--role", "validator") == (
-        f"registered {hotkey} as validator uid 0\n"
-    )
-    assert _run("serve", "--hotkey", hotkey, "--address", "127.0.0.1:9000") == f"{hotkey} serves on 127.0.0.1:9000\n"
-    assert _run("stake", "--hotkey", hotkey, "--amount", "1500") == f"added 1500 stake to {hotkey}\n"
-    assert chain.neuron(hotkey) == Neuron(
-        uid=0, hotkey=hotkey, coldkey=cold, stake=1500, role=Role.VALIDATOR, address="127.0.0.1:9000"
-    )
-    listing = _run("list").splitlines()
-    assert listing[0].endswith(", 1 nodes")
-    assert listing[0].startswith("block ")
-    assert listing[1].split() == ["0", "validator", hotkey, "stake=1500", "address=127.0.0.1:9000"]
-
-
-def test_command_uses_the_node_hotkey_by_default(chain, node_key):
-    _run("register", "--coldkey", _ss58(), "--role", "miner")
-    assert chain.neuron(node_key.ss58).role == Role.MINER
-
-
-def test_command_without_a_hotkey_file_says_how_to_make_one(chain, settings, tmp_path):
-    from protocol.identity import node_hotkey
-
-    settings.HOTKEY_PATH = tmp_path / "missing.json"
-    node_hotkey.cache_clear()
-    try:
-        with pytest.raises(CommandError, match="keygen"):
-            _run("register", "--coldkey", _ss58(), "--role", "miner")
-    finally:
-        node_hotkey.cache_clear()
-
-
-@pytest.mark.parametrize("coldkey", ["alice", "0x1234", "5" * 48, ""])
-def test_command_refuses_a_bad_coldkey(chain, coldkey):
-    hotkey = _ss58()
-    with pytest.raises(CommandError, match=r"--coldkey: .* is not an SS58 address"):
-        _run("register", "--hotkey", hotkey, "--coldkey", coldkey, "--role", "miner")
-    assert chain.neurons() == []
-
-
-def test_coldkey_check_follows_the_chain_backend(settings):
-    from chain.management.commands.chain import _check_coldkey
-
-    evm = "0x" + "ab" * 20
-    with pytest.raises(CommandError, match="is not an SS58 address"):
-        _check_coldkey(evm)  # LocalChain and subtensor: SS58 only
-    settings.CHAIN = "hypertensor"
-    _check_coldkey(evm)  # Hypertensor accounts are 20-byte 0x addresses
-    _check_coldkey(_ss58())
-    with pytest.raises(CommandError, match="is not an SS58 or 0x address"):
-        _check_coldkey("0x1234")
-
-
-def test_command_refuses_a_bad_hotkey(chain):
-    with pytest.raises(CommandError, match=r"--hotkey: 'bob' is not an SS58 address"):
-        _run("register", "--hotkey", "bob", "--coldkey", _ss58(), "--role", "miner")
-
-
-@pytest.mark.parametrize("address", ["localhost", "localhost:", ":8000", "host:0", "host:65536", "host:http", "h:-1"])
-def test_command_refuses_a_bad_address(chain, address):
-    hotkey = _ss58()
-    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
-    with pytest.raises(CommandError, match=r"--address: .* is not host:port"):
-        _run("serve", "--hotkey", hotkey, "--address", address)
-    assert chain.neuron(hotkey).address is None
-
-
-def test_command_reports_chain_refusals_by_name(chain):
-    hotkey = _ss58()
-    with pytest.raises(CommandError, match="chain refused: HotKeyNotRegistered"):
-        _run("stake", "--hotkey", hotkey, "--amount", "5")
-    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
-    with pytest.raises(CommandError, match="chain refused: HotKeyAlreadyRegistered"):
-        _run("register", "--hotkey", hotkey, "--coldkey", _ss58(), "--role", "miner")
-    with pytest.raises(CommandError, match="chain refused: AmountTooLow"):
-        _run("stake", "--hotkey", hotkey, "--amount", "0")

@@ -1,9 +1,14 @@
+"""Reads of the chain from Postgres only (chain/selectors.py): LocalChain's tables or the metagraph
+synced from a real chain, chosen by the backend; never the network."""
+
 import pytest
 
+from chain.client import chain_client
 from chain.interface import Role
 from chain.local import LocalChain
-from chain.selectors import chain_validator_refusal
+from chain.selectors import ChainNeurons, chain_neuron, chain_neurons, chain_validator_refusal
 from protocol.keys import hotkey_create
+from tests.chain.factories import LocalNeuronFactory, MetagraphNeuronFactory, MetagraphSnapshotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +18,14 @@ def chain(settings) -> LocalChain:
     settings.CHAIN = "local"
     settings.MIN_VALIDATOR_STAKE = 1000
     return LocalChain()
+
+
+@pytest.fixture
+def subtensor(settings, fresh_chain_client):
+    """The configured backend is a real chain (never contacted: selectors read Postgres only)."""
+    settings.CHAIN, settings.CHAIN_ENDPOINT, settings.CHAIN_NETUID = "subtensor", "ws://127.0.0.1:1", 1
+    settings.MIN_VALIDATOR_STAKE = 1000
+    return chain_client()
 
 
 def _register(chain, role: Role, stake: int) -> str:
@@ -47,7 +60,7 @@ def test_under_staked_validator_is_refused(chain):
 
 def test_minimum_stake_comes_from_settings(chain, settings):
     hotkey = _register(chain, Role.VALIDATOR, 0)
-    assert "stake 0 < minimum 1000" in chain_validator_refusal(hotkey)
+    assert "stake 0 < minimum 1000" in str(chain_validator_refusal(hotkey))
     settings.MIN_VALIDATOR_STAKE = 0
     assert chain_validator_refusal(hotkey) is None
 
@@ -57,6 +70,42 @@ def test_registered_on_another_subnet_is_refused(chain, settings):
     other = LocalChain(netuid=5)
     other.register(hotkey=hotkey, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
     other.add_stake(hotkey=hotkey, amount=5000)
-    assert "not registered on subnet 1" in chain_validator_refusal(hotkey)
+    assert "not registered on subnet 1" in str(chain_validator_refusal(hotkey))
     settings.CHAIN_NETUID = 5
     assert chain_validator_refusal(hotkey) is None
+
+
+def test_on_the_local_chain_neurons_are_its_tables(chain):
+    rows = [LocalNeuronFactory.create(uid=1, role=Role.VALIDATOR, stake=5), LocalNeuronFactory.create(uid=0)]
+    LocalNeuronFactory.create(subnet__netuid=2, uid=0)  # another subnet
+    assert [n.hotkey for n in chain_neurons()] == [rows[1].hotkey, rows[0].hotkey]
+    assert chain_neuron(hotkey=rows[0].hotkey) == chain.neuron(rows[0].hotkey)
+    assert ChainNeurons().neurons() == chain_neurons()
+
+
+def test_on_a_real_chain_neurons_are_the_synced_metagraph(subtensor, django_assert_max_num_queries):
+    validator = MetagraphNeuronFactory.create(uid=0, role=Role.VALIDATOR, stake=1000, address="203.0.113.7:8000")
+    miner = MetagraphNeuronFactory.create(uid=1, snapshot=validator.snapshot)
+    MetagraphNeuronFactory.create(snapshot=MetagraphSnapshotFactory.create(chain="hypertensor"))  # another chain's copy
+    with django_assert_max_num_queries(4):
+        assert [n.hotkey for n in chain_neurons()] == [validator.hotkey, miner.hotkey]
+        assert (found := chain_neuron(hotkey=validator.hotkey)) is not None
+        assert found.address == "203.0.113.7:8000"
+        assert chain_validator_refusal(validator.hotkey) is None
+    assert chain_validator_refusal(miner.hotkey) == f"{miner.hotkey} is registered as a miner, not a validator"
+
+
+def test_a_real_chain_never_synced_refuses_with_a_clear_reason_and_does_not_sync(subtensor):
+    hotkey = hotkey_create()[0].ss58
+    assert chain_neurons() == []
+    assert chain_neuron(hotkey=hotkey) is None
+    assert chain_validator_refusal(hotkey) == (
+        f"{hotkey} cannot be checked: the subtensor subnet 1 was never synced on this node"
+    )
+    # Nothing was read from ws://127.0.0.1:1 (refused): the selectors never open a connection.
+    assert subtensor.connection._interface is None
+
+
+def test_a_snapshot_claimed_but_never_stored_serves_nothing(subtensor):
+    MetagraphNeuronFactory.create(snapshot=MetagraphSnapshotFactory.create(synced_at=None))
+    assert chain_neurons() == []

@@ -2,14 +2,14 @@
 
 from django.db import transaction
 
-from chain.client import chain_client
 from chain.interface import Role
+from chain.selectors import chain_neurons
 from validator.models import Miner, MinerIncident
 from validator.selectors import miner_get_by_hotkey
 
 
 def miners_sync_from_chain() -> int:
-    neurons = [n for n in chain_client().neurons() if n.role == Role.MINER]
+    neurons = [n for n in chain_neurons() if n.role == Role.MINER]
     with transaction.atomic():
         for n in neurons:
             Miner.objects.update_or_create(

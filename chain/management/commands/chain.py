@@ -1,14 +1,16 @@
 """`manage.py chain register|serve|stake|list|metagraph|weights`: the same verbs on every chain backend."""
 
-import re
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.client import chain_client
-from chain.interface import ChainError, RateLimited, Role
+from chain.interface import ChainClient, ChainError, Neuron, RateLimited, Role
 from chain.management.reports import metagraph_report, parse_weights
+from chain.selectors import chain_neurons
+from chain.services.metagraph import metagraph_ensure
+from chain.services.neurons import neuron_register, neuron_serve, neuron_stake_add
+from chain.services.weight_commits import weight_commits_reveal, weights_set
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError, is_ss58
 
@@ -40,28 +42,31 @@ class Command(BaseCommand):
         verb = options["verb"]
         try:
             if verb == "list":
-                self._list(client.neurons(), client.current_block())
+                metagraph_ensure(client=client)  # a node that never synced reads the chain once
+                self._list(chain_neurons(), client.current_block())
                 return
             if verb == "metagraph":
                 self.stdout.write(metagraph_report(client))
                 return
             if verb == "weights" and options["reveal"]:
-                self.stdout.write(f"revealed {client.reveal_pending_weights()} commit(s)\n")
+                self.stdout.write(f"revealed {weight_commits_reveal(client=client)} commit(s)\n")
                 return
             hotkey = self._hotkey(options.get("hotkey"))
             if verb == "register":
-                _check_coldkey(options["coldkey"])
-                neuron = client.register(hotkey=hotkey, coldkey=options["coldkey"], role=Role(options["role"]))
+                _check_coldkey(client, options["coldkey"])
+                neuron = neuron_register(
+                    client=client, hotkey=hotkey, coldkey=options["coldkey"], role=Role(options["role"])
+                )
                 self.stdout.write(f"registered {hotkey} as {neuron.role} uid {neuron.uid}\n")
             elif verb == "serve":
                 _check_address(options["address"])
-                client.serve(hotkey=hotkey, address=options["address"])
+                neuron_serve(client=client, hotkey=hotkey, address=options["address"])
                 self.stdout.write(f"{hotkey} serves on {options['address']}\n")
             elif verb == "stake":
-                client.add_stake(hotkey=hotkey, amount=options["amount"])
+                neuron_stake_add(client=client, hotkey=hotkey, amount=options["amount"])
                 self.stdout.write(f"added {options['amount']} stake to {hotkey}\n")
             elif verb == "weights":
-                client.set_weights(hotkey=hotkey, weights=parse_weights(options["weights"]))
+                weights_set(client=client, hotkey=hotkey, weights=parse_weights(options["weights"]))
                 self.stdout.write(f"weights sent for {hotkey}\n")
         except RateLimited as exc:
             raise CommandError(
@@ -80,7 +85,7 @@ class Command(BaseCommand):
         except KeyFileError as exc:
             raise CommandError(str(exc)) from exc
 
-    def _list(self, neurons: list[Any], block: int) -> None:
+    def _list(self, neurons: list[Neuron], block: int) -> None:
         self.stdout.write(f"block {block}, {len(neurons)} nodes\n")
         for n in neurons:
             self.stdout.write(f"{n.uid:>4} {n.role:<9} {n.hotkey} stake={n.stake} address={n.address or '-'}\n")
@@ -92,11 +97,7 @@ def _check_address(address: str) -> None:
         raise CommandError(f"--address: {address!r} is not host:port")
 
 
-def _check_coldkey(coldkey: str) -> None:
-    """SS58 everywhere; Hypertensor's accounts are also 20-byte 0x addresses (Ethereum-style)."""
-    if is_ss58(coldkey):
-        return
-    if settings.CHAIN == "hypertensor" and re.fullmatch(r"0x[0-9a-fA-F]{40}", coldkey):
-        return
-    expected = "an SS58 or 0x address" if settings.CHAIN == "hypertensor" else "an SS58 address"
-    raise CommandError(f"--coldkey: {coldkey!r} is not {expected}")
+def _check_coldkey(client: ChainClient, coldkey: str) -> None:
+    """SS58 everywhere; some chains (Hypertensor) also take 20-byte 0x addresses (Ethereum-style)."""
+    if not client.valid_coldkey(coldkey):
+        raise CommandError(f"--coldkey: {coldkey!r} is not {client.coldkey_formats}")

@@ -8,11 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.devnet.state import fund, new_blocks, shape_subnet
 from chain.interface import ChainError, RateLimited, Role
+from chain.selectors import metagraph_neurons
 from chain.services.metagraph import metagraph_sync
+from chain.services.neurons import neuron_register, neuron_stake_add
 from chain.substrate.connection import SubstrateConnection
 from chain.substrate.keyring import KeyRing, chain_key_load
 from chain.substrate.subtensor import SubtensorChain
@@ -39,7 +42,12 @@ class Command(BaseCommand):
         nodes = [(_ss58(v), Role.VALIDATOR) for v in options["validator"]]
         nodes += [(_ss58(m), Role.MINER) for m in options["miner"]]
         rpc = SubstrateConnection(url=options["endpoint"], timeout_s=60)
-        chain = SubtensorChain(endpoint=options["endpoint"], netuid=options["netuid"], keyring=KeyRing(coldkey=coldkey))
+        chain = SubtensorChain(
+            endpoint=options["endpoint"],
+            netuid=options["netuid"],
+            keyring=KeyRing(coldkey=coldkey),
+            min_validator_stake=settings.MIN_VALIDATOR_STAKE,
+        )
         try:
             tempo = options["tempo"] or None
             rpc.read(lambda si: fund(si, [coldkey.ss58_address], FUNDS))
@@ -54,14 +62,18 @@ class Command(BaseCommand):
             )
             for hotkey, role in nodes:
                 _with_retry(
-                    rpc, lambda h=hotkey, r=role: chain.register(hotkey=h, coldkey=coldkey.ss58_address, role=r)
+                    rpc,
+                    lambda h=hotkey, r=role: neuron_register(
+                        client=chain, hotkey=h, coldkey=coldkey.ss58_address, role=r
+                    ),
                 )
                 if role == Role.VALIDATOR:
-                    chain.add_stake(hotkey=hotkey, amount=options["stake"])
+                    neuron_stake_add(client=chain, hotkey=hotkey, amount=options["stake"])
             epoch = rpc.read(lambda si: int(si.query("SubtensorModule", "Tempo", [options["netuid"]]).value)) + 1
             rpc.read(lambda si: new_blocks(si, epoch))  # one epoch: permits follow stake
             metagraph_sync(client=chain, force=True)
-            neurons = {n.hotkey: n for n in chain.neurons()}
+            stored = metagraph_neurons(chain=chain.name, netuid=chain.netuid) or []
+            neurons = {n.hotkey: n for n in stored}
         except ChainError as exc:
             raise CommandError(f"chain refused: {exc.name or 'error'}: {exc}") from exc
         finally:

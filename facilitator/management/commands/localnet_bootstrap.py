@@ -15,6 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from chain.client import chain_client
 from chain.interface import Role
+from chain.services.neurons import neuron_register, neuron_serve, neuron_stake_add
 from facilitator.services.credits import credits_grant
 
 
@@ -28,11 +29,13 @@ class Command(BaseCommand):
         plan = json.loads(options["plan"].read_text())
         chain = chain_client()
         for node in plan["nodes"]:
-            neuron = chain.register(hotkey=node["hotkey"], coldkey=node["coldkey"], role=Role(node["role"]))
+            neuron = neuron_register(
+                client=chain, hotkey=node["hotkey"], coldkey=node["coldkey"], role=Role(node["role"])
+            )
             if neuron.stake < node["stake"]:
-                chain.add_stake(hotkey=node["hotkey"], amount=node["stake"] - neuron.stake)
+                neuron_stake_add(client=chain, hotkey=node["hotkey"], amount=node["stake"] - neuron.stake)
             if node.get("address"):
-                chain.serve(hotkey=node["hotkey"], address=node["address"])
+                neuron_serve(client=chain, hotkey=node["hotkey"], address=node["address"])
         token = self._user(plan["user"])
         sys.stdout.write(json.dumps({"api_token": token}) + "\n")
 

@@ -8,7 +8,8 @@ from substrateinterface import Keypair
 
 from chain.interface import ChainError, MalformedResponse, Metagraph, Neuron, RateLimited, Role
 from chain.models import WeightCommit
-from chain.substrate import commit_reveal
+from chain.services import weight_commits
+from chain.services.weight_commits import weight_commits_reveal, weights_set
 from chain.substrate.connection import SubstrateConnection
 from chain.substrate.extrinsics import sign
 from chain.substrate.keyring import KeyRing
@@ -229,12 +230,12 @@ def test_set_weights_sends_u16_weights_with_the_version_key(si, chain, node):
 @pytest.mark.django_db
 def test_with_commit_reveal_the_salt_is_stored_before_the_commit_is_sent(si, chain, node, monkeypatch):
     subnet_storage(si, commit_reveal=True)
-    monkeypatch.setattr(commit_reveal, "new_salt", lambda: [9, 8, 7, 6, 5, 4, 3, 2])
+    monkeypatch.setattr(weight_commits, "new_salt", lambda: [9, 8, 7, 6, 5, 4, 3, 2])
     digest = commit_hash(account=bytes(VALIDATOR.public_key), netuid=NETUID, uids=[1], values=[65535],
                          salt=[9, 8, 7, 6, 5, 4, 3, 2], version_key=7)  # fmt: skip
     put(si, PALLET, "WeightCommits", [NETUID, VALIDATOR.ss58_address], [(digest, 1000, 1360, 1720)])
     node.events_hex = events(si, SUCCESS)
-    chain.set_weights(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
+    weights_set(client=chain, hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
     sent = decode_call(si, node.submitted[-1])
     assert sent["call"]["call_function"] == "commit_weights"
     assert {a["name"]: a["value"] for a in sent["call"]["call_args"]} == {"netuid": NETUID, "commit_hash": digest}
@@ -247,7 +248,30 @@ def test_with_commit_reveal_the_salt_is_stored_before_the_commit_is_sent(si, cha
         7,
     )
     assert (row.commit_block, row.reveal_from_block, row.reveal_until_block) == (1000, 1360, 1720)
-    assert chain.reveal_pending_weights() == 0  # block 1000 < 1360: not yet
+    assert weight_commits_reveal(client=chain) == 0  # block 1000 < 1360: not yet
+    assert len(node.submitted) == 1
+
+
+def test_the_client_alone_refuses_to_set_weights_where_commit_reveal_is_required(si, chain, node):
+    subnet_storage(si, commit_reveal=True)
+    with pytest.raises(ChainError) as refused:
+        chain.set_weights(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
+    assert refused.value.name == "CommitRevealRequired"
+    assert node.submitted == []
+
+
+@pytest.mark.django_db
+def test_the_backend_never_touches_the_database(si, chain, node, django_assert_num_queries):
+    """A plain client: reads, plans and sends without one query (storing is chain.services' job)."""
+    subnet_storage(si, commit_reveal=False)
+    node.events_hex = events(si, SUCCESS)
+    with django_assert_num_queries(0):
+        assert [n.hotkey for n in chain.fetch_metagraph().neurons] == [VALIDATOR.ss58_address, MINER.ss58_address]
+        assert chain.current_block() == 1000
+        plan = chain.weights_plan(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
+        assert (plan.uid, plan.uids, plan.values, plan.commit_reveal) == (0, [1], [65535], False)
+        chain.weights_send(plan)
+        assert chain.weights_commits(hotkey=VALIDATOR.ss58_address) == []
     assert len(node.submitted) == 1
 
 

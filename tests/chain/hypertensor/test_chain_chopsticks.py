@@ -10,7 +10,9 @@ from chain.hypertensor.chain import HypertensorChain
 from chain.hypertensor.identity import derived_peer_ids
 from chain.hypertensor.reads import read_subnets
 from chain.interface import ChainError, Neuron, NotRegistered, Role
+from chain.selectors import metagraph_neuron, metagraph_neurons
 from chain.services.metagraph import metagraph_sync
+from chain.services.neurons import neuron_serve, neuron_stake_add
 from chain.substrate.connection import SubstrateConnection
 from chain.substrate.keyring import KeyRing
 
@@ -79,9 +81,10 @@ def test_register_serve_stake_and_read_the_nodes_back(chain_for, hypertensor_rpc
     assert queued.coldkey == "0x" + coldkey.public_key.hex()
     assert queued.peer_id == derived_peer_ids(identity)["peer"]
 
-    chain.serve(hotkey=identity, address="203.0.113.9:31330")
-    chain.add_stake(hotkey=identity, amount=5 * 10**18)
-    node = chain.neuron(identity)
+    neuron_serve(client=chain, hotkey=identity, address="203.0.113.9:31330")
+    neuron_stake_add(client=chain, hotkey=identity, amount=5 * 10**18)
+    node = metagraph_neuron(chain="hypertensor", netuid=SUBNET, hotkey=identity)  # re-synced by the services
+    assert node is not None
     assert (node.address, node.stake) == ("203.0.113.9:31330", MIN_STAKE + 5 * 10**18)
 
     # Activation from the queue happens at the subnet's epoch slot; it did not within 100 blocks
@@ -115,7 +118,7 @@ def test_register_serve_stake_and_read_the_nodes_back(chain_for, hypertensor_rpc
         )
     )
     metagraph_sync(client=chain, force=True)
-    assert chain.neuron(validator) == Neuron(
+    assert metagraph_neuron(chain="hypertensor", netuid=SUBNET, hotkey=validator) == Neuron(
         uid=77,
         hotkey=validator,
         coldkey="0x" + coldkey.public_key.hex(),
@@ -126,7 +129,8 @@ def test_register_serve_stake_and_read_the_nodes_back(chain_for, hypertensor_rpc
         last_update=3,
         classification="Validator",
     )
-    assert [n.hotkey for n in chain.neurons()] == [identity, validator] if queued.uid < 77 else [validator, identity]
+    stored = metagraph_neurons(chain="hypertensor", netuid=SUBNET) or []
+    assert [n.hotkey for n in stored] == ([identity, validator] if queued.uid < 77 else [validator, identity])
 
 
 def test_hypertensor_errors_are_typed(chain_for, sr25519):
@@ -139,9 +143,8 @@ def test_hypertensor_errors_are_typed(chain_for, sr25519):
         chain.serve(hotkey=identity, address="203.0.113.10:1")
     taken = sr25519("//meshwork//hypertensor-a").ss58_address  # registered by node-a above, or now:
     other, _, other_cold = chain_for("node-c")
-    other.register(hotkey=taken, coldkey="0x" + other_cold.public_key.hex(), role=Role.MINER) if other.neuron(
-        taken
-    ) is None else None
+    if other.fetch_metagraph().neuron(taken) is None:
+        other.register(hotkey=taken, coldkey="0x" + other_cold.public_key.hex(), role=Role.MINER)
     with pytest.raises(ChainError) as duplicate:
         chain.register(hotkey=taken, coldkey="0x" + coldkey.public_key.hex(), role=Role.MINER)
     # Peer ids are derived from the Meshwork hotkey, so the runtime refuses the second claim on them.

@@ -10,7 +10,10 @@ from substrateinterface import Keypair
 from chain.devnet.state import fund, new_blocks, shape_subnet
 from chain.interface import ChainError, NotRegistered, RateLimited, Role
 from chain.models import WeightCommit
+from chain.selectors import metagraph_neuron, metagraph_neurons
 from chain.services.metagraph import metagraph_sync
+from chain.services.neurons import neuron_register
+from chain.services.weight_commits import weight_commits_reveal, weights_set
 from chain.substrate.subtensor import SubtensorChain
 from chain.substrate.subtensor_reads import PALLET, read_commits
 from protocol.identity import node_hotkey
@@ -59,10 +62,10 @@ def blocks(rpc, count: int) -> int:
     return rpc.read(lambda si: new_blocks(si, count))
 
 
-def test_register_serve_stake_then_read_the_metagraph(chain_for, sr25519, coldkey, subtensor_rpc, settings):
-    settings.MIN_VALIDATOR_STAKE = 10**9
+def test_register_serve_stake_then_read_the_metagraph(chain_for, sr25519, coldkey, subtensor_rpc):
     validator, miner = sr25519("//meshwork//validator-a"), sr25519("//meshwork//miner-a")
     chain = chain_for(validator, miner)
+    chain.min_validator_stake = 10**9
 
     v = chain.register(hotkey=validator.ss58_address, coldkey=coldkey.ss58_address, role=Role.VALIDATOR)
     m = chain.register(hotkey=miner.ss58_address, coldkey=coldkey.ss58_address, role=Role.MINER)
@@ -80,13 +83,16 @@ def test_register_serve_stake_then_read_the_metagraph(chain_for, sr25519, coldke
 
     chain.fetch_metagraph()  # the chain itself
     metagraph_sync(client=chain, force=True)
-    by_hotkey = {n.hotkey: n for n in chain.neurons()}  # from Postgres
+    by_hotkey = {n.hotkey: n for n in metagraph_neurons(chain="subtensor", netuid=NETUID) or []}  # from Postgres
     assert by_hotkey[miner.ss58_address].address == f"{PUBLIC}:8100"
     assert by_hotkey[miner.ss58_address].role == Role.MINER
     assert by_hotkey[validator.ss58_address].stake == STAKE
     assert by_hotkey[validator.ss58_address].validator_permit
     assert by_hotkey[validator.ss58_address].role == Role.VALIDATOR
-    assert chain.neuron(validator.ss58_address) == by_hotkey[validator.ss58_address]
+    assert (
+        metagraph_neuron(chain="subtensor", netuid=NETUID, hotkey=validator.ss58_address)
+        == by_hotkey[validator.ss58_address]
+    )
 
 
 def test_set_weights_waits_for_the_rate_limit(chain_for, sr25519, coldkey, subtensor_rpc):
@@ -119,19 +125,21 @@ def test_commit_then_reveal_across_a_restart(chain_for, sr25519, coldkey, subten
     subtensor_rpc.read(lambda si: shape_subnet(si, NETUID, commit_reveal=True))
     try:
         blocks(subtensor_rpc, RATE_LIMIT)  # past the rate limit
-        chain.set_weights(hotkey=validator.ss58_address, weights={miner.ss58_address: 1.0})
+        weights_set(client=chain, hotkey=validator.ss58_address, weights={miner.ss58_address: 1.0})
         row = WeightCommit.objects.get(hotkey=validator.ss58_address)
         assert row.status == WeightCommit.Status.COMMITTED
         on_chain = subtensor_rpc.read(lambda si: read_commits(si, NETUID, validator.ss58_address))
         assert [(row.commit_hash, row.commit_block, row.reveal_from_block, row.reveal_until_block)] == on_chain
-        assert chain.reveal_pending_weights() == 0  # the window is not open yet
+        assert weight_commits_reveal(client=chain) == 0  # the window is not open yet
 
         # A "restarted" node: a new client, whose only memory of the commit is the row in Postgres.
         restarted = chain_for(validator)
         blocks(subtensor_rpc, row.reveal_from_block - restarted.current_block())
-        assert restarted.reveal_pending_weights() == 1
+        assert weight_commits_reveal(client=restarted) == 1
         row.refresh_from_db()
         assert row.status == WeightCommit.Status.REVEALED
+        assert row.revealed_block is not None
+        assert row.reveal_from_block is not None
         assert row.revealed_block >= row.reveal_from_block
         uids = {n.hotkey: n.uid for n in restarted.fetch_metagraph().neurons}
         stored = subtensor_rpc.read(
@@ -163,7 +171,8 @@ def test_chain_command_lists_the_subtensor_metagraph(
     settings, subtensor_node, chain_for, sr25519, coldkey, capsys, fresh_chain_client
 ):
     hotkey = sr25519("//meshwork//listed")
-    chain_for().register(hotkey=hotkey.ss58_address, coldkey=coldkey.ss58_address, role=Role.MINER)
+    # Registering through the service stores the metagraph, which `chain list` prints.
+    neuron_register(client=chain_for(), hotkey=hotkey.ss58_address, coldkey=coldkey.ss58_address, role=Role.MINER)
     settings.CHAIN, settings.CHAIN_ENDPOINT, settings.CHAIN_NETUID = "subtensor", subtensor_node.endpoint, NETUID
     call_command("chain", "list")
     out = capsys.readouterr().out
