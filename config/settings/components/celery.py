@@ -42,7 +42,7 @@ def task_queues(role: str) -> list[Queue]:
     return [Queue(name) for name in (*_ROLES, _DEFAULT_QUEUE)]
 
 
-def _every(task: str, seconds: float, *roles: str) -> dict[str, Any]:
+def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
     # Every entry expires at its interval so a backlog never piles up (a retry keeps the expiry).
     return {"task": task, "schedule": timedelta(seconds=seconds), "options": {"expires": seconds}, "roles": roles}
 
@@ -50,13 +50,13 @@ def _every(task: str, seconds: float, *roles: str) -> dict[str, Any]:
 def beat_schedule(role: str, *, sync_interval_s: float, block_seconds: float) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
-        "facilitator-dispatch-pending": _every("facilitator.tasks.dispatch_pending_jobs", 5, "facilitator"),
-        "facilitator-expire-stale": _every("facilitator.tasks.expire_stale_jobs", 30, "facilitator"),
-        "validator-sync-miners": _every("validator.tasks.sync_miners", 10, "validator"),
-        "miner-sync-validators": _every("miner.tasks.sync_validators", 10, "miner"),
+        "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, "facilitator"),
+        "facilitator-expire-stale": _entry("facilitator.tasks.expire_stale_jobs", 30, "facilitator"),
+        "validator-sync-miners": _entry("validator.tasks.sync_miners", 10, "validator"),
+        "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, "miner"),
         # Every role reads the metagraph (admission, routing); only validators set weights.
-        "chain-sync-metagraph": _every("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
-        "chain-reveal-weights": _every("chain.tasks.reveal_weights", block_seconds, "validator"),
+        "chain-sync-metagraph": _entry("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
+        "chain-reveal-weights": _entry("chain.tasks.reveal_weights", block_seconds, "validator"),
     }
     return {
         name: {key: value for key, value in entry.items() if key != "roles"}
