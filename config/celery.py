@@ -12,6 +12,8 @@ from celery import Celery, signals
 from django.conf import settings
 
 from config.logging import logging_configure
+from protocol.identity import node_hotkey
+from protocol.keys import KeyFileError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("meshwork")
@@ -28,6 +30,17 @@ def _logging_setup(loglevel: int | str | None = None, **kwargs: Any) -> None:
     logging_configure(settings.LOGGING)
     if loglevel:
         logging.getLogger().setLevel(loglevel)
+
+
+@signals.worker_process_init.connect
+def _node_bind(**kwargs: Any) -> None:
+    """Every line of a worker process says which node wrote it (tasks run on this thread)."""
+    context = {"role": settings.MESHWORK_ROLE}
+    try:
+        context["hotkey"] = node_hotkey().ss58
+    except KeyFileError:
+        pass  # a node without its key yet: the role alone (the key's own error surfaces where it is used)
+    structlog.contextvars.bind_contextvars(**context)
 
 
 @signals.task_prerun.connect

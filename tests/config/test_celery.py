@@ -1,5 +1,6 @@
 """The Celery app: every task has its own limits, and every log line of a task says which task."""
 
+import contextvars
 import logging
 import uuid
 
@@ -8,8 +9,9 @@ import structlog
 from django.conf import settings
 
 import facilitator.tasks
-from config.celery import _logging_setup
+from config.celery import _logging_setup, _node_bind
 from config.celery import app as celery_app
+from protocol.identity import node_hotkey
 from protocol.logs import bind_job
 
 logger = logging.getLogger(__name__)
@@ -77,3 +79,28 @@ def test_worker_logging_uses_the_settings_and_keeps_the_level_given_on_the_comma
     formatters = [handler.formatter for handler in root_logging.handlers]
     assert any(isinstance(f, structlog.stdlib.ProcessorFormatter) for f in formatters)
     assert root_logging.level == logging.WARNING
+
+
+def _bound_by_node_bind() -> dict[str, object]:
+    """What the worker_process_init receiver binds, seen in a context of its own (the test's stays clean)."""
+
+    def run() -> dict[str, object]:
+        _node_bind()
+        return dict(structlog.contextvars.get_contextvars())
+
+    return contextvars.copy_context().run(run)
+
+
+def test_a_worker_process_binds_its_nodes_role_and_hotkey(node_key, settings):
+    settings.MESHWORK_ROLE = "miner"
+    assert _bound_by_node_bind() == {"role": "miner", "hotkey": node_key.ss58}
+    assert "hotkey" not in structlog.contextvars.get_contextvars()
+
+
+def test_a_worker_without_its_key_yet_binds_its_role_only(tmp_path, settings):
+    settings.HOTKEY_PATH = tmp_path / "missing.json"
+    node_hotkey.cache_clear()
+    try:
+        assert _bound_by_node_bind() == {"role": settings.MESHWORK_ROLE}
+    finally:
+        node_hotkey.cache_clear()
