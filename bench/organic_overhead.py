@@ -88,7 +88,8 @@ def main() -> None:
             for _ in range(WARMUP):  # imports, links to the miner, page cache: both sides alike
                 through_meshwork(api), bare_docker_run()
             STAGES.clear()
-            meshwork, bare = [], []
+            meshwork: list[float] = []
+            bare: list[float] = []
             for i in range(args.runs):
                 # Interleave (and alternate which goes first) so drift hits both sides alike.
                 pair = [(meshwork, lambda: through_meshwork(api)), (bare, bare_docker_run)]

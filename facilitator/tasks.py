@@ -1,14 +1,20 @@
+"""The facilitator's periodic work. Thin: one service each.
+
+Both touch only this node's database and channel layer (a validator's consumer does the talking), so
+they have no retry policy: the next beat, seconds later, is the retry. Both are idempotent (every
+change is a conditional update on the job's status), hence acks_late: a redelivery is harmless."""
+
 from celery import shared_task
 
 from facilitator.services.dispatch import jobs_dispatch_pending
 from facilitator.services.stale import jobs_expire_stale
 
 
-@shared_task
+@shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
 def dispatch_pending_jobs() -> int:
     return jobs_dispatch_pending()
 
 
-@shared_task
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def expire_stale_jobs() -> int:
     return jobs_expire_stale()

@@ -1,27 +1,37 @@
-"""Root fixtures shared by every test package."""
+"""Root fixtures shared by every test package: one fixture per concept (keys, seeded executor
+classes, replay-check nonces, structured log capture). App packages add only their own concepts."""
 
+import io
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 
-from protocol.keys import Hotkey, hotkey_create, hotkey_write
+from config.logging import logging_dict
+from protocol.identity import node_hotkey
+from protocol.keys import CryptoType, Hotkey, hotkey_create, hotkey_write
+from protocol.nonces import RedisNonceStore
 
 
 @pytest.fixture
-def make_hotkey():
-    def _make(crypto: str = "sr25519") -> Hotkey:
-        hotkey, _ = hotkey_create(crypto)  # type: ignore[arg-type]
+def make_hotkey() -> Callable[..., Hotkey]:
+    """Fresh keypairs on demand (sr25519 unless asked for another scheme)."""
+
+    def _make(crypto: CryptoType = "sr25519") -> Hotkey:
+        hotkey, _ = hotkey_create(crypto)
         return hotkey
 
     return _make
 
 
 @pytest.fixture
-def node_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hotkey:
+def node_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hotkey]:
     """A fresh hotkey installed as this process's node identity."""
-    from protocol.identity import node_hotkey
-
     hotkey, seed = hotkey_create()
     path = tmp_path / "hotkey.json"
     hotkey_write(path=path, hotkey=hotkey, seed_hex=seed)
@@ -32,8 +42,10 @@ def node_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hotkey:
 
 
 @pytest.fixture
-def executor_classes(db: None) -> dict:
+def executor_classes(db: None) -> dict[str, Any]:
     """The seeded executor classes, restored if a transactional test's flush removed them."""
+    # Imported here: models can only be imported once pytest-django has set Django up, which is
+    # after this conftest is loaded.
     from tests.factories import executor_classes_ensure
 
     return executor_classes_ensure()
@@ -42,15 +54,29 @@ def executor_classes(db: None) -> dict:
 @pytest.fixture
 def nonce_prefix() -> str:
     """A Redis key prefix of this test's own, so replay checks never see another test's nonces."""
-    import uuid
-
     return f"{settings.REDIS_PREFIX}:test-nonce:{uuid.uuid4().hex}:"
 
 
 @pytest.fixture
-async def nonces(nonce_prefix: str):
-    from protocol.nonces import RedisNonceStore
-
+async def nonces(nonce_prefix: str) -> AsyncIterator[RedisNonceStore]:
     store = RedisNonceStore(prefix=nonce_prefix)
     yield store
     await store.close()
+
+
+@pytest.fixture
+def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """Every log line written while the test runs, rendered as production renders it (JSON lines
+    through config.logging) and parsed back; call it to read the lines so far."""
+    formatter_config = dict(logging_dict(log_format="json", level="DEBUG")["formatters"]["structlog"])
+    factory = formatter_config.pop("()")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(factory(**formatter_config))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(level)

@@ -1,8 +1,23 @@
+"""The validator's periodic work. Thin: one service each."""
+
 from celery import shared_task
 
+from chain.interface import ChainUnavailable
 from validator.services.miners import miners_sync_from_chain
 
 
-@shared_task
+# Reads the chain (a real chain's first read goes to the node), so an unreachable node is retried
+# with backoff within the beat interval. Idempotent (acks_late): the miner table is rewritten from
+# the metagraph, so running it twice leaves the same rows.
+@shared_task(
+    acks_late=True,
+    autoretry_for=(ChainUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=8,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=60,
+    time_limit=90,
+)
 def sync_miners() -> int:
     return miners_sync_from_chain()

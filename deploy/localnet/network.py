@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 
 from deploy.localnet.databases import database_url, ensure_databases
-from deploy.localnet.processes import ROOT, Proc, celery, manage, stop_all
+from deploy.localnet.processes import ROOT, Proc, celery_worker, manage, stop_all
 from deploy.localnet.subtensor import chopsticks_proc, wait_for_rpc
 from protocol.keys import Hotkey, hotkey_create, hotkey_load, hotkey_write
 
@@ -239,8 +239,8 @@ class LocalNetwork:
             node.procs.append(Proc(node.name, main, env, self.dir / "logs" / f"{node.name}.log"))
             if self.config.celery:
                 schedule = str(self.dir / f"celerybeat-{node.name}")
-                argv = celery(
-                    "worker", "-B", "-s", schedule, "-l", "warning", "--concurrency", "1", "-n", f"{node.name}@%h"
+                argv = celery_worker(
+                    node.role, "-B", "-s", schedule, "-l", "warning", "--concurrency", "1", "-n", f"{node.name}@%h"
                 )
                 node.procs.append(Proc(f"{node.name}-celery", argv, env, self.dir / "logs" / f"{node.name}-celery.log"))
             node.procs += self._dht_procs(node, env)

@@ -53,6 +53,11 @@ def celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "config", *args]
 
 
+def celery_worker(role: str, *args: str) -> list[str]:
+    """A node's worker consumes only its role's queue (config.settings.components.celery routes)."""
+    return celery("worker", "-Q", role, *args)
+
+
 def stop_all(procs: list[Proc], timeout: float = 10.0) -> None:
     """SIGTERM every process group, then SIGKILL whatever is still alive after `timeout`."""
     for proc in procs:

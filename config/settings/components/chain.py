@@ -25,16 +25,3 @@ CHAIN_SYNC_MAX_BACKOFF_S = env.float("CHAIN_SYNC_MAX_BACKOFF_S", default=300.0)
 # (the runtime refuses loopback addresses; nodes behind NAT).
 CHAIN_ADDRESS_OVERRIDES = env.dict("CHAIN_ADDRESS_OVERRIDES", default={})
 CHOPSTICKS_BIN = env.str("CHOPSTICKS_BIN", default="")  # default: .tools/chopsticks (deploy/chopsticks/install.sh)
-
-from config.settings.components.celery import CELERY_BEAT_SCHEDULE  # noqa: E402
-
-CELERY_BEAT_SCHEDULE["chain-sync-metagraph"] = {
-    "task": "chain.tasks.sync_metagraph",
-    "schedule": CHAIN_SYNC_INTERVAL_S,
-    "options": {"expires": CHAIN_SYNC_INTERVAL_S},
-}
-CELERY_BEAT_SCHEDULE["chain-reveal-weights"] = {
-    "task": "chain.tasks.reveal_weights",
-    "schedule": CHAIN_BLOCK_SECONDS,
-    "options": {"expires": CHAIN_BLOCK_SECONDS},
-}

@@ -1,15 +1,8 @@
 from config.env import env
+from config.logging import logging_dict
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.channels.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-        "celery": {"level": "WARNING"},
-    },
-}
+# "console" locally; production.py defaults to "json" (one JSON object a line).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console")
+LOGGING_CONFIG = "config.logging.logging_configure"
+LOGGING = logging_dict(log_format=LOG_FORMAT, level=LOG_LEVEL)
