@@ -14,6 +14,7 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from protocol.logs import bind_job
 from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
@@ -58,6 +59,11 @@ async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext
     with backoff, up to VALIDATOR_QUEUE_TIMEOUT_S); one that declined for another reason or
     failed us is not asked again for this job. Infrastructure failures are bounded by
     VALIDATOR_MAX_ATTEMPTS."""
+    with bind_job(job_uuid):  # this coroutine runs as its own task: the binding stays in it
+        await _drive(job_uuid=job_uuid, spec=spec, ctx=ctx, cancel=cancel)
+
+
+async def _drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: asyncio.Event) -> None:
     tries = _Tries()
     deadline = time.monotonic() + settings.VALIDATOR_QUEUE_TIMEOUT_S
     backoff = 0.1

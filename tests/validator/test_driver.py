@@ -5,13 +5,16 @@ import uuid
 from contextlib import AsyncExitStack
 
 import pytest
+import structlog
 from asgiref.sync import sync_to_async
 from django.db import connections
 
 from protocol.messages.common import JobSpec
 from protocol.messages.jobs import JobStarted
 from protocol.messages.miner import DeclineReason, JobDeclined, JobReserve, JobRun
+from tests.factories import job_spec
 from tests.validator.scripted_miner import complete, scripted_miner
+from validator import driver
 from validator.driver import DriverContext, organic_job_drive
 from validator.miner_links import MinerLinks
 from validator.models import Miner, MinerIncident, OrganicJob
@@ -156,3 +159,16 @@ async def test_a_cancel_before_any_miner_starts_the_job_ends_it_cancelled(make_h
     job, events, _ = await _drive(make_hotkey, nonces, [complete], cancel=cancel)
     assert job.status == "cancelled"
     assert events == [("cancelled", "", "cancelled before a miner started it")]
+
+
+async def test_driving_a_job_binds_its_uuid_for_every_log_line_and_only_inside(monkeypatch):
+    seen: dict[str, object] = {}
+
+    async def fake_drive(**kwargs):
+        seen.update(structlog.contextvars.get_contextvars())
+
+    monkeypatch.setattr(driver, "_drive", fake_drive)
+    job_uuid = uuid.uuid4()
+    await driver.organic_job_drive(job_uuid=job_uuid, spec=job_spec(), ctx=None, cancel=asyncio.Event())  # type: ignore[arg-type]
+    assert seen["job_uuid"] == str(job_uuid)
+    assert "job_uuid" not in structlog.contextvars.get_contextvars()

@@ -13,6 +13,7 @@ from dht.bootnodes import parse_hostport
 from dht.runner import RunOptions, dht_run
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
+from protocol.logs import bind_node
 
 
 class Command(BaseCommand):
@@ -45,7 +46,8 @@ class Command(BaseCommand):
             addresses=options["address"],
             bootnode=options["bootnode"],
         )
-        asyncio.run(self._main(hotkey, run))
+        with bind_node(hotkey=hotkey.ss58, role=f"{run.role or 'bootnode'}-dht"):
+            asyncio.run(self._main(hotkey, run))
 
     async def _main(self, hotkey: Any, run: RunOptions) -> None:
         stop = asyncio.Event()

@@ -5,6 +5,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
 from facilitator.services.sessions import validator_sessions_close_all
+from protocol.identity import node_hotkey
+from protocol.keys import KeyFileError
+from protocol.logs import bind_node
 
 
 class Command(BaseCommand):
@@ -18,6 +21,18 @@ class Command(BaseCommand):
         metagraph_sync_at_startup()
         closed = validator_sessions_close_all()
         self.stderr.write(f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}")
-        CommandLineInterface().run(
-            ["--bind", options["host"], "--port", str(options["port"]), "--proxy-headers", "config.asgi:application"]
-        )
+        try:
+            hotkey = node_hotkey().ss58
+        except KeyFileError:
+            hotkey = ""  # validators are refused at the handshake until the key exists; the API serves
+        with bind_node(hotkey=hotkey, role="facilitator"):
+            CommandLineInterface().run(
+                [
+                    "--bind",
+                    options["host"],
+                    "--port",
+                    str(options["port"]),
+                    "--proxy-headers",
+                    "config.asgi:application",
+                ]
+            )

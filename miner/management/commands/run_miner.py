@@ -9,6 +9,7 @@ from miner.services.executors import HostsConfigError, executor_hosts_sync_from_
 from miner.services.startup import sweep_executor_hosts
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
+from protocol.logs import bind_node
 
 
 class Command(BaseCommand):
@@ -32,6 +33,14 @@ class Command(BaseCommand):
             f"miner {hotkey.ss58}: {slots} executors ({freed} freed, {swept} leftover containers removed), "
             f"{validators} validators on chain; serving on {options['host']}:{options['port']}"
         )
-        CommandLineInterface().run(
-            ["--bind", options["host"], "--port", str(options["port"]), "--proxy-headers", "config.asgi:application"]
-        )
+        with bind_node(hotkey=hotkey.ss58, role="miner"):
+            CommandLineInterface().run(
+                [
+                    "--bind",
+                    options["host"],
+                    "--port",
+                    str(options["port"]),
+                    "--proxy-headers",
+                    "config.asgi:application",
+                ]
+            )

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from chain.services.metagraph import metagraph_sync_at_startup
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
+from protocol.logs import bind_node
 from protocol.nonces import RedisNonceStore
 from validator.node import validator_node_from_settings
 from validator.services.miners import miners_sync_from_chain
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         try:
-            asyncio.run(node.run_forever())
+            with bind_node(hotkey=hotkey.ss58, role="validator"):
+                asyncio.run(node.run_forever())
         except KeyboardInterrupt:
             self.stderr.write("validator stopped")
