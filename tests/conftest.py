@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 
 from config.logging import logging_dict
 from protocol.identity import node_hotkey
@@ -49,6 +51,29 @@ def executor_classes(db: None) -> dict[str, Any]:
     from tests.factories import executor_classes_ensure
 
     return executor_classes_ensure()
+
+
+@pytest.fixture
+def local_chain(settings: Any) -> Any:
+    """The Postgres-backed local chain (1 s blocks) that tests register and stake nodes on."""
+    from chain.local import LocalChain  # after Django is set up, like executor_classes
+
+    settings.CHAIN = "local"
+    settings.LOCAL_CHAIN_BLOCK_SECONDS = 1.0
+    return LocalChain()
+
+
+async def async_db_close() -> None:
+    """Async code reaches the ORM through sync_to_async's worker thread: close that thread's
+    connection so the test database can be flushed and dropped."""
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+
+@pytest.fixture
+async def close_async_db() -> AsyncIterator[None]:
+    """For async tests that use the database (apply with `pytest.mark.usefixtures`)."""
+    yield
+    await async_db_close()
 
 
 @pytest.fixture

@@ -21,19 +21,13 @@ def _ss58() -> str:
     return hotkey_create()[0].ss58
 
 
-@pytest.fixture
-def chain(settings) -> LocalChain:
-    settings.LOCAL_CHAIN_BLOCK_SECONDS = 1.0
-    return LocalChain()
-
-
-def test_register_allocates_uids_in_order(chain):
+def test_register_allocates_uids_in_order(local_chain):
     cold = _ss58()
     hotkeys = [_ss58() for _ in range(3)]
-    neurons = [chain.register(hotkey=h, coldkey=cold, role=Role.MINER) for h in hotkeys]
+    neurons = [local_chain.register(hotkey=h, coldkey=cold, role=Role.MINER) for h in hotkeys]
     assert [n.uid for n in neurons] == [0, 1, 2]
     assert neurons[0] == Neuron(uid=0, hotkey=hotkeys[0], coldkey=cold, stake=0, role=Role.MINER, address=None)
-    assert [n.hotkey for n in chain.neurons()] == hotkeys
+    assert [n.hotkey for n in local_chain.neurons()] == hotkeys
 
 
 def test_subnets_are_separate(settings):
@@ -48,87 +42,87 @@ def test_subnets_are_separate(settings):
     assert LocalChain().netuid == 2
 
 
-def test_reregister_with_the_same_coldkey_keeps_the_uid_and_updates_the_role(chain):
+def test_reregister_with_the_same_coldkey_keeps_the_uid_and_updates_the_role(local_chain):
     hotkey, cold = _ss58(), _ss58()
-    first = chain.register(hotkey=hotkey, coldkey=cold, role=Role.MINER)
-    chain.register(hotkey=_ss58(), coldkey=cold, role=Role.MINER)
-    again = chain.register(hotkey=hotkey, coldkey=cold, role=Role.VALIDATOR)
+    first = local_chain.register(hotkey=hotkey, coldkey=cold, role=Role.MINER)
+    local_chain.register(hotkey=_ss58(), coldkey=cold, role=Role.MINER)
+    again = local_chain.register(hotkey=hotkey, coldkey=cold, role=Role.VALIDATOR)
     assert (again.uid, again.role) == (first.uid, Role.VALIDATOR)
-    assert len(chain.neurons()) == 2
+    assert len(local_chain.neurons()) == 2
 
 
-def test_reregister_with_another_coldkey_is_refused_by_name(chain):
+def test_reregister_with_another_coldkey_is_refused_by_name(local_chain):
     hotkey, cold = _ss58(), _ss58()
-    chain.register(hotkey=hotkey, coldkey=cold, role=Role.MINER)
+    local_chain.register(hotkey=hotkey, coldkey=cold, role=Role.MINER)
     with pytest.raises(ChainError) as info:
-        chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
+        local_chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
     assert info.value.name == "HotKeyAlreadyRegistered"
-    assert chain.neuron(hotkey).coldkey == cold
-    assert chain.neuron(hotkey).role == Role.MINER
+    assert local_chain.neuron(hotkey).coldkey == cold
+    assert local_chain.neuron(hotkey).role == Role.MINER
 
 
-def test_serve_announces_an_address(chain):
+def test_serve_announces_an_address(local_chain):
     hotkey = _ss58()
-    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
-    chain.serve(hotkey=hotkey, address="127.0.0.1:8001")
-    assert chain.neuron(hotkey).address == "127.0.0.1:8001"
-    chain.serve(hotkey=hotkey, address="10.0.0.2:9000")
-    assert chain.neuron(hotkey).address == "10.0.0.2:9000"
+    local_chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
+    local_chain.serve(hotkey=hotkey, address="127.0.0.1:8001")
+    assert local_chain.neuron(hotkey).address == "127.0.0.1:8001"
+    local_chain.serve(hotkey=hotkey, address="10.0.0.2:9000")
+    assert local_chain.neuron(hotkey).address == "10.0.0.2:9000"
 
 
-def test_stake_adds_up(chain):
+def test_stake_adds_up(local_chain):
     hotkey = _ss58()
-    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
-    chain.add_stake(hotkey=hotkey, amount=600)
-    chain.add_stake(hotkey=hotkey, amount=400)
-    assert chain.neuron(hotkey).stake == 1000
+    local_chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
+    local_chain.add_stake(hotkey=hotkey, amount=600)
+    local_chain.add_stake(hotkey=hotkey, amount=400)
+    assert local_chain.neuron(hotkey).stake == 1000
 
 
 @pytest.mark.parametrize("amount", [0, -5])
-def test_stake_must_be_positive(chain, amount):
+def test_stake_must_be_positive(local_chain, amount):
     hotkey = _ss58()
-    chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
+    local_chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.VALIDATOR)
     with pytest.raises(ChainError) as info:
-        chain.add_stake(hotkey=hotkey, amount=amount)
+        local_chain.add_stake(hotkey=hotkey, amount=amount)
     assert info.value.name == "AmountTooLow"
-    assert chain.neuron(hotkey).stake == 0
+    assert local_chain.neuron(hotkey).stake == 0
 
 
-def test_unregistered_hotkey_cannot_serve_stake_or_set_weights(chain):
+def test_unregistered_hotkey_cannot_serve_stake_or_set_weights(local_chain):
     stranger = _ss58()
     for call in (
-        lambda: chain.serve(hotkey=stranger, address="h:1"),
-        lambda: chain.add_stake(hotkey=stranger, amount=1),
-        lambda: chain.set_weights(hotkey=stranger, weights={"x": 1.0}),
+        lambda: local_chain.serve(hotkey=stranger, address="h:1"),
+        lambda: local_chain.add_stake(hotkey=stranger, amount=1),
+        lambda: local_chain.set_weights(hotkey=stranger, weights={"x": 1.0}),
     ):
         with pytest.raises(NotRegistered) as info:
             call()
         assert info.value.name == "HotKeyNotRegistered"
-    assert chain.neuron(stranger) is None
+    assert local_chain.neuron(stranger) is None
 
 
-def test_set_weights_normalises(chain):
+def test_set_weights_normalises(local_chain):
     validator = _ss58()
-    chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
-    chain.set_weights(hotkey=validator, weights={"a": 1.0, "b": 3.0, "c": 0.0})
+    local_chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
+    local_chain.set_weights(hotkey=validator, weights={"a": 1.0, "b": 3.0, "c": 0.0})
     row = LocalWeights.objects.get(validator_hotkey=validator)
     assert row.weights == {"a": 0.25, "b": 0.75, "c": 0.0}
-    assert row.block == chain.current_block()
+    assert row.block == local_chain.current_block()
 
 
-def test_set_weights_all_zero_is_kept_as_zero(chain):
+def test_set_weights_all_zero_is_kept_as_zero(local_chain):
     validator = _ss58()
-    chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
-    chain.set_weights(hotkey=validator, weights={"a": 0.0, "b": 0.0})
+    local_chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
+    local_chain.set_weights(hotkey=validator, weights={"a": 0.0, "b": 0.0})
     assert LocalWeights.objects.get(validator_hotkey=validator).weights == {"a": 0.0, "b": 0.0}
 
 
 @pytest.mark.parametrize("bad", [-0.1, math.nan, math.inf])
-def test_set_weights_refuses_negative_or_non_finite(chain, bad):
+def test_set_weights_refuses_negative_or_non_finite(local_chain, bad):
     validator = _ss58()
-    chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
+    local_chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
     with pytest.raises(ChainError) as info:
-        chain.set_weights(hotkey=validator, weights={"a": 1.0, "b": bad})
+        local_chain.set_weights(hotkey=validator, weights={"a": 1.0, "b": bad})
     assert info.value.name == "InvalidWeights"
     assert not LocalWeights.objects.exists()
 
@@ -137,14 +131,14 @@ def test_block_height_advances_with_time(settings):
     settings.LOCAL_CHAIN_BLOCK_SECONDS = 12.0
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        chain = LocalChain(netuid=7)
-        assert chain.current_block() == 0
+        local_chain = LocalChain(netuid=7)
+        assert local_chain.current_block() == 0
         assert LocalSubnet.objects.get(netuid=7).block_seconds == 12.0
     with time_machine.travel(start + timedelta(seconds=11.9), tick=False):
-        assert chain.current_block() == 0
+        assert local_chain.current_block() == 0
     with time_machine.travel(start + timedelta(seconds=120), tick=False):
-        assert chain.current_block() == 10
-        neuron = chain.register(hotkey=_ss58(), coldkey=_ss58(), role=Role.MINER)
+        assert local_chain.current_block() == 10
+        neuron = local_chain.register(hotkey=_ss58(), coldkey=_ss58(), role=Role.MINER)
     assert LocalChain(netuid=7).neurons()[0] == neuron
     from chain.models import LocalNeuron
 

@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def chain(settings) -> LocalChain:
-    settings.CHAIN = "local"
-    settings.MIN_VALIDATOR_STAKE = 1000
-    return LocalChain()
-
-
-@pytest.fixture
 def subtensor(settings, fresh_chain_client):
     """The configured backend is a real chain (never contacted: selectors read Postgres only)."""
     settings.CHAIN, settings.CHAIN_ENDPOINT, settings.CHAIN_NETUID = "subtensor", "ws://127.0.0.1:1", 1
@@ -28,44 +21,44 @@ def subtensor(settings, fresh_chain_client):
     return chain_client()
 
 
-def _register(chain, role: Role, stake: int) -> str:
+def _register(local_chain, role: Role, stake: int) -> str:
     hotkey = hotkey_create()[0].ss58
-    chain.register(hotkey=hotkey, coldkey=hotkey_create()[0].ss58, role=role)
+    local_chain.register(hotkey=hotkey, coldkey=hotkey_create()[0].ss58, role=role)
     if stake:
-        chain.add_stake(hotkey=hotkey, amount=stake)
+        local_chain.add_stake(hotkey=hotkey, amount=stake)
     return hotkey
 
 
-def test_staked_validator_is_admitted(chain):
-    assert chain_validator_refusal(_register(chain, Role.VALIDATOR, 1000)) is None
-    assert chain_validator_refusal(_register(chain, Role.VALIDATOR, 10**9)) is None
+def test_staked_validator_is_admitted(local_chain):
+    assert chain_validator_refusal(_register(local_chain, Role.VALIDATOR, 1000)) is None
+    assert chain_validator_refusal(_register(local_chain, Role.VALIDATOR, 10**9)) is None
 
 
-def test_unregistered_hotkey_is_refused(chain):
+def test_unregistered_hotkey_is_refused(local_chain):
     hotkey = hotkey_create()[0].ss58
     assert chain_validator_refusal(hotkey) == f"{hotkey} is not registered on subnet 1"
 
 
-def test_miner_is_refused(chain):
-    hotkey = _register(chain, Role.MINER, 10**6)
+def test_miner_is_refused(local_chain):
+    hotkey = _register(local_chain, Role.MINER, 10**6)
     assert chain_validator_refusal(hotkey) == f"{hotkey} is registered as a miner, not a validator"
 
 
-def test_under_staked_validator_is_refused(chain):
-    hotkey = _register(chain, Role.VALIDATOR, 999)
+def test_under_staked_validator_is_refused(local_chain):
+    hotkey = _register(local_chain, Role.VALIDATOR, 999)
     assert chain_validator_refusal(hotkey) == f"{hotkey} has stake 999 < minimum 1000"
-    chain.add_stake(hotkey=hotkey, amount=1)
+    local_chain.add_stake(hotkey=hotkey, amount=1)
     assert chain_validator_refusal(hotkey) is None
 
 
-def test_minimum_stake_comes_from_settings(chain, settings):
-    hotkey = _register(chain, Role.VALIDATOR, 0)
+def test_minimum_stake_comes_from_settings(local_chain, settings):
+    hotkey = _register(local_chain, Role.VALIDATOR, 0)
     assert "stake 0 < minimum 1000" in str(chain_validator_refusal(hotkey))
     settings.MIN_VALIDATOR_STAKE = 0
     assert chain_validator_refusal(hotkey) is None
 
 
-def test_registered_on_another_subnet_is_refused(chain, settings):
+def test_registered_on_another_subnet_is_refused(local_chain, settings):
     hotkey = hotkey_create()[0].ss58
     other = LocalChain(netuid=5)
     other.register(hotkey=hotkey, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
@@ -75,11 +68,11 @@ def test_registered_on_another_subnet_is_refused(chain, settings):
     assert chain_validator_refusal(hotkey) is None
 
 
-def test_on_the_local_chain_neurons_are_its_tables(chain):
+def test_on_the_local_chain_neurons_are_its_tables(local_chain):
     rows = [LocalNeuronFactory.create(uid=1, role=Role.VALIDATOR, stake=5), LocalNeuronFactory.create(uid=0)]
     LocalNeuronFactory.create(subnet__netuid=2, uid=0)  # another subnet
     assert [n.hotkey for n in chain_neurons()] == [rows[1].hotkey, rows[0].hotkey]
-    assert chain_neuron(hotkey=rows[0].hotkey) == chain.neuron(rows[0].hotkey)
+    assert chain_neuron(hotkey=rows[0].hotkey) == local_chain.neuron(rows[0].hotkey)
     assert ChainNeurons().neurons() == chain_neurons()
 
 

@@ -28,7 +28,7 @@ class RevealingChain:
 
 
 @pytest.fixture
-def chain(monkeypatch: pytest.MonkeyPatch) -> RevealingChain:
+def revealing_chain(monkeypatch: pytest.MonkeyPatch) -> RevealingChain:
     fake = RevealingChain()
     monkeypatch.setattr(tasks, "chain_client", lambda: fake)
     monkeypatch.setattr(tasks, "weight_commits_reveal", lambda *, client: client.reveal())
@@ -52,31 +52,31 @@ def test_only_the_metagraph_sync_is_acked_late():
     assert not tasks.reveal_weights.acks_late  # submits extrinsics: never run twice by redelivery
 
 
-def test_a_reveal_that_cannot_reach_the_node_is_retried(chain, caplog):
-    chain.errors = [ChainUnavailable("connection refused"), ChainUnavailable("timed out")]
+def test_a_reveal_that_cannot_reach_the_node_is_retried(revealing_chain, caplog):
+    revealing_chain.errors = [ChainUnavailable("connection refused"), ChainUnavailable("timed out")]
     with caplog.at_level(logging.WARNING, logger="chain.tasks"):
         result = tasks.reveal_weights.apply()
     assert result.get() == 2
-    assert chain.calls == 3
+    assert revealing_chain.calls == 3
     warnings = [r for r in caplog.records if r.name == "chain.tasks"]
     assert len(warnings) == 2
     assert all("retrying" in r.getMessage() and "subnet 7" in r.getMessage() for r in warnings)
 
 
-def test_a_reveal_that_never_reaches_the_node_fails_after_its_retries(chain):
-    chain.errors = [ChainUnavailable("connection refused") for _ in range(10)]
+def test_a_reveal_that_never_reaches_the_node_fails_after_its_retries(revealing_chain):
+    revealing_chain.errors = [ChainUnavailable("connection refused") for _ in range(10)]
     result = tasks.reveal_weights.apply()
     assert result.failed()
     assert isinstance(result.result, ChainUnavailable)
-    assert chain.calls == 1 + 3  # the first try and max_retries
+    assert revealing_chain.calls == 1 + 3  # the first try and max_retries
 
 
-def test_a_refused_reveal_is_logged_as_an_error_and_not_retried(chain, caplog):
-    chain.errors = [ChainError("no commit to reveal", name="NoWeightsCommitFound")]
+def test_a_refused_reveal_is_logged_as_an_error_and_not_retried(revealing_chain, caplog):
+    revealing_chain.errors = [ChainError("no commit to reveal", name="NoWeightsCommitFound")]
     with caplog.at_level(logging.ERROR, logger="chain.tasks"):
         result = tasks.reveal_weights.apply()
     assert result.get() == 0
-    assert chain.calls == 1
+    assert revealing_chain.calls == 1
     [record] = [r for r in caplog.records if r.name == "chain.tasks"]
     assert record.levelno == logging.ERROR
     assert "NoWeightsCommitFound" in record.getMessage()
@@ -84,7 +84,7 @@ def test_a_refused_reveal_is_logged_as_an_error_and_not_retried(chain, caplog):
     assert record.exc_info is not None
 
 
-def test_a_refused_metagraph_read_is_logged_as_an_error(chain, monkeypatch, caplog):
+def test_a_refused_metagraph_read_is_logged_as_an_error(revealing_chain, monkeypatch, caplog):
     def refuse(**kwargs: object) -> None:
         raise ChainError("metadata mismatch", name="MalformedResponse")
 
@@ -97,7 +97,7 @@ def test_a_refused_metagraph_read_is_logged_as_an_error(chain, monkeypatch, capl
     assert "subtensor" in record.getMessage()
 
 
-def test_an_unreachable_node_leaves_the_metagraph_to_the_services_backoff(chain, monkeypatch, caplog):
+def test_an_unreachable_node_leaves_the_metagraph_to_the_services_backoff(revealing_chain, monkeypatch, caplog):
     calls = []
 
     def unreachable(**kwargs: object) -> None:

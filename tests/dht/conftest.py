@@ -1,5 +1,6 @@
 import pytest
 
+from tests.conftest import async_db_close
 from tests.dht.swarm import Swarm, config_with
 
 
@@ -24,7 +25,4 @@ async def _close_db_thread_connections(request):
     the test database can be flushed and dropped."""
     yield
     if request.node.get_closest_marker("django_db"):
-        from asgiref.sync import sync_to_async
-        from django.db import connections
-
-        await sync_to_async(connections.close_all, thread_sensitive=True)()
+        await async_db_close()

@@ -12,7 +12,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 from django.urls import path
 
 import miner.consumers
@@ -32,15 +31,8 @@ from tests.miner.factories import KnownValidatorFactory
 
 PATH = "/v1/miner/"
 # The consumer reads and writes from its own database thread: rows must be committed.
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db")]
 application = URLRouter([path("v1/miner/", ValidatorInterfaceConsumer.as_asgi())])
-
-
-@pytest.fixture(autouse=True)
-async def close_db_connections() -> AsyncIterator[None]:
-    yield
-    # The async ORM works in a helper thread; close its connection so the test database can go.
-    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 @pytest.fixture(autouse=True)

@@ -19,11 +19,6 @@ Reply = Callable[[Handshake], str]
 
 
 @pytest.fixture
-def dialer() -> Hotkey:
-    return hotkey_create()[0]
-
-
-@pytest.fixture
 def server_key() -> Hotkey:
     return hotkey_create("ed25519")[0]
 

@@ -13,11 +13,6 @@ MAX_AGE = 30.0
 
 
 @pytest.fixture
-def dialer():
-    return hotkey_create("sr25519")[0]
-
-
-@pytest.fixture
 def server():
     return hotkey_create("ed25519")[0]
 

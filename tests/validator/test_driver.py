@@ -7,7 +7,6 @@ from contextlib import AsyncExitStack
 import pytest
 import structlog
 from asgiref.sync import sync_to_async
-from django.db import connections
 
 from protocol.messages.common import JobSpec
 from protocol.messages.jobs import JobStarted
@@ -20,15 +19,8 @@ from validator.miner_links import MinerLinks
 from validator.models import Miner, MinerIncident, OrganicJob
 from validator.services.jobs import organic_job_receive
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db")]
 SPEC = JobSpec(image="meshwork/job-python:3.11", args=["true"], executor_class="cpu.small", timeout_s=2)
-
-
-@pytest.fixture(autouse=True)
-async def close_db_connections():
-    yield
-    # The async ORM works in a helper thread; close its connection so the test database can go.
-    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 @pytest.fixture(autouse=True)

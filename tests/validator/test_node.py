@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connections
 from pydantic import TypeAdapter
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -30,15 +29,8 @@ from validator.models import FacilitatorOutbox
 from validator.node import ValidatorNode
 from validator.services.jobs import organic_job_receive, organic_job_record
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db")]
 _from_validator: TypeAdapter[Any] = TypeAdapter(ValidatorToFacilitator)
-
-
-@pytest.fixture(autouse=True)
-async def close_db_connections() -> AsyncIterator[None]:
-    yield
-    # The async ORM works in a helper thread; close its connection so the test database can go.
-    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 @dataclass

@@ -210,14 +210,14 @@ def test_a_missing_subnet_and_malformed_storage_are_errors_not_crashes(si):
 
 
 @pytest.fixture
-def chain(connection):
+def subtensor(connection):
     return SubtensorChain(netuid=NETUID, connection=connection, keyring=KeyRing([VALIDATOR], coldkey=COLDKEY))
 
 
-def test_set_weights_sends_u16_weights_with_the_version_key(si, chain, node):
+def test_set_weights_sends_u16_weights_with_the_version_key(si, subtensor, node):
     subnet_storage(si)
     node.events_hex = events(si, {"SubtensorModule": {"WeightsSet": (NETUID, 0)}}, SUCCESS)
-    chain.set_weights(
+    subtensor.set_weights(
         hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 2.0, VALIDATOR.ss58_address: 1.0, "5Gone": 9}
     )
     sent = decode_call(si, node.submitted[-1])
@@ -228,14 +228,14 @@ def test_set_weights_sends_u16_weights_with_the_version_key(si, chain, node):
 
 
 @pytest.mark.django_db
-def test_with_commit_reveal_the_salt_is_stored_before_the_commit_is_sent(si, chain, node, monkeypatch):
+def test_with_commit_reveal_the_salt_is_stored_before_the_commit_is_sent(si, subtensor, node, monkeypatch):
     subnet_storage(si, commit_reveal=True)
     monkeypatch.setattr(weight_commits, "new_salt", lambda: [9, 8, 7, 6, 5, 4, 3, 2])
     digest = commit_hash(account=bytes(VALIDATOR.public_key), netuid=NETUID, uids=[1], values=[65535],
                          salt=[9, 8, 7, 6, 5, 4, 3, 2], version_key=7)  # fmt: skip
     put(si, PALLET, "WeightCommits", [NETUID, VALIDATOR.ss58_address], [(digest, 1000, 1360, 1720)])
     node.events_hex = events(si, SUCCESS)
-    weights_set(client=chain, hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
+    weights_set(client=subtensor, hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
     sent = decode_call(si, node.submitted[-1])
     assert sent["call"]["call_function"] == "commit_weights"
     assert {a["name"]: a["value"] for a in sent["call"]["call_args"]} == {"netuid": NETUID, "commit_hash": digest}
@@ -248,34 +248,34 @@ def test_with_commit_reveal_the_salt_is_stored_before_the_commit_is_sent(si, cha
         7,
     )
     assert (row.commit_block, row.reveal_from_block, row.reveal_until_block) == (1000, 1360, 1720)
-    assert weight_commits_reveal(client=chain) == 0  # block 1000 < 1360: not yet
+    assert weight_commits_reveal(client=subtensor) == 0  # block 1000 < 1360: not yet
     assert len(node.submitted) == 1
 
 
-def test_the_client_alone_refuses_to_set_weights_where_commit_reveal_is_required(si, chain, node):
+def test_the_client_alone_refuses_to_set_weights_where_commit_reveal_is_required(si, subtensor, node):
     subnet_storage(si, commit_reveal=True)
     with pytest.raises(ChainError) as refused:
-        chain.set_weights(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
+        subtensor.set_weights(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
     assert refused.value.name == "CommitRevealRequired"
     assert node.submitted == []
 
 
 @pytest.mark.django_db
-def test_the_backend_never_touches_the_database(si, chain, node, django_assert_num_queries):
+def test_the_backend_never_touches_the_database(si, subtensor, node, django_assert_num_queries):
     """A plain client: reads, plans and sends without one query (storing is chain.services' job)."""
     subnet_storage(si, commit_reveal=False)
     node.events_hex = events(si, SUCCESS)
     with django_assert_num_queries(0):
-        assert [n.hotkey for n in chain.fetch_metagraph().neurons] == [VALIDATOR.ss58_address, MINER.ss58_address]
-        assert chain.current_block() == 1000
-        plan = chain.weights_plan(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
+        assert [n.hotkey for n in subtensor.fetch_metagraph().neurons] == [VALIDATOR.ss58_address, MINER.ss58_address]
+        assert subtensor.current_block() == 1000
+        plan = subtensor.weights_plan(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
         assert (plan.uid, plan.uids, plan.values, plan.commit_reveal) == (0, [1], [65535], False)
-        chain.weights_send(plan)
-        assert chain.weights_commits(hotkey=VALIDATOR.ss58_address) == []
+        subtensor.weights_send(plan)
+        assert subtensor.weights_commits(hotkey=VALIDATOR.ss58_address) == []
     assert len(node.submitted) == 1
 
 
-def test_a_rate_limited_set_weights_names_the_block_it_may_retry_at(si, chain, node):
+def test_a_rate_limited_set_weights_names_the_block_it_may_retry_at(si, subtensor, node):
     subnet_storage(si, last_update=(960, 0))
     module = si.get_metadata_module(PALLET)
     index = module.value["index"]
@@ -286,11 +286,11 @@ def test_a_rate_limited_set_weights_names_the_block_it_may_retry_at(si, chain, n
     }
     node.events_hex = events(si, {"System": {"ExtrinsicFailed": failed}})
     with pytest.raises(RateLimited) as too_fast:
-        chain.set_weights(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
+        subtensor.set_weights(hotkey=VALIDATOR.ss58_address, weights={MINER.ss58_address: 1.0})
     assert (too_fast.value.name, too_fast.value.retry_at_block) == ("SettingWeightsTooFast", 1060)
 
 
-def test_signing_never_logs_a_secret(si, chain, node, caplog):
+def test_signing_never_logs_a_secret(si, subtensor, node, caplog):
     seed = "0x" + "5a" * 32
     key = Keypair.create_from_seed(seed)
     subnet_storage(si)

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connections
 from django.test import AsyncClient
 from rest_framework.authtoken.models import Token
 
@@ -19,13 +18,7 @@ from protocol.messages.jobs import JobStatus
 from tests.facilitator.factories import facilitator_job
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def close_db_connections():
-    yield
-    await sync_to_async(connections.close_all, thread_sensitive=True)()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db")]
 
 
 def _setup():

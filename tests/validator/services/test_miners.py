@@ -5,7 +5,6 @@ import uuid
 import pytest
 
 from chain.interface import Role
-from chain.local import LocalChain
 from tests.validator.factories import MinerFactory, MinerIncidentFactory
 from validator.models import Miner, MinerIncident
 from validator.services.miners import miner_incident_record, miners_sync_from_chain
@@ -13,24 +12,18 @@ from validator.services.miners import miner_incident_record, miners_sync_from_ch
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def chain(settings) -> LocalChain:
-    settings.CHAIN = "local"
-    return LocalChain()
-
-
-def _register(chain, hotkey, *, role=Role.MINER, address=None, stake=0):
-    chain.register(hotkey=hotkey, coldkey=f"cold-{hotkey}", role=role)
+def _register(local_chain, hotkey, *, role=Role.MINER, address=None, stake=0):
+    local_chain.register(hotkey=hotkey, coldkey=f"cold-{hotkey}", role=role)
     if address:
-        chain.serve(hotkey=hotkey, address=address)
+        local_chain.serve(hotkey=hotkey, address=address)
     if stake:
-        chain.add_stake(hotkey=hotkey, amount=stake)
+        local_chain.add_stake(hotkey=hotkey, amount=stake)
 
 
-def test_sync_copies_the_chains_miners(chain):
-    _register(chain, "5M1", address="127.0.0.1:8001", stake=7)
-    _register(chain, "5M2")
-    _register(chain, "5V1", role=Role.VALIDATOR, address="127.0.0.1:9000")
+def test_sync_copies_the_chains_miners(local_chain):
+    _register(local_chain, "5M1", address="127.0.0.1:8001", stake=7)
+    _register(local_chain, "5M2")
+    _register(local_chain, "5V1", role=Role.VALIDATOR, address="127.0.0.1:9000")
     assert miners_sync_from_chain() == 2
     rows = {m.hotkey: m for m in Miner.objects.all()}
     assert set(rows) == {"5M1", "5M2"}
@@ -39,25 +32,25 @@ def test_sync_copies_the_chains_miners(chain):
     assert (rows["5M2"].address, rows["5M2"].uid) == ("", 1)
 
 
-def test_sync_follows_changes_and_deactivates_vanished_miners(chain):
-    _register(chain, "5M1", address="127.0.0.1:8001")
+def test_sync_follows_changes_and_deactivates_vanished_miners(local_chain):
+    _register(local_chain, "5M1", address="127.0.0.1:8001")
     MinerFactory.create(hotkey="5Gone", address="127.0.0.1:7000")
     miners_sync_from_chain()
-    chain.serve(hotkey="5M1", address="10.0.0.1:8001")
+    local_chain.serve(hotkey="5M1", address="10.0.0.1:8001")
     miners_sync_from_chain()
     assert Miner.objects.get(hotkey="5M1").address == "10.0.0.1:8001"
     gone = Miner.objects.get(hotkey="5Gone")
     assert gone.is_active is False
     # A miner that comes back is active again, with its incidents kept.
     MinerIncidentFactory.create(miner=gone)
-    _register(chain, "5Gone", address="127.0.0.1:7000")
+    _register(local_chain, "5Gone", address="127.0.0.1:7000")
     miners_sync_from_chain()
     gone.refresh_from_db()
     assert gone.is_active is True
     assert gone.incidents.count() == 1
 
 
-def test_sync_of_an_empty_chain_deactivates_everyone(chain):
+def test_sync_of_an_empty_chain_deactivates_everyone(local_chain):
     MinerFactory.create_batch(2)
     assert miners_sync_from_chain() == 0
     assert not Miner.objects.filter(is_active=True).exists()
