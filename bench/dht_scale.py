@@ -153,7 +153,7 @@ async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     # The baseline logs every RPC timeout (expected under churn), and its fire-and-forget tasks write
     # to transports we already closed; neither is a result.
-    for name in ("rpcudp", "kademlia", "asyncio", "dht.drops"):
+    for name in ("rpcudp", "kademlia", "asyncio", "dht.engine.droplog"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -5,7 +5,7 @@ import logging
 import time
 from collections import Counter
 
-logger = logging.getLogger("dht.drops")
+logger = logging.getLogger(__name__)
 
 
 class DropLog:

@@ -8,15 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from chain.client import chain_client
 from chain.interface import Role
 from chain.services.neurons import neuron_register, neuron_serve, neuron_stake_add
-from facilitator.services.credits import credits_grant
+from facilitator.services.users import user_admin_ensure
 
 
 class Command(BaseCommand):
@@ -36,18 +33,8 @@ class Command(BaseCommand):
                 neuron_stake_add(client=chain, hotkey=node["hotkey"], amount=node["stake"] - neuron.stake)
             if node.get("address"):
                 neuron_serve(client=chain, hotkey=node["hotkey"], address=node["address"])
-        token = self._user(plan["user"])
-        sys.stdout.write(json.dumps({"api_token": token}) + "\n")
-
-    @transaction.atomic
-    def _user(self, spec: dict[str, Any]) -> str:
-        user_model = get_user_model()
-        user, created = user_model.objects.get_or_create(
-            username=spec["username"], defaults={"is_staff": True, "is_superuser": True}
+        user = plan["user"]
+        token = user_admin_ensure(
+            username=user["username"], password=user["password"], credits=Decimal(user["credits"])
         )
-        user.set_password(spec["password"])
-        user.save()
-        if created:
-            credits_grant(user=user, amount=Decimal(spec["credits"]), note="local network start-up grant")
-        token, _ = Token.objects.get_or_create(user=user)
-        return str(token.key)
+        sys.stdout.write(json.dumps({"api_token": token.key}) + "\n")

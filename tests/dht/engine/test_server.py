@@ -33,7 +33,7 @@ async def settle() -> None:
 
 
 async def test_garbage_is_dropped_with_a_reason_and_the_node_keeps_working(make_swarm, raw, caplog):
-    caplog.set_level(logging.WARNING, logger="dht.drops")
+    caplog.set_level(logging.WARNING, logger="dht.engine.droplog")
     swarm = await make_swarm(3, peer_request_burst=10_000, peer_requests_per_s=10_000)
     target, friend = swarm.nodes[1], swarm.nodes[2]
     record, _ = await friend.put("kv:keep", {"safe": True}, ttl_s=60)
