@@ -14,7 +14,7 @@ from miner.models import AcceptedJob, ExecutorSlot
 from miner.selectors import validator_refusal
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
 from miner.services.limits import executor_limits
-from miner.services.runner import start_executor
+from miner.services.runner import executor_start
 from protocol.consumer import SignedConsumer
 from protocol.messages.common import ErrorCode, ErrorMessage
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
@@ -89,7 +89,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         run = ExecutorRun(job_uuid=message.job_uuid, spec=message.spec, limits=active.limits)
         # Bookkeeping must not delay the container start: the status row is written alongside.
         active.bookkeeping = asyncio.ensure_future(sync_to_async(job_mark_running)(job_uuid=message.job_uuid))
-        active.task = start_executor(
+        active.task = executor_start(
             run=run, docker_url=active.slot.host.docker_url, cancel=active.cancel, emit=self._relay
         )
 

@@ -27,7 +27,7 @@ class HostSpec:
     classes: dict[str, int]
 
 
-def parse_executor_hosts(text: str) -> list[HostSpec]:
+def executor_hosts_parse(text: str) -> list[HostSpec]:
     """`name=docker_url;class=count,class=count|name2=...`; `local` means the local engine."""
     specs = []
     for chunk in filter(None, (c.strip() for c in text.split("|"))):
@@ -63,7 +63,7 @@ def executor_hosts_sync(specs: list[HostSpec]) -> int:
 
 
 def executor_hosts_sync_from_settings() -> int:
-    return executor_hosts_sync(parse_executor_hosts(settings.MINER_EXECUTOR_HOSTS))
+    return executor_hosts_sync(executor_hosts_parse(settings.MINER_EXECUTOR_HOSTS))
 
 
 def slot_claim(*, executor_class: str, job_uuid: UUID) -> ExecutorSlot | None:

@@ -10,7 +10,7 @@ from protocol.logs import bind_job
 from protocol.messages.executor import ExecutorRun
 
 
-def start_executor(
+def executor_start(
     *, run: ExecutorRun, docker_url: str, cancel: asyncio.Event, emit: Callable[[Any], Awaitable[None]]
 ) -> asyncio.Task[None]:
     # The task copies the context when it is created: every line the executor logs names the job.

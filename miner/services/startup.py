@@ -6,7 +6,7 @@ from miner.selectors import executor_hosts_all
 log = logging.getLogger(__name__)
 
 
-def sweep_executor_hosts(*, owner: str) -> int:
+def executor_hosts_sweep(*, owner: str) -> int:
     """Remove job containers a previous run of this miner left behind (after a crash)."""
     removed = 0
     for host in executor_hosts_all():

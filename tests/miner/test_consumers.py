@@ -18,7 +18,7 @@ import miner.consumers
 import protocol.consumer
 from miner.consumers import ValidatorInterfaceConsumer
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.services.executors import executor_hosts_sync, parse_executor_hosts
+from miner.services.executors import executor_hosts_parse, executor_hosts_sync
 from protocol.handshake import handshake_build
 from protocol.keys import Hotkey, hotkey_create
 from protocol.messages.common import ErrorCode
@@ -49,7 +49,7 @@ def one_executor(node_key: Hotkey, executor_classes: dict, settings: Any) -> Non
     """This miner (node_key) has one cpu.small executor on the local engine."""
     settings.MIN_VALIDATOR_STAKE = 1000
     settings.MINER_IMAGE_ALLOWLIST = []
-    executor_hosts_sync(parse_executor_hosts("local=local;cpu.small=1"))
+    executor_hosts_sync(executor_hosts_parse("local=local;cpu.small=1"))
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def validator() -> Hotkey:
 
 
 class FakeExecutor:
-    """Stands in for `start_executor` where no container should ever start: records each start and
+    """Stands in for `executor_start` where no container should ever start: records each start and
     runs until cancelled, then reports the cancel as the real executor does."""
 
     def __init__(self) -> None:
@@ -83,7 +83,7 @@ class FakeExecutor:
 @pytest.fixture
 def fake_executor(monkeypatch: pytest.MonkeyPatch) -> FakeExecutor:
     fake = FakeExecutor()
-    monkeypatch.setattr(miner.consumers, "start_executor", fake)
+    monkeypatch.setattr(miner.consumers, "executor_start", fake)
     return fake
 
 

@@ -13,11 +13,11 @@ from chain.client import chain_client
 from validator.selectors import organic_job_billed_seconds_by_miner
 
 
-def epoch_seconds() -> float:
+def score_epoch_seconds() -> float:
     return float(settings.DHT_EPOCH_BLOCKS * chain_client().block_seconds())
 
 
 def organic_scores(epoch: int) -> dict[str, float] | None:
     """Executor-seconds per miner over the last epoch; None when there was no work to score."""
-    since = timezone.now() - timedelta(seconds=epoch_seconds())
+    since = timezone.now() - timedelta(seconds=score_epoch_seconds())
     return organic_job_billed_seconds_by_miner(since=since) or None

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from chain.services.metagraph import metagraph_sync_at_startup
 from miner.services.access import validators_sync_from_chain
 from miner.services.executors import HostsConfigError, executor_hosts_sync_from_settings, slots_release_all
-from miner.services.startup import sweep_executor_hosts
+from miner.services.startup import executor_hosts_sweep
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 from protocol.logs import bind_node
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         metagraph_sync_at_startup()
         freed = slots_release_all()
-        swept = sweep_executor_hosts(owner=hotkey.ss58)
+        swept = executor_hosts_sweep(owner=hotkey.ss58)
         validators = validators_sync_from_chain()
         self.stderr.write(
             f"miner {hotkey.ss58}: {slots} executors ({freed} freed, {swept} leftover containers removed), "

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from miner.services.executors import HostsConfigError, executor_hosts_sync_from_settings
-from miner.services.startup import sweep_executor_hosts
+from miner.services.startup import executor_hosts_sweep
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 
@@ -17,4 +17,4 @@ class Command(BaseCommand):
             executor_hosts_sync_from_settings()
         except (KeyFileError, HostsConfigError) as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"removed {sweep_executor_hosts(owner=owner)} leftover containers\n")
+        self.stdout.write(f"removed {executor_hosts_sweep(owner=owner)} leftover containers\n")

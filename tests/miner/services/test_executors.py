@@ -9,10 +9,10 @@ from miner.services.executors import (
     DuplicateClaim,
     HostsConfigError,
     HostSpec,
+    executor_hosts_parse,
     executor_hosts_sync,
     executor_hosts_sync_from_settings,
     manifest,
-    parse_executor_hosts,
     slot_claim,
     slot_release,
     slots_release_all,
@@ -25,27 +25,27 @@ def _slots() -> list[tuple[str, str, int]]:
     return sorted(ExecutorSlot.objects.values_list("host__name", "executor_class", "index"))
 
 
-# --- parse_executor_hosts -------------------------------------------------------------------
+# --- executor_hosts_parse -------------------------------------------------------------------
 
 
 def test_parse_one_local_host():
-    assert parse_executor_hosts("local=local;cpu.small=2") == [
+    assert executor_hosts_parse("local=local;cpu.small=2") == [
         HostSpec(name="local", docker_url="local", classes={"cpu.small": 2})
     ]
 
 
 def test_parse_several_hosts_and_classes_with_spaces():
     text = " gpu1=tcp://10.0.0.5:2376;gpu.a100=4, cpu.small=1 | local=unix:///var/run/docker.sock;cpu.large=0 |"
-    assert parse_executor_hosts(text) == [
+    assert executor_hosts_parse(text) == [
         HostSpec(name="gpu1", docker_url="tcp://10.0.0.5:2376", classes={"gpu.a100": 4, "cpu.small": 1}),
         HostSpec(name="local", docker_url="unix:///var/run/docker.sock", classes={"cpu.large": 0}),
     ]
 
 
 def test_parse_host_without_classes_and_empty_text():
-    assert parse_executor_hosts("h=local") == [HostSpec(name="h", docker_url="local", classes={})]
-    assert parse_executor_hosts("") == []
-    assert parse_executor_hosts(" | ") == []
+    assert executor_hosts_parse("h=local") == [HostSpec(name="h", docker_url="local", classes={})]
+    assert executor_hosts_parse("") == []
+    assert executor_hosts_parse(" | ") == []
 
 
 @pytest.mark.parametrize(
@@ -64,58 +64,58 @@ def test_parse_host_without_classes_and_empty_text():
 )
 def test_parse_malformed(text):
     with pytest.raises(HostsConfigError):
-        parse_executor_hosts(text)
+        executor_hosts_parse(text)
 
 
 # --- executor_hosts_sync --------------------------------------------------------------------
 
 
 def test_sync_creates_hosts_and_slots():
-    assert executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=2,cpu.large=1|b=tcp://b:2375;cpu.small=1")) == 4
+    assert executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=2,cpu.large=1|b=tcp://b:2375;cpu.small=1")) == 4
     assert _slots() == [("a", "cpu.large", 0), ("a", "cpu.small", 0), ("a", "cpu.small", 1), ("b", "cpu.small", 0)]
     assert ExecutorHost.objects.get(name="b").docker_url == "tcp://b:2375"
     assert manifest() == {"cpu.small": 3, "cpu.large": 1}
 
 
 def test_sync_is_idempotent_and_follows_changes():
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=3"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=3"))
     ids = set(ExecutorSlot.objects.values_list("id", flat=True))
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=3"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=3"))
     assert set(ExecutorSlot.objects.values_list("id", flat=True)) == ids
-    executor_hosts_sync(parse_executor_hosts("a=tcp://new:2375;cpu.small=1,cpu.large=1"))
+    executor_hosts_sync(executor_hosts_parse("a=tcp://new:2375;cpu.small=1,cpu.large=1"))
     assert _slots() == [("a", "cpu.large", 0), ("a", "cpu.small", 0)]
     assert ExecutorHost.objects.get(name="a").docker_url == "tcp://new:2375"
 
 
 def test_sync_keeps_busy_slots_when_shrinking():
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=3,cpu.large=1"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=3,cpu.large=1"))
     busy = ExecutorSlot.objects.get(executor_class="cpu.small", index=2)
     busy_large = ExecutorSlot.objects.get(executor_class="cpu.large")
     job, job_large = uuid.uuid4(), uuid.uuid4()
     ExecutorSlot.objects.filter(pk=busy.pk).update(job_uuid=job)
     ExecutorSlot.objects.filter(pk=busy_large.pk).update(job_uuid=job_large)
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=1"))
     assert _slots() == [("a", "cpu.large", 0), ("a", "cpu.small", 0), ("a", "cpu.small", 2)]
     assert ExecutorSlot.objects.get(pk=busy.pk).job_uuid == job
     # Once the job ends, the next sync removes the surplus slot.
     slot_release(job_uuid=job)
     slot_release(job_uuid=job_large)
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=1"))
     assert _slots() == [("a", "cpu.small", 0)]
 
 
 def test_sync_removes_idle_hosts_no_longer_configured():
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1|b=local;cpu.small=2"))
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=1|b=local;cpu.small=2"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=1"))
     assert _slots() == [("a", "cpu.small", 0)]
     assert not ExecutorHost.objects.filter(name="b").exists()
 
 
 def test_sync_keeps_a_removed_host_while_any_of_its_slots_is_busy():
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1|b=local;cpu.small=2"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=1|b=local;cpu.small=2"))
     job = uuid.uuid4()
     ExecutorSlot.objects.filter(host__name="b", index=0).update(job_uuid=job)
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=1"))
     # The busy slot (and so its host) must survive, whatever the host's other, idle slots.
     assert ExecutorSlot.objects.filter(job_uuid=job).exists()
     assert ExecutorHost.objects.filter(name="b").exists()
@@ -125,7 +125,7 @@ def test_sync_keeps_a_removed_host_while_any_of_its_slots_is_busy():
     assert slot is not None
     assert slot.host.name == "a"
     slot_release(job_uuid=job)
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=1"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=1"))
     assert not ExecutorHost.objects.filter(name="b").exists()
 
 
@@ -142,7 +142,7 @@ def test_sync_from_settings(settings):
 
 @pytest.fixture
 def two_small_slots():
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=2,cpu.large=1"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=2,cpu.large=1"))
 
 
 def test_claim_and_release(two_small_slots):
@@ -185,7 +185,7 @@ def test_release_all_frees_every_slot(two_small_slots):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_never_share_a_slot():
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=3"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=3"))
     barrier = threading.Barrier(8)
     claimed: list[int | None] = []
 
@@ -209,7 +209,7 @@ def test_concurrent_claims_never_share_a_slot():
 
 
 def test_a_job_holding_a_slot_cannot_claim_another():
-    executor_hosts_sync(parse_executor_hosts("a=local;cpu.small=2"))
+    executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=2"))
     job = uuid.uuid4()
     assert slot_claim(executor_class="cpu.small", job_uuid=job) is not None
     with pytest.raises(DuplicateClaim):

@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.services.executors import executor_hosts_sync, parse_executor_hosts
+from miner.services.executors import executor_hosts_parse, executor_hosts_sync
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
 from protocol.messages.miner import DeclineReason, JobReserve
 from tests.factories import JOB_IMAGE
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def miner(settings, executor_classes):
     settings.MIN_VALIDATOR_STAKE = 1000
     settings.MINER_IMAGE_ALLOWLIST = []
-    executor_hosts_sync(parse_executor_hosts("h1=local;cpu.small=1|h2=tcp://h2:2375;cpu.small=1"))
+    executor_hosts_sync(executor_hosts_parse("h1=local;cpu.small=1|h2=tcp://h2:2375;cpu.small=1"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ async def test_the_executor_task_is_bound_to_its_job(monkeypatch, node_key):
     job_uuid = uuid.uuid4()
     limits = ExecutorLimits(cpus=1, memory_mb=64, pids=16, output_mb=1)
     run = ExecutorRun(job_uuid=job_uuid, spec=job_spec(), limits=limits)
-    task = runner.start_executor(run=run, docker_url="local", cancel=asyncio.Event(), emit=lambda m: asyncio.sleep(0))
+    task = runner.executor_start(run=run, docker_url="local", cancel=asyncio.Event(), emit=lambda m: asyncio.sleep(0))
     await task
     assert seen["job_uuid"] == str(job_uuid)
     assert "job_uuid" not in structlog.contextvars.get_contextvars()

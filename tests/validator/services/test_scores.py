@@ -9,7 +9,7 @@ from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 from tests.validator.factories import MinerFactory, OrganicJobFactory
 from validator.models import Miner, OrganicJob
-from validator.services.scores import epoch_seconds, organic_scores
+from validator.services.scores import organic_scores, score_epoch_seconds
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def one_minute_epoch(settings):
 
 
 def test_the_epoch_is_its_blocks_times_the_chains_block_time():
-    assert epoch_seconds() == 60.0
+    assert score_epoch_seconds() == 60.0
 
 
 def test_organic_scores_sum_billed_executor_seconds_per_miner_in_the_epoch():
