@@ -129,7 +129,10 @@ class ValidatorNode:
 
 def validator_node_from_settings(*, hotkey: Hotkey, nonces: NonceStore) -> ValidatorNode:
     if not settings.FACILITATOR_URL or not settings.FACILITATOR_HOTKEY:
-        raise ValueError("set FACILITATOR_URL and FACILITATOR_HOTKEY to run a validator")
+        raise ValueError(
+            "a validator needs FACILITATOR_URL (e.g. ws://facilitator:8000/) and FACILITATOR_HOTKEY "
+            "(the facilitator's SS58 address)"
+        )
     url = settings.FACILITATOR_URL if settings.FACILITATOR_URL.endswith("/") else settings.FACILITATOR_URL + "/"
     ctx = DriverContext(links=MinerLinks(hotkey=hotkey, nonces=nonces))
     return ValidatorNode(

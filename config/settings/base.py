@@ -4,8 +4,6 @@ role on one database schema."""
 
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-
 from config.env import BASE_DIR, env
 from config.roles import NodeRole, role_parse
 
@@ -104,10 +102,3 @@ from config.settings.components.dht import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.meshwork import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403
-
-# What a role cannot run without fails here, naming the variable, not later in a worker.
-if MESHWORK_ROLE is NodeRole.VALIDATOR and not (FACILITATOR_URL and FACILITATOR_HOTKEY):
-    raise ImproperlyConfigured(
-        "a validator needs FACILITATOR_URL (e.g. ws://facilitator:8000/) and FACILITATOR_HOTKEY "
-        "(the facilitator's SS58 address)"
-    )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from config.roles import NodeRole, role_admin_modules, role_parse
+from protocol.keys import hotkey_create, hotkey_write
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
@@ -101,11 +102,25 @@ def test_an_unknown_role_stops_the_node_naming_the_allowed_values():
     )
 
 
-def test_a_validator_without_its_facilitator_stops_naming_the_settings():
-    done = _run("validator", FACILITATOR_URL="", FACILITATOR_HOTKEY="")
-    assert done.returncode != 0
+def test_a_validator_without_its_facilitator_stops_naming_the_settings(tmp_path):
+    """Settings load without them (keygen, chain registration come first); running the node does not."""
+    hotkey, seed = hotkey_create()
+    hotkey_write(path=tmp_path / "hotkey.json", hotkey=hotkey, seed_hex=seed)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "MESHWORK_ROLE": "validator",
+        "MESHWORK_HOTKEY_PATH": str(tmp_path / "hotkey.json"),
+        "FACILITATOR_URL": "",
+        "FACILITATOR_HOTKEY": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "run_validator"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
     assert "a validator needs FACILITATOR_URL" in done.stderr
     assert "FACILITATOR_HOTKEY" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_role_parse_accepts_exactly_the_roles():

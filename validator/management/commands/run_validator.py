@@ -23,13 +23,13 @@ class Command(BaseCommand):
             hotkey = node_hotkey()
         except KeyFileError as exc:
             raise CommandError(str(exc)) from exc
-        metagraph_sync_at_startup()
-        count = miners_sync_from_chain()
-        self.stderr.write(f"validator {hotkey.ss58}: {count} miners on chain")
-        try:
+        try:  # what the node cannot run without fails first, naming the settings
             node = validator_node_from_settings(hotkey=hotkey, nonces=RedisNonceStore())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        metagraph_sync_at_startup()
+        count = miners_sync_from_chain()
+        self.stderr.write(f"validator {hotkey.ss58}: {count} miners on chain")
         try:
             with bind_node(hotkey=hotkey.ss58, role="validator"):
                 asyncio.run(node.run_forever())
