@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 
 from chain.client import chain_client
-from chain.interface import ChainError, ChainUnavailable
+from chain.interface import ChainClient, ChainError, ChainUnavailable
 from chain.services.metagraph import metagraph_sync
 from chain.services.weight_commits import weight_commits_reveal
 
@@ -29,14 +29,7 @@ def sync_metagraph() -> int | None:
     except ChainUnavailable:
         return None  # logged by the service with its failure count and the next try's delay
     except ChainError as exc:
-        logger.error(
-            "chain: %s refused the metagraph read of subnet %d (%s): %s",
-            client.name,
-            client.netuid,
-            exc.name or type(exc).__name__,
-            exc,
-            exc_info=True,
-        )
+        _log_refusal(client, "the metagraph read", exc)
         return None
     return snapshot.block if snapshot else None
 
@@ -62,12 +55,13 @@ def reveal_weights() -> int:
         logger.warning("chain: %s unreachable for reveals on subnet %d, retrying: %s", client.name, client.netuid, exc)
         raise
     except ChainError as exc:
-        logger.error(
-            "chain: reveal round on subnet %d refused by %s (%s): %s",
-            client.netuid,
-            client.name,
-            exc.name or type(exc).__name__,
-            exc,
-            exc_info=True,
-        )
+        _log_refusal(client, "a reveal round", exc)
         return 0
+
+
+def _log_refusal(client: ChainClient, what: str, exc: ChainError) -> None:
+    """An error with its context (not retried: the next beat tries again)."""
+    name = exc.name or type(exc).__name__
+    logger.error(
+        "chain: %s refused %s on subnet %d (%s): %s", client.name, what, client.netuid, name, exc, exc_info=True
+    )

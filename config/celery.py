@@ -12,8 +12,7 @@ from celery import Celery, signals
 from django.conf import settings
 
 from config.logging import logging_configure
-from protocol.identity import node_hotkey
-from protocol.keys import KeyFileError
+from protocol.identity import node_ss58_or_empty
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("meshwork")
@@ -35,12 +34,7 @@ def _logging_setup(loglevel: int | str | None = None, **kwargs: Any) -> None:
 @signals.worker_process_init.connect
 def _node_bind(**kwargs: Any) -> None:
     """Every line of a worker process says which node wrote it (tasks run on this thread)."""
-    context: dict[str, str] = {"role": str(settings.MESHWORK_ROLE)}
-    try:
-        context["hotkey"] = node_hotkey().ss58
-    except KeyFileError:
-        pass  # a node without its key yet: the role alone (the key's own error surfaces where it is used)
-    structlog.contextvars.bind_contextvars(**context)
+    structlog.contextvars.bind_contextvars(role=str(settings.MESHWORK_ROLE), hotkey=node_ss58_or_empty())
 
 
 @signals.task_prerun.connect

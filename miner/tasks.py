@@ -2,22 +2,10 @@
 
 from celery import shared_task
 
-from chain.interface import ChainUnavailable
+from chain.task_options import CHAIN_READ_TASK
 from miner.services.access import validators_sync_from_chain
 
 
-# Reads the chain (a real chain's first read goes to the node), so an unreachable node is retried
-# with backoff within the beat interval. Idempotent (acks_late): the validator table is rewritten
-# from the metagraph, so running it twice leaves the same rows.
-@shared_task(
-    acks_late=True,
-    autoretry_for=(ChainUnavailable,),
-    retry_backoff=True,
-    retry_backoff_max=8,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(**CHAIN_READ_TASK)  # retried while the chain is unreachable; idempotent
 def sync_validators() -> int:
     return validators_sync_from_chain()

@@ -4,6 +4,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -38,8 +39,11 @@ class Hotkey:
         return cls(keypair=kp, crypto=crypto)
 
 
+@lru_cache(maxsize=8192)
 def public_keypair(ss58: str, crypto: str) -> Keypair | None:
-    """The verifying half of `ss58` for `crypto`, or None when either is malformed."""
+    """The verifying half of `ss58` for `crypto`, or None when either is malformed. Cached: decoding
+    an SS58 address costs as much as checking a signature, and hot paths (the DHT) check the same
+    peers' signatures over and over."""
     if crypto not in _CRYPTO:
         return None
     try:

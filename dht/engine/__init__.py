@@ -5,5 +5,6 @@ contacts.py (membership, table upkeep), intake.py (judging and keeping records),
 (iterative lookups), loops.py (background tasks, periodic jobs). Below them: routing.py (k-buckets),
 ids.py, transport.py (UDP, address policy), wire.py (signed envelopes), rpc.py (matching replies),
 records.py (signed records), record_store.py (in memory), codec.py (canonical JSON in and out),
-signatures.py, replay.py, ratelimit.py, droplog.py, config.py (DhtConfig). What the engine needs
+replay.py, ratelimit.py, droplog.py, config.py (DhtConfig); signatures are checked by
+protocol.keys.verify_signature (public keys cached). What the engine needs
 from outside is in interfaces.py: a RecordValidator, a StakeSource and a PersistenceHook."""

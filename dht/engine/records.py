@@ -9,8 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, JsonValue, field_validator
 
 from dht.engine.codec import canonical_or_error
-from dht.engine.signatures import signature_ok
-from protocol.keys import Hotkey
+from protocol.keys import Hotkey, verify_signature
 from protocol.types import StrictModel
 
 RECORD_DOMAIN = b"meshwork-dht-record:v1:"
@@ -69,4 +68,4 @@ def record_sign(*, hotkey: Hotkey, key: str, value: JsonValue, expires: float, s
 
 
 def record_signature_ok(record: Record) -> bool:
-    return signature_ok(ss58=record.owner, crypto=record.crypto, data=record.signed_bytes(), signature=record.sig)
+    return verify_signature(ss58=record.owner, crypto=record.crypto, data=record.signed_bytes(), signature=record.sig)

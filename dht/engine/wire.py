@@ -16,8 +16,7 @@ from pydantic import Field, PrivateAttr, TypeAdapter
 
 from dht.engine.codec import CodecError, canonical_or_error, decode
 from dht.engine.records import Record
-from dht.engine.signatures import signature_ok as _signature_ok
-from protocol.keys import Hotkey
+from protocol.keys import Hotkey, verify_signature
 from protocol.types import SS58Address, StrictModel
 
 RPC_DOMAIN = b"meshwork-dht-rpc:v1:"
@@ -45,7 +44,7 @@ class Envelope(StrictModel):
         return RPC_DOMAIN + self._payload
 
     def signature_ok(self) -> bool:
-        return _signature_ok(ss58=self.sender, crypto=self.crypto, data=self.signed_bytes(), signature=self.sig)
+        return verify_signature(ss58=self.sender, crypto=self.crypto, data=self.signed_bytes(), signature=self.sig)
 
 
 class PeerRef(StrictModel):

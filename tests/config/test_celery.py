@@ -97,10 +97,10 @@ def test_a_worker_process_binds_its_nodes_role_and_hotkey(node_key, settings):
     assert "hotkey" not in structlog.contextvars.get_contextvars()
 
 
-def test_a_worker_without_its_key_yet_binds_its_role_only(tmp_path, settings):
+def test_a_worker_without_its_key_yet_binds_its_role_and_no_hotkey(tmp_path, settings):
     settings.HOTKEY_PATH = tmp_path / "missing.json"
     node_hotkey.cache_clear()
     try:
-        assert _bound_by_node_bind() == {"role": settings.MESHWORK_ROLE}
+        assert _bound_by_node_bind() == {"role": settings.MESHWORK_ROLE, "hotkey": ""}
     finally:
         node_hotkey.cache_clear()

@@ -5,8 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
 from facilitator.services.sessions import validator_sessions_close_all
-from protocol.identity import node_hotkey
-from protocol.keys import KeyFileError
+from protocol.identity import node_ss58_or_empty
 from protocol.logs import bind_node
 
 
@@ -21,11 +20,7 @@ class Command(BaseCommand):
         metagraph_sync_at_startup()
         closed = validator_sessions_close_all()
         self.stderr.write(f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}")
-        try:
-            hotkey = node_hotkey().ss58
-        except KeyFileError:
-            hotkey = ""  # validators are refused at the handshake until the key exists; the API serves
-        with bind_node(hotkey=hotkey, role="facilitator"):
+        with bind_node(hotkey=node_ss58_or_empty(), role="facilitator"):
             CommandLineInterface().run(
                 [
                     "--bind",
