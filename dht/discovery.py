@@ -3,17 +3,16 @@ validator's router reads them (dht.selectors.dht_live_nodes)."""
 
 from asgiref.sync import sync_to_async
 
+from chain.interface import Role
 from dht.engine.node import DhtNode
 from dht.policy.namespaces import heartbeat_key
 from dht.services.heartbeats import dht_heartbeats_sync
-
-ROLES = ("miner", "validator")
 
 
 async def heartbeats_discover(node: DhtNode, *, holder: str) -> int:
     """Sync the heartbeats the DHT holds now; returns the number of rows written."""
     written = 0
-    for role in ROLES:
+    for role in Role:
         records = await node.get(heartbeat_key(role))
         written += await sync_to_async(dht_heartbeats_sync, thread_sensitive=True)(
             holder=holder, records=list(records.values())

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
 
+from chain.interface import Role
 from dht.engine.node import DhtNode
 from dht.policy.namespaces import heartbeat_key
 from dht.policy.values import HeartbeatValue, NodeState
@@ -22,7 +23,7 @@ class HeartbeatPublisher:
         self,
         node: DhtNode,
         *,
-        role: str,
+        role: Role,
         version: str,
         addresses: list[str],
         manifest: Callable[[], str],
@@ -44,7 +45,7 @@ class HeartbeatPublisher:
             logger.exception("dht: manifest provider failed; publishing an empty digest")
             digest = ""
         return HeartbeatValue(
-            role=self.role,  # type: ignore[arg-type]
+            role=self.role,
             state=state,
             version=self.version,
             addresses=self.addresses,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from pydantic import ValidationError
 
+from chain.interface import Role
 from dht.engine.records import Record
 from dht.engine.routing import Peer
 from dht.models import KnownPeer, NodeHeartbeat, OwnScoreCommit, StoredRecord
@@ -30,7 +31,7 @@ class LiveNode:
 
 
 def dht_live_nodes(
-    *, role: str | None = None, holder: str | None = None, lapse_s: float | None = None
+    *, role: Role | None = None, holder: str | None = None, lapse_s: float | None = None
 ) -> list[LiveNode]:
     """Validators/miners whose latest heartbeat says ONLINE and is fresh (published within
     `lapse_s`, default DHT_HEARTBEAT_LAPSE_S, and not expired). A node that stops heartbeating or
@@ -59,7 +60,7 @@ def dht_live_nodes(
     return sorted(latest.values(), key=lambda n: n.hotkey)
 
 
-def dht_live_hotkeys(*, role: str) -> set[str]:
+def dht_live_hotkeys(*, role: Role) -> set[str]:
     return {n.hotkey for n in dht_live_nodes(role=role)}
 
 
@@ -87,13 +88,13 @@ def dht_routable_miners(hotkeys: Iterable[str]) -> set[str]:
     wanted = set(hotkeys)
     if not settings.DHT_ROUTE_REQUIRE_HEARTBEAT:
         return wanted
-    return wanted & {n.hotkey for n in dht_live_nodes(role="miner")}
+    return wanted & {n.hotkey for n in dht_live_nodes(role=Role.MINER)}
 
 
 def dht_miner_addresses() -> dict[str, str]:
     """Serving address of every live miner, as its heartbeat announces it: discovery through the
     DHT for miners whose chain entry has no (or a stale) address."""
-    return {n.hotkey: n.addresses[0] for n in dht_live_nodes(role="miner") if n.addresses}
+    return {n.hotkey: n.addresses[0] for n in dht_live_nodes(role=Role.MINER) if n.addresses}
 
 
 def dht_own_commit_get(*, holder: str, epoch: int) -> OwnScoreCommit | None:

@@ -27,7 +27,7 @@ from dht.engine.lookup import LookupResult, Lookups
 from dht.engine.loops import TaskSet, every
 from dht.engine.peer_client import PeerClient
 from dht.engine.ratelimit import TokenBuckets
-from dht.engine.record_store import PutOutcome, RecordStore
+from dht.engine.record_store import HELD, PutOutcome, RecordStore
 from dht.engine.records import Record, record_sign
 from dht.engine.routing import Peer, RoutingTable
 from dht.engine.rpc import RpcClient, RpcError
@@ -37,7 +37,6 @@ from dht.engine.wire import Op, StoreReply, store_batches
 from protocol.keys import Hotkey
 
 logger = logging.getLogger(__name__)
-HELD = ("stored", "duplicate", "stale")  # STORE outcomes meaning the peer now holds the record
 
 
 @dataclass

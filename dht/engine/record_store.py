@@ -18,6 +18,11 @@ class PutOutcome(enum.StrEnum):
     FULL = "full"
 
 
+# STORE outcomes meaning the peer now holds the record (a STORE reply carries these values, or
+# "rejected: <reason>"; StrEnum members compare equal to them).
+HELD = frozenset({PutOutcome.STORED, PutOutcome.DUPLICATE, PutOutcome.STALE})
+
+
 class StoreListener(Protocol):
     def record_stored(self, record: Record) -> None: ...
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from chain.interface import Role
 from dht.policy.values import HeartbeatValue, ScoreCommitValue, ScoreRevealValue
 
 
@@ -14,7 +15,7 @@ from dht.policy.values import HeartbeatValue, ScoreCommitValue, ScoreRevealValue
 class Namespace:
     schema: type[BaseModel] | None  # None: any JSON value
     max_ttl_s: float
-    role: str | None = None  # the owner's chain role must be this
+    role: Role | None = None  # the owner's chain role must be this
     min_stake: int | None = None  # None: the node-wide minimum owner stake
     role_from_key: bool = False  # heartbeat:<role>: the role is the key's suffix
 
@@ -25,10 +26,10 @@ def default_namespaces(
     return {
         "heartbeat": Namespace(schema=HeartbeatValue, max_ttl_s=heartbeat_ttl_s, role_from_key=True),
         "scores-commit": Namespace(
-            schema=ScoreCommitValue, max_ttl_s=scores_ttl_s, role="validator", min_stake=min_validator_stake
+            schema=ScoreCommitValue, max_ttl_s=scores_ttl_s, role=Role.VALIDATOR, min_stake=min_validator_stake
         ),
         "scores-reveal": Namespace(
-            schema=ScoreRevealValue, max_ttl_s=scores_ttl_s, role="validator", min_stake=min_validator_stake
+            schema=ScoreRevealValue, max_ttl_s=scores_ttl_s, role=Role.VALIDATOR, min_stake=min_validator_stake
         ),
         # Generic key-value records: any JSON value, bounded only by the size limit.
         "kv": Namespace(schema=None, max_ttl_s=86_400.0),
@@ -39,7 +40,7 @@ def namespace_of(key: str) -> str:
     return key.split(":", 1)[0]
 
 
-def heartbeat_key(role: str) -> str:
+def heartbeat_key(role: Role) -> str:
     return f"heartbeat:{role}"
 
 

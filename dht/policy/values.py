@@ -4,10 +4,11 @@ refused, numbers finite): heartbeats and the two halves of a validator's score c
 import enum
 import hashlib
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
+from chain.interface import Role
 from dht.engine.codec import canonical_or_error
 from protocol.types import SS58Address, StrictModel
 
@@ -30,7 +31,7 @@ class NodeState(enum.StrEnum):
 
 
 class HeartbeatValue(StrictModel):
-    role: Literal["validator", "miner"]
+    role: Role
     state: NodeState
     version: str = Field(max_length=32)
     addresses: list[Annotated[str, Field(max_length=200)]] = Field(max_length=8)

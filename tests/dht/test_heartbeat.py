@@ -7,6 +7,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from chain.interface import Role
 from dht.discovery import heartbeats_discover
 from dht.engine.interfaces import StakeInfo
 from dht.heartbeat import HeartbeatPublisher
@@ -27,7 +28,7 @@ async def network(make_swarm):
     publishers = [
         HeartbeatPublisher(
             node,
-            role="miner",
+            role=Role.MINER,
             version="1.2.3",
             addresses=[f"127.0.0.1:{9000 + i}"],
             manifest=lambda: manifest_digest(MANIFEST),
@@ -77,14 +78,14 @@ async def test_offline_and_lapsed_miners_are_no_longer_routed_to(network):
 async def test_a_miner_cannot_announce_itself_as_a_validator(network):
     _swarm, validator, miners, _publishers = network
     impostor = HeartbeatPublisher(
-        miners[0], role="validator", version="1", addresses=[], manifest=lambda: "", ttl_s=120
+        miners[0], role=Role.VALIDATOR, version="1", addresses=[], manifest=lambda: "", ttl_s=120
     )
     assert await impostor.publish(NodeState.ONLINE) == 0
     assert await heartbeats_discover(validator, holder=validator.hotkey.ss58) == 0
 
 
 async def _live(holder: str):
-    return await sync_to_async(dht_live_nodes)(role="miner", holder=holder)
+    return await sync_to_async(dht_live_nodes)(role=Role.MINER, holder=holder)
 
 
 async def test_routable_miners_follow_the_setting(network, settings):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from chain.interface import Role
 from dht.policy.values import NodeState
 from dht.selectors import (
     dht_known_peers,
@@ -28,11 +29,11 @@ def test_only_online_fresh_unexpired_nodes_are_live():
     lapsed = NodeHeartbeatFactory(published_at=now - timedelta(seconds=300))
     NodeHeartbeatFactory(expires_at=now - timedelta(seconds=1))  # expired
     NodeHeartbeatFactory(role="validator")
-    live = dht_live_nodes(role="miner")
+    live = dht_live_nodes(role=Role.MINER)
     assert [n.hotkey for n in live] == [online.hotkey]
     assert live[0].state == NodeState.ONLINE
-    assert dht_live_hotkeys(role="miner") == {online.hotkey}
-    assert {n.hotkey for n in dht_live_nodes(role="miner", lapse_s=600)} == {online.hotkey, lapsed.hotkey}
+    assert dht_live_hotkeys(role=Role.MINER) == {online.hotkey}
+    assert {n.hotkey for n in dht_live_nodes(role=Role.MINER, lapse_s=600)} == {online.hotkey, lapsed.hotkey}
 
 
 def test_a_holder_sees_only_its_own_rows():
