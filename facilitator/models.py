@@ -27,10 +27,13 @@ class CreditAccount(models.Model):
         return f"{self.user}: {self.balance} ({self.held} held)"
 
 
+class CreditKind(models.TextChoices):
+    GRANT = "grant"
+    CHARGE = "charge"
+
+
 class CreditTransaction(models.Model):
-    class Kind(models.TextChoices):
-        GRANT = "grant"
-        CHARGE = "charge"
+    Kind = CreditKind
 
     account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="transactions")
     job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.PROTECT)
@@ -43,7 +46,7 @@ class CreditTransaction(models.Model):
         constraints = [
             # A job is charged at most once, whatever retries or duplicate reports happen.
             models.UniqueConstraint(
-                fields=["job"], condition=models.Q(kind="charge"), name="credit_one_charge_per_job"
+                fields=["job"], condition=models.Q(kind=CreditKind.CHARGE), name="credit_one_charge_per_job"
             ),
         ]
 

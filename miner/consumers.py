@@ -16,7 +16,7 @@ from miner.services.jobs import Decline, job_finish, job_mark_running, job_reser
 from miner.services.limits import executor_limits
 from miner.services.runner import executor_start
 from protocol.consumer import SignedConsumer
-from protocol.messages.common import ErrorCode, ErrorMessage
+from protocol.messages.common import ErrorCode, ErrorMessage, FailureReason
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted
 from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun, ValidatorToMiner
@@ -123,7 +123,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         if active is not None and active.task is None:
             self.jobs.pop(job_uuid, None)
             await sync_to_async(job_finish)(
-                job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED, reason="reservation_expired"
+                job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED, reason=FailureReason.RESERVATION_EXPIRED
             )
 
     async def disconnect(self, code: int) -> None:

@@ -5,15 +5,12 @@ role on one database schema."""
 from typing import Any
 
 from config.env import BASE_DIR, env
-from config.roles import NodeRole, role_parse
+from config.settings.components.node import MESHWORK_ROLE, NODE_NAME, REDIS_PREFIX, REDIS_URL  # noqa: F401
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="meshwork-insecure-dev-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
-# Which role this process plays: facilitator, validator, miner (or "all" in tests and development).
-MESHWORK_ROLE = role_parse(env.str("MESHWORK_ROLE", default=NodeRole.ALL))
-NODE_NAME = env.str("MESHWORK_NODE_NAME", default=MESHWORK_ROLE.value)
 
 INSTALLED_APPS = [
     "daphne",
@@ -75,9 +72,6 @@ if env.str("CHAIN_DATABASE_URL", default=""):
 DATABASE_ROUTERS = ["chain.router.ChainRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-# Every node of a local network shares one Redis; prefixes keep their keys apart.
-REDIS_PREFIX = env.str("MESHWORK_REDIS_PREFIX", default=f"meshwork:{NODE_NAME}")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

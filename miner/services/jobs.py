@@ -64,7 +64,12 @@ def _image_allowed(image: str, entry: str) -> bool:
 
 
 def job_set_status(
-    *, job_uuid: UUID, status: str, exit_code: int | None = None, seconds: float | None = None, reason: str = ""
+    *,
+    job_uuid: UUID,
+    status: AcceptedJob.Status,
+    exit_code: int | None = None,
+    seconds: float | None = None,
+    reason: str = "",
 ) -> None:
     fields: dict[str, object] = {"status": status}
     if exit_code is not None:
@@ -83,9 +88,16 @@ def job_mark_running(*, job_uuid: UUID) -> None:
     )
 
 
-def job_finish(*, job_uuid: UUID, status: str, **kwargs: object) -> None:
+def job_finish(
+    *,
+    job_uuid: UUID,
+    status: AcceptedJob.Status,
+    exit_code: int | None = None,
+    seconds: float | None = None,
+    reason: str = "",
+) -> None:
     """Record the end and free the executor, whatever happened."""
     try:
-        job_set_status(job_uuid=job_uuid, status=status, **kwargs)  # type: ignore[arg-type]
+        job_set_status(job_uuid=job_uuid, status=status, exit_code=exit_code, seconds=seconds, reason=reason)
     finally:
         slot_release(job_uuid=job_uuid)

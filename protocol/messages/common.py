@@ -93,6 +93,7 @@ class FailureReason(enum.StrEnum):
     EXECUTOR_CRASHED = "executor_crashed"
     NO_CAPACITY = "no_capacity"  # no miner accepted the job (validator)
     VALIDATOR_LOST = "validator_lost"  # the validator holding the job went away (facilitator)
+    RESERVATION_EXPIRED = "reservation_expired"  # reserved, but the job never followed (miner)
 
     @property
     def kind(self) -> FailureKind:

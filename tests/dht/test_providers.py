@@ -7,6 +7,7 @@ import pytest
 from django.utils.module_loading import import_string
 
 import config.settings.components.dht as dht_settings
+import config.settings.components.node as node_settings
 from dht.policy.values import manifest_digest
 from dht.providers import manifest_provider_from_settings, scores_provider_from_settings
 
@@ -20,10 +21,12 @@ def settings_for_role(monkeypatch):
             monkeypatch.delenv("MESHWORK_ROLE", raising=False)
         else:
             monkeypatch.setenv("MESHWORK_ROLE", role)
+        importlib.reload(node_settings)  # the role is read once, there
         return importlib.reload(dht_settings)
 
     yield _load
     monkeypatch.undo()
+    importlib.reload(node_settings)
     importlib.reload(dht_settings)
 
 
@@ -45,6 +48,7 @@ def test_defaults_follow_the_role(settings_for_role, role, manifest, scores):
 def test_an_explicit_setting_wins(settings_for_role, monkeypatch):
     monkeypatch.setenv("MESHWORK_ROLE", "validator")
     monkeypatch.setenv("DHT_SCORES_PROVIDER", "")
+    importlib.reload(node_settings)
     assert importlib.reload(dht_settings).DHT_SCORES_PROVIDER == ""
 
 

@@ -9,28 +9,23 @@ from typing import Any
 from kombu import Queue
 
 from config.env import env
+from config.roles import NodeRole
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
+from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
 
-_ROLES = ("facilitator", "validator", "miner")
+_ROLES = (NodeRole.FACILITATOR, NodeRole.VALIDATOR, NodeRole.MINER)
 _DEFAULT_QUEUE = "celery"  # role "all" (tests, a single dev process) only
-
-_role = env.str("MESHWORK_ROLE", default="all")
-_redis = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-_prefix = env.str(
-    "MESHWORK_REDIS_PREFIX",
-    default=f"meshwork:{env.str('MESHWORK_NODE_NAME', default=_role)}",
-)
 
 
 def role_queue(role: str) -> str:
-    return role if role in _ROLES else _DEFAULT_QUEUE
+    return str(role) if role in _ROLES else _DEFAULT_QUEUE
 
 
 def task_routes(role: str) -> dict[str, dict[str, str]]:
     """One queue per role. A role app's tasks go to its role's queue; chain tasks (the metagraph
     sync runs on every role) go to the queue of the role whose process sends them, so each node's
     worker, consuming only its role's queue, runs its own chain work."""
-    routes = {f"{name}.tasks.*": {"queue": name} for name in _ROLES}
+    routes = {f"{name}.tasks.*": {"queue": name.value} for name in _ROLES}
     routes["chain.tasks.*"] = {"queue": role_queue(role)}
     return routes
 
@@ -38,8 +33,8 @@ def task_routes(role: str) -> dict[str, dict[str, str]]:
 def task_queues(role: str) -> list[Queue]:
     """What a worker of this role consumes when started without `-Q` (compose, by hand)."""
     if role in _ROLES:
-        return [Queue(role)]
-    return [Queue(name) for name in (*_ROLES, _DEFAULT_QUEUE)]
+        return [Queue(str(role))]
+    return [Queue(str(name)) for name in (*_ROLES, _DEFAULT_QUEUE)]
 
 
 def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
@@ -50,25 +45,25 @@ def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
 def beat_schedule(role: str, *, sync_interval_s: float, block_seconds: float) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
-        "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, "facilitator"),
-        "facilitator-expire-stale": _entry("facilitator.tasks.expire_stale_jobs", 30, "facilitator"),
-        "validator-sync-miners": _entry("validator.tasks.sync_miners", 10, "validator"),
-        "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, "miner"),
+        "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, NodeRole.FACILITATOR),
+        "facilitator-expire-stale": _entry("facilitator.tasks.expire_stale_jobs", 30, NodeRole.FACILITATOR),
+        "validator-sync-miners": _entry("validator.tasks.sync_miners", 10, NodeRole.VALIDATOR),
+        "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         # Every role reads the metagraph (admission, routing); only validators set weights.
         "chain-sync-metagraph": _entry("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
-        "chain-reveal-weights": _entry("chain.tasks.reveal_weights", block_seconds, "validator"),
+        "chain-reveal-weights": _entry("chain.tasks.reveal_weights", block_seconds, NodeRole.VALIDATOR),
     }
     return {
         name: {key: value for key, value in entry.items() if key != "roles"}
         for name, entry in entries.items()
-        if role == "all" or role in entry["roles"]
+        if role == NodeRole.ALL or role in entry["roles"]
     }
 
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_redis)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{_prefix}:celery:"}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 # Global limits; every task also sets its own, sized to its work (see the apps' tasks.py).
@@ -77,7 +72,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_TASK_ROUTES = task_routes(_role)
-CELERY_TASK_QUEUES = task_queues(_role)
-CELERY_TASK_DEFAULT_QUEUE = role_queue(_role)
-CELERY_BEAT_SCHEDULE = beat_schedule(_role, sync_interval_s=CHAIN_SYNC_INTERVAL_S, block_seconds=CHAIN_BLOCK_SECONDS)
+CELERY_TASK_ROUTES = task_routes(MESHWORK_ROLE)
+CELERY_TASK_QUEUES = task_queues(MESHWORK_ROLE)
+CELERY_TASK_DEFAULT_QUEUE = role_queue(MESHWORK_ROLE)
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    MESHWORK_ROLE, sync_interval_s=CHAIN_SYNC_INTERVAL_S, block_seconds=CHAIN_BLOCK_SECONDS
+)

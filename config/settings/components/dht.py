@@ -1,6 +1,8 @@
 """The DHT (dht/): Kademlia over UDP. Sizes in bytes, times in seconds."""
 
 from config.env import env
+from config.roles import NodeRole
+from config.settings.components.node import MESHWORK_ROLE
 
 DHT_HOST = env.str("DHT_HOST", default="127.0.0.1")
 DHT_PORT = env.int("DHT_PORT", default=7401)
@@ -38,12 +40,12 @@ DHT_NODE_VERSION = env.str("DHT_NODE_VERSION", default="0.1.0")
 # What the role apps publish through their DHT process, as dotted paths (dht/providers.py loads
 # them, so dht/ never imports a role app). Each defaults to its role's own provider, so a node
 # started by hand publishes like one started by the localnet; empty = nothing to publish.
-_ROLE = env.str("MESHWORK_ROLE", default="all")
 DHT_MANIFEST_PROVIDER = env.str(  # () -> manifest dict or its digest
-    "DHT_MANIFEST_PROVIDER", default="miner.services.executors.manifest" if _ROLE == "miner" else ""
+    "DHT_MANIFEST_PROVIDER", default="miner.services.executors.manifest" if MESHWORK_ROLE is NodeRole.MINER else ""
 )
 DHT_SCORES_PROVIDER = env.str(  # (epoch) -> {miner hotkey: score} | None
-    "DHT_SCORES_PROVIDER", default="validator.services.scores.organic_scores" if _ROLE == "validator" else ""
+    "DHT_SCORES_PROVIDER",
+    default="validator.services.scores.organic_scores" if MESHWORK_ROLE is NodeRole.VALIDATOR else "",
 )
 DHT_EPOCH_BLOCKS = env.int("DHT_EPOCH_BLOCKS", default=360)
 DHT_COMMIT_FRACTION = env.float("DHT_COMMIT_FRACTION", default=0.5)
