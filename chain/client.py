@@ -1,6 +1,7 @@
 """Picks the ChainClient named by `settings.CHAIN` and builds it from settings: the backends
 themselves read no settings, so one built by hand gets exactly what it is given."""
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -12,6 +13,8 @@ from chain.interface import ChainClient
 from chain.substrate.keyring import KeyRing, chain_key_load
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
+
+logger = logging.getLogger(__name__)
 
 BACKENDS = {
     "local": "chain.local.LocalChain",
@@ -60,8 +63,8 @@ def default_keyring() -> KeyRing:
     else:
         try:
             keypairs.append(node_hotkey().keypair)
-        except KeyFileError:
-            pass
+        except KeyFileError as exc:  # reads need no key; a write will say which key it lacks
+            logger.info("chain: no node hotkey for signing yet (%s)", exc)
     coldkey = chain_key_load(settings.CHAIN_COLDKEY_PATH) if settings.CHAIN_COLDKEY_PATH else None
     return KeyRing(keypairs, coldkey=coldkey)
 

@@ -47,7 +47,8 @@ def chain_bootnodes(chain: Any, *, port_offset: int) -> list[str]:
             continue
         try:
             host, port = parse_hostport(neuron.address)
-        except ValueError:
+        except ValueError as exc:
+            logger.warning("dht: %s announces an unusable address on chain: %s", neuron.hotkey, exc)
             continue
         if 0 < port + port_offset < 65536:
             out.append(f"{host}:{port + port_offset}")

@@ -1,6 +1,7 @@
 """Reads other parts of a node use: live validators and miners (from DHT heartbeats), and the
 DHT process's own persisted state."""
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,8 @@ from dht.engine.records import Record
 from dht.engine.routing import Peer
 from dht.models import KnownPeer, NodeHeartbeat, OwnScoreCommit, StoredRecord
 from dht.policy.values import NodeState
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,8 @@ def dht_stored_records(*, holder: str, now: float) -> list[Record]:
     for wire in StoredRecord.objects.filter(holder=holder, expires__gt=now).values_list("wire", flat=True):
         try:
             out.append(Record.model_validate_json(wire))
-        except ValidationError:
-            continue
+        except ValidationError as exc:  # stored by an older version: the network still has it
+            logger.warning("dht: skipping a stored record that no longer parses: %s", exc.errors()[:1])
     return out
 
 

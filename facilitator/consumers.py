@@ -14,7 +14,7 @@ from protocol.consumer import SignedConsumer
 from protocol.messages.common import ErrorMessage
 from protocol.messages.facilitator import JobStatusUpdate, ValidatorToFacilitator
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | ErrorMessage]):
@@ -32,7 +32,7 @@ class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | ErrorMessage]):
 
     async def handle(self, message: JobStatusUpdate | ErrorMessage) -> None:
         if isinstance(message, ErrorMessage):
-            log.warning("validator %s reported an error: %s %s", self.peer_hotkey, message.code, message.detail)
+            logger.warning("validator %s reported an error: %s %s", self.peer_hotkey, message.code, message.detail)
             return
         assert self.peer_hotkey is not None
         await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)

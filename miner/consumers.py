@@ -21,7 +21,7 @@ from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted
 from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun, ValidatorToMiner
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 RESERVATION_TTL_S = 30.0
 TERMINAL = (JobFinished, JobFailed, JobCancelled)
 
@@ -55,7 +55,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         elif isinstance(message, JobCancel):
             await self._cancel(message.job_uuid)
         elif isinstance(message, ErrorMessage):
-            log.warning("validator %s sent error %s: %s", self.peer_hotkey, message.code, message.detail)
+            logger.warning("validator %s sent error %s: %s", self.peer_hotkey, message.code, message.detail)
 
     async def _reserve(self, message: JobReserve) -> None:
         assert self.peer_hotkey is not None
@@ -99,11 +99,11 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             await _record_end(message)
             self.jobs.pop(message.job_uuid, None)
         elif isinstance(message, JobStarted):
-            log.info("job %s started for %s", message.job_uuid, self.peer_hotkey)
+            logger.info("job %s started for %s", message.job_uuid, self.peer_hotkey)
         try:
             await self.send_message(message)
         except Exception:  # the validator may be gone; the job's end is recorded regardless
-            log.warning("could not relay %s for %s", type(message).__name__, message.job_uuid)
+            logger.warning("could not relay %s for %s", type(message).__name__, message.job_uuid)
 
     async def _cancel(self, job_uuid: UUID) -> None:
         active = self.jobs.get(job_uuid)

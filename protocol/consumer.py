@@ -18,7 +18,7 @@ from protocol.messages.common import ErrorCode, ErrorMessage, Handshake
 from protocol.nonces import RedisNonceStore
 from protocol.wire import ProtocolError, decode, encode
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 IncomingT = TypeVar("IncomingT")
 _handshake_adapter: TypeAdapter[Handshake] = TypeAdapter(Handshake)
 
@@ -69,7 +69,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):
                 return
             message = decode(self.incoming, raw, max_bytes=settings.PROTOCOL_MAX_FRAME_BYTES)
         except ProtocolError as exc:
-            log.warning("%s: refused frame from %s: %s", self.path, self.peer_hotkey, exc)
+            logger.warning("%s: refused frame from %s: %s", self.path, self.peer_hotkey, exc)
             await self.send_message(exc.as_message())
             if self.peer_hotkey is None:
                 self._handshake_timer.cancel()
@@ -79,7 +79,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):
         try:
             await self.handle(message)
         except Exception:
-            log.exception("%s: handler failed for %s", self.path, type(message).__name__)
+            logger.exception("%s: handler failed for %s", self.path, type(message).__name__)
             await self.send_message(ErrorMessage(code=ErrorCode.INTERNAL, detail="handler failed"))
 
     async def _handshake(self, raw: str | bytes | None) -> None:

@@ -24,7 +24,7 @@ from validator.selectors import miners_for_job
 from validator.services.jobs import organic_job_attempt, organic_job_record
 from validator.services.miners import miner_incident_record
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class RoundOutcome(enum.StrEnum):

@@ -20,7 +20,7 @@ from protocol.messages.common import ErrorMessage
 from protocol.messages.miner import MinerToValidator
 from protocol.wire import ProtocolError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 MINER_PATH = "/v1/miner/"
 _from_miner: TypeAdapter[Any] = TypeAdapter(MinerToValidator)
 
@@ -66,14 +66,14 @@ class MinerLink:
                 try:
                     message = await self.conn.recv(_from_miner)
                 except ProtocolError as exc:
-                    log.warning("miner %s sent a bad frame: %s", self.conn.peer_hotkey, exc)
+                    logger.warning("miner %s sent a bad frame: %s", self.conn.peer_hotkey, exc)
                     continue
                 if isinstance(message, ErrorMessage):
-                    log.warning("miner %s: %s %s", self.conn.peer_hotkey, message.code, message.detail)
+                    logger.warning("miner %s: %s %s", self.conn.peer_hotkey, message.code, message.detail)
                     continue
                 queue = self.queues.get(message.job_uuid)
                 if queue is None:
-                    log.info("miner %s reported on job %s that is not ours", self.conn.peer_hotkey, message.job_uuid)
+                    logger.info("miner %s reported on job %s that is not ours", self.conn.peer_hotkey, message.job_uuid)
                     continue
                 queue.put_nowait(message)
         except ConnectionClosed as exc:

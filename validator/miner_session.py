@@ -21,7 +21,7 @@ from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobRese
 from protocol.wire import ProtocolError
 from validator.miner_links import LinkLost, MinerLink, MinerLinks
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 Terminal = JobFinished | JobFailed | JobCancelled
 
 

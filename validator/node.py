@@ -28,7 +28,7 @@ from validator.services.jobs import (
     outbox_mark_sent,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 FACILITATOR_PATH = "/v1/facilitator/"
 _from_facilitator: TypeAdapter[object] = TypeAdapter(FacilitatorToValidator)
 
@@ -58,11 +58,11 @@ class ValidatorNode:
                     peer_hotkey=self.facilitator_hotkey,
                     nonces=self.nonces,
                 ) as conn:
-                    log.info("connected to facilitator %s", self.facilitator_url)
+                    logger.info("connected to facilitator %s", self.facilitator_url)
                     delay = 0.5
                     await self._serve(conn)
             except (OSError, TimeoutError, WebSocketException, ProtocolError) as exc:
-                log.warning("facilitator link down (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
+                logger.warning("facilitator link down (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
             self.connected.clear()
             await asyncio.sleep(delay + random.uniform(0, delay / 2))
             delay = min(delay * 2, 30.0)
@@ -84,7 +84,7 @@ class ValidatorNode:
         elif isinstance(message, JobCancelRequest):
             await self.cancel_job(message.job_uuid)
         elif isinstance(message, ErrorMessage):
-            log.warning("facilitator error %s: %s", message.code, message.detail)
+            logger.warning("facilitator error %s: %s", message.code, message.detail)
 
     async def accept_job(self, job_uuid: UUID, spec: JobSpec) -> None:
         if job_uuid in self.jobs and not self.jobs[job_uuid][0].done():
@@ -104,7 +104,7 @@ class ValidatorNode:
         try:
             await organic_job_drive(job_uuid=job_uuid, spec=spec, ctx=self.ctx, cancel=cancel)
         except Exception:
-            log.exception("driver for job %s crashed", job_uuid)
+            logger.exception("driver for job %s crashed", job_uuid)
         finally:
             self.jobs.pop(job_uuid, None)
             self.outbox_ready.set()

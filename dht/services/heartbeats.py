@@ -1,5 +1,6 @@
 """Keeping the discovered heartbeats of validators and miners."""
 
+import logging
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -8,6 +9,8 @@ from pydantic import ValidationError
 from dht.engine.records import Record
 from dht.models import NodeHeartbeat
 from dht.policy.values import HeartbeatValue
+
+logger = logging.getLogger(__name__)
 
 
 def dht_heartbeats_sync(*, holder: str, records: list[Record]) -> int:
@@ -18,7 +21,8 @@ def dht_heartbeats_sync(*, holder: str, records: list[Record]) -> int:
         for record in records:
             try:
                 beat = HeartbeatValue.model_validate(record.value)
-            except ValidationError:
+            except ValidationError as exc:  # validated on the way in: only a schema change lands here
+                logger.warning("dht: heartbeat from %s does not parse, skipped: %s", record.owner, exc.errors()[:1])
                 continue
             published = datetime.fromtimestamp(beat.published_at, tz=UTC)
             current = NodeHeartbeat.objects.filter(holder=holder, hotkey=record.owner).first()

@@ -52,7 +52,7 @@ from protocol.messages.jobs import (
     VolumeReady,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 Emit = Callable[[JobProgress], Awaitable[None]]
 
 
@@ -66,10 +66,10 @@ async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, can
         except JobFailure as failure:
             terminal = JobFailed(job_uuid=run.job_uuid, failure=failure.failure(), result=failure.result)
         except (DockerException, RequestException) as exc:
-            log.warning("job %s: docker error: %s", run.job_uuid, exc)
+            logger.warning("job %s: docker error: %s", run.job_uuid, exc)
             terminal = _infrastructure(run, FailureReason.DOCKER_ERROR, f"docker: {exc}")
         except Exception as exc:
-            log.exception("job %s: executor crashed", run.job_uuid)
+            logger.exception("job %s: executor crashed", run.job_uuid)
             terminal = _infrastructure(run, FailureReason.EXECUTOR_CRASHED, f"{type(exc).__name__}: {exc}")
         # A reported job has no container any more (users and the validator rely on that); the
         # workspace is only host files, so its cleanup can wait until after the report.
@@ -87,7 +87,7 @@ async def _emit(emit: Emit, message: JobProgress) -> None:
     try:
         await emit(message)
     except Exception:
-        log.exception("job %s: emitting %s failed", message.job_uuid, message.type)
+        logger.exception("job %s: emitting %s failed", message.job_uuid, message.type)
 
 
 async def _drive(job: JobContainer, emit: Emit) -> JobProgress:

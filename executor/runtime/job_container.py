@@ -24,7 +24,7 @@ from executor.runtime.workspace import Workspace, workspace_open
 from protocol.messages.common import FailureReason, JobResult
 from protocol.messages.executor import ExecutorRun
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Stage deadlines on top of the calls' own timeouts, with leeway for a busy engine.
@@ -118,8 +118,12 @@ class JobContainer:
             cancelled.cancel()
             if not work.done():
                 work.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
+                try:
                     await work
+                except asyncio.CancelledError:
+                    pass
+                except Exception:  # the stage failed while being cancelled: the cancel is what counts
+                    logger.warning("executor: a stage failed while being cancelled", exc_info=True)
         if work.cancelled():
             raise CancelRequested
         return work.result()
@@ -193,4 +197,4 @@ class JobContainer:
         try:
             await asyncio.get_running_loop().run_in_executor(DOCKER_POOL, step)
         except Exception:
-            log.exception("job %s: cleanup step failed", self.run.job_uuid)
+            logger.exception("job %s: cleanup step failed", self.run.job_uuid)

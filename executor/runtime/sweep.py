@@ -13,7 +13,7 @@ from executor.runtime.engine import docker_api, engine_shares_filesystem, in_thr
 from executor.runtime.names import LABEL_OWNER, owner_work_dir
 from executor.runtime.workspace_host import remove_tree
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def executor_sweep_leftovers(*, docker_url: str, owner: str) -> int:
@@ -31,7 +31,7 @@ def executor_sweep_leftovers(*, docker_url: str, owner: str) -> int:
     if engine_shares_filesystem(docker_url):
         remove_tree(owner_work_dir(owner))
     if containers:
-        log.info("swept %d leftover job containers of %s on %s", len(containers), owner, docker_url)
+        logger.info("swept %d leftover job containers of %s on %s", len(containers), owner, docker_url)
     return len(containers)
 
 

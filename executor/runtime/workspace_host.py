@@ -29,7 +29,7 @@ from executor.runtime.output import MAX_OUTPUT_ENTRIES, OutputZip
 from executor.runtime.zip_safety import zip_check, zip_extract, zip_open
 from protocol.messages.executor import ExecutorRun
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 MiB = 1024 * 1024
 _SLACK_BYTES = 1 * MiB
 
@@ -40,7 +40,7 @@ def remove_tree(root: Path) -> None:
         with contextlib.suppress(OSError):
             unmount(mounted)
     if root.exists():
-        shutil.rmtree(root, onerror=lambda _fn, path, _exc: log.warning("cannot remove %s", path))
+        shutil.rmtree(root, onerror=lambda _fn, path, _exc: logger.warning("cannot remove %s", path))
 
 
 @dataclass

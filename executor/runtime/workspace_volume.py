@@ -12,6 +12,7 @@ may not mount). Everything goes through the API, so it works on a remote GPU hos
 
 import contextlib
 import io
+import logging
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from executor.runtime.names import JOB_GID, JOB_UID, job_labels
 from executor.runtime.output import OutputZip
 from executor.runtime.zip_safety import zip_check, zip_open, zip_to_tar
 from protocol.messages.executor import ExecutorRun
+
+logger = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 
@@ -120,8 +123,10 @@ class VolumeWorkspace:
                     if src is not None:
                         zipper.add(name, src, entry.size)
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 chunks.close()
+            except Exception:  # the archive stream of a remote engine; the output is already read
+                logger.warning("executor: closing the output archive stream failed", exc_info=True)
         return zipper.finish()
 
     def cleanup(self) -> None:

@@ -21,7 +21,7 @@ from facilitator.services.specs import job_spec
 from protocol.messages.facilitator import JobCancelRequest, JobRequest
 from protocol.messages.jobs import JobStatus
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def job_dispatch_on_commit(*, job_uuid: UUID) -> None:
@@ -73,5 +73,5 @@ def jobs_resend_to_validator(*, hotkey: str, channel_name: str) -> int:
                 send_to_validator_on_commit(channel_name=channel_name, message=JobCancelRequest(job_uuid=job.uuid))
             count += 1
     if count:
-        log.info("resent %d jobs to validator %s", count, hotkey)
+        logger.info("resent %d jobs to validator %s", count, hotkey)
     return count

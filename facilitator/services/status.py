@@ -16,7 +16,7 @@ from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 from protocol.text import text_for_postgres
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # The edges a validator may move a job along. RUNNING → DISPATCHED is a retry: the miner failed
 # and the job waits for another one.
@@ -31,11 +31,11 @@ def job_apply_status_update(*, validator_hotkey: str, update: JobStatusUpdate) -
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(uuid=update.job_uuid).first()
         if job is None or job.validator_hotkey != validator_hotkey:
-            log.warning("ignoring update for %s from %s: not its job", update.job_uuid, validator_hotkey)
+            logger.warning("ignoring update for %s from %s: not its job", update.job_uuid, validator_hotkey)
             return False
         current = JobStatus(job.status)
         if update.status not in ALLOWED.get(current, set()):
-            log.info("ignoring %s → %s for %s", current, update.status, job.uuid)
+            logger.info("ignoring %s → %s for %s", current, update.status, job.uuid)
             return False
         if update.status == current and _same_as_last(job, update):
             return False
@@ -82,6 +82,6 @@ def _store_output(job: Job, zip_b64: str) -> None:
     try:
         data = base64.b64decode(zip_b64, validate=True)
     except (binascii.Error, ValueError):
-        log.warning("job %s: output is not base64; dropped", job.uuid)
+        logger.warning("job %s: output is not base64; dropped", job.uuid)
         return
     JobOutput.objects.update_or_create(job=job, defaults={"zip_bytes": data, "size": len(data)})

@@ -3,7 +3,7 @@ import logging
 from executor.runtime.sweep import executor_sweep_leftovers
 from miner.selectors import executor_hosts_all
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def executor_hosts_sweep(*, owner: str) -> int:
@@ -13,5 +13,5 @@ def executor_hosts_sweep(*, owner: str) -> int:
         try:
             removed += executor_sweep_leftovers(docker_url=host.docker_url, owner=owner)
         except Exception:
-            log.exception("could not sweep executor host %s", host.name)
+            logger.exception("could not sweep executor host %s", host.name)
     return removed

@@ -12,7 +12,7 @@ from protocol.nonces import RedisNonceStore
 from validator.node import validator_node_from_settings
 from validator.services.miners import miners_sync_from_chain
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
