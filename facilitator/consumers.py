@@ -11,6 +11,7 @@ from facilitator.services.dispatch import jobs_dispatch_pending, jobs_resend_to_
 from facilitator.services.sessions import validator_session_close, validator_session_open
 from facilitator.services.status import job_apply_status_update
 from protocol.consumer import SignedConsumer
+from protocol.logs import bind_job
 from protocol.messages.common import ErrorMessage
 from protocol.messages.facilitator import JobStatusUpdate, ValidatorToFacilitator
 
@@ -35,7 +36,8 @@ class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | ErrorMessage]):
             logger.warning("validator %s reported an error: %s %s", self.peer_hotkey, message.code, message.detail)
             return
         assert self.peer_hotkey is not None
-        await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
+        with bind_job(message.job_uuid):  # sync_to_async carries the binding into the service's thread
+            await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
 
     async def disconnect(self, code: int) -> None:
         await sync_to_async(validator_session_close)(channel_name=self.channel_name)

@@ -18,6 +18,7 @@ from facilitator.selectors import (
 )
 from facilitator.services.events import job_record_event
 from facilitator.services.specs import job_spec
+from protocol.logs import bind_job
 from protocol.messages.facilitator import JobCancelRequest, JobRequest
 from protocol.messages.jobs import JobStatus
 
@@ -39,6 +40,11 @@ def _pick_session() -> ValidatorSession | None:
 
 
 def job_dispatch(*, job_uuid: UUID) -> bool:
+    with bind_job(job_uuid):
+        return _job_dispatch(job_uuid=job_uuid)
+
+
+def _job_dispatch(*, job_uuid: UUID) -> bool:
     session = _pick_session()
     if session is None:
         return False

@@ -150,7 +150,7 @@ async def test_reconnecting_validator_gets_its_jobs_and_cancels_again(validator,
 
 
 @db
-async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(validator, node_key, funded_user):
+async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(validator, node_key, funded_user, json_log):
     other = hotkey_create()[0]
     chain = LocalChain()
     await sync_to_async(chain.register)(hotkey=other.ss58, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
@@ -169,4 +169,6 @@ async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(valida
     assert await eventually(lambda: Job.objects.get(uuid=mine.uuid).status == JobStatus.RUNNING)
     untouched = await sync_to_async(Job.objects.get)(uuid=theirs.uuid)
     assert (untouched.status, untouched.stdout, untouched.cost) == (JobStatus.DISPATCHED, "", None)
+    [ignored] = [line for line in json_log() if "not its job" in line["event"]]
+    assert ignored["job_uuid"] == str(theirs.uuid)  # the log line names the job it is about
     await comm.disconnect()
