@@ -75,6 +75,11 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
     )
     boot = [a for a in await resolve([*settings.DHT_BOOTNODES, *chain_entries]) if a != node.addr]
     size = await node.bootstrap(boot, known=await persistence.known_peers())
+    if not boot and not options.bootnode:
+        logger.warning(
+            "dht: no bootnodes to join through: set DHT_BOOTNODES=host:port (or DHT_CHAIN_PORT_OFFSET for "
+            "bootnodes from the chain); until then this node only knows peers it stored before"
+        )
     logger.info(
         "dht: %s listening on %s:%d (%s), %d records restored, %d peers",
         hotkey.ss58,

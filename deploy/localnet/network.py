@@ -196,6 +196,8 @@ class LocalNetwork:
                     "DHT_EPOCH_BLOCKS": "60",
                 }
             )
+        else:
+            env["DHT_ROUTE_REQUIRE_HEARTBEAT"] = "0"  # no DHT processes: route on the chain alone
         if self.config.chain == "subtensor" and self.chain_endpoint:
             overrides = ",".join(f"{n.hotkey.ss58}={n.address}" for n in self.nodes if n.role == "miner")
             env.update(

@@ -73,3 +73,9 @@ def fake_manifest() -> dict[str, int]:
 
 def fake_scores(epoch: int) -> dict[str, float]:
     return {"5Miner": float(epoch)}
+
+
+@pytest.mark.parametrize(("role", "required"), [("validator", True), ("miner", False), ("all", False)])
+def test_a_validator_routes_only_to_miners_with_a_heartbeat_by_default(settings_for_role, role, required):
+    """A validator runs its DHT process like the localnet's, so by default it routes as they do."""
+    assert settings_for_role(role).DHT_ROUTE_REQUIRE_HEARTBEAT is required

@@ -52,7 +52,6 @@ DHT_COMMIT_FRACTION = env.float("DHT_COMMIT_FRACTION", default=0.5)
 DHT_REVEAL_FRACTION = env.float("DHT_REVEAL_FRACTION", default=0.75)
 
 # Validators route only to miners with a fresh ONLINE heartbeat (dht.selectors.dht_routable_miners).
-# Off by default: the router's process cannot tell whether this node runs a DHT process, and a
-# validator without one would then route to nobody; a node that runs `manage.py dht` sets it to 1
-# (as the localnet does).
-DHT_ROUTE_REQUIRE_HEARTBEAT = env.bool("DHT_ROUTE_REQUIRE_HEARTBEAT", default=False)
+# On by default for a validator, which runs its DHT process like every node (`manage.py dht`), so
+# one started by hand routes like the localnet's; set 0 to route on the chain alone (no DHT).
+DHT_ROUTE_REQUIRE_HEARTBEAT = env.bool("DHT_ROUTE_REQUIRE_HEARTBEAT", default=MESHWORK_ROLE is NodeRole.VALIDATOR)

@@ -21,14 +21,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bootnode", action="store_true", help="run as a bootnode (no heartbeat)")
-        parser.add_argument("--role", choices=["validator", "miner"], help="publish heartbeats as this role")
+        parser.add_argument(
+            "--role", choices=["validator", "miner"], help="publish heartbeats as this role (default: MESHWORK_ROLE)"
+        )
         parser.add_argument("--host", default=None, help="UDP address to bind (default DHT_HOST)")
         parser.add_argument("--port", type=int, default=None, help="UDP port (default DHT_PORT / DHT_BOOTNODE_PORT)")
         parser.add_argument("--address", action="append", default=[], help="host:port this node serves on (repeatable)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["bootnode"] and options["role"] is None:
-            raise CommandError("pass --role validator|miner, or --bootnode")
+            if settings.MESHWORK_ROLE not in (Role.VALIDATOR, Role.MINER):
+                raise CommandError(
+                    f"MESHWORK_ROLE is {settings.MESHWORK_ROLE}: pass --role validator|miner, or --bootnode"
+                )
+            options["role"] = str(settings.MESHWORK_ROLE)
         for address in options["address"]:
             try:
                 parse_hostport(address)
