@@ -10,9 +10,9 @@ from typing import Any
 from substrateinterface import Keypair
 
 from chain.hypertensor.identity import derived_peer_ids, require_account, to_multiaddr
-from chain.hypertensor.reads import PALLET, head, read_metagraph, read_node_id
+from chain.hypertensor.reads import PALLET, read_metagraph, read_node_id
 from chain.interface import ChainError, Metagraph, Neuron, NotRegistered, Role
-from chain.substrate.connection import SubstrateConnection
+from chain.substrate.connection import SubstrateConnection, chain_head
 from chain.substrate.extrinsics import Receipt, account_id, submit
 from chain.substrate.keyring import KeyRing
 from chain.substrate.synced import DEFAULT_BLOCK_SECONDS, SyncedChain
@@ -50,7 +50,7 @@ class HypertensorChain(SyncedChain):
         return is_ss58(coldkey) or re.fullmatch(r"0x[0-9a-fA-F]{40}", coldkey) is not None
 
     def current_block(self) -> int:
-        return self.connection.read(lambda si: head(si)[1])
+        return self.connection.read(lambda si: chain_head(si)[1])
 
     def fetch_metagraph(self) -> Metagraph:
         return self.connection.read(lambda si: read_metagraph(si, subnet_id=self.netuid))

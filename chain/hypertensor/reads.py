@@ -7,6 +7,7 @@ from substrateinterface import SubstrateInterface
 
 from chain.hypertensor.identity import from_multiaddr, identity_of
 from chain.interface import ChainError, Metagraph, Neuron, NodeClass, Role
+from chain.substrate.connection import chain_head
 
 PALLET = "Network"
 
@@ -30,13 +31,8 @@ class SubnetNode:
     unique: str | None
 
 
-def head(si: SubstrateInterface) -> tuple[str, int]:
-    block_hash = si.get_chain_head()
-    return block_hash, int(si.get_block_number(block_hash))
-
-
 def read_subnets(si: SubstrateInterface) -> list[Subnet]:
-    block_hash, _ = head(si)
+    block_hash, _ = chain_head(si)
     return [
         Subnet(id=int(v["id"]), name=str(v["name"]), state=str(v["state"]), start_epoch=int(v["start_epoch"]))
         for _, v in ((k, d.value) for k, d in si.query_map(PALLET, "SubnetsData", block_hash=block_hash))
@@ -72,7 +68,7 @@ def read_node_id(si: SubstrateInterface, subnet_id: int, account: str) -> int | 
 
 
 def read_metagraph(si: SubstrateInterface, *, subnet_id: int) -> Metagraph:
-    block_hash, block = head(si)
+    block_hash, block = chain_head(si)
     if si.query(PALLET, "SubnetsData", [subnet_id], block_hash=block_hash).value is None:
         raise ChainError(f"subnet {subnet_id} does not exist", name="InvalidSubnetId")
     nodes = read_nodes(si, subnet_id, block_hash)

@@ -97,3 +97,9 @@ class SubstrateConnection:
             except Exception:  # noqa: S110 - closing a broken socket may fail; nothing to do about it
                 pass
             self._interface = None
+
+
+def chain_head(si: SubstrateInterface) -> tuple[str, int]:
+    """The best block's hash and number, read once so every query of a round sees one state."""
+    block_hash = si.get_chain_head()
+    return block_hash, int(si.get_block_number(block_hash))

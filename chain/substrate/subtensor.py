@@ -21,13 +21,12 @@ from chain.interface import (
     WeightsPlan,
 )
 from chain.substrate.axon import parse_address
-from chain.substrate.connection import SubstrateConnection
+from chain.substrate.connection import SubstrateConnection, chain_head
 from chain.substrate.extrinsics import Receipt, submit
 from chain.substrate.keyring import KeyRing
 from chain.substrate.subtensor_reads import (
     PALLET,
     WeightsPolicy,
-    head,
     read_commits,
     read_last_update,
     read_metagraph,
@@ -70,7 +69,7 @@ class SubtensorChain(SyncedChain, CommitRevealChain):
 
     # --- reads
     def current_block(self) -> int:
-        return self.connection.read(lambda si: head(si)[1])
+        return self.connection.read(lambda si: chain_head(si)[1])
 
     def fetch_metagraph(self) -> Metagraph:
         return self.connection.read(

@@ -7,6 +7,7 @@ from substrateinterface import SubstrateInterface
 
 from chain.interface import ChainError, MalformedResponse, Metagraph, Neuron, Role
 from chain.substrate.axon import format_address
+from chain.substrate.connection import chain_head
 
 PALLET = "SubtensorModule"
 
@@ -20,11 +21,6 @@ class WeightsPolicy:
     tempo: int
 
 
-def head(si: SubstrateInterface) -> tuple[str, int]:
-    block_hash = si.get_chain_head()
-    return block_hash, int(si.get_block_number(block_hash))
-
-
 def _value(si: SubstrateInterface, name: str, params: list[Any], block_hash: str) -> Any:
     return si.query(PALLET, name, params, block_hash=block_hash).value
 
@@ -35,7 +31,7 @@ def ensure_subnet(si: SubstrateInterface, netuid: int, block_hash: str) -> None:
 
 
 def read_policy(si: SubstrateInterface, netuid: int) -> WeightsPolicy:
-    block_hash, block = head(si)
+    block_hash, block = chain_head(si)
     ensure_subnet(si, netuid, block_hash)
     return WeightsPolicy(
         block=block,
@@ -75,7 +71,7 @@ def read_commits(si: SubstrateInterface, netuid: int, hotkey: str) -> list[tuple
 
 
 def read_metagraph(si: SubstrateInterface, *, netuid: int, min_validator_stake: int) -> Metagraph:
-    block_hash, block = head(si)
+    block_hash, block = chain_head(si)
     ensure_subnet(si, netuid, block_hash)
     hotkeys = {
         int(uid.value): str(hk.value) for uid, hk in si.query_map(PALLET, "Keys", [netuid], block_hash=block_hash)
