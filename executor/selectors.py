@@ -7,7 +7,8 @@ from protocol.messages.executor import ExecutorLimits
 
 
 def executor_class_list(*, active_only: bool = True) -> QuerySet[ExecutorClass]:
-    classes = ExecutorClass.objects.all()
+    """By name, so listings are stable."""
+    classes = ExecutorClass.objects.order_by("name")
     return classes.filter(is_active=True) if active_only else classes
 
 

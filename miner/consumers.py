@@ -10,10 +10,10 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from pydantic import TypeAdapter
 
+from executor.selectors import executor_class_limits
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.selectors import validator_refusal
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
-from miner.services.limits import executor_limits
 from miner.services.runner import executor_start
 from protocol.consumer import SignedConsumer
 from protocol.messages.common import ErrorCode, ErrorMessage, FailureReason
@@ -138,7 +138,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
 def _reserve_with_limits(*, validator_hotkey: str, reserve: JobReserve) -> tuple[ExecutorSlot, ExecutorLimits]:
     """One trip to the database thread for everything a reservation needs."""
     _, slot = job_reserve(validator_hotkey=validator_hotkey, reserve=reserve)
-    return slot, executor_limits(reserve.executor_class)
+    return slot, executor_class_limits(name=reserve.executor_class, active_only=False)
 
 
 async def _record_end(message: Any) -> None:

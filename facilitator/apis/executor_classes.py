@@ -10,5 +10,5 @@ from facilitator.apis.serializers import ExecutorClassSerializer
 class ExecutorClassListApi(APIView):
     @extend_schema(responses=ExecutorClassSerializer(many=True))
     def get(self, request: Request) -> Response:
-        classes = executor_class_list().order_by("name")
+        classes = executor_class_list()
         return Response(ExecutorClassSerializer(classes, many=True).data)
