@@ -3,8 +3,9 @@
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Protocol
 
+from chain.interface import Neuron
 from dht.engine.transport import Addr
 
 logger = logging.getLogger(__name__)
@@ -33,12 +34,12 @@ async def resolve(entries: Iterable[str]) -> list[Addr]:
     return out
 
 
-def chain_bootnodes(chain: Any, *, port_offset: int) -> list[str]:
-    """A chain backend may list DHT bootnodes itself (`dht_bootnodes()`, e.g. Hypertensor's subnet
-    bootnodes); otherwise a neuron serving on host:P is taken to run its DHT on host:P+offset."""
-    listed = getattr(chain, "dht_bootnodes", None)
-    if callable(listed):
-        return [str(a) for a in listed()]
+class NeuronSource(Protocol):
+    def neurons(self) -> Iterable[Neuron]: ...
+
+
+def chain_bootnodes(chain: NeuronSource, *, port_offset: int) -> list[str]:
+    """A neuron serving on host:P is taken to run its DHT on host:P+offset (0: off)."""
     if port_offset <= 0:
         return []
     out = []

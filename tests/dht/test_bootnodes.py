@@ -26,12 +26,15 @@ def test_chain_bootnodes_follow_served_addresses(make_hotkey):
         parse_hostport("nope")
 
 
-def test_a_chain_that_lists_its_own_bootnodes_is_asked_first():
-    class Listing:
-        def dht_bootnodes(self) -> list[str]:
-            return ["10.0.0.1:7400"]
-
-    assert chain_bootnodes(Listing(), port_offset=1000) == ["10.0.0.1:7400"]
+def test_unusable_served_addresses_are_skipped_and_logged(make_hotkey, caplog):
+    good, bad = make_hotkey(), make_hotkey()
+    _register(good.ss58, Role.MINER, 1, address="127.0.0.1:8001")
+    _register(bad.ss58, Role.MINER, 1, address="no-port-here")
+    _register(make_hotkey().ss58, Role.MINER, 1, address="127.0.0.1:65000")  # past the last port
+    assert chain_bootnodes(LocalChain(), port_offset=1000) == ["127.0.0.1:9001"]
+    assert [r.getMessage() for r in caplog.records if r.name == "dht.bootnodes"] == [
+        f"dht: {bad.ss58} announces an unusable address on chain: 'no-port-here' is not host:port"
+    ]
 
 
 @pytest.mark.parametrize("text", ["host:", ":80", "host:0", "host:65536", "host:x"])
