@@ -7,6 +7,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from rest_framework.authtoken.models import Token
 
 from facilitator.models import CreditAccount, CreditTransaction, Job, JobStatusEvent, ValidatorSession
 from facilitator.services.jobs import job_create
@@ -57,6 +58,15 @@ class CreditTransactionFactory(DjangoModelFactory[CreditTransaction]):
     account = factory.SubFactory(CreditAccountFactory)
     kind = CreditTransaction.Kind.GRANT
     amount = Decimal(1)
+
+
+class TokenFactory(DjangoModelFactory[Token]):
+    """A REST API token (rest_framework.authtoken); its key is generated on save."""
+
+    class Meta:
+        model = Token
+
+    user = factory.SubFactory(UserFactory)
 
 
 class ValidatorSessionFactory(DjangoModelFactory[ValidatorSession]):
