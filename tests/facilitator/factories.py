@@ -9,7 +9,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 from rest_framework.authtoken.models import Token
 
-from facilitator.models import CreditAccount, CreditTransaction, Job, JobStatusEvent, ValidatorSession
+from facilitator.models import CreditAccount, CreditTransaction, Job, JobOutput, JobStatusEvent, ValidatorSession
 from facilitator.services.jobs import job_create
 from protocol.messages.jobs import JobStatus
 from tests.factories import JOB_IMAGE, UserFactory, job_spec
@@ -49,6 +49,15 @@ class JobStatusEventFactory(DjangoModelFactory[JobStatusEvent]):
     job = factory.SubFactory(JobFactory)
     status = factory.SelfAttribute("job.status")
     detail = ""
+
+
+class JobOutputFactory(DjangoModelFactory[JobOutput]):
+    class Meta:
+        model = JobOutput
+
+    job = factory.SubFactory(JobFactory, status=JobStatus.COMPLETED)
+    zip_bytes = b"PK\x05\x06" + b"\0" * 18  # an empty zip archive
+    size = factory.LazyAttribute(lambda o: len(o.zip_bytes))
 
 
 class CreditTransactionFactory(DjangoModelFactory[CreditTransaction]):
