@@ -2,6 +2,7 @@
 configuration, a clear error for an unknown backend, closing the cache, and this node's keyring.
 No test here contacts a chain: real backends connect on first use only."""
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,13 +86,15 @@ def test_an_unknown_chain_is_a_clear_value_error_and_nothing_is_cached(settings:
     assert isinstance(chain_client(), LocalChain)
 
 
-def test_closing_closes_every_cached_client_and_forgets_it(subtensor_settings: Any) -> None:
+def test_closing_closes_every_cached_client_and_forgets_it(
+    subtensor_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     closed: list[str] = []
     subtensor = chain_client()
     subtensor_settings.CHAIN = "hypertensor"
     hypertensor = chain_client()
     for name, client in (("subtensor", subtensor), ("hypertensor", hypertensor)):
-        client.close = lambda name=name: closed.append(name)  # type: ignore[method-assign]
+        monkeypatch.setattr(client, "close", functools.partial(closed.append, name))
     chain_clients_close()
     assert sorted(closed) == ["hypertensor", "subtensor"]
     assert chain_client() is not hypertensor

@@ -60,7 +60,7 @@ def test_job_list_is_the_users_own_newest_first_with_history_in_order():
 
     jobs = list(job_list(user=user))
     assert [job.uuid for job in jobs] == [new.uuid, old.uuid]
-    assert [job.has_output for job in jobs] == [False, True]
+    assert [job.has_output for job in jobs] == [False, True]  # type: ignore[attr-defined]  # an annotation
     assert list(jobs[0].history.all()) == [first, second]
 
 
