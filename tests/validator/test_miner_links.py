@@ -14,27 +14,11 @@ from protocol.keys import Hotkey
 from protocol.messages.common import ErrorCode, ErrorMessage
 from protocol.messages.jobs import JobStarted
 from protocol.messages.miner import JobAccepted, JobReserve
-from protocol.nonces import RedisNonceStore
 from protocol.wire import ProtocolError
 from tests.validator.scripted_miner import complete, scripted_miner
 from validator.miner_links import LinkLost, MinerLinks
 
-
-@pytest.fixture(autouse=True)
-def fast_dials(settings: Any) -> None:
-    settings.VALIDATOR_RESERVE_TIMEOUT_S = 2.0
-
-
-@pytest.fixture
-def miner_key(make_hotkey: Callable[..., Hotkey]) -> Hotkey:
-    return make_hotkey()
-
-
-@pytest.fixture
-async def links(make_hotkey: Callable[..., Hotkey], nonces: RedisNonceStore) -> Any:
-    pool = MinerLinks(hotkey=make_hotkey(), nonces=nonces)
-    yield pool
-    await pool.close_all()
+pytestmark = pytest.mark.usefixtures("fast_deadlines")
 
 
 def _reserve(job_uuid: uuid.UUID) -> JobReserve:
@@ -45,35 +29,35 @@ async def _next(queue: asyncio.Queue[Any]) -> Any:
     return await asyncio.wait_for(queue.get(), 3)
 
 
-async def test_one_link_per_miner_is_reused_across_jobs(links: MinerLinks, miner_key: Hotkey) -> None:
+async def test_one_link_per_miner_is_reused_across_jobs(miner_links: MinerLinks, miner_key: Hotkey) -> None:
     connections: list[ServerConnection] = []
     async with scripted_miner(miner_key, complete, connections=connections) as address:
-        first = await links.get(miner_hotkey=miner_key.ss58, address=address)
+        first = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
         replies = []
         for _ in range(3):
             job_uuid = uuid.uuid4()
             queue = first.subscribe(job_uuid)
-            again = await links.get(miner_hotkey=miner_key.ss58, address=address)
+            again = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
             assert again is first
             await again.send(_reserve(job_uuid))
             replies.append(await _next(queue))
             again.unsubscribe(job_uuid)
         assert [type(reply) for reply in replies] == [JobAccepted] * 3
         assert len(connections) == 1
-        assert list(links.links) == [miner_key.ss58]
+        assert list(miner_links.links) == [miner_key.ss58]
         assert first.queues == {}
 
 
-async def test_concurrent_first_uses_dial_once(links: MinerLinks, miner_key: Hotkey) -> None:
+async def test_concurrent_first_uses_dial_once(miner_links: MinerLinks, miner_key: Hotkey) -> None:
     connections: list[ServerConnection] = []
     async with scripted_miner(miner_key, complete, connections=connections) as address:
-        got = await asyncio.gather(*(links.get(miner_hotkey=miner_key.ss58, address=address) for _ in range(4)))
+        got = await asyncio.gather(*(miner_links.get(miner_hotkey=miner_key.ss58, address=address) for _ in range(4)))
         assert len({id(link) for link in got}) == 1
         assert len(connections) == 1
 
 
 async def test_a_miner_that_drops_tells_every_job_on_the_link_and_is_dialed_again(
-    links: MinerLinks, miner_key: Hotkey
+    miner_links: MinerLinks, miner_key: Hotkey
 ) -> None:
     connections: list[ServerConnection] = []
 
@@ -84,7 +68,7 @@ async def test_a_miner_that_drops_tells_every_job_on_the_link_and_is_dialed_agai
             await complete(ws, message)
 
     async with scripted_miner(miner_key, hang_up_on_the_first_connection, connections=connections) as address:
-        link = await links.get(miner_hotkey=miner_key.ss58, address=address)
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
         jobs = [uuid.uuid4(), uuid.uuid4()]
         queues = [link.subscribe(job_uuid) for job_uuid in jobs]
         await link.send(_reserve(jobs[0]))
@@ -97,7 +81,7 @@ async def test_a_miner_that_drops_tells_every_job_on_the_link_and_is_dialed_agai
         with pytest.raises(LinkLost):
             await link.send(_reserve(uuid.uuid4()))
 
-        redialed = await links.get(miner_hotkey=miner_key.ss58, address=address)
+        redialed = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
         assert redialed is not link
         assert redialed.open
         job_uuid = uuid.uuid4()
@@ -107,39 +91,41 @@ async def test_a_miner_that_drops_tells_every_job_on_the_link_and_is_dialed_agai
         assert len(connections) == 2
 
 
-async def test_fresh_replaces_a_link_that_still_looks_open(links: MinerLinks, miner_key: Hotkey) -> None:
+async def test_fresh_replaces_a_link_that_still_looks_open(miner_links: MinerLinks, miner_key: Hotkey) -> None:
     connections: list[ServerConnection] = []
     async with scripted_miner(miner_key, complete, connections=connections) as address:
-        old = await links.get(miner_hotkey=miner_key.ss58, address=address)
-        new = await links.get(miner_hotkey=miner_key.ss58, address=address, fresh=True)
+        old = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        new = await miner_links.get(miner_hotkey=miner_key.ss58, address=address, fresh=True)
         assert new is not old
-        assert links.links[miner_key.ss58] is new
+        assert miner_links.links[miner_key.ss58] is new
         await asyncio.sleep(0)
         assert not old.open
         assert len(connections) == 2
 
 
 async def test_a_miner_signing_as_someone_else_fails_the_handshake_and_is_not_kept(
-    links: MinerLinks, miner_key: Hotkey, make_hotkey: Callable[..., Hotkey]
+    miner_links: MinerLinks, miner_key: Hotkey, make_hotkey: Callable[..., Hotkey]
 ) -> None:
     impostor = make_hotkey()
     async with scripted_miner(impostor, complete) as address:
         with pytest.raises(ProtocolError) as info:
-            await links.get(miner_hotkey=miner_key.ss58, address=address)
+            await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
     assert info.value.code == ErrorCode.UNAUTHENTICATED
     assert f"expected {miner_key.ss58}, got {impostor.ss58}" in info.value.detail
-    assert links.links == {}
+    assert miner_links.links == {}
 
 
-async def test_an_unreachable_miner_is_an_os_error_and_is_not_kept(links: MinerLinks, miner_key: Hotkey) -> None:
+async def test_an_unreachable_miner_is_an_os_error_and_is_not_kept(miner_links: MinerLinks, miner_key: Hotkey) -> None:
     async with scripted_miner(miner_key, complete) as address:
         pass  # closed again: nothing listens on this port any more
     with pytest.raises(ConnectionRefusedError):
-        await links.get(miner_hotkey=miner_key.ss58, address=address)
-    assert links.links == {}
+        await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+    assert miner_links.links == {}
 
 
-async def test_frames_go_to_the_job_they_name_and_bad_ones_are_skipped(links: MinerLinks, miner_key: Hotkey) -> None:
+async def test_frames_go_to_the_job_they_name_and_bad_ones_are_skipped(
+    miner_links: MinerLinks, miner_key: Hotkey
+) -> None:
     mine = uuid.uuid4()
 
     async def noisy(ws: ServerConnection, message: Any) -> None:
@@ -150,7 +136,7 @@ async def test_frames_go_to_the_job_they_name_and_bad_ones_are_skipped(links: Mi
             await ws.send(JobAccepted(job_uuid=message.job_uuid).model_dump_json())
 
     async with scripted_miner(miner_key, noisy) as address:
-        link = await links.get(miner_hotkey=miner_key.ss58, address=address)
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
         queue = link.subscribe(mine)
         await link.send(_reserve(mine))
         assert await _next(queue) == JobAccepted(job_uuid=mine)
@@ -158,13 +144,16 @@ async def test_frames_go_to_the_job_they_name_and_bad_ones_are_skipped(links: Mi
         assert link.open
 
 
-async def test_close_all_closes_and_forgets_every_link(links: MinerLinks, make_hotkey: Callable[..., Hotkey]) -> None:
+async def test_close_all_closes_and_forgets_every_link(
+    miner_links: MinerLinks, make_hotkey: Callable[..., Hotkey]
+) -> None:
     keys = [make_hotkey(), make_hotkey()]
     async with scripted_miner(keys[0], complete) as a, scripted_miner(keys[1], complete) as b:
         opened = [
-            await links.get(miner_hotkey=key.ss58, address=address) for key, address in zip(keys, (a, b), strict=True)
+            await miner_links.get(miner_hotkey=key.ss58, address=address)
+            for key, address in zip(keys, (a, b), strict=True)
         ]
-        await links.close_all()
+        await miner_links.close_all()
         await asyncio.sleep(0)
-        assert links.links == {}
+        assert miner_links.links == {}
         assert [link.open for link in opened] == [False, False]

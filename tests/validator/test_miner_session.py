@@ -4,7 +4,7 @@ the one redial when a reused link turns out to be dead."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,39 +14,20 @@ from protocol.keys import Hotkey
 from protocol.messages.common import JobResult
 from protocol.messages.jobs import ExecutorReady, JobCancelled, JobFinished, JobStarted, VolumeReady
 from protocol.messages.miner import DeclineReason, JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun
-from protocol.nonces import RedisNonceStore
 from tests.factories import job_spec
 from tests.validator.scripted_miner import Script, complete, scripted_miner
 from validator.miner_links import MinerLinks
 from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Progress, run_on_miner
 
 SPEC = job_spec(timeout_s=2)
-
-
-@pytest.fixture(autouse=True)
-def fast_deadlines(settings: Any) -> None:
-    settings.VALIDATOR_STAGE_LEEWAY_S = 0.3
-    settings.VALIDATOR_RESERVE_TIMEOUT_S = 1.0
-    settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.3
-
-
-@pytest.fixture
-def miner_key(make_hotkey: Callable[..., Hotkey]) -> Hotkey:
-    return make_hotkey()
-
-
-@pytest.fixture
-async def links(make_hotkey: Callable[..., Hotkey], nonces: RedisNonceStore) -> AsyncIterator[MinerLinks]:
-    pool = MinerLinks(hotkey=make_hotkey(), nonces=nonces)
-    yield pool
-    await pool.close_all()
+pytestmark = pytest.mark.usefixtures("fast_deadlines")
 
 
 class Run:
     """One `run_on_miner` call, recording the progress it reports."""
 
-    def __init__(self, links: MinerLinks, miner_key: Hotkey) -> None:
-        self.links = links
+    def __init__(self, miner_links: MinerLinks, miner_key: Hotkey) -> None:
+        self.links = miner_links
         self.miner_key = miner_key
         self.progress: list[Progress] = []
         self.cancel = asyncio.Event()
@@ -67,8 +48,8 @@ class Run:
 
 
 @pytest.fixture
-def run(links: MinerLinks, miner_key: Hotkey) -> Run:
-    return Run(links, miner_key)
+def run(miner_links: MinerLinks, miner_key: Hotkey) -> Run:
+    return Run(miner_links, miner_key)
 
 
 async def _failure(run: Run, script: Script) -> InfrastructureFailure:
@@ -141,7 +122,7 @@ async def test_no_answer_to_the_reservation_is_a_missed_deadline(run: Run) -> No
         return None
 
     failure = await _failure(run, mute)
-    assert (failure.reason, failure.detail) == ("deadline_exceeded", "no reservation within 1s")
+    assert (failure.reason, failure.detail) == ("deadline_exceeded", "no reservation within 2s")
     assert run.progress == []
 
 
