@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 
+import protocol.consumer
 from config.logging import logging_dict
 from protocol.identity import node_hotkey
 from protocol.keys import CryptoType, Hotkey, hotkey_create, hotkey_write
@@ -85,6 +86,16 @@ def nonce_prefix() -> str:
 @pytest.fixture
 async def nonces(nonce_prefix: str) -> AsyncIterator[RedisNonceStore]:
     store = RedisNonceStore(prefix=nonce_prefix)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def server_nonces(monkeypatch: pytest.MonkeyPatch, nonce_prefix: str) -> AsyncIterator[RedisNonceStore]:
+    """`protocol.consumer`'s process-wide nonce store, fresh for this test's event loop and key
+    prefix, so a serving consumer's replay checks see only this test's handshakes."""
+    store = RedisNonceStore(prefix=nonce_prefix)
+    monkeypatch.setattr(protocol.consumer, "_store", store)
     yield store
     await store.close()
 

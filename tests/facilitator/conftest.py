@@ -3,11 +3,10 @@ the funded user's authenticated REST client."""
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from facilitator.services.credits import credits_grant
-from tests.facilitator.factories import FUNDED_CREDITS
+from tests.facilitator.factories import FUNDED_CREDITS, TokenFactory
 from tests.factories import UserFactory
 
 
@@ -29,5 +28,5 @@ def funded_user(executor_classes):
 def api(funded_user, executor_classes) -> APIClient:
     cache.clear()  # the user-rate throttle counts in the cache
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=funded_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory.create(user=funded_user).key}")
     return client

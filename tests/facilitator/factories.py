@@ -7,8 +7,9 @@ from typing import Any
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from rest_framework.authtoken.models import Token
 
-from facilitator.models import CreditAccount, CreditTransaction, Job, JobStatusEvent, ValidatorSession
+from facilitator.models import CreditAccount, CreditTransaction, Job, JobOutput, JobStatusEvent, ValidatorSession
 from facilitator.services.jobs import job_create
 from protocol.messages.jobs import JobStatus
 from tests.factories import JOB_IMAGE, UserFactory, job_spec
@@ -50,6 +51,15 @@ class JobStatusEventFactory(DjangoModelFactory[JobStatusEvent]):
     detail = ""
 
 
+class JobOutputFactory(DjangoModelFactory[JobOutput]):
+    class Meta:
+        model = JobOutput
+
+    job = factory.SubFactory(JobFactory, status=JobStatus.COMPLETED)
+    zip_bytes = b"PK\x05\x06" + b"\0" * 18  # an empty zip archive
+    size = factory.LazyAttribute(lambda o: len(o.zip_bytes))
+
+
 class CreditTransactionFactory(DjangoModelFactory[CreditTransaction]):
     class Meta:
         model = CreditTransaction
@@ -57,6 +67,15 @@ class CreditTransactionFactory(DjangoModelFactory[CreditTransaction]):
     account = factory.SubFactory(CreditAccountFactory)
     kind = CreditTransaction.Kind.GRANT
     amount = Decimal(1)
+
+
+class TokenFactory(DjangoModelFactory[Token]):
+    """A REST API token (rest_framework.authtoken); its key is generated on save."""
+
+    class Meta:
+        model = Token
+
+    user = factory.SubFactory(UserFactory)
 
 
 class ValidatorSessionFactory(DjangoModelFactory[ValidatorSession]):

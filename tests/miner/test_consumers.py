@@ -4,7 +4,7 @@ followed up, cancels before the executor starts, and validators that vanish with
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import docker
@@ -15,49 +15,31 @@ from channels.testing import WebsocketCommunicator
 from django.urls import path
 
 import miner.consumers
-import protocol.consumer
 from miner.consumers import ValidatorInterfaceConsumer
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.executors import executor_hosts_parse, executor_hosts_sync
 from protocol.handshake import handshake_build
-from protocol.keys import Hotkey, hotkey_create
+from protocol.keys import Hotkey
 from protocol.messages.common import ErrorCode
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobStarted
 from protocol.messages.miner import JobCancel, JobReserve, JobRun
-from protocol.nonces import RedisNonceStore
 from tests.factories import job_spec
-from tests.miner.factories import KnownValidatorFactory
 
 PATH = "/v1/miner/"
 # The consumer reads and writes from its own database thread: rows must be committed.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_async_db", "server_nonces", "min_validator_stake"),
+]
 application = URLRouter([path("v1/miner/", ValidatorInterfaceConsumer.as_asgi())])
-
-
-@pytest.fixture(autouse=True)
-async def server_nonces(monkeypatch: pytest.MonkeyPatch, nonce_prefix: str) -> AsyncIterator[RedisNonceStore]:
-    """The consumer's process-wide nonce store, fresh for this test's event loop and key prefix."""
-    store = RedisNonceStore(prefix=nonce_prefix)
-    monkeypatch.setattr(protocol.consumer, "_store", store)
-    yield store
-    await store.close()
 
 
 @pytest.fixture(autouse=True)
 def one_executor(node_key: Hotkey, executor_classes: dict, settings: Any) -> None:
     """This miner (node_key) has one cpu.small executor on the local engine."""
-    settings.MIN_VALIDATOR_STAKE = 1000
     settings.MINER_IMAGE_ALLOWLIST = []
     executor_hosts_sync(executor_hosts_parse("local=local;cpu.small=1"))
-
-
-@pytest.fixture
-def validator() -> Hotkey:
-    """A validator this miner admits: registered (as last synced) with enough stake."""
-    hotkey = hotkey_create()[0]
-    KnownValidatorFactory.create(hotkey=hotkey.ss58, stake=1000)
-    return hotkey
 
 
 class FakeExecutor:
@@ -131,10 +113,10 @@ async def _eventually(check: Callable[[], Any], expected: Any, timeout: float = 
 
 
 async def test_a_reservation_not_followed_by_the_job_in_time_frees_the_executor(
-    validator, node_key, fake_executor, monkeypatch
+    admitted_validator_key, node_key, fake_executor, monkeypatch
 ):
     monkeypatch.setattr(miner.consumers, "RESERVATION_TTL_S", 0.2)
-    comm = await _connect(validator, node_key.ss58)
+    comm = await _connect(admitted_validator_key, node_key.ss58)
     job_uuid = uuid.uuid4()
     await _reserve(comm, job_uuid)
     assert await sync_to_async(_slot_holder)() == job_uuid
@@ -153,9 +135,11 @@ async def test_a_reservation_not_followed_by_the_job_in_time_frees_the_executor(
     await comm.disconnect()
 
 
-async def test_a_reservation_followed_in_time_does_not_expire(validator, node_key, fake_executor, monkeypatch):
+async def test_a_reservation_followed_in_time_does_not_expire(
+    admitted_validator_key, node_key, fake_executor, monkeypatch
+):
     monkeypatch.setattr(miner.consumers, "RESERVATION_TTL_S", 0.3)
-    comm = await _connect(validator, node_key.ss58)
+    comm = await _connect(admitted_validator_key, node_key.ss58)
     job_uuid = uuid.uuid4()
     await _reserve(comm, job_uuid)
     await _send_run(comm, job_uuid)
@@ -177,9 +161,9 @@ async def test_a_reservation_followed_in_time_does_not_expire(validator, node_ke
 
 
 async def test_a_cancel_after_accept_and_before_the_run_frees_the_executor_and_starts_nothing(
-    validator, node_key, fake_executor
+    admitted_validator_key, node_key, fake_executor
 ):
-    comm = await _connect(validator, node_key.ss58)
+    comm = await _connect(admitted_validator_key, node_key.ss58)
     job_uuid = uuid.uuid4()
     await _reserve(comm, job_uuid)
 
@@ -198,8 +182,8 @@ async def test_a_cancel_after_accept_and_before_the_run_frees_the_executor_and_s
     await comm.disconnect()
 
 
-async def test_a_cancel_for_a_job_not_held_here_changes_nothing(validator, node_key, fake_executor):
-    comm = await _connect(validator, node_key.ss58)
+async def test_a_cancel_for_a_job_not_held_here_changes_nothing(admitted_validator_key, node_key, fake_executor):
+    comm = await _connect(admitted_validator_key, node_key.ss58)
     job_uuid = uuid.uuid4()
     await _reserve(comm, job_uuid)
     await comm.send_to(text_data=JobCancel(job_uuid=uuid.uuid4()).model_dump_json())
@@ -211,8 +195,10 @@ async def test_a_cancel_for_a_job_not_held_here_changes_nothing(validator, node_
 # --- disconnect cleanup ---------------------------------------------------------------------
 
 
-async def test_a_validator_leaving_with_a_reservation_frees_the_executor(validator, node_key, fake_executor):
-    comm = await _connect(validator, node_key.ss58)
+async def test_a_validator_leaving_with_a_reservation_frees_the_executor(
+    admitted_validator_key, node_key, fake_executor
+):
+    comm = await _connect(admitted_validator_key, node_key.ss58)
     job_uuid = uuid.uuid4()
     await _reserve(comm, job_uuid)
     await comm.disconnect()
@@ -221,8 +207,10 @@ async def test_a_validator_leaving_with_a_reservation_frees_the_executor(validat
     assert fake_executor.runs == []
 
 
-async def test_a_validator_leaving_mid_job_cancels_the_work_and_frees_the_executor(validator, node_key, fake_executor):
-    comm = await _connect(validator, node_key.ss58)
+async def test_a_validator_leaving_mid_job_cancels_the_work_and_frees_the_executor(
+    admitted_validator_key, node_key, fake_executor
+):
+    comm = await _connect(admitted_validator_key, node_key.ss58)
     job_uuid = uuid.uuid4()
     await _reserve(comm, job_uuid)
     await _send_run(comm, job_uuid)
@@ -249,10 +237,10 @@ def docker_engine() -> docker.DockerClient:
 
 @pytest.mark.docker
 async def test_a_validator_leaving_mid_job_kills_the_real_container(
-    validator, node_key, docker_engine, settings, tmp_path
+    admitted_validator_key, node_key, docker_engine, settings, tmp_path
 ):
     settings.EXECUTOR_WORK_DIR = tmp_path / "jobs"
-    comm = await _connect(validator, node_key.ss58)
+    comm = await _connect(admitted_validator_key, node_key.ss58)
     job_uuid = uuid.uuid4()
     await _reserve(comm, job_uuid)
     await _send_run(comm, job_uuid, args=["python3", "-c", "import time; time.sleep(60)"], timeout_s=120)

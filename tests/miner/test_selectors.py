@@ -7,14 +7,9 @@ from miner.models import AccessRule
 from miner.selectors import executor_hosts_all, executor_manifest, validator_refusal
 from tests.miner.factories import AccessRuleFactory, ExecutorHostFactory, ExecutorSlotFactory, KnownValidatorFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("min_validator_stake")]
 HOTKEY, COLDKEY = AccessRule.Kind.HOTKEY, AccessRule.Kind.COLDKEY
 BLACK, WHITE = AccessRule.List.BLACKLIST, AccessRule.List.WHITELIST
-
-
-@pytest.fixture(autouse=True)
-def _min_stake(settings):
-    settings.MIN_VALIDATOR_STAKE = 1000
 
 
 def _refused(hotkey: str) -> str:

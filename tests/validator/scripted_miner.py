@@ -31,11 +31,16 @@ async def complete(ws: ServerConnection, message: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def scripted_miner(hotkey: Hotkey, script: Script) -> AsyncIterator[str]:
-    """Serves on a free loopback port; yields its "host:port"."""
+async def scripted_miner(
+    hotkey: Hotkey, script: Script, *, connections: list[ServerConnection] | None = None
+) -> AsyncIterator[str]:
+    """Serves on a free loopback port; yields its "host:port". Each connection that sends a hello
+    is appended to `connections`, if given (to count dials, or script by connection)."""
 
     async def handler(ws: ServerConnection) -> None:
         hello = Handshake.model_validate_json(await ws.recv())
+        if connections is not None:
+            connections.append(ws)
         reply = handshake_build(hotkey=hotkey, peer_hotkey=hello.hotkey, path=hello.path, peer_nonce=hello.nonce)
         await ws.send(reply.model_dump_json())
         async for raw in ws:

@@ -19,17 +19,8 @@ from validator.miner_links import MinerLinks
 from validator.models import Miner, MinerIncident, OrganicJob
 from validator.services.jobs import organic_job_receive
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db", "fast_deadlines")]
 SPEC = JobSpec(image="meshwork/job-python:3.11", args=["true"], executor_class="cpu.small", timeout_s=2)
-
-
-@pytest.fixture(autouse=True)
-def fast_deadlines(settings):
-    settings.VALIDATOR_STAGE_LEEWAY_S = 0.5
-    settings.VALIDATOR_RESERVE_TIMEOUT_S = 2.0
-    settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.5
-    settings.VALIDATOR_MAX_ATTEMPTS = 3
-    settings.VALIDATOR_QUEUE_TIMEOUT_S = 10
 
 
 async def _drive(make_hotkey, nonces, scripts, *, cancel=None):

@@ -7,16 +7,17 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from dht.models import NodeHeartbeat
+from dht.policy.values import NodeState
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
+from tests.dht.factories import NodeHeartbeatFactory
 from tests.validator.factories import (
     FacilitatorOutboxFactory,
     MinerFactory,
     MinerIncidentFactory,
     OrganicJobFactory,
 )
-from validator.models import FacilitatorOutbox, Miner, OrganicJob
+from validator.models import FacilitatorOutbox, OrganicJob
 from validator.selectors import (
     miner_get_by_hotkey,
     miners_for_job,
@@ -67,14 +68,13 @@ def test_ties_are_shuffled(db):
     assert firsts <= {m.hotkey for m in miners}
 
 
-def _heartbeat(hotkey: str, *, age_s: float = 1.0, state: str = "ONLINE", addresses=("10.0.0.9:8001",)):
+def _heartbeat(
+    hotkey: str, *, age_s: float = 1.0, state: NodeState = NodeState.ONLINE, addresses=("10.0.0.9:8001",)
+) -> None:
     now = timezone.now()
-    NodeHeartbeat.objects.create(
-        holder="5Holder",
+    NodeHeartbeatFactory.create(
         hotkey=hotkey,
-        role="miner",
         state=state,
-        version="0.1.0",
         addresses=list(addresses),
         published_at=now - timedelta(seconds=age_s),
         expires_at=now + timedelta(seconds=300),
@@ -85,18 +85,18 @@ def test_with_heartbeats_required_only_miners_alive_in_the_dht_are_routed(db, se
     settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
     settings.DHT_HEARTBEAT_LAPSE_S = 20
     for hotkey in ("5Alive", "5Lapsed", "5Offline", "5Silent"):
-        Miner.objects.create(hotkey=hotkey, address=f"127.0.0.1:{len(hotkey)}", stake=1)
+        MinerFactory.create(hotkey=hotkey, address=f"127.0.0.1:{len(hotkey)}", stake=1)
     _heartbeat("5Alive")
     _heartbeat("5Lapsed", age_s=60)
-    _heartbeat("5Offline", state="OFFLINE")
+    _heartbeat("5Offline", state=NodeState.OFFLINE)
 
     assert [m.hotkey for m in miners_for_job(exclude=set())] == ["5Alive"]
 
 
 def test_a_miner_without_a_chain_address_is_reached_at_its_heartbeat_address(db, settings):
     settings.DHT_ROUTE_REQUIRE_HEARTBEAT = True
-    Miner.objects.create(hotkey="5Natted", address="", stake=1)
-    Miner.objects.create(hotkey="5Unknown", address="", stake=1)
+    MinerFactory.create(hotkey="5Natted", address="", stake=1)
+    MinerFactory.create(hotkey="5Unknown", address="", stake=1)
     _heartbeat("5Natted", addresses=("192.0.2.7:8001",))
 
     assert [(m.hotkey, m.address) for m in miners_for_job(exclude=set())] == [("5Natted", "192.0.2.7:8001")]

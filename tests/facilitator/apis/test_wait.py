@@ -3,34 +3,24 @@
 import asyncio
 import time
 import uuid
-from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
-from rest_framework.authtoken.models import Token
 
-from facilitator.services.credits import credits_grant
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.common import JobResult
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.facilitator.factories import facilitator_job
-from tests.factories import UserFactory
+from tests.facilitator.factories import TokenFactory, facilitator_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db")]
 
 
-def _setup():
-    user = UserFactory.create()
-    credits_grant(user=user, amount=Decimal(100))
-    token = Token.objects.create(user=user)
-    return user, token.key
-
-
 @pytest.fixture
-async def owner(executor_classes):
-    return await sync_to_async(_setup)()
+def owner_key(funded_user) -> str:
+    """The funded user's API token."""
+    return TokenFactory.create(user=funded_user).key
 
 
 class _Client:
@@ -48,19 +38,17 @@ def _client(key: str) -> _Client:
     return _Client(key)
 
 
-async def test_a_finished_job_is_returned_at_once(owner):
-    user, key = owner
-    job = await sync_to_async(facilitator_job)(user=user, status="completed")
+async def test_a_finished_job_is_returned_at_once(funded_user, owner_key):
+    job = await sync_to_async(facilitator_job)(user=funded_user, status="completed")
     started = time.monotonic()
-    response = await _client(key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=20")
+    response = await _client(owner_key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=20")
     assert response.status_code == 200
     assert response.json()["status"] == "completed"
     assert time.monotonic() - started < 5
 
 
-async def test_the_wait_ends_when_the_job_ends(owner):
-    user, key = owner
-    job = await sync_to_async(facilitator_job)(user=user)
+async def test_the_wait_ends_when_the_job_ends(funded_user, owner_key):
+    job = await sync_to_async(facilitator_job)(user=funded_user)
 
     async def finish_later():
         await asyncio.sleep(0.5)
@@ -70,7 +58,7 @@ async def test_the_wait_ends_when_the_job_ends(owner):
 
     finisher = asyncio.create_task(finish_later())
     started = time.monotonic()
-    response = await _client(key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=30")
+    response = await _client(owner_key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=30")
     await finisher
     body = response.json()
     assert body["status"] == "completed"
@@ -78,23 +66,21 @@ async def test_the_wait_ends_when_the_job_ends(owner):
     assert 0.4 < time.monotonic() - started < 10  # woken by the transition, not by the timeout
 
 
-async def test_a_job_still_running_is_returned_as_it_is_after_the_timeout(owner):
-    user, key = owner
-    job = await sync_to_async(facilitator_job)(user=user, status="running")
-    response = await _client(key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=0.3")
+async def test_a_job_still_running_is_returned_as_it_is_after_the_timeout(funded_user, owner_key):
+    job = await sync_to_async(facilitator_job)(user=funded_user, status="running")
+    response = await _client(owner_key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=0.3")
     assert response.status_code == 200
     assert response.json()["status"] == "running"
 
 
-async def test_bad_requests_get_clear_errors(owner):
-    user, key = owner
-    job = await sync_to_async(facilitator_job)(user=user)
-    _, other_key = await sync_to_async(_setup)()
+async def test_bad_requests_get_clear_errors(funded_user, owner_key):
+    job = await sync_to_async(facilitator_job)(user=funded_user)
+    other_key = (await sync_to_async(TokenFactory.create)()).key
     assert (await AsyncClient().get(f"/api/v1/jobs/{job.uuid}/wait/")).status_code == 401
     assert (await _client("nope").get(f"/api/v1/jobs/{job.uuid}/wait/")).status_code == 401
     assert (await _client(other_key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout=0")).status_code == 404
-    assert (await _client(key).get(f"/api/v1/jobs/{uuid.uuid4()}/wait/?timeout=0")).status_code == 404
+    assert (await _client(owner_key).get(f"/api/v1/jobs/{uuid.uuid4()}/wait/?timeout=0")).status_code == 404
     for bad in ("soon", "-1", "nan"):
-        response = await _client(key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout={bad}")
+        response = await _client(owner_key).get(f"/api/v1/jobs/{job.uuid}/wait/?timeout={bad}")
         assert response.status_code == 400
         assert "timeout" in response.json()

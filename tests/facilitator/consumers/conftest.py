@@ -3,7 +3,6 @@
 import pytest
 from django.conf import settings
 
-import protocol.consumer
 from chain.interface import Role
 from chain.local import LocalChain
 from protocol.keys import hotkey_create
@@ -11,12 +10,8 @@ from protocol.nonces import RedisNonceStore
 
 
 @pytest.fixture(autouse=True)
-async def server_nonces(monkeypatch, nonce_prefix):
-    """The consumer's process-wide nonce store, fresh for this test's event loop and key prefix."""
-    store = RedisNonceStore(prefix=nonce_prefix)
-    monkeypatch.setattr(protocol.consumer, "_store", store)
-    yield store
-    await store.close()
+def _server_nonces(server_nonces: RedisNonceStore) -> None:
+    """Every channel test gets the root `server_nonces`."""
 
 
 @pytest.fixture
@@ -26,7 +21,7 @@ def stranger():
 
 
 @pytest.fixture
-def validator(node_key, executor_classes):
+def registered_validator_key(node_key, executor_classes):
     hotkey = hotkey_create()[0]
     chain = LocalChain()
     chain.register(hotkey=hotkey.ss58, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)

@@ -29,14 +29,14 @@ from tests.facilitator.consumers.channel import (
 
 
 @db
-async def test_good_handshake_gets_a_signed_reply_answering_our_nonce(validator, node_key, nonces):
-    comm, hello, reply = await channel_connect(validator, node_key.ss58)
+async def test_good_handshake_gets_a_signed_reply_answering_our_nonce(registered_validator_key, node_key, nonces):
+    comm, hello, reply = await channel_connect(registered_validator_key, node_key.ss58)
     from protocol.messages.common import Handshake
 
     message = Handshake.model_validate(reply)
     await handshake_verify(
         message=message,
-        own_hotkey=validator.ss58,
+        own_hotkey=registered_validator_key.ss58,
         path=PATH,
         nonces=nonces,
         max_age_s=settings.HANDSHAKE_MAX_AGE_S,
@@ -44,10 +44,12 @@ async def test_good_handshake_gets_a_signed_reply_answering_our_nonce(validator,
         expected_peer_nonce=hello.nonce,
     )
     assert await eventually(
-        lambda: ValidatorSession.objects.filter(hotkey=validator.ss58, disconnected_at=None).count() == 1
+        lambda: ValidatorSession.objects.filter(hotkey=registered_validator_key.ss58, disconnected_at=None).count() == 1
     )
     await comm.disconnect()
-    assert await eventually(lambda: ValidatorSession.objects.get(hotkey=validator.ss58).disconnected_at is not None)
+    assert await eventually(
+        lambda: ValidatorSession.objects.get(hotkey=registered_validator_key.ss58).disconnected_at is not None
+    )
 
 
 async def test_first_frame_must_be_a_handshake(stranger, node_key):
@@ -102,8 +104,8 @@ async def test_stale_handshake_is_refused(stranger, node_key):
 
 
 @db
-async def test_replayed_handshake_is_refused(validator, node_key):
-    hello = handshake_build(hotkey=validator, peer_hotkey=node_key.ss58, path=PATH)
+async def test_replayed_handshake_is_refused(registered_validator_key, node_key):
+    hello = handshake_build(hotkey=registered_validator_key, peer_hotkey=node_key.ss58, path=PATH)
     first = await channel_open()
     await first.send_to(text_data=hello.model_dump_json())
     assert (await first.receive_json_from(timeout=3))["type"] == "handshake"
@@ -176,9 +178,9 @@ async def test_a_miner_cannot_connect_as_a_validator(node_key, executor_classes)
 
 
 @db
-async def test_a_second_handshake_after_authentication_is_just_an_unknown_frame(validator, node_key):
-    comm, _, _ = await channel_connect(validator, node_key.ss58)
-    again = handshake_build(hotkey=validator, peer_hotkey=node_key.ss58, path=PATH)
+async def test_a_second_handshake_after_authentication_is_just_an_unknown_frame(registered_validator_key, node_key):
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58)
+    again = handshake_build(hotkey=registered_validator_key, peer_hotkey=node_key.ss58, path=PATH)
     await comm.send_to(text_data=again.model_dump_json())
     assert (await error_frame(comm))["code"] == "unknown_type"
     assert await comm.receive_nothing(timeout=0.2)

@@ -28,9 +28,11 @@ from tests.factories import job_spec
 
 
 @db
-async def test_bad_frames_get_typed_errors_and_the_connection_keeps_serving(validator, node_key, funded_user):
-    job = await sync_to_async(job_for)(funded_user, validator.ss58)
-    comm, _, _ = await channel_connect(validator, node_key.ss58)
+async def test_bad_frames_get_typed_errors_and_the_connection_keeps_serving(
+    registered_validator_key, node_key, funded_user
+):
+    job = await sync_to_async(job_for)(funded_user, registered_validator_key.ss58)
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58)
     await comm.receive_json_from(timeout=3)  # the resend of the job it holds
 
     await comm.send_to(text_data="{not json")
@@ -58,9 +60,9 @@ async def test_bad_frames_get_typed_errors_and_the_connection_keeps_serving(vali
 
 
 @db
-async def test_error_frame_from_the_validator_is_logged_not_answered(validator, node_key):
+async def test_error_frame_from_the_validator_is_logged_not_answered(registered_validator_key, node_key):
     # On the quick consumer: once authenticated, the handshake timer no longer closes the link.
-    comm, _, _ = await channel_connect(validator, node_key.ss58, url="/quick" + PATH)
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58, url="/quick" + PATH)
     await comm.send_json_to({"type": "error", "code": "internal", "detail": "validator hiccup"})
     assert await comm.receive_nothing(timeout=QuickTimeoutConsumer.handshake_timeout_s + 0.2)
     await comm.send_to(text_data="ping")
@@ -69,11 +71,13 @@ async def test_error_frame_from_the_validator_is_logged_not_answered(validator, 
 
 
 @db
-async def test_failing_handler_answers_internal_and_keeps_serving(validator, node_key, funded_user, monkeypatch):
+async def test_failing_handler_answers_internal_and_keeps_serving(
+    registered_validator_key, node_key, funded_user, monkeypatch
+):
     import facilitator.consumers
     from facilitator.services.status import job_apply_status_update
 
-    job = await sync_to_async(job_for)(funded_user, validator.ss58)
+    job = await sync_to_async(job_for)(funded_user, registered_validator_key.ss58)
     calls = []
 
     def flaky(**kwargs):
@@ -83,7 +87,7 @@ async def test_failing_handler_answers_internal_and_keeps_serving(validator, nod
         return job_apply_status_update(**kwargs)
 
     monkeypatch.setattr(facilitator.consumers, "job_apply_status_update", flaky)
-    comm, _, _ = await channel_connect(validator, node_key.ss58)
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58)
     await comm.receive_json_from(timeout=3)  # resend
     await comm.send_to(text_data=status_frame(job.uuid, "running"))
     error = await error_frame(comm)
@@ -94,15 +98,15 @@ async def test_failing_handler_answers_internal_and_keeps_serving(validator, nod
 
 
 @db
-async def test_job_created_while_connected_is_delivered(validator, node_key, funded_user):
-    comm, _, _ = await channel_connect(validator, node_key.ss58)
+async def test_job_created_while_connected_is_delivered(registered_validator_key, node_key, funded_user):
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58)
     assert await eventually(lambda: ValidatorSession.objects.filter(disconnected_at=None).exists())
     spec = job_spec(args=["echo", "hi"], env={"A": "1"}, timeout_s=30)
     job = await sync_to_async(job_create)(user=funded_user, spec=spec)
     frame = await comm.receive_json_from(timeout=3)
     assert frame == {"type": "job.request", "job_uuid": str(job.uuid), "spec": spec.model_dump(mode="json")}
     dispatched = await sync_to_async(Job.objects.get)(uuid=job.uuid)
-    assert (dispatched.status, dispatched.validator_hotkey) == (JobStatus.DISPATCHED, validator.ss58)
+    assert (dispatched.status, dispatched.validator_hotkey) == (JobStatus.DISPATCHED, registered_validator_key.ss58)
     # The validator reports back over the same connection and the job moves on.
     await comm.send_to(text_data=status_frame(job.uuid, "running", miner_hotkey="5Miner"))
     await comm.send_to(
@@ -119,24 +123,24 @@ async def test_job_created_while_connected_is_delivered(validator, node_key, fun
 
 
 @db
-async def test_pending_jobs_are_dispatched_when_a_validator_connects(validator, node_key, funded_user):
+async def test_pending_jobs_are_dispatched_when_a_validator_connects(registered_validator_key, node_key, funded_user):
     job = await sync_to_async(job_create)(user=funded_user, spec=job_spec())
     assert (await sync_to_async(Job.objects.get)(uuid=job.uuid)).status == JobStatus.PENDING
-    comm, _, _ = await channel_connect(validator, node_key.ss58)
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58)
     frame = await comm.receive_json_from(timeout=3)
     assert (frame["type"], frame["job_uuid"]) == ("job.request", str(job.uuid))
-    assert (await sync_to_async(Job.objects.get)(uuid=job.uuid)).validator_hotkey == validator.ss58
+    assert (await sync_to_async(Job.objects.get)(uuid=job.uuid)).validator_hotkey == registered_validator_key.ss58
     await comm.disconnect()
 
 
 @db
-async def test_reconnecting_validator_gets_its_jobs_and_cancels_again(validator, node_key, funded_user):
+async def test_reconnecting_validator_gets_its_jobs_and_cancels_again(registered_validator_key, node_key, funded_user):
     from django.utils import timezone
 
-    held = await sync_to_async(job_for)(funded_user, validator.ss58, JobStatus.RUNNING)
-    cancelling = await sync_to_async(job_for)(funded_user, validator.ss58)
+    held = await sync_to_async(job_for)(funded_user, registered_validator_key.ss58, JobStatus.RUNNING)
+    cancelling = await sync_to_async(job_for)(funded_user, registered_validator_key.ss58)
     await sync_to_async(Job.objects.filter(uuid=cancelling.uuid).update)(cancel_requested_at=timezone.now())
-    comm, _, _ = await channel_connect(validator, node_key.ss58)
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58)
     frames = [await comm.receive_json_from(timeout=3) for _ in range(3)]
     assert sorted((f["type"], f["job_uuid"]) for f in frames) == sorted(
         [
@@ -150,12 +154,14 @@ async def test_reconnecting_validator_gets_its_jobs_and_cancels_again(validator,
 
 
 @db
-async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(validator, node_key, funded_user, json_log):
+async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(
+    registered_validator_key, node_key, funded_user, json_log
+):
     other = hotkey_create()[0]
     chain = LocalChain()
     await sync_to_async(chain.register)(hotkey=other.ss58, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
     await sync_to_async(chain.add_stake)(hotkey=other.ss58, amount=settings.MIN_VALIDATOR_STAKE)
-    theirs = await sync_to_async(job_for)(funded_user, validator.ss58)
+    theirs = await sync_to_async(job_for)(funded_user, registered_validator_key.ss58)
     mine = await sync_to_async(job_for)(funded_user, other.ss58)
     comm, _, _ = await channel_connect(other, node_key.ss58)
     await comm.receive_json_from(timeout=3)  # resend of `mine`

@@ -11,7 +11,7 @@ from facilitator.services.jobs import job_create
 from facilitator.services.status import job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
-from tests.facilitator.factories import FUNDED_CREDITS, facilitator_job
+from tests.facilitator.factories import FUNDED_CREDITS, CreditTransactionFactory, facilitator_job
 from tests.factories import UserFactory, job_spec
 
 pytestmark = pytest.mark.django_db
@@ -159,12 +159,13 @@ def test_a_job_is_charged_once_whatever_is_reported(funded_user):
 def test_one_charge_per_job_constraint(funded_user):
     job = facilitator_job(user=funded_user)
     account = _account(funded_user)
-    CreditTransaction.objects.create(account=account, job=job, kind="charge", amount=Decimal(1))
+    CHARGE, GRANT = CreditTransaction.Kind.CHARGE, CreditTransaction.Kind.GRANT
+    CreditTransactionFactory.create(account=account, job=job, kind=CHARGE, amount=Decimal(1))
     # Grants and charges of other jobs are not limited.
-    CreditTransaction.objects.create(account=account, job=job, kind="grant", amount=Decimal(1))
+    CreditTransactionFactory.create(account=account, job=job, kind=GRANT, amount=Decimal(1))
     with pytest.raises(IntegrityError), transaction.atomic():
-        CreditTransaction.objects.create(account=account, job=job, kind="charge", amount=Decimal(1))
-    assert CreditTransaction.objects.filter(job=job, kind="charge").count() == 1
+        CreditTransactionFactory.create(account=account, job=job, kind=CHARGE, amount=Decimal(1))
+    assert CreditTransaction.objects.filter(job=job, kind=CHARGE).count() == 1
 
 
 def test_held_and_balance_cannot_go_negative(funded_user):

@@ -9,13 +9,7 @@ from miner.selectors import validator_refusal
 from miner.services.access import validators_sync_from_chain
 from tests.miner.factories import KnownValidatorFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _min_stake(settings):
-    settings.MIN_VALIDATOR_STAKE = 1000
-    settings.CHAIN = "local"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("min_validator_stake", "local_chain")]
 
 
 def _refused(hotkey: str) -> str:

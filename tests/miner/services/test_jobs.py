@@ -7,41 +7,35 @@ from miner.services.executors import executor_hosts_parse, executor_hosts_sync
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
 from protocol.messages.miner import DeclineReason, JobReserve
 from tests.factories import JOB_IMAGE
-from tests.miner.factories import AccessRuleFactory, KnownValidatorFactory
+from tests.miner.factories import AccessRuleFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("min_validator_stake")]
 
 
 @pytest.fixture(autouse=True)
 def miner(settings, executor_classes):
-    settings.MIN_VALIDATOR_STAKE = 1000
     settings.MINER_IMAGE_ALLOWLIST = []
     executor_hosts_sync(executor_hosts_parse("h1=local;cpu.small=1|h2=tcp://h2:2375;cpu.small=1"))
-
-
-@pytest.fixture
-def validator():
-    return KnownValidatorFactory.create(stake=1000).hotkey
 
 
 def _reserve(executor_class="cpu.small", image=JOB_IMAGE, job_uuid=None) -> JobReserve:
     return JobReserve(job_uuid=job_uuid or uuid.uuid4(), executor_class=executor_class, image=image, timeout_s=60)
 
 
-def _declined(validator, reserve) -> Decline:
+def _declined(validator_hotkey, reserve) -> Decline:
     with pytest.raises(Decline) as info:
-        job_reserve(validator_hotkey=validator, reserve=reserve)
+        job_reserve(validator_hotkey=validator_hotkey, reserve=reserve)
     assert not AcceptedJob.objects.filter(uuid=reserve.job_uuid).exists()
     assert not ExecutorSlot.objects.filter(job_uuid=reserve.job_uuid).exists()
     return info.value
 
 
-def test_reserve_accepts_and_claims_a_slot(validator):
+def test_reserve_accepts_and_claims_a_slot(admitted_validator_key):
     reserve = _reserve()
-    job, slot = job_reserve(validator_hotkey=validator, reserve=reserve)
+    job, slot = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=reserve)
     assert (job.uuid, job.validator_hotkey, job.executor_class, job.image) == (
         reserve.job_uuid,
-        validator,
+        admitted_validator_key.ss58,
         "cpu.small",
         JOB_IMAGE,
     )
@@ -50,52 +44,52 @@ def test_reserve_accepts_and_claims_a_slot(validator):
     assert slot.job_uuid == reserve.job_uuid
 
 
-def test_unknown_executor_class_is_declined(validator):
-    decline = _declined(validator, _reserve(executor_class="gpu.h100"))
+def test_unknown_executor_class_is_declined(admitted_validator_key):
+    decline = _declined(admitted_validator_key.ss58, _reserve(executor_class="gpu.h100"))
     assert decline.reason == DeclineReason.UNKNOWN_CLASS
     assert "gpu.h100" in decline.detail
 
 
-def test_class_this_miner_has_no_executors_of_is_declined(validator):
-    decline = _declined(validator, _reserve(executor_class="cpu.large"))
+def test_class_this_miner_has_no_executors_of_is_declined(admitted_validator_key):
+    decline = _declined(admitted_validator_key.ss58, _reserve(executor_class="cpu.large"))
     assert decline.reason == DeclineReason.UNKNOWN_CLASS
     assert decline.detail == "this miner has no cpu.large executors"
 
 
-def test_inactive_class_is_declined(validator, executor_classes):
+def test_inactive_class_is_declined(admitted_validator_key, executor_classes):
     executor_classes["cpu.small"].is_active = False
     executor_classes["cpu.small"].save()
-    assert _declined(validator, _reserve()).reason == DeclineReason.UNKNOWN_CLASS
+    assert _declined(admitted_validator_key.ss58, _reserve()).reason == DeclineReason.UNKNOWN_CLASS
 
 
-def test_busy_when_every_executor_of_the_class_is_taken(validator):
-    first, _ = job_reserve(validator_hotkey=validator, reserve=_reserve())
-    second, _ = job_reserve(validator_hotkey=validator, reserve=_reserve())
+def test_busy_when_every_executor_of_the_class_is_taken(admitted_validator_key):
+    first, _ = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve())
+    second, _ = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve())
     assert {first.host_name, second.host_name} == {"h1", "h2"}
-    decline = _declined(validator, _reserve())
+    decline = _declined(admitted_validator_key.ss58, _reserve())
     assert decline.reason == DeclineReason.BUSY
     # Finishing a job frees its executor for the next one.
     job_finish(job_uuid=first.uuid, status=AcceptedJob.Status.FINISHED, exit_code=0, seconds=1.5)
-    _, slot = job_reserve(validator_hotkey=validator, reserve=_reserve())
+    _, slot = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve())
     assert slot.host.name == first.host_name
 
 
-def test_duplicate_job_is_declined_and_keeps_its_slot(validator):
+def test_duplicate_job_is_declined_and_keeps_its_slot(admitted_validator_key):
     reserve = _reserve()
-    job_reserve(validator_hotkey=validator, reserve=reserve)
+    job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=reserve)
     with pytest.raises(Decline) as info:
-        job_reserve(validator_hotkey=validator, reserve=reserve)
+        job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=reserve)
     assert info.value.reason == DeclineReason.DUPLICATE
     assert ExecutorSlot.objects.filter(job_uuid=reserve.job_uuid).count() == 1
     assert AcceptedJob.objects.filter(uuid=reserve.job_uuid).count() == 1
 
 
-def test_finished_job_cannot_be_reserved_again(validator):
+def test_finished_job_cannot_be_reserved_again(admitted_validator_key):
     reserve = _reserve()
-    job_reserve(validator_hotkey=validator, reserve=reserve)
+    job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=reserve)
     job_finish(job_uuid=reserve.job_uuid, status=AcceptedJob.Status.FINISHED)
     with pytest.raises(Decline) as info:
-        job_reserve(validator_hotkey=validator, reserve=reserve)
+        job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=reserve)
     assert info.value.reason == DeclineReason.DUPLICATE
     assert not ExecutorSlot.objects.filter(job_uuid=reserve.job_uuid).exists()
 
@@ -115,25 +109,25 @@ def test_finished_job_cannot_be_reserved_again(validator):
         (["alpine"], "alpine-evil:1", False),
     ],
 )
-def test_image_allowlist(validator, settings, allowlist, image, allowed):
+def test_image_allowlist(admitted_validator_key, settings, allowlist, image, allowed):
     settings.MINER_IMAGE_ALLOWLIST = allowlist
     reserve = _reserve(image=image)
     if allowed:
-        job_reserve(validator_hotkey=validator, reserve=reserve)
+        job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=reserve)
         assert AcceptedJob.objects.filter(uuid=reserve.job_uuid).exists()
     else:
-        decline = _declined(validator, reserve)
+        decline = _declined(admitted_validator_key.ss58, reserve)
         assert decline.reason == DeclineReason.IMAGE_NOT_ALLOWED
         assert image in decline.detail
 
 
-def test_empty_allowlist_allows_any_image(validator):
-    job_reserve(validator_hotkey=validator, reserve=_reserve(image="anything/at:all"))
+def test_empty_allowlist_allows_any_image(admitted_validator_key):
+    job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve(image="anything/at:all"))
 
 
-def test_validator_no_longer_admitted_is_declined(validator):
-    AccessRuleFactory.create(kind="hotkey", list="blacklist", key=validator)
-    decline = _declined(validator, _reserve())
+def test_validator_no_longer_admitted_is_declined(admitted_validator_key):
+    AccessRuleFactory.create(kind="hotkey", list="blacklist", key=admitted_validator_key.ss58)
+    decline = _declined(admitted_validator_key.ss58, _reserve())
     assert decline.reason == DeclineReason.BLACKLISTED
     assert "blacklisted" in decline.detail
 
@@ -142,8 +136,8 @@ def test_unknown_validator_is_declined():
     assert _declined("5Stranger", _reserve()).reason == DeclineReason.BLACKLISTED
 
 
-def test_status_tracking(validator):
-    job, _ = job_reserve(validator_hotkey=validator, reserve=_reserve())
+def test_status_tracking(admitted_validator_key):
+    job, _ = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve())
     job_mark_running(job_uuid=job.uuid)
     job.refresh_from_db()
     assert job.status == AcceptedJob.Status.RUNNING
@@ -157,8 +151,8 @@ def test_status_tracking(validator):
     assert job.status == AcceptedJob.Status.FAILED
 
 
-def test_set_status_leaves_unspecified_fields(validator):
-    job, _ = job_reserve(validator_hotkey=validator, reserve=_reserve())
+def test_set_status_leaves_unspecified_fields(admitted_validator_key):
+    job, _ = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve())
     job_set_status(job_uuid=job.uuid, status=AcceptedJob.Status.RUNNING, exit_code=0, seconds=1.0)
     job_set_status(job_uuid=job.uuid, status=AcceptedJob.Status.FINISHED)
     job.refresh_from_db()

@@ -1,0 +1,159 @@
+"""Links to miners (validator/miner_links.py) over real websockets and the real signed handshake:
+one link per miner reused across jobs, a new dial after the miner drops, refused identities, and
+frames routed to the job they name."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection
+
+from protocol.keys import Hotkey
+from protocol.messages.common import ErrorCode, ErrorMessage
+from protocol.messages.jobs import JobStarted
+from protocol.messages.miner import JobAccepted, JobReserve
+from protocol.wire import ProtocolError
+from tests.validator.scripted_miner import complete, scripted_miner
+from validator.miner_links import LinkLost, MinerLinks
+
+pytestmark = pytest.mark.usefixtures("fast_deadlines")
+
+
+def _reserve(job_uuid: uuid.UUID) -> JobReserve:
+    return JobReserve(job_uuid=job_uuid, executor_class="cpu.small", image="alpine", timeout_s=5)
+
+
+async def _next(queue: asyncio.Queue[Any]) -> Any:
+    return await asyncio.wait_for(queue.get(), 3)
+
+
+async def test_one_link_per_miner_is_reused_across_jobs(miner_links: MinerLinks, miner_key: Hotkey) -> None:
+    connections: list[ServerConnection] = []
+    async with scripted_miner(miner_key, complete, connections=connections) as address:
+        first = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        replies = []
+        for _ in range(3):
+            job_uuid = uuid.uuid4()
+            queue = first.subscribe(job_uuid)
+            again = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+            assert again is first
+            await again.send(_reserve(job_uuid))
+            replies.append(await _next(queue))
+            again.unsubscribe(job_uuid)
+        assert [type(reply) for reply in replies] == [JobAccepted] * 3
+        assert len(connections) == 1
+        assert list(miner_links.links) == [miner_key.ss58]
+        assert first.queues == {}
+
+
+async def test_concurrent_first_uses_dial_once(miner_links: MinerLinks, miner_key: Hotkey) -> None:
+    connections: list[ServerConnection] = []
+    async with scripted_miner(miner_key, complete, connections=connections) as address:
+        got = await asyncio.gather(*(miner_links.get(miner_hotkey=miner_key.ss58, address=address) for _ in range(4)))
+        assert len({id(link) for link in got}) == 1
+        assert len(connections) == 1
+
+
+async def test_a_miner_that_drops_tells_every_job_on_the_link_and_is_dialed_again(
+    miner_links: MinerLinks, miner_key: Hotkey
+) -> None:
+    connections: list[ServerConnection] = []
+
+    async def hang_up_on_the_first_connection(ws: ServerConnection, message: Any) -> None:
+        if ws is connections[0]:
+            await ws.close()
+        else:
+            await complete(ws, message)
+
+    async with scripted_miner(miner_key, hang_up_on_the_first_connection, connections=connections) as address:
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        jobs = [uuid.uuid4(), uuid.uuid4()]
+        queues = [link.subscribe(job_uuid) for job_uuid in jobs]
+        await link.send(_reserve(jobs[0]))
+        lost = [await _next(queue) for queue in queues]
+        assert all(isinstance(item, LinkLost) for item in lost)
+        assert "connection closed" in str(lost[0])
+        assert not link.open
+        # A job subscribing to the dead link learns at once; sending on it is LinkLost too.
+        assert isinstance(link.subscribe(uuid.uuid4()).get_nowait(), LinkLost)
+        with pytest.raises(LinkLost):
+            await link.send(_reserve(uuid.uuid4()))
+
+        redialed = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        assert redialed is not link
+        assert redialed.open
+        job_uuid = uuid.uuid4()
+        queue = redialed.subscribe(job_uuid)
+        await redialed.send(_reserve(job_uuid))
+        assert await _next(queue) == JobAccepted(job_uuid=job_uuid)
+        assert len(connections) == 2
+
+
+async def test_fresh_replaces_a_link_that_still_looks_open(miner_links: MinerLinks, miner_key: Hotkey) -> None:
+    connections: list[ServerConnection] = []
+    async with scripted_miner(miner_key, complete, connections=connections) as address:
+        old = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        new = await miner_links.get(miner_hotkey=miner_key.ss58, address=address, fresh=True)
+        assert new is not old
+        assert miner_links.links[miner_key.ss58] is new
+        await asyncio.sleep(0)
+        assert not old.open
+        assert len(connections) == 2
+
+
+async def test_a_miner_signing_as_someone_else_fails_the_handshake_and_is_not_kept(
+    miner_links: MinerLinks, miner_key: Hotkey, make_hotkey: Callable[..., Hotkey]
+) -> None:
+    impostor = make_hotkey()
+    async with scripted_miner(impostor, complete) as address:
+        with pytest.raises(ProtocolError) as info:
+            await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+    assert info.value.code == ErrorCode.UNAUTHENTICATED
+    assert f"expected {miner_key.ss58}, got {impostor.ss58}" in info.value.detail
+    assert miner_links.links == {}
+
+
+async def test_an_unreachable_miner_is_an_os_error_and_is_not_kept(miner_links: MinerLinks, miner_key: Hotkey) -> None:
+    async with scripted_miner(miner_key, complete) as address:
+        pass  # closed again: nothing listens on this port any more
+    with pytest.raises(ConnectionRefusedError):
+        await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+    assert miner_links.links == {}
+
+
+async def test_frames_go_to_the_job_they_name_and_bad_ones_are_skipped(
+    miner_links: MinerLinks, miner_key: Hotkey
+) -> None:
+    mine = uuid.uuid4()
+
+    async def noisy(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            await ws.send("{not json")
+            await ws.send(ErrorMessage(code=ErrorCode.INTERNAL, detail="hiccup").model_dump_json())
+            await ws.send(JobStarted(job_uuid=uuid.uuid4()).model_dump_json())  # not a job of ours
+            await ws.send(JobAccepted(job_uuid=message.job_uuid).model_dump_json())
+
+    async with scripted_miner(miner_key, noisy) as address:
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        queue = link.subscribe(mine)
+        await link.send(_reserve(mine))
+        assert await _next(queue) == JobAccepted(job_uuid=mine)
+        assert queue.empty()
+        assert link.open
+
+
+async def test_close_all_closes_and_forgets_every_link(
+    miner_links: MinerLinks, make_hotkey: Callable[..., Hotkey]
+) -> None:
+    keys = [make_hotkey(), make_hotkey()]
+    async with scripted_miner(keys[0], complete) as a, scripted_miner(keys[1], complete) as b:
+        opened = [
+            await miner_links.get(miner_hotkey=key.ss58, address=address)
+            for key, address in zip(keys, (a, b), strict=True)
+        ]
+        await miner_links.close_all()
+        await asyncio.sleep(0)
+        assert miner_links.links == {}
+        assert [link.open for link in opened] == [False, False]
