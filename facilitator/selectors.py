@@ -97,7 +97,7 @@ def miner_executor_seconds(*, since: datetime, limit: int) -> list[tuple[str, fl
         .exclude(miner_hotkey="")
         .values("miner_hotkey")
         .annotate(s=Sum("executor_seconds"))
-        .order_by("-s")[:limit]
+        .order_by(F("s").desc(nulls_last=True))[:limit]  # a miner with no seconds yet ranks last
     )
     return [(row["miner_hotkey"], row["s"] or 0) for row in rows]
 

@@ -162,11 +162,6 @@ def test_miner_executor_seconds_most_first_up_to_the_limit():
     assert miner_executor_seconds(since=T0, limit=1) == [("5M2", 10.0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Postgres sorts NULL first in a descending order: a miner whose jobs have no executor "
-    "seconds yet ranks above every miner that did work (fix: order_by(F('s').desc(nulls_last=True)))",
-)
 def test_a_miner_without_executor_seconds_ranks_last():
     _job_at(T0, miner_hotkey="5Worked", executor_seconds=10.0)
     _job_at(T0, miner_hotkey="5Idle", executor_seconds=None)
