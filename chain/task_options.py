@@ -5,7 +5,10 @@ backoff and jitter inside the beat interval; anything else the runtime refused f
 logged by Celery, and the next beat tries again. acks_late: these tasks rewrite a table from the
 metagraph, so running one twice after a lost worker leaves the same rows."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from celery import Task, shared_task
 
 from chain.interface import ChainUnavailable
 
@@ -19,3 +22,11 @@ CHAIN_READ_TASK: dict[str, Any] = {
     "soft_time_limit": 60,
     "time_limit": 90,
 }
+
+T = TypeVar("T")
+
+
+def chain_read_task(fn: Callable[[], T]) -> "Task[[], T]":
+    """`@shared_task(**CHAIN_READ_TASK)`, typed (celery-types cannot type options passed as a dict)."""
+    task: Task[[], T] = shared_task(**CHAIN_READ_TASK)(fn)
+    return task

@@ -3,7 +3,7 @@ from django.contrib import admin
 from facilitator.models import CreditAccount, CreditTransaction, Job, JobStatusEvent, ValidatorSession
 
 
-class JobStatusEventInline(admin.TabularInline):
+class JobStatusEventInline(admin.TabularInline[JobStatusEvent, Job]):
     model = JobStatusEvent
     extra = 0
     can_delete = False
@@ -14,7 +14,7 @@ class JobStatusEventInline(admin.TabularInline):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(admin.ModelAdmin[Job]):
     list_display = ["uuid", "user", "status", "executor_class", "miner_hotkey", "cost", "created_at"]
     list_filter = ["status", "executor_class", "failure_kind"]
     search_fields = ["uuid", "tag", "miner_hotkey", "validator_hotkey"]
@@ -24,19 +24,19 @@ class JobAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditAccount)
-class CreditAccountAdmin(admin.ModelAdmin):
+class CreditAccountAdmin(admin.ModelAdmin[CreditAccount]):
     list_display = ["user", "balance", "held"]
     readonly_fields = ["held"]
 
 
 @admin.register(CreditTransaction)
-class CreditTransactionAdmin(admin.ModelAdmin):
+class CreditTransactionAdmin(admin.ModelAdmin[CreditTransaction]):
     list_display = ["account", "kind", "amount", "job", "created_at"]
     list_filter = ["kind"]
     readonly_fields = ["account", "kind", "amount", "job", "note", "created_at"]
 
 
 @admin.register(ValidatorSession)
-class ValidatorSessionAdmin(admin.ModelAdmin):
+class ValidatorSessionAdmin(admin.ModelAdmin[ValidatorSession]):
     list_display = ["hotkey", "connected_at", "disconnected_at"]
     readonly_fields = ["hotkey", "channel_name", "connected_at", "disconnected_at"]

@@ -4,29 +4,29 @@ from miner.models import AcceptedJob, AccessRule, ExecutorHost, ExecutorSlot, Kn
 
 
 @admin.register(AccessRule)
-class AccessRuleAdmin(admin.ModelAdmin):
+class AccessRuleAdmin(admin.ModelAdmin[AccessRule]):
     list_display = ["list", "kind", "key", "note"]
     list_filter = ["list", "kind"]
 
 
 @admin.register(KnownValidator)
-class KnownValidatorAdmin(admin.ModelAdmin):
+class KnownValidatorAdmin(admin.ModelAdmin[KnownValidator]):
     list_display = ["hotkey", "coldkey", "stake", "synced_at"]
 
 
 @admin.register(ExecutorHost)
-class ExecutorHostAdmin(admin.ModelAdmin):
+class ExecutorHostAdmin(admin.ModelAdmin[ExecutorHost]):
     list_display = ["name", "docker_url"]
 
 
 @admin.register(ExecutorSlot)
-class ExecutorSlotAdmin(admin.ModelAdmin):
+class ExecutorSlotAdmin(admin.ModelAdmin[ExecutorSlot]):
     list_display = ["host", "executor_class", "index", "job_uuid", "claimed_at"]
     list_filter = ["executor_class", "host"]
 
 
 @admin.register(AcceptedJob)
-class AcceptedJobAdmin(admin.ModelAdmin):
+class AcceptedJobAdmin(admin.ModelAdmin[AcceptedJob]):
     list_display = [
         "uuid",
         "validator_hotkey",

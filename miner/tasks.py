@@ -1,11 +1,9 @@
 """The miner's periodic work. Thin: one service each."""
 
-from celery import shared_task
-
-from chain.task_options import CHAIN_READ_TASK
+from chain.task_options import chain_read_task
 from miner.services.access import validators_sync_from_chain
 
 
-@shared_task(**CHAIN_READ_TASK)  # retried while the chain is unreachable; idempotent
+@chain_read_task  # retried while the chain is unreachable; idempotent
 def sync_validators() -> int:
     return validators_sync_from_chain()

@@ -29,7 +29,7 @@ class CloseCode(enum.IntEnum):
     UNAUTHORIZED = 4004
 
 
-class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):
+class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignore[misc]  # channels ships no types
     incoming: ClassVar[TypeAdapter[Any]]
     path: ClassVar[str]
     handshake_timeout_s: ClassVar[float] = 10.0

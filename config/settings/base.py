@@ -4,8 +4,12 @@ role on one database schema."""
 
 from typing import Any
 
+import django_stubs_ext
+
 from config.env import BASE_DIR, env
-from config.settings.components.node import MESHWORK_ROLE, NODE_NAME, REDIS_PREFIX, REDIS_URL  # noqa: F401
+from config.settings.components.node import *  # noqa: F403  (MESHWORK_ROLE, NODE_NAME, REDIS_URL, REDIS_PREFIX)
+
+django_stubs_ext.monkeypatch()  # admin.ModelAdmin[Model] and friends at run time
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="meshwork-insecure-dev-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -23,7 +23,7 @@ _CHUNK = 64 * 1024
 
 def log_limit() -> int:
     # Room for the marker within the message's own cap (chars >= decoded bytes).
-    return max(0, min(settings.EXECUTOR_MAX_LOG_BYTES, MAX_LOG_CHARS - 64))
+    return max(0, min(int(settings.EXECUTOR_MAX_LOG_BYTES), MAX_LOG_CHARS - 64))
 
 
 def truncated(data: bytes, dropped: int) -> str:

@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["bootnode"] and options["role"] is None:
-            if settings.MESHWORK_ROLE not in (Role.VALIDATOR, Role.MINER):
+            if str(settings.MESHWORK_ROLE) not in (Role.VALIDATOR, Role.MINER):
                 raise CommandError(
                     f"MESHWORK_ROLE is {settings.MESHWORK_ROLE}: pass --role validator|miner, or --bootnode"
                 )
