@@ -198,7 +198,8 @@ def test_pages_follow_subkey_order_after_a_cursor(store: RecordStore, sign: Sign
 
 
 def test_a_page_stops_at_the_byte_budget_and_says_there_is_more(store: RecordStore, sign: Sign) -> None:
-    records = [sign(subkey=s, value="x" * 50) for s in ("a", "b", "c")]
+    expires = time.time() + 60  # one expiry: every record has the same encoded size
+    records = [sign(subkey=s, value="x" * 50, expires=expires) for s in ("a", "b", "c")]
     for record in records:
         store.put(record)
     size = len(canonical_or_error(records[0].wire()))
