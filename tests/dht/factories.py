@@ -6,11 +6,11 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from dht.models import KnownPeer, NodeHeartbeat, OwnScoreCommit
+from dht.models import KnownPeer, NodeHeartbeat, OwnScoreCommit, ScoreReveal
 from dht.policy.values import NodeState
 
 
-class NodeHeartbeatFactory(DjangoModelFactory):
+class NodeHeartbeatFactory(DjangoModelFactory[NodeHeartbeat]):
     class Meta:
         model = NodeHeartbeat
 
@@ -24,7 +24,7 @@ class NodeHeartbeatFactory(DjangoModelFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(seconds=120))
 
 
-class KnownPeerFactory(DjangoModelFactory):
+class KnownPeerFactory(DjangoModelFactory[KnownPeer]):
     class Meta:
         model = KnownPeer
 
@@ -35,7 +35,7 @@ class KnownPeerFactory(DjangoModelFactory):
     last_seen_at = factory.LazyFunction(timezone.now)
 
 
-class OwnScoreCommitFactory(DjangoModelFactory):
+class OwnScoreCommitFactory(DjangoModelFactory[OwnScoreCommit]):
     class Meta:
         model = OwnScoreCommit
 
@@ -44,3 +44,15 @@ class OwnScoreCommitFactory(DjangoModelFactory):
     salt = "00" * 16
     scores = factory.LazyFunction(lambda: {"5Miner": 1.0})
     digest = "0" * 64
+
+
+class ScoreRevealFactory(DjangoModelFactory[ScoreReveal]):
+    """A validator's commit as frozen at the end of the commit window (not yet revealed)."""
+
+    class Meta:
+        model = ScoreReveal
+
+    holder = "5Holder"
+    epoch = 7
+    validator = factory.Sequence(lambda n: f"5Validator{n:038d}")
+    digest = factory.Sequence(lambda n: f"{n:064x}")

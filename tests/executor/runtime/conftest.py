@@ -13,7 +13,7 @@ import pytest
 from executor.runtime.driver import executor_run_job
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import JobProgress
-from tests.executor.runtime.helpers import JOB_IMAGE, Driven, assert_no_trace, job_containers
+from tests.executor.runtime.job_runs import JOB_IMAGE, Driven, assert_no_trace, job_containers
 
 TERMINAL = {"job.finished", "job.failed", "job.cancelled"}
 

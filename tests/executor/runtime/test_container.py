@@ -4,7 +4,7 @@ import docker
 
 from executor.runtime.container import container_create_kwargs, docker_time, run_seconds
 from executor.runtime.names import container_name
-from tests.executor.runtime.helpers import make_run
+from tests.executor.runtime.job_runs import make_run
 
 
 def test_docker_times_keep_microseconds_of_nanosecond_stamps() -> None:

@@ -13,8 +13,8 @@ from executor.runtime.names import owner_work_dir
 from protocol.messages.common import FailureKind, JobResult, UrlInput, ZipInput
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished
 from tests.executor.runtime.conftest import Drive
-from tests.executor.runtime.helpers import b64, make_run, python_run, unzip, zip_bytes
 from tests.executor.runtime.http_server import serving
+from tests.executor.runtime.job_runs import b64, make_run, python_run, unzip, zip_bytes
 
 pytestmark = pytest.mark.docker
 

@@ -8,8 +8,8 @@ import pytest
 from executor.runtime.failures import JobFailure
 from executor.runtime.inputs import input_open
 from protocol.messages.common import FailureReason, UrlInput, ZipInput
-from tests.executor.runtime.helpers import b64, zip_bytes
 from tests.executor.runtime.http_server import serving
+from tests.executor.runtime.job_runs import b64, zip_bytes
 
 
 async def _read(spec_input: Any) -> bytes | None:

@@ -6,7 +6,7 @@ import pytest
 from executor.runtime.failures import OutputTooLarge
 from executor.runtime.output import OutputZip
 from protocol.messages.common import FailureReason
-from tests.executor.runtime.helpers import unzip
+from tests.executor.runtime.job_runs import unzip
 
 
 def test_files_are_zipped_and_encoded() -> None:

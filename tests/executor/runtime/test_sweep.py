@@ -9,7 +9,7 @@ import pytest
 from executor.runtime.mounts import mounts_under, tmpfs_mount
 from executor.runtime.names import LABEL_JOB, LABEL_OWNER, job_work_dir, owner_work_dir
 from executor.runtime.sweep import executor_sweep_leftovers, executor_sweep_leftovers_async
-from tests.executor.runtime.helpers import JOB_IMAGE
+from tests.executor.runtime.job_runs import JOB_IMAGE
 
 pytestmark = pytest.mark.docker
 

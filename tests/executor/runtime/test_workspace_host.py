@@ -7,7 +7,7 @@ import pytest
 
 from executor.runtime.mounts import mounts_under, tmpfs_supported
 from executor.runtime.workspace_host import HostWorkspace
-from tests.executor.runtime.helpers import python_run
+from tests.executor.runtime.job_runs import python_run
 
 
 @pytest.fixture(autouse=True)

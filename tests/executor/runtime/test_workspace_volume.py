@@ -9,7 +9,7 @@ from executor.runtime import workspace
 from protocol.messages.common import FailureKind, ZipInput
 from protocol.messages.jobs import JobFailed, JobFinished
 from tests.executor.runtime.conftest import Drive
-from tests.executor.runtime.helpers import b64, python_run, unzip, zip_bytes
+from tests.executor.runtime.job_runs import b64, python_run, unzip, zip_bytes
 
 pytestmark = pytest.mark.docker
 

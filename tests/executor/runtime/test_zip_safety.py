@@ -11,7 +11,7 @@ import pytest
 from executor.runtime.failures import InputInvalid
 from executor.runtime.zip_safety import zip_check, zip_extract, zip_open, zip_to_tar
 from protocol.messages.common import FailureReason
-from tests.executor.runtime.helpers import zip_bytes
+from tests.executor.runtime.job_runs import zip_bytes
 
 LIMIT = 1024 * 1024
 

@@ -1,4 +1,6 @@
-"""Builders shared by the executor tests."""
+"""Job runs for the executor tests: `ExecutorRun` builders (`make_run`, `python_run`), the driven
+run's recorded messages (`Driven`), checks that a run left no container or work directory behind,
+and zip/base64 helpers for inputs and outputs."""
 
 import base64
 import io
@@ -13,8 +15,7 @@ from executor.runtime.names import LABEL_JOB, job_work_dir
 from protocol.messages.common import JobInput, JobSpec
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobProgress
-
-JOB_IMAGE = "meshwork/job-python:3.11"
+from tests.factories import JOB_IMAGE
 
 
 def make_run(
