@@ -71,6 +71,8 @@ class AddressPolicy:
             ip = ipaddress.ip_address(host)
         except ValueError:
             return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket: judge that
         if ip.is_unspecified or ip.is_multicast:
             return False
         if isinstance(ip, ipaddress.IPv4Address) and ip == ipaddress.IPv4Address("255.255.255.255"):

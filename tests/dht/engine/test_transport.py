@@ -135,12 +135,6 @@ def test_names_unspecified_multicast_and_broadcast_addresses_are_refused(host: s
     assert not AddressPolicy().allowed(host, 7000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="IPv4-mapped IPv6 addresses bypass the policy: ipaddress (3.11) does not report "
-    "::ffff:224.0.0.1 as multicast, so a node on a dual-stack socket would send to IPv4 multicast, "
-    "broadcast or 0.0.0.0; AddressPolicy should judge ip.ipv4_mapped when set",
-)
 @pytest.mark.parametrize("host", ["::ffff:0.0.0.0", "::ffff:224.0.0.1", "::ffff:255.255.255.255"])
 def test_ipv4_mapped_forms_of_refused_addresses_are_refused_too(host: str) -> None:
     assert not AddressPolicy().allowed(host, 7000)
