@@ -17,6 +17,7 @@ from structlog.contextvars import get_contextvars
 from chain.interface import Role
 from dht.management.commands import dht as dht_command
 from dht.runner import RunOptions
+from protocol.identity import node_hotkey
 from protocol.keys import Hotkey
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -43,7 +44,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> FakeRun:
 def no_hotkey(settings: Any, tmp_path: Path) -> Path:
     """This node's hotkey file is missing."""
     settings.HOTKEY_PATH = tmp_path / "absent.json"
-    dht_command.node_hotkey.cache_clear()
+    node_hotkey.cache_clear()
     return settings.HOTKEY_PATH
 
 
