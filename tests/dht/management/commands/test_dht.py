@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from structlog.contextvars import get_contextvars
 
 from chain.interface import Role
+from config.roles import NodeRole
 from dht.management.commands import dht as dht_command
 from dht.runner import RunOptions
 from protocol.identity import node_hotkey
@@ -58,7 +59,7 @@ def manage_dht(*args: str, hotkey_path: Path) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((), "pass --role validator|miner, or --bootnode"),
+        ((), "MESHWORK_ROLE is all: pass --role validator|miner, or --bootnode"),
         (("--role", "miner", "--address", "nope"), "--address: 'nope' is not host:port"),
         (("--role", "miner", "--address", "10.0.0.1:70000"), "--address: '10.0.0.1:70000' is not host:port"),
         (("--role", "miner", "--address", ":8001"), "--address: ':8001' is not host:port"),
@@ -90,7 +91,7 @@ def test_arguments_are_checked_before_the_hotkey(fake_run: FakeRun, no_hotkey: P
     ("args", "code", "line"),
     [
         (("--role", "miner"), 1, "CommandError: no hotkey at {path}: run `python manage.py keygen`"),
-        ((), 1, "CommandError: pass --role validator|miner, or --bootnode"),
+        ((), 1, "CommandError: MESHWORK_ROLE is all: pass --role validator|miner, or --bootnode"),
         (("--role", "miner", "--address", "nope"), 1, "CommandError: --address: 'nope' is not host:port"),
         (
             ("--role", "boss"),
@@ -148,3 +149,13 @@ def test_explicit_host_and_port_win_and_port_zero_is_kept(fake_run: FakeRun, nod
     call_command("dht", "--role", "miner", "--host", "0.0.0.0", "--port", "0")
     [(_, options, _)] = fake_run.calls
     assert (options.host, options.port, options.role) == ("0.0.0.0", 0, Role.MINER)
+
+
+def test_without_role_a_node_takes_its_role_from_meshwork_role(
+    fake_run: FakeRun, node_key: Hotkey, settings: Any
+) -> None:
+    settings.MESHWORK_ROLE = NodeRole.MINER
+    call_command("dht")
+    [(_, options, logged)] = fake_run.calls
+    assert (options.role, options.bootnode) == (Role.MINER, False)
+    assert logged == {"hotkey": node_key.ss58, "role": "miner-dht"}
