@@ -1,5 +1,6 @@
 """Accepting, declining and tracking jobs on the miner."""
 
+from typing import TypedDict, Unpack
 from uuid import UUID
 
 from django.conf import settings
@@ -63,21 +64,22 @@ def _image_allowed(image: str, entry: str) -> bool:
     return image == entry or image.startswith((entry + ":", entry + "@"))
 
 
-def job_set_status(
-    *,
-    job_uuid: UUID,
-    status: AcceptedJob.Status,
-    exit_code: int | None = None,
-    seconds: float | None = None,
-    reason: str = "",
-) -> None:
+class JobEnd(TypedDict, total=False):
+    """What a job's end may record besides its status."""
+
+    exit_code: int | None
+    seconds: float | None
+    reason: str
+
+
+def job_set_status(*, job_uuid: UUID, status: AcceptedJob.Status, **end: Unpack[JobEnd]) -> None:
     fields: dict[str, object] = {"status": status}
-    if exit_code is not None:
-        fields["exit_code"] = exit_code
-    if seconds is not None:
-        fields["executor_seconds"] = seconds
-    if reason:
-        fields["failure_reason"] = reason[:64]
+    if end.get("exit_code") is not None:
+        fields["exit_code"] = end["exit_code"]
+    if end.get("seconds") is not None:
+        fields["executor_seconds"] = end["seconds"]
+    if end.get("reason"):
+        fields["failure_reason"] = end["reason"][:64]
     AcceptedJob.objects.filter(uuid=job_uuid).update(**fields)
 
 
@@ -88,16 +90,9 @@ def job_mark_running(*, job_uuid: UUID) -> None:
     )
 
 
-def job_finish(
-    *,
-    job_uuid: UUID,
-    status: AcceptedJob.Status,
-    exit_code: int | None = None,
-    seconds: float | None = None,
-    reason: str = "",
-) -> None:
+def job_finish(*, job_uuid: UUID, status: AcceptedJob.Status, **end: Unpack[JobEnd]) -> None:
     """Record the end and free the executor, whatever happened."""
     try:
-        job_set_status(job_uuid=job_uuid, status=status, exit_code=exit_code, seconds=seconds, reason=reason)
+        job_set_status(job_uuid=job_uuid, status=status, **end)
     finally:
         slot_release(job_uuid=job_uuid)
