@@ -30,6 +30,22 @@ class ExecutorClass(models.Model):
     )
     weight = models.FloatField(default=1.0, validators=[MinValueValidator(0)], help_text="Relative weight in scoring.")
     gpu = models.BooleanField(default=False)
+    gpu_count = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(64)])
+    gpu_model = models.CharField(max_length=128, blank=True, default="", help_text="e.g. 'NVIDIA A100-SXM4-80GB'.")
+    gpu_memory_mb = models.PositiveIntegerField(default=0, help_text="Memory per GPU.")
+    spin_up_s = models.FloatField(
+        default=10.0,
+        validators=[MinValueValidator(0)],
+        help_text="Allowance for starting an executor of this class, added to every benchmark deadline.",
+    )
+    # Benchmark parameters and the reference figures `manage.py calibrate_class` measured on a host
+    # that really has this class's hardware: {"pow": seconds, "matmul": seconds}.
+    matmul_n = models.PositiveIntegerField(default=2048, validators=[MinValueValidator(16), MaxValueValidator(32768)])
+    pow_difficulty = models.PositiveSmallIntegerField(
+        default=18, validators=[MinValueValidator(1), MaxValueValidator(40)]
+    )
+    pow_count = models.PositiveSmallIntegerField(default=16, validators=[MinValueValidator(1), MaxValueValidator(64)])
+    reference_seconds = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:

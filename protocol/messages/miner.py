@@ -1,4 +1,6 @@
-"""Validator ↔ miner, over `/v1/miner/` (the validator dials the miner, one connection per job)."""
+"""Validator ↔ miner, over `/v1/miner/`: the validator dials the miner and keeps the link for many
+jobs; the miner sends its manifest after the handshake (protocol/messages/manifest.py), and
+benchmarks travel on the same link (protocol/messages/benchmarks.py)."""
 
 import enum
 from typing import Annotated, Literal
@@ -6,6 +8,14 @@ from uuid import UUID
 
 from pydantic import Field
 
+from protocol.messages.benchmarks import (
+    BenchmarkFailed,
+    BenchmarkStart,
+    MatmulCommit,
+    MatmulOpening,
+    OpenRequest,
+    PowAnswer,
+)
 from protocol.messages.common import ErrorMessage, JobSpec, Message
 from protocol.messages.jobs import (
     ExecutorReady,
@@ -15,6 +25,7 @@ from protocol.messages.jobs import (
     JobStarted,
     VolumeReady,
 )
+from protocol.messages.manifest import ManifestMessage
 
 
 class DeclineReason(enum.StrEnum):
@@ -58,7 +69,9 @@ class JobDeclined(Message):
     detail: str = Field(default="", max_length=1000)
 
 
-ValidatorToMiner = Annotated[JobReserve | JobRun | JobCancel | ErrorMessage, Field(discriminator="type")]
+ValidatorToMiner = Annotated[
+    JobReserve | JobRun | JobCancel | BenchmarkStart | OpenRequest | ErrorMessage, Field(discriminator="type")
+]
 MinerToValidator = Annotated[
     JobAccepted
     | JobDeclined
@@ -68,6 +81,11 @@ MinerToValidator = Annotated[
     | JobFinished
     | JobFailed
     | JobCancelled
+    | ManifestMessage
+    | PowAnswer
+    | MatmulCommit
+    | MatmulOpening
+    | BenchmarkFailed
     | ErrorMessage,
     Field(discriminator="type"),
 ]

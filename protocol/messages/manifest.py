@@ -1,0 +1,52 @@
+"""Miner → validator: what a miner offers (its manifest), sent after the handshake and again when it
+changes. Everything in it is a claim until benchmarks back it (validator/cycle)."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from protocol.messages.common import Message
+from protocol.types import StrictModel
+
+# Bounds keep a manifest small enough to check cheaply: 64 hosts × 16 classes × 256 executors.
+MAX_HOSTS = 64
+MAX_CLASSES_PER_HOST = 16
+MAX_EXECUTORS_PER_CLASS = 256
+ClassName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")]
+
+
+class GpuSpec(StrictModel):
+    model: str = Field(max_length=128)
+    memory_mb: int = Field(ge=0, le=1 << 24)
+
+
+class HostSpecs(StrictModel):
+    """Collected on the host (Docker engine info, /proc, `nvidia-smi` where present)."""
+
+    cpu_model: str = Field(default="", max_length=200)
+    cpu_cores: int = Field(ge=0, le=4096)
+    memory_mb: int = Field(ge=0, le=1 << 32)
+    disk_mb: int = Field(ge=0, le=1 << 40)
+    gpus: list[GpuSpec] = Field(default_factory=list, max_length=64)
+    docker_engine_id: str = Field(default="", max_length=128)
+
+
+class HostManifest(StrictModel):
+    name: str = Field(min_length=1, max_length=64)
+    executors: dict[ClassName, Annotated[int, Field(ge=0, le=MAX_EXECUTORS_PER_CLASS)]] = Field(
+        max_length=MAX_CLASSES_PER_HOST
+    )
+    specs: HostSpecs
+
+
+class ManifestMessage(Message):
+    type: Literal["miner.manifest"] = "miner.manifest"
+    hosts: list[HostManifest] = Field(max_length=MAX_HOSTS)
+
+    def totals(self) -> dict[str, int]:
+        """Executors per class over all hosts: the manifest as DESIGN.md's miner API shows it."""
+        totals: dict[str, int] = {}
+        for host in self.hosts:
+            for cls, count in host.executors.items():
+                totals[cls] = totals.get(cls, 0) + count
+        return totals
