@@ -94,19 +94,27 @@ class MinerManifest(models.Model):
 
 
 class BenchmarkCycle(models.Model):
-    """One benchmark cycle of this validator; claimed by inserting its number (unique)."""
+    """One benchmark run of this validator; claimed by inserting (number, kind), which is unique.
+    A "cycle" challenges every miner at once; a "newcomers" run, between cycles, only miners this
+    validator never benchmarked (with extended deadlines)."""
 
-    number = models.BigIntegerField(unique=True)
+    class Kind(models.TextChoices):
+        CYCLE = "cycle"
+        NEWCOMERS = "newcomers"
+
+    number = models.BigIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CYCLE)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Revealed once the cycle is over, so anyone holding the checks can audit them.
     secret = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        ordering = ["-number"]
+        ordering = ["-number", "kind"]
+        constraints = [models.UniqueConstraint(fields=["number", "kind"], name="benchmark_cycle_unique")]
 
     def __str__(self) -> str:
-        return f"cycle {self.number}"
+        return f"{self.kind} {self.number}"
 
 
 class MinerCycle(models.Model):
