@@ -12,6 +12,7 @@ from config.env import env
 from config.roles import NodeRole
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
+from config.settings.components.verification import VALIDATOR_CYCLE_TICK_S
 
 _ROLES = (NodeRole.FACILITATOR, NodeRole.VALIDATOR, NodeRole.MINER)
 _DEFAULT_QUEUE = "celery"  # role "all" (tests, a single dev process) only
@@ -42,12 +43,19 @@ def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
     return {"task": task, "schedule": timedelta(seconds=seconds), "options": {"expires": seconds}, "roles": roles}
 
 
-def beat_schedule(role: str, *, sync_interval_s: float, block_seconds: float) -> dict[str, dict[str, Any]]:
+def beat_schedule(
+    role: str, *, sync_interval_s: float, block_seconds: float, cycle_tick_s: float = 30.0
+) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
         "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, NodeRole.FACILITATOR),
         "facilitator-expire-stale": _entry("facilitator.tasks.expire_stale_jobs", 30, NodeRole.FACILITATOR),
         "validator-sync-miners": _entry("validator.tasks.sync_miners", 10, NodeRole.VALIDATOR),
+        # Ticks: each runs the benchmark cycle (or newcomer run) that is due, if any.
+        "validator-benchmark-cycle": _entry("validator.tasks.run_benchmark_cycle", cycle_tick_s, NodeRole.VALIDATOR),
+        "validator-benchmark-newcomers": _entry(
+            "validator.tasks.benchmark_newcomers", cycle_tick_s, NodeRole.VALIDATOR
+        ),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         # Every role reads the metagraph (admission, routing); only validators set weights.
         "chain-sync-metagraph": _entry("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
@@ -76,5 +84,8 @@ CELERY_TASK_ROUTES = task_routes(MESHWORK_ROLE)
 CELERY_TASK_QUEUES = task_queues(MESHWORK_ROLE)
 CELERY_TASK_DEFAULT_QUEUE = role_queue(MESHWORK_ROLE)
 CELERY_BEAT_SCHEDULE = beat_schedule(
-    MESHWORK_ROLE, sync_interval_s=CHAIN_SYNC_INTERVAL_S, block_seconds=CHAIN_BLOCK_SECONDS
+    MESHWORK_ROLE,
+    sync_interval_s=CHAIN_SYNC_INTERVAL_S,
+    block_seconds=CHAIN_BLOCK_SECONDS,
+    cycle_tick_s=VALIDATOR_CYCLE_TICK_S,
 )
