@@ -41,7 +41,9 @@ def pow_reference(info: ClassInfo, difficulty: int) -> float | None:
 
 
 def deadline_for(info: ClassInfo, reference_s: float, *, newcomer: bool) -> float:
-    factor = settings.VALIDATOR_DEADLINE_FACTOR * (settings.VALIDATOR_NEWCOMER_DEADLINE_FACTOR if newcomer else 1.0)
+    factor = float(settings.VALIDATOR_DEADLINE_FACTOR)
+    if newcomer:
+        factor *= settings.VALIDATOR_NEWCOMER_DEADLINE_FACTOR
     return info.spin_up_s + reference_s * factor
 
 

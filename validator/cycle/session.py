@@ -90,9 +90,11 @@ class PhaseSession:
         return list(self.verdicts.values())
 
     def _end(self) -> float:
-        """The phase ends at the last deadline, or later while an opening we asked for is due."""
+        """The phase ends at the last deadline (plus the grace in which a late answer is still seen
+    as late), or later while an opening we asked for is due."""
         open_ = [p.opening_due for p in self._open() if p.opening_due is not None]
-        deadlines = [self.t0 + p.planned.deadline_s for p in self._open() if p.opening_due is None]
+        grace = settings.VALIDATOR_LATE_GRACE_S
+        deadlines = [self.t0 + p.planned.deadline_s + grace for p in self._open() if p.opening_due is None]
         return max(open_ + deadlines, default=time.monotonic())
 
     def _open(self) -> list[_Pending]:

@@ -16,6 +16,8 @@ VALIDATOR_EFFICIENCY_CAP = env.float("VALIDATOR_EFFICIENCY_CAP", default=1.5)
 VALIDATOR_MATMUL_ROWS = env.int("VALIDATOR_MATMUL_ROWS", default=32)
 VALIDATOR_MATMUL_COLUMNS = env.int("VALIDATOR_MATMUL_COLUMNS", default=16)
 VALIDATOR_OPENING_TIMEOUT_S = env.float("VALIDATOR_OPENING_TIMEOUT_S", default=15.0)
+# Answers this long past their deadline are still read, to be recorded as late (not as missing).
+VALIDATOR_LATE_GRACE_S = env.float("VALIDATOR_LATE_GRACE_S", default=10.0)
 # Proof-of-work difficulty moves per miner within ± this many bits of the class's own.
 VALIDATOR_POW_DIFFICULTY_RANGE = env.int("VALIDATOR_POW_DIFFICULTY_RANGE", default=2)
 VALIDATOR_MANIFEST_TIMEOUT_S = env.float("VALIDATOR_MANIFEST_TIMEOUT_S", default=10.0)
