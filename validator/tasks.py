@@ -10,7 +10,6 @@ from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick
 from validator.services.miners import miners_sync_from_chain
 
 
-
 @chain_read_task  # retried while the chain is unreachable; idempotent
 def sync_miners() -> int:
     return miners_sync_from_chain()

@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from protocol.benchmarks.pow import pow_challenge
 
+from protocol.benchmarks.pow import pow_challenge
 from protocol.messages.benchmarks import BenchmarkKind, Challenge, ExecutorRef, MatmulParams, PowParams
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+
 from protocol.benchmarks.matmul import matmul_check
 from protocol.benchmarks.pow import pow_check
-
 from protocol.messages.benchmarks import (
     BenchmarkFailed,
     BenchmarkKind,
@@ -91,7 +91,7 @@ class PhaseSession:
 
     def _end(self) -> float:
         """The phase ends at the last deadline (plus the grace in which a late answer is still seen
-    as late), or later while an opening we asked for is due."""
+        as late), or later while an opening we asked for is due."""
         open_ = [p.opening_due for p in self._open() if p.opening_due is not None]
         grace = settings.VALIDATOR_LATE_GRACE_S
         deadlines = [self.t0 + p.planned.deadline_s + grace for p in self._open() if p.opening_due is None]

@@ -2,9 +2,9 @@
 can be told to cheat in any of the ways the adversarial suite tries. Honest by default."""
 
 import asyncio
-import uuid
 import base64
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +35,11 @@ def host(
     name: str = "h1", *, executors: dict[str, int] | None = None, cores: int = 8, engine: str = ""
 ) -> HostManifest:
     specs = HostSpecs(
-        cpu_model="Test CPU", cpu_cores=cores, memory_mb=65536, disk_mb=0, docker_engine_id=engine or f"engine-{uuid.uuid4()}"
+        cpu_model="Test CPU",
+        cpu_cores=cores,
+        memory_mb=65536,
+        disk_mb=0,
+        docker_engine_id=engine or f"engine-{uuid.uuid4()}",
     )
     return HostManifest(name=name, executors=executors or {"cpu.test": 2}, specs=specs)
 

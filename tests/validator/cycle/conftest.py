@@ -5,7 +5,6 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
 
 from executor.models import ExecutorClass
 from protocol.keys import Hotkey
@@ -70,7 +69,7 @@ class Cycles:
 
     async def checks(self, miner: BenchMiner, *, number: int | None = None) -> list[BenchmarkCheck]:
         rows = BenchmarkCheck.objects.filter(miner__hotkey=miner.key.ss58, cycle__number=number or self.number)
-        return await sync_to_async(list)(rows.order_by("benchmark", "executor"))
+        return [c async for c in rows.order_by("benchmark", "executor")]
 
 
 @pytest.fixture
