@@ -9,8 +9,9 @@ import contextlib
 import time
 from collections.abc import Iterator
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from chain.client import chain_client
 from chain.selectors import metagraph_snapshot
@@ -57,6 +58,8 @@ def _run(number: int, kind: BenchmarkCycle.Kind, only: set[str] | None) -> RunSu
             return await benchmark_run(number=number, kind=kind, hotkey=node_hotkey(), nonces=nonces, only=only)
         finally:
             await nonces.close()
+            # The ORM ran in sync_to_async's thread: close its connection, or it outlives the run.
+            await sync_to_async(connections.close_all)()
 
     with _one_run_at_a_time() as held:
         if not held:

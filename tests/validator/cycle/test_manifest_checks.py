@@ -1,0 +1,80 @@
+"""What a manifest claims that its own specs, the catalogue or another hotkey refute."""
+
+from protocol.messages.benchmarks import CheckReason
+from protocol.messages.manifest import GpuSpec, HostManifest, HostSpecs, ManifestMessage
+from tests.validator.cycle.test_plan import INFO
+from validator.cycle.manifest_checks import manifests_check, spec_fingerprint
+from validator.cycle.plan import ClassInfo
+
+GPU = ClassInfo(**{**INFO.__dict__, "name": "gpu.one", "gpu_count": 1, "cpus": 1.0})
+CLASSES = {"cpu.test": INFO, "gpu.one": GPU}
+
+
+def _host(
+    name: str = "h", *, engine: str = "", cores: int = 8, disk: int = 0, gpus: int = 0, **executors: int
+) -> HostManifest:
+    specs = HostSpecs(
+        cpu_model="X",
+        cpu_cores=cores,
+        memory_mb=65536,
+        disk_mb=disk,
+        gpus=[GpuSpec(model="G", memory_mb=1) for _ in range(gpus)],
+        docker_engine_id=engine,
+    )
+    return HostManifest(name=name, executors={k.replace("_", "."): v for k, v in executors.items()}, specs=specs)
+
+
+def _reasons(verdict) -> list[tuple[str, str]]:
+    return [(c.executor, c.reason) for c in verdict.checks]
+
+
+def test_specs_that_cover_the_claim_pass_and_list_every_executor() -> None:
+    verdicts = manifests_check(
+        manifests={"m": ManifestMessage(hosts=[_host(cpu_test=3)])}, classes=CLASSES, flag_engines=True
+    )
+    assert _reasons(verdicts["m"]) == [("h", CheckReason.PASSED)]
+    assert [r.key() for r, _ in verdicts["m"].executors] == ["h/cpu.test/0", "h/cpu.test/1", "h/cpu.test/2"]
+
+
+def test_more_cpus_or_gpus_than_the_host_reports_is_over_claimed() -> None:
+    manifests = {
+        "cpus": ManifestMessage(hosts=[_host(cores=2, cpu_test=3)]),
+        "gpus": ManifestMessage(hosts=[_host(gpus=1, gpu_one=2)]),
+        "ok": ManifestMessage(hosts=[_host(gpus=2, gpu_one=2)]),
+    }
+    verdicts = manifests_check(manifests=manifests, classes=CLASSES, flag_engines=True)
+    assert _reasons(verdicts["cpus"]) == [("h", CheckReason.OVER_CLAIMED)]
+    assert "3 CPUs" in verdicts["cpus"].checks[0].detail
+    assert _reasons(verdicts["gpus"]) == [("h", CheckReason.OVER_CLAIMED)]
+    assert not verdicts["cpus"].executors
+    assert _reasons(verdicts["ok"]) == [("h", CheckReason.PASSED)]
+
+
+def test_classes_outside_the_catalogue_are_refused_and_not_benchmarked() -> None:
+    verdicts = manifests_check(
+        manifests={"m": ManifestMessage(hosts=[_host(cpu_test=1, cpu_fake=2)])}, classes=CLASSES, flag_engines=True
+    )
+    assert _reasons(verdicts["m"]) == [("h/cpu.fake", CheckReason.UNKNOWN_CLASS), ("h", CheckReason.PASSED)]
+    assert [r.key() for r, _ in verdicts["m"].executors] == ["h/cpu.test/0"]
+
+
+def test_one_engine_or_one_disk_behind_two_hotkeys_is_flagged_unless_shared_by_design() -> None:
+    manifests = {
+        "a": ManifestMessage(hosts=[_host(engine="E", cpu_test=1)]),
+        "b": ManifestMessage(hosts=[_host("other-name", engine="E", cpu_test=1)]),
+        "c": ManifestMessage(hosts=[_host(engine="C", disk=123456, cpu_test=1)]),
+        "d": ManifestMessage(hosts=[_host(engine="D", disk=123456, cpu_test=1)]),
+        "e": ManifestMessage(hosts=[_host(engine="F", disk=999, cpu_test=1)]),
+    }
+    verdicts = manifests_check(manifests=manifests, classes=CLASSES, flag_engines=True)
+    for hotkey in "abcd":
+        assert _reasons(verdicts[hotkey]) == [("h" if hotkey != "b" else "other-name", CheckReason.DUPLICATE_HOST)]
+    assert "b/other-name" in verdicts["a"].checks[0].detail
+    assert _reasons(verdicts["e"])[0][1] == CheckReason.PASSED
+    shared = manifests_check(manifests=manifests, classes=CLASSES, flag_engines=False)
+    assert all(_reasons(v)[0][1] == CheckReason.PASSED for v in shared.values())
+
+
+def test_a_fingerprint_needs_disk_and_cores() -> None:
+    assert spec_fingerprint(_host(disk=0)) is None
+    assert spec_fingerprint(_host(disk=5)) == spec_fingerprint(_host("x", disk=5))
