@@ -22,6 +22,7 @@ services:
 
 images: services
 	@bash deploy/images/build-job-python.sh
+	@bash deploy/images/build-bench.sh
 
 localnet: venv services images
 	$(PY) deploy/localnet/run.py
