@@ -22,6 +22,7 @@ services:
 
 images: services
 	@bash deploy/images/build-job-python.sh
+	@bash deploy/images/build-bench.sh
 
 localnet: venv services images
 	$(PY) deploy/localnet/run.py
@@ -33,6 +34,7 @@ bench: venv services images
 	$(PY) bench/organic_overhead.py
 	$(PY) bench/executor_overhead.py
 	$(PY) bench/dht_scale.py
+	$(PY) bench/verify_cost.py
 
 # Lint is everything static: style, format, types (product code, tests, benchmarks) and the
 # import contracts in pyproject.toml (layers, forbidden imports, role independence, no cycles).
