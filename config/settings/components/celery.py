@@ -10,6 +10,7 @@ from kombu import Queue
 
 from config.env import env
 from config.roles import NodeRole
+from config.settings.components.catalogue import CATALOGUE_SYNC_S
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
 
@@ -27,6 +28,7 @@ def task_routes(role: str) -> dict[str, dict[str, str]]:
     worker, consuming only its role's queue, runs its own chain work."""
     routes = {f"{name}.tasks.*": {"queue": name.value} for name in _ROLES}
     routes["chain.tasks.*"] = {"queue": role_queue(role)}
+    routes["dht.tasks.*"] = {"queue": role_queue(role)}
     return routes
 
 
@@ -42,7 +44,9 @@ def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
     return {"task": task, "schedule": timedelta(seconds=seconds), "options": {"expires": seconds}, "roles": roles}
 
 
-def beat_schedule(role: str, *, sync_interval_s: float, block_seconds: float) -> dict[str, dict[str, Any]]:
+def beat_schedule(
+    role: str, *, sync_interval_s: float, block_seconds: float, catalogue_sync_s: float = 60.0
+) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
         "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, NodeRole.FACILITATOR),
@@ -51,6 +55,8 @@ def beat_schedule(role: str, *, sync_interval_s: float, block_seconds: float) ->
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         # Every role reads the metagraph (admission, routing); only validators set weights.
         "chain-sync-metagraph": _entry("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
+        # Every role applies the subnet owner's signed executor-class catalogue.
+        "dht-catalogue-sync": _entry("dht.tasks.catalogue_sync", catalogue_sync_s, *_ROLES),
         "chain-reveal-weights": _entry("chain.tasks.reveal_weights", block_seconds, NodeRole.VALIDATOR),
     }
     return {
@@ -76,5 +82,8 @@ CELERY_TASK_ROUTES = task_routes(MESHWORK_ROLE)
 CELERY_TASK_QUEUES = task_queues(MESHWORK_ROLE)
 CELERY_TASK_DEFAULT_QUEUE = role_queue(MESHWORK_ROLE)
 CELERY_BEAT_SCHEDULE = beat_schedule(
-    MESHWORK_ROLE, sync_interval_s=CHAIN_SYNC_INTERVAL_S, block_seconds=CHAIN_BLOCK_SECONDS
+    MESHWORK_ROLE,
+    sync_interval_s=CHAIN_SYNC_INTERVAL_S,
+    block_seconds=CHAIN_BLOCK_SECONDS,
+    catalogue_sync_s=CATALOGUE_SYNC_S,
 )
