@@ -134,4 +134,3 @@ def _first_error(exc: Exception) -> str:
         err = exc.errors()[0]
         return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"[:200]
     return type(exc).__name__
-
