@@ -17,9 +17,7 @@ from protocol.catalogue import Catalogue, CatalogueClass, catalogue_sign
 
 def _catalogue(version: int, *, netuid: int = 1, classes: int = 1, price: str = "0.001") -> Catalogue:
     rows = [
-        CatalogueClass(
-            name=f"cpu.c{i}", cpus=1, memory_mb=512, pids=64, output_mb=16, price_per_second=price, weight=1
-        )
+        CatalogueClass(name=f"cpu.c{i}", cpus=1, memory_mb=512, pids=64, output_mb=16, price_per_second=price, weight=1)
         for i in range(classes)
     ]
     return Catalogue(netuid=netuid, version=version, issued_at=datetime.now(tz=UTC), classes=rows)
