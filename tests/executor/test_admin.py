@@ -52,6 +52,7 @@ def test_executor_classes_are_listed_and_editable_in_the_admin(
     assert (small.gpu, small.gpu_count, small.matmul_n, small.reference_seconds) == (True, 2, 4096, {"matmul": 1.5})
     # The save published a new signed catalogue carrying the edit (after commit).
     state = CatalogueState.objects.get()
+    assert state.envelope is not None
     edited = next(c for c in state.envelope["catalogue"]["classes"] if c["name"] == "cpu.small")
     assert (state.version, edited["gpu_count"], edited["price_per_second"]) == (1, 2, "0.001500")
 

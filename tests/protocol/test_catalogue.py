@@ -16,7 +16,14 @@ from protocol.catalogue import (
 
 
 def _class(name: str = "gpu.a100", **fields) -> CatalogueClass:
-    base = {"cpus": 8.0, "memory_mb": 65536, "pids": 1024, "output_mb": 1024, "price_per_second": "0.05", "weight": 8}
+    base: dict = {
+        "cpus": 8.0,
+        "memory_mb": 65536,
+        "pids": 1024,
+        "output_mb": 1024,
+        "price_per_second": "0.05",
+        "weight": 8,
+    }
     return CatalogueClass(name=name, gpu_count=1, gpu_model="A100", reference_seconds={"matmul": 2.5}, **base | fields)
 
 

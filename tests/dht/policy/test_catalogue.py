@@ -41,17 +41,18 @@ def _record(*, putter, signer, catalogue, key=None):
     return record_sign(hotkey=putter, key=key or catalogue_key(catalogue.netuid), value=value, expires=time.time() + 60)
 
 
-async def _reason(chain, record) -> str | None:
+async def _reason(chain, record) -> str:
+    """The rejection reason, "" when the record is accepted."""
     try:
         await chain.validate(record, time.time())
     except Rejected as exc:
         return exc.reason
-    return None
+    return ""
 
 
 async def test_the_owners_catalogue_is_accepted_without_stake(setup):
     owner, _other, chain = setup
-    assert await _reason(chain(), _record(putter=owner, signer=owner, catalogue=_catalogue(1))) is None
+    assert await _reason(chain(), _record(putter=owner, signer=owner, catalogue=_catalogue(1))) == ""
 
 
 async def test_anything_the_owner_did_not_both_put_and_sign_is_refused(setup):
@@ -82,14 +83,14 @@ async def test_an_older_or_conflicting_version_is_refused_a_refresh_is_not(setup
     owner, _other, chain = setup
     judge = chain()
     v2 = _catalogue(2)
-    assert await _reason(judge, _record(putter=owner, signer=owner, catalogue=v2)) is None
+    assert await _reason(judge, _record(putter=owner, signer=owner, catalogue=v2)) == ""
     # The owner re-putting the same catalogue (fresh expiry) still passes.
-    assert await _reason(judge, _record(putter=owner, signer=owner, catalogue=v2)) is None
+    assert await _reason(judge, _record(putter=owner, signer=owner, catalogue=v2)) == ""
     old = _record(putter=owner, signer=owner, catalogue=_catalogue(1))
     assert await _reason(judge, old) == "catalogue: version 1 is not newer than the held 2"
     fork = _record(putter=owner, signer=owner, catalogue=_catalogue(2, price="9"))
     assert await _reason(judge, fork) == "catalogue: version 2 is not newer than the held 2"
-    assert await _reason(judge, _record(putter=owner, signer=owner, catalogue=_catalogue(3))) is None
+    assert await _reason(judge, _record(putter=owner, signer=owner, catalogue=_catalogue(3))) == ""
 
 
 async def test_a_catalogue_over_the_value_size_limit_is_refused(setup):

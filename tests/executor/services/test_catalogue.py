@@ -53,10 +53,14 @@ def test_a_node_that_is_not_the_owner_cannot_publish(settings, node_key, make_ho
 
 
 def test_publish_if_changed_only_publishes_edits(owner, executor_classes):
-    assert catalogue_publish_if_changed().catalogue.version == 1
+    first = catalogue_publish_if_changed()
+    assert first is not None
+    assert first.catalogue.version == 1
     assert catalogue_publish_if_changed() is None
     ExecutorClass.objects.filter(name="cpu.small").update(weight=3.0)
-    assert catalogue_publish_if_changed().catalogue.version == 2
+    second = catalogue_publish_if_changed()
+    assert second is not None
+    assert second.catalogue.version == 2
 
 
 def test_an_admin_save_on_the_owner_publishes_after_commit(owner, executor_classes, django_capture_on_commit_callbacks):
