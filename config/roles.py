@@ -21,7 +21,8 @@ SHARED_ADMIN_MODULES = ("django.contrib.auth.admin", "rest_framework.authtoken.a
 ROLE_ADMIN_MODULES: dict[NodeRole, tuple[str, ...]] = {
     # The facilitator prices jobs by executor class; the miner sizes its executors by it.
     NodeRole.FACILITATOR: ("facilitator.admin", "executor.admin"),
-    NodeRole.VALIDATOR: ("validator.admin",),
+    # A validator scores by class; the subnet owner's node (often a validator) edits the catalogue.
+    NodeRole.VALIDATOR: ("validator.admin", "executor.admin"),
     NodeRole.MINER: ("miner.admin", "executor.admin"),
 }
 

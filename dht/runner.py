@@ -13,6 +13,7 @@ from chain.client import chain_client
 from chain.interface import Role
 from chain.selectors import ChainNeurons
 from dht.bootnodes import chain_bootnodes, resolve
+from dht.catalogue import CatalogueRound, catalogue_exchange
 from dht.commit_reveal import commit_reveal_loop
 from dht.config import dht_config_from_settings
 from dht.discovery import heartbeats_discover
@@ -58,8 +59,15 @@ def dht_node_from_settings(hotkey: Hotkey, *, block_s: float, hook: PersistenceH
         heartbeat_ttl_s=settings.DHT_HEARTBEAT_MAX_TTL_S,
         scores_ttl_s=3 * epoch_s,
         min_validator_stake=settings.MIN_VALIDATOR_STAKE,
+        catalogue_ttl_s=settings.CATALOGUE_RECORD_TTL_S,
     )
-    validator = validator_chain(stake=stake, namespaces=namespaces, config=config)
+    validator = validator_chain(
+        stake=stake,
+        namespaces=namespaces,
+        config=config,
+        catalogue_owner=settings.SUBNET_OWNER_HOTKEY,
+        netuid=settings.CHAIN_NETUID,
+    )
     return DhtNode(hotkey=hotkey, config=config, stake=stake, validator=validator, hook=hook)
 
 
@@ -107,6 +115,11 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
         node.spawn(every(interval_s, partial(_beat, publisher), name="heartbeat", jitter=False))
         discover = partial(heartbeats_discover, node, holder=hotkey.ss58)
         node.spawn(every(interval_s, discover, name="discovery", jitter=False))
+        published = CatalogueRound(ttl_s=min(settings.CATALOGUE_RECORD_TTL_S, settings.DHT_MAX_RECORD_TTL_S))
+        exchange = partial(
+            catalogue_exchange, node, holder=hotkey.ss58, netuid=settings.CHAIN_NETUID, published=published
+        )
+        node.spawn(every(settings.CATALOGUE_SYNC_S, exchange, name="catalogue", jitter=False))
     if options.role == Role.VALIDATOR and not options.bootnode:
         _commit_reveal_start(node, holder=hotkey.ss58, block_s=block_s)
     await stop.wait()

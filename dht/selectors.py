@@ -78,6 +78,11 @@ def dht_stored_records(*, holder: str, now: float) -> list[Record]:
     return out
 
 
+def dht_records_of(*, holder: str, key: str, now: float) -> list[Record]:
+    """The unexpired records of `key` this node keeps (held as a replica, or mirrored by a fetch)."""
+    return [r for r in dht_stored_records(holder=holder, now=now) if r.key == key]
+
+
 def dht_known_peers(*, holder: str) -> list[Peer]:
     return [
         Peer.make(p.hotkey, p.host, p.port, p.last_seen_at.timestamp())

@@ -57,10 +57,42 @@ class ExecutorClass(models.Model):
                 condition=models.Q(price_per_second__gte=0), name="executor_class_price_not_negative"
             ),
             models.CheckConstraint(condition=models.Q(weight__gte=0), name="executor_class_weight_not_negative"),
+            # `gpu` is what the facilitator's API shows; gpu_count is what the container gets.
+            models.CheckConstraint(
+                condition=models.Q(gpu=True, gpu_count__gt=0) | models.Q(gpu=False, gpu_count=0),
+                name="executor_class_gpu_matches_gpu_count",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def limits(self) -> ExecutorLimits:
-        return ExecutorLimits(cpus=self.cpus, memory_mb=self.memory_mb, pids=self.pids, output_mb=self.output_mb)
+        return ExecutorLimits(
+            cpus=self.cpus,
+            memory_mb=self.memory_mb,
+            pids=self.pids,
+            output_mb=self.output_mb,
+            gpu_count=self.gpu_count,
+        )
+
+
+CATALOGUE_STATE_PK = 1
+
+
+class CatalogueState(models.Model):
+    """The signed catalogue this node's class table follows (one row). Version 0, no row: nothing
+    applied yet, the classes seeded by migration 0002 stand."""
+
+    version = models.PositiveIntegerField(default=0)
+    digest = models.CharField(max_length=64, blank=True, default="")
+    owner = models.CharField(max_length=64, blank=True, default="")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    # The signed envelope itself: the owner's DHT process publishes it, and it can be re-checked.
+    envelope = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "catalogue state"
+
+    def __str__(self) -> str:
+        return f"catalogue v{self.version}"

@@ -1,8 +1,11 @@
-"""Reads of executor classes. Jobs name their class; these turn a name into limits and prices."""
+"""Reads of executor classes and of the catalogue they follow. Jobs name their class; these turn a
+name into limits and prices."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
-from executor.models import ExecutorClass
+from executor.models import CATALOGUE_STATE_PK, CatalogueState, ExecutorClass
+from protocol.identity import node_ss58_or_empty
 from protocol.messages.executor import ExecutorLimits
 
 
@@ -23,3 +26,14 @@ def executor_class_is_active(*, name: str) -> bool:
 
 def executor_class_limits(*, name: str, active_only: bool = True) -> ExecutorLimits:
     return executor_class_get(name=name, active_only=active_only).limits()
+
+
+def catalogue_state_get() -> CatalogueState:
+    """The applied catalogue's state; an unsaved version-0 row until one was applied or published."""
+    return CatalogueState.objects.filter(pk=CATALOGUE_STATE_PK).first() or CatalogueState(pk=CATALOGUE_STATE_PK)
+
+
+def catalogue_is_owner() -> bool:
+    """Whether this node signs the subnet's catalogue (its hotkey is SUBNET_OWNER_HOTKEY)."""
+    owner = settings.SUBNET_OWNER_HOTKEY
+    return bool(owner) and node_ss58_or_empty() == owner

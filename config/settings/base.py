@@ -94,6 +94,7 @@ STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 # collectstatic, no web server) unless a deployment puts a web server in front.
 SERVE_STATIC = env.bool("MESHWORK_SERVE_STATIC", default=True)
 
+from config.settings.components.catalogue import *  # noqa: E402, F403
 from config.settings.components.celery import *  # noqa: E402, F403
 from config.settings.components.chain import *  # noqa: E402, F403
 from config.settings.components.dht import *  # noqa: E402, F403

@@ -9,6 +9,9 @@ from pydantic import BaseModel
 
 from chain.interface import Role
 from dht.policy.values import HeartbeatValue, ScoreCommitValue, ScoreRevealValue
+from protocol.catalogue import SignedCatalogue
+
+CATALOGUE = "catalogue"
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class Namespace:
 
 
 def default_namespaces(
-    *, heartbeat_ttl_s: float, scores_ttl_s: float, min_validator_stake: int
+    *, heartbeat_ttl_s: float, scores_ttl_s: float, min_validator_stake: int, catalogue_ttl_s: float = 86_400.0
 ) -> dict[str, Namespace]:
     return {
         "heartbeat": Namespace(schema=HeartbeatValue, max_ttl_s=heartbeat_ttl_s, role_from_key=True),
@@ -31,6 +34,9 @@ def default_namespaces(
         "scores-reveal": Namespace(
             schema=ScoreRevealValue, max_ttl_s=scores_ttl_s, role=Role.VALIDATOR, min_stake=min_validator_stake
         ),
+        # The subnet owner's signed catalogue: any registered owner key (no stake floor; the
+        # catalogue check in dht/policy/catalogue.py admits only SUBNET_OWNER_HOTKEY).
+        CATALOGUE: Namespace(schema=SignedCatalogue, max_ttl_s=catalogue_ttl_s, min_stake=0),
         # Generic key-value records: any JSON value, bounded only by the size limit.
         "kv": Namespace(schema=None, max_ttl_s=86_400.0),
     }
@@ -50,3 +56,7 @@ def commit_key(epoch: int) -> str:
 
 def reveal_key(epoch: int) -> str:
     return f"scores-reveal:{epoch}"
+
+
+def catalogue_key(netuid: int) -> str:
+    return f"{CATALOGUE}:{netuid}"

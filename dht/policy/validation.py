@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from dht.engine.config import DhtConfig
 from dht.engine.interfaces import Rejected, StakeSource
 from dht.engine.records import Record, record_signature_ok
+from dht.policy.catalogue import CatalogueCheck
 from dht.policy.namespaces import Namespace, namespace_of
 
 
@@ -117,8 +118,16 @@ class ValidatorChain:
             await check.check(record, now)
 
 
-def validator_chain(*, stake: StakeSource, namespaces: dict[str, Namespace], config: DhtConfig) -> ValidatorChain:
-    """The record checks of a node with `config`: expiry and size, signature, ownership, stake, schema."""
+def validator_chain(
+    *,
+    stake: StakeSource,
+    namespaces: dict[str, Namespace],
+    config: DhtConfig,
+    catalogue_owner: str = "",
+    netuid: int | None = None,
+) -> ValidatorChain:
+    """The record checks of a node with `config`: expiry and size, signature, ownership, stake,
+    schema, then the catalogue's owner and version (none is believed without `catalogue_owner`)."""
     min_owner_stake = config.min_owner_stake
     max_ttl_s, max_value_bytes = config.max_record_ttl_s, config.max_value_bytes
     return ValidatorChain(
@@ -128,5 +137,6 @@ def validator_chain(*, stake: StakeSource, namespaces: dict[str, Namespace], con
             OwnershipCheck(),
             StakeCheck(stake=stake, namespaces=namespaces, min_owner_stake=min_owner_stake),
             SchemaCheck(namespaces=namespaces),
+            CatalogueCheck(owner_ss58=catalogue_owner, netuid=netuid),
         ]
     )

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import docker
-from docker.types import Mount
+from docker.types import DeviceRequest, Mount
 
 from executor.runtime.names import JOB_GID, JOB_UID, container_name, job_labels
 from protocol.messages.executor import ExecutorRun
@@ -30,6 +30,7 @@ def container_create_kwargs(
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={TMP_MB}m,mode=1777"},
         ipc_mode="private",
         mounts=mounts,
+        device_requests=gpu_device_requests(limits.gpu_count),
     )
     return {
         "image": run.spec.image,
@@ -40,6 +41,13 @@ def container_create_kwargs(
         "labels": job_labels(job_uuid=run.job_uuid, owner=owner),
         "host_config": host_config,
     }
+
+
+def gpu_device_requests(gpu_count: int) -> list[DeviceRequest] | None:
+    """`gpu_count` GPUs through the engine's GPU runtime (nvidia-container-toolkit); none: no request."""
+    if gpu_count <= 0:
+        return None
+    return [DeviceRequest(count=gpu_count, capabilities=[["gpu"]])]
 
 
 _DOCKER_TIME = re.compile(r"^(?P<base>[\d-]+T[\d:]+)(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d\d:\d\d)$")

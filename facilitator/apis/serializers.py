@@ -158,4 +158,22 @@ class JobOutputSerializer(serializers.Serializer[Any]):
 class ExecutorClassSerializer(serializers.ModelSerializer[ExecutorClass]):
     class Meta:
         model = ExecutorClass
-        fields = ["name", "description", "cpus", "memory_mb", "pids", "output_mb", "gpu", "price_per_second", "weight"]
+        fields = [
+            "name",
+            "description",
+            "cpus",
+            "memory_mb",
+            "pids",
+            "output_mb",
+            "gpu",
+            "price_per_second",
+            "weight",
+            "gpu_count",
+            "gpu_model",
+            "gpu_memory_mb",
+            "spin_up_s",
+            "matmul_n",
+            "pow_difficulty",
+            "pow_count",
+            "reference_seconds",
+        ]

@@ -25,6 +25,7 @@ class ExecutorLimits(Message):
     memory_mb: int = Field(ge=16)
     pids: int = Field(ge=8)
     output_mb: int = Field(ge=1)
+    gpu_count: int = Field(default=0, ge=0, le=64)  # GPUs handed to the container (Docker device requests)
 
 
 class ExecutorRun(Message):

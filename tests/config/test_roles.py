@@ -77,7 +77,7 @@ SHARED_APPS = ["auth", "authtoken", "chain", "dht"]
             sorted([*SHARED_APPS, "executor", "facilitator"]),
         ),
         ("miner", {}, NO_FACILITATOR_PATHS, ["v1/miner/"], sorted([*SHARED_APPS, "executor", "miner"])),
-        ("validator", VALIDATOR_ENV, NO_FACILITATOR_PATHS, [], sorted([*SHARED_APPS, "validator"])),
+        ("validator", VALIDATOR_ENV, NO_FACILITATOR_PATHS, [], sorted([*SHARED_APPS, "executor", "validator"])),
         (
             "all",
             {},

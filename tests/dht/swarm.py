@@ -39,9 +39,13 @@ def node_build(
     hook: PersistenceHook | None = None,
     link_filter: LinkFilter | None = None,
     clock: Callable[[], float] | None = None,
+    catalogue_owner: str = "",
+    netuid: int = 1,
 ) -> DhtNode:
     namespaces = default_namespaces(heartbeat_ttl_s=300.0, scores_ttl_s=7_200.0, min_validator_stake=1)
-    validator = validator_chain(stake=stake, namespaces=namespaces, config=config)
+    validator = validator_chain(
+        stake=stake, namespaces=namespaces, config=config, catalogue_owner=catalogue_owner, netuid=netuid
+    )
     extra = {"clock": clock} if clock is not None else {}
     return DhtNode(
         hotkey=hotkey, config=config, stake=stake, validator=validator, hook=hook, link_filter=link_filter, **extra
@@ -49,8 +53,11 @@ def node_build(
 
 
 class Swarm:
-    def __init__(self, *, config: DhtConfig = LOOPBACK_CONFIG, link_filter: LinkFilter | None = None) -> None:
+    def __init__(
+        self, *, config: DhtConfig = LOOPBACK_CONFIG, link_filter: LinkFilter | None = None, catalogue_owner: str = ""
+    ) -> None:
         self.config = config
+        self.catalogue_owner = catalogue_owner  # the subnet owner every node's catalogue check trusts
         self.link_filter = link_filter
         self.stake = StaticStakeSource()
         self.nodes: list[DhtNode] = []
@@ -66,7 +73,13 @@ class Swarm:
         fresh: list[DhtNode] = []
         for _ in range(count):
             hotkey = self.add_identity()
-            node = node_build(hotkey=hotkey, stake=self.stake, config=self.config, link_filter=self.link_filter)
+            node = node_build(
+                hotkey=hotkey,
+                stake=self.stake,
+                config=self.config,
+                link_filter=self.link_filter,
+                catalogue_owner=self.catalogue_owner,
+            )
             await node.start("127.0.0.1", 0)
             fresh.append(node)
         self.nodes.extend(fresh)
@@ -89,6 +102,7 @@ class Swarm:
             stake=self.stake,
             config=self.config,
             link_filter=self.link_filter,
+            catalogue_owner=self.catalogue_owner,
             **build,
         )
         await node.start("127.0.0.1", 0)

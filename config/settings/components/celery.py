@@ -10,6 +10,7 @@ from kombu import Queue
 
 from config.env import env
 from config.roles import NodeRole
+from config.settings.components.catalogue import CATALOGUE_SYNC_S
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
 from config.settings.components.verification import VALIDATOR_CYCLE_TICK_S
@@ -28,6 +29,7 @@ def task_routes(role: str) -> dict[str, dict[str, str]]:
     worker, consuming only its role's queue, runs its own chain work."""
     routes = {f"{name}.tasks.*": {"queue": name.value} for name in _ROLES}
     routes["chain.tasks.*"] = {"queue": role_queue(role)}
+    routes["dht.tasks.*"] = {"queue": role_queue(role)}
     return routes
 
 
@@ -44,7 +46,12 @@ def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
 
 
 def beat_schedule(
-    role: str, *, sync_interval_s: float, block_seconds: float, cycle_tick_s: float = 30.0
+    role: str,
+    *,
+    sync_interval_s: float,
+    block_seconds: float,
+    cycle_tick_s: float = 30.0,
+    catalogue_sync_s: float = 60.0,
 ) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
@@ -59,6 +66,8 @@ def beat_schedule(
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         # Every role reads the metagraph (admission, routing); only validators set weights.
         "chain-sync-metagraph": _entry("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
+        # Every role applies the subnet owner's signed executor-class catalogue.
+        "dht-catalogue-sync": _entry("dht.tasks.catalogue_sync", catalogue_sync_s, *_ROLES),
         "chain-reveal-weights": _entry("chain.tasks.reveal_weights", block_seconds, NodeRole.VALIDATOR),
     }
     return {
@@ -88,4 +97,5 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
     sync_interval_s=CHAIN_SYNC_INTERVAL_S,
     block_seconds=CHAIN_BLOCK_SECONDS,
     cycle_tick_s=VALIDATOR_CYCLE_TICK_S,
+    catalogue_sync_s=CATALOGUE_SYNC_S,
 )

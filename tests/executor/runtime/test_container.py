@@ -41,3 +41,14 @@ def test_the_container_is_locked_down_and_labelled() -> None:
     assert host["PidsLimit"] == 50
     assert host["IpcMode"] == "private"
     assert host["Tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}
+
+
+def test_a_cpu_class_gets_no_device_requests_and_a_gpu_class_gets_its_gpus() -> None:
+    api = docker.APIClient(version="1.41")
+    cpu_run = make_run("true")
+    assert "DeviceRequests" not in container_create_kwargs(api=api, run=cpu_run, owner="m", mounts=[])["host_config"]
+    gpu_run = cpu_run.model_copy(update={"limits": cpu_run.limits.model_copy(update={"gpu_count": 2})})
+    host = container_create_kwargs(api=api, run=gpu_run, owner="m", mounts=[])["host_config"]
+    assert host["DeviceRequests"] == [
+        {"Driver": "", "Count": 2, "DeviceIDs": [], "Capabilities": [["gpu"]], "Options": {}}
+    ]

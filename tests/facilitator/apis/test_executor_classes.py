@@ -2,6 +2,8 @@
 
 import pytest
 
+from executor.services.catalogue import catalogue_apply
+from tests.executor.services.test_catalogue import gpu_catalogue
 from tests.factories import JOB_IMAGE
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +25,14 @@ def test_executor_classes_list(api):
         "gpu": False,
         "price_per_second": "0.001000",
         "weight": 1.0,
+        "gpu_count": 0,
+        "gpu_model": "",
+        "gpu_memory_mb": 0,
+        "spin_up_s": 10.0,
+        "matmul_n": 2048,
+        "pow_difficulty": 18,
+        "pow_count": 16,
+        "reference_seconds": {},
     }
 
 
@@ -33,3 +43,14 @@ def test_inactive_executor_class_is_neither_listed_nor_accepted(api, executor_cl
     response = api.post(JOBS, {"image": JOB_IMAGE, "executor_class": "cpu.large"}, format="json")
     assert response.status_code == 400
     assert "unknown executor class" in response.json()["executor_class"][0]
+
+
+def test_a_class_the_catalogue_dropped_is_refused_and_a_new_one_listed(api, make_hotkey):
+    catalogue, envelope = gpu_catalogue(make_hotkey(), version=1)
+    catalogue_apply(catalogue, envelope=envelope)
+    listed = {c["name"]: c for c in api.get("/api/v1/executor-classes/").json()}
+    assert set(listed) == {"cpu.small", "gpu.a100"}
+    assert (listed["gpu.a100"]["gpu"], listed["gpu.a100"]["gpu_count"]) == (True, 2)
+    response = api.post(JOBS, {"image": JOB_IMAGE, "executor_class": "cpu.large"}, format="json")
+    assert response.status_code == 400
+    assert "unknown executor class 'cpu.large'" in response.json()["executor_class"][0]

@@ -2,10 +2,12 @@ import uuid
 
 import pytest
 
+from executor.services.catalogue import catalogue_apply
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.executors import executor_hosts_parse, executor_hosts_sync
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
 from protocol.messages.miner import DeclineReason, JobReserve
+from tests.executor.services.test_catalogue import gpu_catalogue
 from tests.factories import JOB_IMAGE
 from tests.miner.factories import AccessRuleFactory
 
@@ -60,6 +62,15 @@ def test_inactive_class_is_declined(admitted_validator_key, executor_classes):
     executor_classes["cpu.small"].is_active = False
     executor_classes["cpu.small"].save()
     assert _declined(admitted_validator_key.ss58, _reserve()).reason == DeclineReason.UNKNOWN_CLASS
+
+
+def test_a_class_the_catalogue_dropped_is_declined(admitted_validator_key, make_hotkey):
+    executor_hosts_sync(executor_hosts_parse("h1=local;cpu.large=1"))
+    assert job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve("cpu.large"))
+    catalogue, envelope = gpu_catalogue(make_hotkey(), version=1)  # drops cpu.large
+    catalogue_apply(catalogue, envelope=envelope)
+    decline = _declined(admitted_validator_key.ss58, _reserve("cpu.large"))
+    assert (decline.reason, decline.detail) == (DeclineReason.UNKNOWN_CLASS, "no executor class 'cpu.large'")
 
 
 def test_busy_when_every_executor_of_the_class_is_taken(admitted_validator_key):

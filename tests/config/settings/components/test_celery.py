@@ -16,9 +16,14 @@ from config.settings.components.celery import beat_schedule, role_queue, task_qu
 ROOT = Path(__file__).resolve().parents[4]
 ROLES = ["facilitator", "validator", "miner"]
 OWN_ENTRIES = {
-    "facilitator": {"facilitator-dispatch-pending", "facilitator-expire-stale", "chain-sync-metagraph"},
-    "validator": {"validator-sync-miners", "chain-sync-metagraph", "chain-reveal-weights"},
-    "miner": {"miner-sync-validators", "chain-sync-metagraph"},
+    "facilitator": {
+        "facilitator-dispatch-pending",
+        "facilitator-expire-stale",
+        "chain-sync-metagraph",
+        "dht-catalogue-sync",
+    },
+    "validator": {"validator-sync-miners", "chain-sync-metagraph", "chain-reveal-weights", "dht-catalogue-sync"},
+    "miner": {"miner-sync-validators", "chain-sync-metagraph", "dht-catalogue-sync"},
 }
 
 
@@ -46,7 +51,7 @@ def test_routes_send_each_task_to_its_roles_queue(role):
     app = _router_for(role)
     for task in _meshwork_tasks():
         app_name = task.split(".", 1)[0]
-        expected = role if app_name == "chain" else app_name
+        expected = role if app_name in ("chain", "dht") else app_name
         assert _queue(app, task) == expected, task
 
 
@@ -68,8 +73,9 @@ def test_each_role_runs_only_its_own_beat_entries(role):
 
 
 def test_the_all_in_one_process_runs_every_entry_and_each_entry_expires_at_its_interval():
-    schedule = beat_schedule("all", sync_interval_s=12.0, block_seconds=6.0)
+    schedule = beat_schedule("all", sync_interval_s=12.0, block_seconds=6.0, catalogue_sync_s=45.0)
     assert set(schedule) == set().union(*OWN_ENTRIES.values())
+    assert schedule["dht-catalogue-sync"]["schedule"] == timedelta(seconds=45)
     registered = set(_meshwork_tasks())
     for name, entry in schedule.items():
         assert entry["task"] in registered, name

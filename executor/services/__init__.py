@@ -1,0 +1,1 @@
+"""Writes to the executor app's tables (HackSoft services)."""
