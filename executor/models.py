@@ -63,4 +63,10 @@ class ExecutorClass(models.Model):
         return self.name
 
     def limits(self) -> ExecutorLimits:
-        return ExecutorLimits(cpus=self.cpus, memory_mb=self.memory_mb, pids=self.pids, output_mb=self.output_mb)
+        return ExecutorLimits(
+            cpus=self.cpus,
+            memory_mb=self.memory_mb,
+            pids=self.pids,
+            output_mb=self.output_mb,
+            gpus=self.gpu_count if self.gpu else 0,
+        )

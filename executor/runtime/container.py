@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import docker
-from docker.types import Mount
+from docker.types import DeviceRequest, Mount
 
 from executor.runtime.names import JOB_GID, JOB_UID, container_name, job_labels
 from protocol.messages.executor import ExecutorRun
@@ -30,6 +30,8 @@ def container_create_kwargs(
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={TMP_MB}m,mode=1777"},
         ipc_mode="private",
         mounts=mounts,
+        # GPUs need the engine's nvidia runtime; without it the create fails (a docker error).
+        device_requests=[DeviceRequest(count=limits.gpus, capabilities=[["gpu"]])] if limits.gpus else None,
     )
     return {
         "image": run.spec.image,

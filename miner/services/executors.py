@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from miner.models import ExecutorHost, ExecutorSlot
-from miner.selectors import executor_manifest
 
 
 class HostsConfigError(ValueError):
@@ -89,8 +88,3 @@ def slot_release(*, job_uuid: UUID) -> bool:
 def slots_release_all() -> int:
     """At start-up: jobs of a previous run died with its process (their containers are swept)."""
     return ExecutorSlot.objects.exclude(job_uuid=None).update(job_uuid=None, claimed_at=None)
-
-
-def manifest() -> dict[str, int]:
-    """The DHT_MANIFEST_PROVIDER: what this miner offers, for its heartbeat."""
-    return executor_manifest()

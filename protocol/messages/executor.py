@@ -25,6 +25,7 @@ class ExecutorLimits(Message):
     memory_mb: int = Field(ge=16)
     pids: int = Field(ge=8)
     output_mb: int = Field(ge=1)
+    gpus: int = Field(default=0, ge=-1, le=64)  # GPUs passed through (-1: all the engine has)
 
 
 class ExecutorRun(Message):

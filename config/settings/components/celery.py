@@ -11,6 +11,7 @@ from kombu import Queue
 from config.env import env
 from config.roles import NodeRole
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
+from config.settings.components.meshwork import MINER_SPECS_REFRESH_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
 
 _ROLES = (NodeRole.FACILITATOR, NodeRole.VALIDATOR, NodeRole.MINER)
@@ -42,13 +43,18 @@ def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
     return {"task": task, "schedule": timedelta(seconds=seconds), "options": {"expires": seconds}, "roles": roles}
 
 
-def beat_schedule(role: str, *, sync_interval_s: float, block_seconds: float) -> dict[str, dict[str, Any]]:
+def beat_schedule(
+    role: str, *, sync_interval_s: float, block_seconds: float, specs_refresh_s: float = 3600.0
+) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
         "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, NodeRole.FACILITATOR),
         "facilitator-expire-stale": _entry("facilitator.tasks.expire_stale_jobs", 30, NodeRole.FACILITATOR),
         "validator-sync-miners": _entry("validator.tasks.sync_miners", 10, NodeRole.VALIDATOR),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
+        "miner-refresh-host-specs": _entry("miner.tasks.refresh_host_specs", specs_refresh_s, NodeRole.MINER),
+        # Sends held-back manifest additions once the minimum interval has passed.
+        "miner-publish-manifest": _entry("miner.tasks.publish_manifest", 60, NodeRole.MINER),
         # Every role reads the metagraph (admission, routing); only validators set weights.
         "chain-sync-metagraph": _entry("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
         "chain-reveal-weights": _entry("chain.tasks.reveal_weights", block_seconds, NodeRole.VALIDATOR),
@@ -76,5 +82,8 @@ CELERY_TASK_ROUTES = task_routes(MESHWORK_ROLE)
 CELERY_TASK_QUEUES = task_queues(MESHWORK_ROLE)
 CELERY_TASK_DEFAULT_QUEUE = role_queue(MESHWORK_ROLE)
 CELERY_BEAT_SCHEDULE = beat_schedule(
-    MESHWORK_ROLE, sync_interval_s=CHAIN_SYNC_INTERVAL_S, block_seconds=CHAIN_BLOCK_SECONDS
+    MESHWORK_ROLE,
+    sync_interval_s=CHAIN_SYNC_INTERVAL_S,
+    block_seconds=CHAIN_BLOCK_SECONDS,
+    specs_refresh_s=MINER_SPECS_REFRESH_S,
 )
