@@ -59,7 +59,9 @@ def manifest_current() -> ManifestMessage:
         for cls in host.slots.values_list("executor_class", flat=True):
             executors[cls] = executors.get(cls, 0) + 1
         if executors:
-            hosts.append(HostManifest(name=host.name, executors=dict(sorted(executors.items())), specs=host_specs(host)))
+            hosts.append(
+                HostManifest(name=host.name, executors=dict(sorted(executors.items())), specs=host_specs(host))
+            )
     return ManifestMessage(hosts=hosts)
 
 

@@ -28,7 +28,9 @@ async def host_specs_refresh(*, owner: str) -> int:
 
 async def _refresh_one(host: ExecutorHost, owner: str) -> bool:
     try:
-        specs, error = await host_specs_collect(docker_url=host.docker_url, image=settings.MINER_BENCH_IMAGE, owner=owner)
+        specs, error = await host_specs_collect(
+            docker_url=host.docker_url, image=settings.MINER_BENCH_IMAGE, owner=owner
+        )
     except Exception as exc:  # collection never takes the miner down
         logger.exception("specs of executor host %s: collection crashed", host.name)
         specs, error = HostSpecs(cpu_cores=0, memory_mb=0, disk_mb=0), f"{type(exc).__name__}: {exc}"

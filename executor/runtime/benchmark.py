@@ -15,8 +15,10 @@ import json
 import time
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from executor.runtime.driver import executor_run_job
 from protocol.messages.benchmarks import MAX_POW_NONCES, BenchmarkKind, Challenge, CheckReason
@@ -34,7 +36,7 @@ class BenchmarkOutcome:
 
     seconds: float
     nonces: list[int] | None = None
-    matrix: np.ndarray | None = None
+    matrix: NDArray[Any] | None = None
     reason: str = ""  # empty when the job answered
     detail: str = ""
     executor_seconds: float | None = None
@@ -120,8 +122,11 @@ def pow_parse(stdout: str, *, count: int) -> BenchmarkOutcome:
         nonces = json.loads(lines[-1])["nonces"] if lines else None
     except (ValueError, KeyError, TypeError):
         nonces = None
-    valid = isinstance(nonces, list) and all(type(x) is int and 0 <= x < 1 << 64 for x in nonces)
-    if not valid or len(nonces) != count or count > MAX_POW_NONCES:
+    if not isinstance(nonces, list) or len(nonces) != count or count > MAX_POW_NONCES:
+        nonces = None
+    elif not all(type(x) is int and 0 <= x < 1 << 64 for x in nonces):
+        nonces = None
+    if nonces is None:
         return BenchmarkOutcome(seconds=0.0, reason=CheckReason.MALFORMED, detail=f"pow output: {stdout[-200:]!r}")
     return BenchmarkOutcome(seconds=0.0, nonces=nonces)
 

@@ -5,17 +5,18 @@ after MINER_BENCH_COMMIT_TTL_S. Keyed by validator too, so nobody opens another'
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
-import numpy as np
 from django.conf import settings
+from numpy.typing import NDArray
 
 Key = tuple[str, UUID]
 
 
 @dataclass
 class Commitment:
-    matrix: np.ndarray
+    matrix: NDArray[Any]
     levels: list[list[bytes]]
     expires_at: float = field(default_factory=lambda: time.monotonic() + settings.MINER_BENCH_COMMIT_TTL_S)
 

@@ -128,7 +128,9 @@ class BenchmarkSession:
         commitment = COMMITMENTS.take((self.validator_hotkey, uuid))
         if commitment is None:
             detail = f"no commitment for {uuid} (never made, expired or already opened)"
-            await self.send(BenchmarkFailed(challenge_id=uuid, reason=BenchmarkFailReason.UNKNOWN_CHALLENGE, detail=detail))
+            await self.send(
+                BenchmarkFailed(challenge_id=uuid, reason=BenchmarkFailReason.UNKNOWN_CHALLENGE, detail=detail)
+            )
             return
         n = commitment.matrix.shape[0]
         if any(row >= n for row in request.rows):

@@ -30,7 +30,9 @@ def benchmark_check(challenge: Challenge) -> None:
     """Raises BenchmarkRefusal for a challenge that cannot (or must not) be run as sent."""
     params = challenge.pow if challenge.benchmark is BenchmarkKind.POW else challenge.matmul
     if params is None:
-        raise BenchmarkRefusal(BenchmarkFailReason.MALFORMED, f"a {challenge.benchmark} challenge without its parameters")
+        raise BenchmarkRefusal(
+            BenchmarkFailReason.MALFORMED, f"a {challenge.benchmark} challenge without its parameters"
+        )
     if challenge.matmul is not None and challenge.benchmark is BenchmarkKind.MATMUL:
         size = challenge.matmul.n**2 * 4
         if size + _ZIP_SLACK_BYTES > settings.EXECUTOR_MAX_OUTPUT_BYTES or size > settings.MINER_BENCH_MAX_COMMIT_BYTES:

@@ -8,6 +8,7 @@ from protocol.messages.manifest import HostSpecs
 
 def host_specs_store(*, host: ExecutorHost, specs: HostSpecs, error: str = "") -> HostSpecsRecord:
     record, _ = HostSpecsRecord.objects.update_or_create(
-        host=host, defaults={"specs": specs.model_dump(mode="json"), "error": error[:500], "collected_at": timezone.now()}
+        host=host,
+        defaults={"specs": specs.model_dump(mode="json"), "error": error[:500], "collected_at": timezone.now()},
     )
     return record

@@ -4,8 +4,9 @@ from daphne.cli import CommandLineInterface
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
+from executor.services.hosts import HostsConfigError
 from miner.services.access import validators_sync_from_chain
-from miner.services.executors import HostsConfigError, executor_hosts_sync_from_settings, slots_release_all
+from miner.services.executors import executor_hosts_sync_from_settings, slots_release_all
 from miner.services.startup import executor_hosts_sweep
 from miner.specs import host_specs_refresh_sync
 from protocol.identity import node_hotkey

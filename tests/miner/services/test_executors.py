@@ -4,13 +4,11 @@ import uuid
 import pytest
 from django.db import connection
 
+from executor.services.hosts import HostsConfigError, HostSpec, executor_hosts_parse
 from miner.models import ExecutorHost, ExecutorSlot
 from miner.selectors import executor_manifest
 from miner.services.executors import (
     DuplicateClaim,
-    HostsConfigError,
-    HostSpec,
-    executor_hosts_parse,
     executor_hosts_sync,
     executor_hosts_sync_from_settings,
     slot_claim,
