@@ -50,6 +50,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     async def connect(self) -> None:
         self.jobs: dict[UUID, ActiveJob] = {}
         self.benchmarks: BenchmarkSession | None = None
+        self.manifest_sent: ManifestMessage | None = None
         await super().connect()
 
     async def authorize(self, peer_hotkey: str) -> str | None:
@@ -63,11 +64,17 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         # Joined before reading the manifest: a change published in between is pushed, not lost.
         await self.channel_layer.group_add(MANIFEST_GROUP, self.channel_name)
         manifest, _ = await sync_to_async(manifest_publish)()
-        await self.send_message(manifest)
+        await self._send_manifest(manifest)
 
     async def miner_manifest(self, event: dict[str, Any]) -> None:
         """A changed manifest, pushed through the channel layer (miner.notify)."""
-        await self.send_message(ManifestMessage.model_validate_json(event["payload"]))
+        await self._send_manifest(ManifestMessage.model_validate_json(event["payload"]))
+
+    async def _send_manifest(self, manifest: ManifestMessage) -> None:
+        # The push of a manifest this link was just sent (published by its own handshake) is dropped.
+        if manifest != self.manifest_sent:
+            self.manifest_sent = manifest
+            await self.send_message(manifest)
 
     async def handle(self, message: Any) -> None:
         if isinstance(message, JobReserve):

@@ -78,6 +78,8 @@ async def _connect(validator: Hotkey, miner_ss58: str) -> WebsocketCommunicator:
     await comm.send_to(text_data=hello.model_dump_json())
     reply = await comm.receive_json_from(timeout=3)
     assert reply["type"] == "handshake", reply
+    manifest = await comm.receive_json_from(timeout=3)  # sent right after the handshake
+    assert manifest["type"] == "miner.manifest", manifest
     return comm
 
 
