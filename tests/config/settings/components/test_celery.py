@@ -18,7 +18,7 @@ ROLES = ["facilitator", "validator", "miner"]
 OWN_ENTRIES = {
     "facilitator": {"facilitator-dispatch-pending", "facilitator-expire-stale", "chain-sync-metagraph"},
     "validator": {"validator-sync-miners", "chain-sync-metagraph", "chain-reveal-weights"},
-    "miner": {"miner-sync-validators", "chain-sync-metagraph"},
+    "miner": {"miner-sync-validators", "miner-refresh-host-specs", "miner-publish-manifest", "chain-sync-metagraph"},
 }
 
 
