@@ -6,6 +6,7 @@ on it is told at once (`LinkLost`), which the driver treats as the miner failing
 
 import asyncio
 import logging
+import time
 from typing import Any
 from uuid import UUID
 
@@ -16,13 +17,18 @@ from websockets.exceptions import ConnectionClosed
 from protocol.dialer import PeerConnection, dial_open
 from protocol.handshake import NonceStore
 from protocol.keys import Hotkey
+from protocol.messages.benchmarks import BenchmarkFailed, MatmulCommit, MatmulOpening, PowAnswer
 from protocol.messages.common import ErrorMessage
+from protocol.messages.manifest import ManifestMessage
 from protocol.messages.miner import MinerToValidator
 from protocol.wire import ProtocolError
 
 logger = logging.getLogger(__name__)
 MINER_PATH = "/v1/miner/"
 _from_miner: TypeAdapter[Any] = TypeAdapter(MinerToValidator)
+BENCH_ANSWERS = (PowAnswer, MatmulCommit, MatmulOpening, BenchmarkFailed)
+# Answers waiting to be read by a cycle: beyond this the miner is flooding us and the rest is dropped.
+MAX_QUEUED_ANSWERS = 4096
 
 
 class LinkLost(Exception):
@@ -33,6 +39,12 @@ class MinerLink:
     def __init__(self, conn: PeerConnection) -> None:
         self.conn = conn
         self.queues: dict[UUID, asyncio.Queue[Any]] = {}
+        # The miner's latest manifest (sent after the handshake and when it changes).
+        self.manifest: ManifestMessage | None = None
+        self.manifest_received = asyncio.Event()
+        # Benchmark answers with their arrival time (monotonic), taken here so that verifying
+        # one answer never delays the clock of another.
+        self.answers: asyncio.Queue[tuple[float, Any] | Exception] = asyncio.Queue()
         self.reader = asyncio.create_task(self._read())
 
     @property
@@ -71,6 +83,14 @@ class MinerLink:
                 if isinstance(message, ErrorMessage):
                     logger.warning("miner %s: %s %s", self.conn.peer_hotkey, message.code, message.detail)
                     continue
+                if isinstance(message, ManifestMessage):
+                    self.manifest = message
+                    self.manifest_received.set()
+                    continue
+                if isinstance(message, BENCH_ANSWERS):
+                    if self.answers.qsize() < MAX_QUEUED_ANSWERS:
+                        self.answers.put_nowait((time.monotonic(), message))
+                    continue
                 queue = self.queues.get(message.job_uuid)
                 if queue is None:
                     logger.info("miner %s reported on job %s that is not ours", self.conn.peer_hotkey, message.job_uuid)
@@ -81,6 +101,8 @@ class MinerLink:
         finally:
             for queue in self.queues.values():
                 queue.put_nowait(reason)
+            self.answers.put_nowait(reason)
+            self.manifest_received.set()  # nobody waits forever for a manifest from a dead link
 
 
 class MinerLinks:

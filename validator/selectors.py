@@ -11,7 +11,7 @@ from django.utils import timezone
 from dht.selectors import dht_miner_addresses, dht_routable_miners
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
-from validator.models import FacilitatorOutbox, Miner, OrganicJob
+from validator.models import BenchmarkCheck, FacilitatorOutbox, Miner, MinerCycle, OrganicJob, PowDifficulty
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -23,6 +23,30 @@ BILLED_STATUSES = (JobStatus.COMPLETED, JobStatus.TIMEOUT, JobStatus.FAILED)
 
 def miner_get_by_hotkey(*, hotkey: str) -> Miner | None:
     return Miner.objects.filter(hotkey=hotkey).first()
+
+
+def miners_never_benchmarked(*, hotkeys: set[str]) -> set[str]:
+    """Of these miners, those no run of this validator ever included: newcomers to benchmark now."""
+    seen = set(MinerCycle.objects.filter(miner__hotkey__in=hotkeys).values_list("miner__hotkey", flat=True))
+    return hotkeys - seen
+
+
+def miners_with_a_pass(*, miner_ids: list[int]) -> set[int]:
+    """Miners this validator saw pass a benchmark at least once (the others get newcomer deadlines)."""
+    passed = BenchmarkCheck.objects.filter(miner_id__in=miner_ids, passed=True).exclude(benchmark="manifest")
+    return set(passed.values_list("miner_id", flat=True).distinct())
+
+
+def pow_difficulties(*, miner_ids: list[int]) -> dict[tuple[int, str], int]:
+    rows = PowDifficulty.objects.filter(miner_id__in=miner_ids)
+    return {(r.miner_id, r.executor_class): r.difficulty for r in rows}
+
+
+def organic_jobs_running(*, miner_ids: list[int]) -> dict[int, int]:
+    """This validator's organic jobs now on each miner: executors it knows are not free."""
+    active = (JobStatus.DISPATCHED, JobStatus.RUNNING)
+    rows = OrganicJob.objects.filter(miner_id__in=miner_ids, status__in=active).values("miner_id")
+    return {r["miner_id"]: r["n"] for r in rows.annotate(n=Count("uuid"))}
 
 
 class RecentIncidents(TypedDict):

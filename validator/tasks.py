@@ -1,9 +1,29 @@
-"""The validator's periodic work. Thin: one service each."""
+"""The validator's periodic work. Thin: one service (or process entry) each."""
+
+from dataclasses import asdict
+from typing import Any
+
+from celery import shared_task
 
 from chain.task_options import chain_read_task
+from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick
 from validator.services.miners import miners_sync_from_chain
 
 
 @chain_read_task  # retried while the chain is unreachable; idempotent
 def sync_miners() -> int:
     return miners_sync_from_chain()
+
+
+# A run lasts its deadlines (minutes at most). Not acks_late: a killed worker's run stays claimed
+# and is not run twice in one cycle; the next cycle starts fresh.
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def run_benchmark_cycle() -> dict[str, Any] | None:
+    summary = benchmark_cycle_tick()
+    return None if summary is None else asdict(summary)
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def benchmark_newcomers() -> dict[str, Any] | None:
+    summary = benchmark_newcomers_tick()
+    return None if summary is None else asdict(summary)

@@ -40,6 +40,7 @@ class CheckReason(enum.StrEnum):
     OVER_CLAIMED = "over_claimed"  # the manifest claims more than the host's specs hold
     DUPLICATE_HOST = "duplicate_host"  # the same engine id or spec fingerprint behind two hotkeys
     DECLINED_BUSY = "declined_busy"  # "busy" while this validator saw the executor free
+    BUSY = "busy"  # running one of this validator's own jobs: not verified now, not held against it
     EXECUTOR_FAILED = "executor_failed"  # the benchmark job itself failed on the miner
     UNKNOWN_CLASS = "unknown_class"  # the manifest names a class outside the subnet's catalogue
     UNCALIBRATED = "uncalibrated"  # the class has no reference figure for this benchmark yet

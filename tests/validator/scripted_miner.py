@@ -32,10 +32,15 @@ async def complete(ws: ServerConnection, message: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def scripted_miner(
-    hotkey: Hotkey, script: Script, *, connections: list[ServerConnection] | None = None
+    hotkey: Hotkey,
+    script: Script,
+    *,
+    connections: list[ServerConnection] | None = None,
+    on_connect: Callable[[ServerConnection], Awaitable[None]] | None = None,
 ) -> AsyncIterator[str]:
     """Serves on a free loopback port; yields its "host:port". Each connection that sends a hello
-    is appended to `connections`, if given (to count dials, or script by connection)."""
+    is appended to `connections`, if given (to count dials, or script by connection);
+    `on_connect` runs right after the handshake (a miner sends its manifest then)."""
 
     async def handler(ws: ServerConnection) -> None:
         hello = Handshake.model_validate_json(await ws.recv())
@@ -43,6 +48,8 @@ async def scripted_miner(
             connections.append(ws)
         reply = handshake_build(hotkey=hotkey, peer_hotkey=hello.hotkey, path=hello.path, peer_nonce=hello.nonce)
         await ws.send(reply.model_dump_json())
+        if on_connect is not None:
+            await on_connect(ws)
         async for raw in ws:
             await script(ws, _incoming.validate_json(raw))
 

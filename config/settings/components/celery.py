@@ -13,6 +13,7 @@ from config.roles import NodeRole
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
 from config.settings.components.meshwork import MINER_SPECS_REFRESH_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
+from config.settings.components.verification import VALIDATOR_CYCLE_TICK_S
 
 _ROLES = (NodeRole.FACILITATOR, NodeRole.VALIDATOR, NodeRole.MINER)
 _DEFAULT_QUEUE = "celery"  # role "all" (tests, a single dev process) only
@@ -44,13 +45,23 @@ def _entry(task: str, seconds: float, *roles: str) -> dict[str, Any]:
 
 
 def beat_schedule(
-    role: str, *, sync_interval_s: float, block_seconds: float, specs_refresh_s: float = 3600.0
+    role: str,
+    *,
+    sync_interval_s: float,
+    block_seconds: float,
+    cycle_tick_s: float = 30.0,
+    specs_refresh_s: float = 3600.0,
 ) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
         "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, NodeRole.FACILITATOR),
         "facilitator-expire-stale": _entry("facilitator.tasks.expire_stale_jobs", 30, NodeRole.FACILITATOR),
         "validator-sync-miners": _entry("validator.tasks.sync_miners", 10, NodeRole.VALIDATOR),
+        # Ticks: each runs the benchmark cycle (or newcomer run) that is due, if any.
+        "validator-benchmark-cycle": _entry("validator.tasks.run_benchmark_cycle", cycle_tick_s, NodeRole.VALIDATOR),
+        "validator-benchmark-newcomers": _entry(
+            "validator.tasks.benchmark_newcomers", cycle_tick_s, NodeRole.VALIDATOR
+        ),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         "miner-refresh-host-specs": _entry("miner.tasks.refresh_host_specs", specs_refresh_s, NodeRole.MINER),
         # Sends held-back manifest additions once the minimum interval has passed.
@@ -85,5 +96,6 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
     MESHWORK_ROLE,
     sync_interval_s=CHAIN_SYNC_INTERVAL_S,
     block_seconds=CHAIN_BLOCK_SECONDS,
+    cycle_tick_s=VALIDATOR_CYCLE_TICK_S,
     specs_refresh_s=MINER_SPECS_REFRESH_S,
 )
