@@ -1,5 +1,6 @@
 """The validator interface: a validator reserves an executor, sends the job, and receives the
-executor's progress until the job ends. One connection may carry several jobs."""
+executor's progress until the job ends. One connection may carry several jobs, and benchmarks.
+Right after the handshake the miner sends its manifest, and again whenever it changes."""
 
 import asyncio
 import logging
@@ -11,14 +12,20 @@ from asgiref.sync import sync_to_async
 from pydantic import TypeAdapter
 
 from executor.selectors import executor_class_limits
+from miner.benchmarks.session import BenchmarkSession
 from miner.models import AcceptedJob, ExecutorSlot
+from miner.notify import MANIFEST_GROUP
 from miner.selectors import validator_refusal
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
+from miner.services.manifest import manifest_publish
 from miner.services.runner import executor_start
 from protocol.consumer import SignedConsumer
+from protocol.identity import node_hotkey
+from protocol.messages.benchmarks import BenchmarkStart, OpenRequest
 from protocol.messages.common import ErrorCode, ErrorMessage, FailureReason
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted
+from protocol.messages.manifest import ManifestMessage
 from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun, ValidatorToMiner
 
 logger = logging.getLogger(__name__)
@@ -42,10 +49,32 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
 
     async def connect(self) -> None:
         self.jobs: dict[UUID, ActiveJob] = {}
+        self.benchmarks: BenchmarkSession | None = None
+        self.manifest_sent: ManifestMessage | None = None
         await super().connect()
 
     async def authorize(self, peer_hotkey: str) -> str | None:
         return await sync_to_async(validator_refusal)(peer_hotkey)
+
+    async def on_authenticated(self) -> None:
+        assert self.peer_hotkey is not None
+        self.benchmarks = BenchmarkSession(
+            validator_hotkey=self.peer_hotkey, send=self.send_message, owner=node_hotkey().ss58
+        )
+        # Joined before reading the manifest: a change published in between is pushed, not lost.
+        await self.channel_layer.group_add(MANIFEST_GROUP, self.channel_name)
+        manifest, _ = await sync_to_async(manifest_publish)()
+        await self._send_manifest(manifest)
+
+    async def miner_manifest(self, event: dict[str, Any]) -> None:
+        """A changed manifest, pushed through the channel layer (miner.notify)."""
+        await self._send_manifest(ManifestMessage.model_validate_json(event["payload"]))
+
+    async def _send_manifest(self, manifest: ManifestMessage) -> None:
+        # The push of a manifest this link was just sent (published by its own handshake) is dropped.
+        if manifest != self.manifest_sent:
+            self.manifest_sent = manifest
+            await self.send_message(manifest)
 
     async def handle(self, message: Any) -> None:
         if isinstance(message, JobReserve):
@@ -54,6 +83,10 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             await self._run(message)
         elif isinstance(message, JobCancel):
             await self._cancel(message.job_uuid)
+        elif isinstance(message, BenchmarkStart) and self.benchmarks is not None:
+            await self.benchmarks.start(message)
+        elif isinstance(message, OpenRequest) and self.benchmarks is not None:
+            await self.benchmarks.open(message)
         elif isinstance(message, ErrorMessage):
             logger.warning("validator %s sent error %s: %s", self.peer_hotkey, message.code, message.detail)
 
@@ -128,6 +161,10 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
 
     async def disconnect(self, code: int) -> None:
         # The validator is gone: nobody will collect results, so stop its jobs and free executors.
+        if getattr(self, "benchmarks", None) is not None:
+            assert self.benchmarks is not None
+            self.benchmarks.cancel_all()
+            await self.channel_layer.group_discard(MANIFEST_GROUP, self.channel_name)
         for job_uuid, active in list(getattr(self, "jobs", {}).items()):
             if active.task is None:
                 await self._expire(job_uuid)

@@ -1,4 +1,5 @@
-"""Miner state: who may send jobs, the executor hosts and their slots, and accepted jobs."""
+"""Miner state: who may send jobs, the executor hosts (their slots and specs), accepted jobs and
+the manifest last published to validators."""
 
 from django.db import models
 
@@ -65,7 +66,35 @@ class ExecutorSlot(models.Model):
         return f"{self.host.name}/{self.executor_class}#{self.index}"
 
 
+class HostSpecsRecord(models.Model):
+    """A host's specs (protocol HostSpecs as JSON), collected at start-up and on a schedule so a
+    manifest never waits on a Docker engine. `error` says what the last collection could not read."""
+
+    host = models.OneToOneField(ExecutorHost, on_delete=models.CASCADE, related_name="specs_record")
+    specs = models.JSONField(default=dict)
+    error = models.CharField(max_length=500, blank=True, default="")
+    collected_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"specs of {self.host.name}"
+
+
+class PublishedManifest(models.Model):
+    """The manifest validators were last sent (one row). Kept so the rate limit on additions
+    survives restarts; `published_at` is when a manifest last went out in full."""
+
+    payload = models.JSONField()
+    published_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"manifest published {self.published_at:%Y-%m-%d %H:%M}"
+
+
 class AcceptedJob(models.Model):
+    class Kind(models.TextChoices):
+        ORGANIC = "organic"
+        BENCHMARK = "benchmark"
+
     class Status(models.TextChoices):
         RESERVED = "reserved"
         RUNNING = "running"
@@ -74,6 +103,7 @@ class AcceptedJob(models.Model):
         CANCELLED = "cancelled"
 
     uuid = models.UUIDField(primary_key=True)
+    kind = models.CharField(max_length=9, choices=Kind.choices, default=Kind.ORGANIC)
     validator_hotkey = models.CharField(max_length=64)
     executor_class = models.CharField(max_length=64)
     image = models.CharField(max_length=255)

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 
-from miner.models import AccessRule, ExecutorHost, ExecutorSlot, KnownValidator
+from miner.models import AccessRule, ExecutorHost, ExecutorSlot, HostSpecsRecord, KnownValidator, PublishedManifest
+from protocol.messages.manifest import HostManifest, HostSpecs, ManifestMessage
 
 
 def validator_refusal(hotkey: str) -> str | None:
@@ -36,3 +37,34 @@ def executor_manifest() -> dict[str, int]:
     for cls in ExecutorSlot.objects.values_list("executor_class", flat=True):
         counts[cls] = counts.get(cls, 0) + 1
     return counts
+
+
+def host_specs(host: ExecutorHost) -> HostSpecs:
+    """The host's last collected specs; all zero before the first collection."""
+    record = HostSpecsRecord.objects.filter(host=host).first()
+    if record is None or not record.specs:
+        return HostSpecs(cpu_cores=0, memory_mb=0, disk_mb=0)
+    return HostSpecs.model_validate(record.specs)
+
+
+def executor_slot_count() -> int:
+    return ExecutorSlot.objects.count()
+
+
+def manifest_current() -> ManifestMessage:
+    """What this miner has right now: its slots per host and class, with each host's specs."""
+    hosts = []
+    for host in ExecutorHost.objects.order_by("name"):
+        executors: dict[str, int] = {}
+        for cls in host.slots.values_list("executor_class", flat=True):
+            executors[cls] = executors.get(cls, 0) + 1
+        if executors:
+            hosts.append(
+                HostManifest(name=host.name, executors=dict(sorted(executors.items())), specs=host_specs(host))
+            )
+    return ManifestMessage(hosts=hosts)
+
+
+def manifest_published() -> ManifestMessage | None:
+    row = PublishedManifest.objects.first()
+    return ManifestMessage.model_validate(row.payload) if row else None

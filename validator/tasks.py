@@ -15,15 +15,15 @@ def sync_miners() -> int:
     return miners_sync_from_chain()
 
 
-# A run lasts its deadlines (minutes at most). Not acks_late: a killed worker's run stays claimed
+# A run lasts its deadlines (well under the global 5-minute limit). Not acks_late: a killed worker's run stays claimed
 # and is not run twice in one cycle; the next cycle starts fresh.
-@shared_task(soft_time_limit=1800, time_limit=1900)
+@shared_task(soft_time_limit=280, time_limit=300)
 def run_benchmark_cycle() -> dict[str, Any] | None:
     summary = benchmark_cycle_tick()
     return None if summary is None else asdict(summary)
 
 
-@shared_task(soft_time_limit=1800, time_limit=1900)
+@shared_task(soft_time_limit=280, time_limit=300)
 def benchmark_newcomers() -> dict[str, Any] | None:
     summary = benchmark_newcomers_tick()
     return None if summary is None else asdict(summary)

@@ -45,9 +45,9 @@ def container_create_kwargs(
 
 def gpu_device_requests(gpu_count: int) -> list[DeviceRequest] | None:
     """`gpu_count` GPUs through the engine's GPU runtime (nvidia-container-toolkit); none: no request."""
-    if gpu_count <= 0:
+    if gpu_count == 0:
         return None
-    return [DeviceRequest(count=gpu_count, capabilities=[["gpu"]])]
+    return [DeviceRequest(count=gpu_count, capabilities=[["gpu"]])]  # count -1: every GPU
 
 
 _DOCKER_TIME = re.compile(r"^(?P<base>[\d-]+T[\d:]+)(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d\d:\d\d)$")

@@ -1,48 +1,18 @@
 """Executor hosts and slots. Slots are claimed and released by conditional updates, so several
 miner processes sharing one database never hand one executor to two jobs."""
 
-from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from executor.services.hosts import HostSpec, executor_hosts_parse
 from miner.models import ExecutorHost, ExecutorSlot
-from miner.selectors import executor_manifest
-
-
-class HostsConfigError(ValueError):
-    pass
 
 
 class DuplicateClaim(Exception):
     """The job already holds a slot."""
-
-
-@dataclass(frozen=True)
-class HostSpec:
-    name: str
-    docker_url: str
-    classes: dict[str, int]
-
-
-def executor_hosts_parse(text: str) -> list[HostSpec]:
-    """`name=docker_url;class=count,class=count|name2=...`; `local` means the local engine."""
-    specs = []
-    for chunk in filter(None, (c.strip() for c in text.split("|"))):
-        head, _, classes = chunk.partition(";")
-        name, sep, url = head.partition("=")
-        if not sep or not name or not url:
-            raise HostsConfigError(f"{chunk!r}: expected name=docker_url;class=count")
-        counts: dict[str, int] = {}
-        for item in filter(None, (c.strip() for c in classes.split(","))):
-            cls, _, count = item.partition("=")
-            if not cls.strip() or not count.isdigit():
-                raise HostsConfigError(f"{item!r}: expected class=count")
-            counts[cls.strip()] = int(count)
-        specs.append(HostSpec(name=name.strip(), docker_url=url.strip(), classes=counts))
-    return specs
 
 
 @transaction.atomic
@@ -89,8 +59,3 @@ def slot_release(*, job_uuid: UUID) -> bool:
 def slots_release_all() -> int:
     """At start-up: jobs of a previous run died with its process (their containers are swept)."""
     return ExecutorSlot.objects.exclude(job_uuid=None).update(job_uuid=None, claimed_at=None)
-
-
-def manifest() -> dict[str, int]:
-    """The DHT_MANIFEST_PROVIDER: what this miner offers, for its heartbeat."""
-    return executor_manifest()

@@ -125,3 +125,16 @@ class BenchmarkFailed(Message):
 
 
 BenchmarkAnswer = PowAnswer | MatmulCommit | MatmulOpening | BenchmarkFailed
+
+
+class BenchmarkFailReason(enum.StrEnum):
+    """The `reason` of a `BenchmarkFailed` a miner sends."""
+
+    BUSY = "busy"  # the executor is running another job
+    UNKNOWN_EXECUTOR = "unknown_executor"  # no such executor (host, class, index) on this miner
+    DUPLICATE = "duplicate"  # the challenge id was already used here
+    REFUSED = "refused"  # this validator may not use the miner (access rules, stake)
+    MALFORMED = "malformed"  # parameters missing for the benchmark, rows outside the matrix
+    TOO_LARGE = "too_large"  # more than the miner bounds allow (matrix too big to ship or keep)
+    EXECUTOR_FAILED = "executor_failed"  # the benchmark job failed
+    UNKNOWN_CHALLENGE = "unknown_challenge"  # an opening for no (or an expired, or opened) commitment

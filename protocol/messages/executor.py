@@ -25,7 +25,8 @@ class ExecutorLimits(Message):
     memory_mb: int = Field(ge=16)
     pids: int = Field(ge=8)
     output_mb: int = Field(ge=1)
-    gpu_count: int = Field(default=0, ge=0, le=64)  # GPUs handed to the container (Docker device requests)
+    # GPUs handed to the container (Docker device requests); -1: all the engine has (the specs probe).
+    gpu_count: int = Field(default=0, ge=-1, le=64)
 
 
 class ExecutorRun(Message):

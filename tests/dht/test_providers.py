@@ -34,7 +34,7 @@ def settings_for_role(monkeypatch):
     ("role", "manifest", "scores"),
     [
         ("validator", "", "validator.services.scores.organic_scores"),
-        ("miner", "miner.services.executors.manifest", ""),
+        ("miner", "miner.services.manifest.manifest_for_heartbeat", ""),
         ("facilitator", "", ""),
         ("all", "", ""),
         (None, "", ""),
@@ -54,7 +54,7 @@ def test_an_explicit_setting_wins(settings_for_role, monkeypatch):
 
 def test_default_paths_name_real_providers():
     assert callable(import_string("validator.services.scores.organic_scores"))
-    assert callable(import_string("miner.services.executors.manifest"))
+    assert callable(import_string("miner.services.manifest.manifest_for_heartbeat"))
 
 
 def test_providers_load_from_settings(settings):

@@ -15,9 +15,10 @@ from channels.testing import WebsocketCommunicator
 from django.urls import path
 
 import miner.consumers
+from executor.services.hosts import executor_hosts_parse
 from miner.consumers import ValidatorInterfaceConsumer
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.services.executors import executor_hosts_parse, executor_hosts_sync
+from miner.services.executors import executor_hosts_sync
 from protocol.handshake import handshake_build
 from protocol.keys import Hotkey
 from protocol.messages.common import ErrorCode
@@ -77,6 +78,8 @@ async def _connect(validator: Hotkey, miner_ss58: str) -> WebsocketCommunicator:
     await comm.send_to(text_data=hello.model_dump_json())
     reply = await comm.receive_json_from(timeout=3)
     assert reply["type"] == "handshake", reply
+    manifest = await comm.receive_json_from(timeout=3)  # sent right after the handshake
+    assert manifest["type"] == "miner.manifest", manifest
     return comm
 
 

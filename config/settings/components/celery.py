@@ -12,6 +12,7 @@ from config.env import env
 from config.roles import NodeRole
 from config.settings.components.catalogue import CATALOGUE_SYNC_S
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
+from config.settings.components.meshwork import MINER_SPECS_REFRESH_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
 from config.settings.components.verification import VALIDATOR_CYCLE_TICK_S
 
@@ -52,6 +53,7 @@ def beat_schedule(
     block_seconds: float,
     cycle_tick_s: float = 30.0,
     catalogue_sync_s: float = 60.0,
+    specs_refresh_s: float = 3600.0,
 ) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
@@ -64,6 +66,9 @@ def beat_schedule(
             "validator.tasks.benchmark_newcomers", cycle_tick_s, NodeRole.VALIDATOR
         ),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
+        "miner-refresh-host-specs": _entry("miner.tasks.refresh_host_specs", specs_refresh_s, NodeRole.MINER),
+        # Sends held-back manifest additions once the minimum interval has passed.
+        "miner-publish-manifest": _entry("miner.tasks.publish_manifest", 60, NodeRole.MINER),
         # Every role reads the metagraph (admission, routing); only validators set weights.
         "chain-sync-metagraph": _entry("chain.tasks.sync_metagraph", sync_interval_s, *_ROLES),
         # Every role applies the subnet owner's signed executor-class catalogue.
@@ -98,4 +103,5 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
     block_seconds=CHAIN_BLOCK_SECONDS,
     cycle_tick_s=VALIDATOR_CYCLE_TICK_S,
     catalogue_sync_s=CATALOGUE_SYNC_S,
+    specs_refresh_s=MINER_SPECS_REFRESH_S,
 )

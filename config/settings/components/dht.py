@@ -41,7 +41,8 @@ DHT_NODE_VERSION = env.str("DHT_NODE_VERSION", default="0.1.0")
 # them, so dht/ never imports a role app). Each defaults to its role's own provider, so a node
 # started by hand publishes like one started by the localnet; empty = nothing to publish.
 DHT_MANIFEST_PROVIDER = env.str(  # () -> manifest dict or its digest
-    "DHT_MANIFEST_PROVIDER", default="miner.services.executors.manifest" if MESHWORK_ROLE is NodeRole.MINER else ""
+    "DHT_MANIFEST_PROVIDER",
+    default="miner.services.manifest.manifest_for_heartbeat" if MESHWORK_ROLE is NodeRole.MINER else "",
 )
 DHT_SCORES_PROVIDER = env.str(  # (epoch) -> {miner hotkey: score} | None
     "DHT_SCORES_PROVIDER",

@@ -28,6 +28,16 @@ VALIDATOR_STAGE_LEEWAY_S = env.float("VALIDATOR_STAGE_LEEWAY_S", default=30.0)
 # Format: "name=docker_url;class=count,class=count|name2=...".
 MINER_EXECUTOR_HOSTS = env.str("MINER_EXECUTOR_HOSTS", default="local=local;cpu.small=2")
 MINER_IMAGE_ALLOWLIST = env.list("MINER_IMAGE_ALLOWLIST", default=[])
+# Benchmarks: the image challenges run in, and what a matmul commitment may hold in memory until
+# the validator asks for its opening.
+MINER_BENCH_IMAGE = env.str("MINER_BENCH_IMAGE", default="meshwork/bench:1")
+MINER_BENCH_COMMIT_TTL_S = env.float("MINER_BENCH_COMMIT_TTL_S", default=600.0)
+MINER_BENCH_MAX_COMMITS = env.int("MINER_BENCH_MAX_COMMITS", default=64)
+MINER_BENCH_MAX_COMMIT_BYTES = env.int("MINER_BENCH_MAX_COMMIT_BYTES", default=1024 * 1024 * 1024)
+# Manifest: added executors are announced at most this often (removals go out at once); host
+# specs are collected at start-up and then this often.
+MINER_MANIFEST_MIN_INTERVAL_S = env.float("MINER_MANIFEST_MIN_INTERVAL_S", default=7200.0)
+MINER_SPECS_REFRESH_S = env.float("MINER_SPECS_REFRESH_S", default=3600.0)
 
 # Executor: limits on what a job may bring in and take out.
 EXECUTOR_MAX_INPUT_BYTES = env.int("EXECUTOR_MAX_INPUT_BYTES", default=256 * 1024 * 1024)

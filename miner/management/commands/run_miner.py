@@ -4,9 +4,11 @@ from daphne.cli import CommandLineInterface
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
+from executor.services.hosts import HostsConfigError
 from miner.services.access import validators_sync_from_chain
-from miner.services.executors import HostsConfigError, executor_hosts_sync_from_settings, slots_release_all
+from miner.services.executors import executor_hosts_sync_from_settings, slots_release_all
 from miner.services.startup import executor_hosts_sweep
+from miner.specs import host_specs_refresh_sync
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 from protocol.logs import bind_node
@@ -29,9 +31,11 @@ class Command(BaseCommand):
         freed = slots_release_all()
         swept = executor_hosts_sweep(owner=hotkey.ss58)
         validators = validators_sync_from_chain()
+        specs_read = host_specs_refresh_sync(owner=hotkey.ss58)  # also publishes the manifest
         self.stderr.write(
             f"miner {hotkey.ss58}: {slots} executors ({freed} freed, {swept} leftover containers removed), "
-            f"{validators} validators on chain; serving on {options['host']}:{options['port']}"
+            f"specs of {specs_read} hosts, {validators} validators on chain; "
+            f"serving on {options['host']}:{options['port']}"
         )
         with bind_node(hotkey=hotkey.ss58, role="miner"):
             CommandLineInterface().run(

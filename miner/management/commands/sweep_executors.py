@@ -2,7 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from miner.services.executors import HostsConfigError, executor_hosts_sync_from_settings
+from executor.services.hosts import HostsConfigError
+from miner.services.executors import executor_hosts_sync_from_settings
 from miner.services.startup import executor_hosts_sweep
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError

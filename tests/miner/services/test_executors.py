@@ -4,15 +4,13 @@ import uuid
 import pytest
 from django.db import connection
 
+from executor.services.hosts import HostsConfigError, HostSpec, executor_hosts_parse
 from miner.models import ExecutorHost, ExecutorSlot
+from miner.selectors import executor_manifest
 from miner.services.executors import (
     DuplicateClaim,
-    HostsConfigError,
-    HostSpec,
-    executor_hosts_parse,
     executor_hosts_sync,
     executor_hosts_sync_from_settings,
-    manifest,
     slot_claim,
     slot_release,
     slots_release_all,
@@ -74,7 +72,7 @@ def test_sync_creates_hosts_and_slots():
     assert executor_hosts_sync(executor_hosts_parse("a=local;cpu.small=2,cpu.large=1|b=tcp://b:2375;cpu.small=1")) == 4
     assert _slots() == [("a", "cpu.large", 0), ("a", "cpu.small", 0), ("a", "cpu.small", 1), ("b", "cpu.small", 0)]
     assert ExecutorHost.objects.get(name="b").docker_url == "tcp://b:2375"
-    assert manifest() == {"cpu.small": 3, "cpu.large": 1}
+    assert executor_manifest() == {"cpu.small": 3, "cpu.large": 1}
 
 
 def test_sync_is_idempotent_and_follows_changes():

@@ -3,8 +3,9 @@ import uuid
 import pytest
 
 from executor.services.catalogue import catalogue_apply
+from executor.services.hosts import executor_hosts_parse
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.services.executors import executor_hosts_parse, executor_hosts_sync
+from miner.services.executors import executor_hosts_sync
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
 from protocol.messages.miner import DeclineReason, JobReserve
 from tests.executor.services.test_catalogue import gpu_catalogue

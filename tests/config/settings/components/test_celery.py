@@ -30,7 +30,13 @@ OWN_ENTRIES = {
         "chain-reveal-weights",
         "dht-catalogue-sync",
     },
-    "miner": {"miner-sync-validators", "chain-sync-metagraph", "dht-catalogue-sync"},
+    "miner": {
+        "miner-sync-validators",
+        "miner-refresh-host-specs",
+        "miner-publish-manifest",
+        "chain-sync-metagraph",
+        "dht-catalogue-sync",
+    },
 }
 
 
