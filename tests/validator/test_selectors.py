@@ -278,11 +278,7 @@ def test_a_miner_report_lists_the_checks_of_its_recent_runs(settings, django_ass
         {**check, "cycle": 8, "benchmark": "pow", "passed": True, "reason": "passed", "seconds": 1.5},
     ]
     assert report["verified"] == {"cpu.small": 0}  # the latest finished run, 9, failed its matmul
-    assert {k: report[k] for k in ("hotkey", "coldkey", "manifest")} == {
-        "hotkey": miner.hotkey,
-        "coldkey": miner.coldkey,
-        "manifest": {},
-    }
+    assert (report["hotkey"], report["coldkey"], report["manifest"]) == (miner.hotkey, miner.coldkey, {})
 
 
 def test_an_unknown_miner_has_no_report():
