@@ -2,7 +2,7 @@
 
 import operator
 import random
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import reduce
 from typing import TYPE_CHECKING, TypedDict
@@ -134,7 +134,7 @@ class MinerDetailReport(MinerReport):
     checks: list[CheckReport]
 
 
-class _Verdict(TypedDict):
+class CheckVerdict(TypedDict):
     executor: str
     executor_class: str
     benchmark: str
@@ -184,9 +184,10 @@ def miner_report_get(*, hotkey: str) -> MinerDetailReport | None:
     return MinerDetailReport(**report, checks=listed)
 
 
-def verified_counts(verdicts: Iterable[_Verdict]) -> dict[str, int]:
+def verified_counts(*, verdicts: Sequence[CheckVerdict]) -> dict[str, int]:
     """Per class, the executors of one run whose checks are all passes, pow and matmul both there,
-    on a host whose manifest check (if any) did not fail. Executor keys are "host/class/index"."""
+    on a host whose manifest check (if any) did not fail. Executor keys are "host/class/index".
+    Every class checked in the run is listed, with 0 when none of its executors passed."""
     failed_hosts = {
         v["executor"] for v in verdicts if v["benchmark"] == BenchmarkCheck.Benchmark.MANIFEST and not v["passed"]
     }
@@ -220,27 +221,27 @@ def _miners_reported(miners: "QuerySet[Miner]") -> "QuerySet[Miner]":
     )
 
 
-def _verdicts(miners: list[Miner]) -> dict[int, list[_Verdict]]:
+def _verdicts(miners: list[Miner]) -> dict[int, list[CheckVerdict]]:
     """Each miner's check outcomes in its verified run, in one query."""
     pairs = [Q(miner_id=m.pk, cycle_id=m.verified_cycle_id) for m in miners if m.verified_cycle_id is not None]  # type: ignore[attr-defined]
     if not pairs:
         return {}
     rows = BenchmarkCheck.objects.filter(reduce(operator.or_, pairs)).order_by()
-    out: dict[int, list[_Verdict]] = {}
+    out: dict[int, list[CheckVerdict]] = {}
     for miner_id, executor, executor_class, benchmark, passed in rows.values_list(
         "miner_id", "executor", "executor_class", "benchmark", "passed"
     ):
         out.setdefault(miner_id, []).append(
-            _Verdict(executor=executor, executor_class=executor_class, benchmark=benchmark, passed=passed)
+            CheckVerdict(executor=executor, executor_class=executor_class, benchmark=benchmark, passed=passed)
         )
     return out
 
 
-def _report(miner: Miner, verdicts: list[_Verdict]) -> MinerReport:
+def _report(miner: Miner, verdicts: list[CheckVerdict]) -> MinerReport:
     return MinerReport(
         hotkey=miner.hotkey,
         coldkey=miner.coldkey,
         manifest=dict(miner.manifest_totals or {}),  # type: ignore[attr-defined]
-        verified=verified_counts(verdicts),
+        verified=verified_counts(verdicts=verdicts),
         last_checked_at=miner.last_checked_at,  # type: ignore[attr-defined]
     )
