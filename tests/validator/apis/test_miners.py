@@ -103,3 +103,15 @@ def test_the_list_costs_the_same_queries_for_any_number_of_miners(client, django
     with django_assert_num_queries(2):
         response = client.get("/api/v1/miners/")
     assert len(response.json()) == miners
+
+
+def test_the_endpoints_are_in_the_openapi_schema(client):
+    # Role "all" (the tests' role) serves the facilitator's schema, which then lists these too.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/v1/miners/", "/api/v1/miners/{hotkey}/"} <= set(paths)
+    detail = paths["/api/v1/miners/{hotkey}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert detail == {"$ref": "#/components/schemas/MinerDetail"}
+    properties = schema.json()["components"]["schemas"]["MinerDetail"]["properties"]
+    assert set(properties) == MINER_KEYS | {"checks"}
