@@ -194,6 +194,17 @@ def test_verified_counts_executors_that_passed_both_benchmarks_on_a_host_with_a_
         passed=False,
         reason=CheckReason.OVER_CLAIMED,
     )
+    # A class outside the catalogue gets its own failed manifest row ("host/class"): it refutes
+    # that claim, not the host's other executors.
+    BenchmarkCheckFactory.create(
+        cycle=cycle,
+        miner=miner,
+        executor="h1/gpu.unknown",
+        executor_class="gpu.unknown",
+        benchmark="manifest",
+        passed=False,
+        reason=CheckReason.UNKNOWN_CLASS,
+    )
     assert miner_report_list()[0]["verified"] == {"cpu.small": 2, "gpu.a100": 0}
 
 
