@@ -1,5 +1,6 @@
 """HTTP routes per role: every node serves its health check, its admin (only its own apps' models)
-and static assets; the REST API, its schema and docs, and the dashboard are the facilitator's."""
+and static assets; the REST API, its schema and docs, and the dashboard are the facilitator's; the
+read-only miners API is the validator's (role "all" serves both under api/v1/: their paths differ)."""
 
 from importlib import import_module
 from typing import Any
@@ -31,6 +32,8 @@ if role_serves(settings.MESHWORK_ROLE, NodeRole.FACILITATOR):
         path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
         path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     ]
+if role_serves(settings.MESHWORK_ROLE, NodeRole.VALIDATOR):
+    urlpatterns.append(path("api/v1/", include("validator.urls")))
 urlpatterns.append(path("admin/", admin.site.urls))
 if settings.SERVE_STATIC:
     # A plain route, not a middleware: async views (the job long-poll) stay async.

@@ -1,6 +1,30 @@
-from django.contrib import admin
+"""The validator's admin: miners and organic jobs, and, read-only, the records of what it verified
+(manifests as received, benchmark cycles, their checks and each miner's part in them)."""
 
-from validator.models import FacilitatorOutbox, Miner, MinerIncident, OrganicJob, OrganicJobEvent
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.contrib import admin
+from django.db.models import Count, Model, Q
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from validator.models import (
+    BenchmarkCheck,
+    BenchmarkCycle,
+    FacilitatorOutbox,
+    Miner,
+    MinerCycle,
+    MinerIncident,
+    MinerManifest,
+    OrganicJob,
+    OrganicJobEvent,
+)
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+_M = TypeVar("_M", bound=Model)
 
 
 class OrganicJobEventInline(admin.TabularInline[OrganicJobEvent, OrganicJob]):
@@ -33,3 +57,138 @@ class MinerIncidentAdmin(admin.ModelAdmin[MinerIncident]):
 @admin.register(FacilitatorOutbox)
 class FacilitatorOutboxAdmin(admin.ModelAdmin[FacilitatorOutbox]):
     list_display = ["job", "created_at", "sent_at"]
+
+
+# --- what the validator verified: records, shown read-only ------------------------------------
+
+
+class RecordAdmin(admin.ModelAdmin[_M]):
+    """Records of what was claimed and checked: viewable, never edited, added or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
+        return False
+
+
+def _classes(totals: dict[str, int]) -> str:
+    return ", ".join(f"{name} × {count}" for name, count in sorted(totals.items())) or "-"
+
+
+@admin.register(MinerManifest)
+class MinerManifestAdmin(RecordAdmin[MinerManifest]):
+    list_display = ["miner", "received_at", "claimed", "host_count"]
+    list_select_related = ["miner"]
+    search_fields = ["miner__hotkey"]
+    readonly_fields = ("miner", "received_at", "digest", "claimed", "hosts")
+    fields = readonly_fields
+
+    @admin.display(description="executors claimed")
+    def claimed(self, obj: MinerManifest) -> str:
+        return _classes(obj.totals)
+
+    @admin.display(description="hosts")
+    def host_count(self, obj: MinerManifest) -> int:
+        return len(obj.payload.get("hosts", []))
+
+    @admin.display(description="hosts and their specs")
+    def hosts(self, obj: MinerManifest) -> SafeString:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (host.get("name", "?"), _classes(host.get("executors", {})), _specs(host.get("specs", {})))
+                for host in obj.payload.get("hosts", [])
+            ),
+        )
+        return format_html("<table><tr><th>host</th><th>executors</th><th>specs</th></tr>{}</table>", rows)
+
+
+def _specs(specs: dict[str, Any]) -> str:
+    """Host specs in one line. Read from the stored payload as dicts, so a manifest stored under an
+    older schema still renders."""
+    parts = [
+        f"{specs.get('cpu_cores', 0)} cores {specs.get('cpu_model', '')}".strip(),
+        f"{specs.get('memory_mb', 0) / 1024:.1f} GiB RAM",
+        f"{specs.get('disk_mb', 0) / 1024:.1f} GiB disk",
+    ]
+    for gpu in specs.get("gpus", []):
+        parts.append(f"GPU {gpu.get('model', '?')} ({gpu.get('memory_mb', 0) / 1024:.1f} GiB)")
+    if specs.get("docker_engine_id"):
+        parts.append(f"engine {specs['docker_engine_id']}")
+    return "; ".join(parts)
+
+
+@admin.register(BenchmarkCycle)
+class BenchmarkCycleAdmin(RecordAdmin[BenchmarkCycle]):
+    list_display = ["number", "kind", "started_at", "finished_at", "passed_checks", "failed_checks"]
+    list_filter = ["kind"]
+    readonly_fields = ("number", "kind", "started_at", "finished_at", "passed_checks", "failed_checks", "secret")
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> "QuerySet[BenchmarkCycle]":
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                passed=Count("checks", filter=Q(checks__passed=True)),
+                failed=Count("checks", filter=Q(checks__passed=False)),
+            )
+        )
+
+    @admin.display(description="passed checks", ordering="passed")
+    def passed_checks(self, obj: BenchmarkCycle) -> int:
+        return int(obj.passed)  # type: ignore[attr-defined]
+
+    @admin.display(description="failed checks", ordering="failed")
+    def failed_checks(self, obj: BenchmarkCycle) -> int:
+        return int(obj.failed)  # type: ignore[attr-defined]
+
+
+class RecentCycleFilter(admin.SimpleListFilter):
+    """The last cycles only: listing every cycle ever run would grow without bound."""
+
+    title = "cycle"
+    parameter_name = "cycle"
+    shown = 20
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(c.pk), str(c)) for c in BenchmarkCycle.objects.order_by("-id")[: self.shown]]
+
+    def queryset(self, request: HttpRequest, queryset: "QuerySet[Any]") -> "QuerySet[Any]":
+        value = self.value()
+        return queryset.filter(cycle_id=value) if value and value.isdigit() else queryset
+
+
+@admin.register(BenchmarkCheck)
+class BenchmarkCheckAdmin(RecordAdmin[BenchmarkCheck]):
+    list_display = [
+        "cycle",
+        "miner",
+        "executor",
+        "executor_class",
+        "benchmark",
+        "passed",
+        "reason",
+        "detail",
+        "seconds",
+        "deadline_s",
+        "efficiency",
+    ]
+    list_filter = ["reason", "benchmark", "passed", RecentCycleFilter]
+    list_select_related = ["cycle", "miner"]
+    search_fields = ["miner__hotkey"]
+    readonly_fields = [f.name for f in BenchmarkCheck._meta.fields]
+
+
+@admin.register(MinerCycle)
+class MinerCycleAdmin(RecordAdmin[MinerCycle]):
+    list_display = ["cycle", "miner", "manifest", "newcomer", "reason", "detail"]
+    list_filter = ["newcomer", "reason"]
+    list_select_related = ["cycle", "miner", "manifest__miner"]
+    search_fields = ["miner__hotkey"]
+    readonly_fields = [f.name for f in MinerCycle._meta.fields]

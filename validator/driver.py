@@ -19,7 +19,7 @@ from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpe
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
 from validator.miner_links import MinerLinks
-from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Progress, Terminal, run_on_miner
+from validator.miner_session import Declined, Ended, InfrastructureFailure, MinerTarget, Progress, run_on_miner
 from validator.selectors import miners_for_job
 from validator.services.jobs import organic_job_attempt, organic_job_record
 from validator.services.miners import miner_incident_record
@@ -98,7 +98,7 @@ async def _round(
     for candidate in candidates:
         miner = MinerTarget(hotkey=candidate.hotkey, address=candidate.address)
         try:
-            terminal = await _attempt(ctx, job_uuid, spec, miner, cancel)
+            ended = await _attempt(ctx, job_uuid, spec, miner, cancel)
         except Declined as exc:
             if exc.message.reason == DeclineReason.BUSY:
                 busy = True
@@ -111,7 +111,7 @@ async def _round(
             tries.last_failure = exc
             await _note_infrastructure_failure(ctx, job_uuid, miner.hotkey, exc)
             return RoundOutcome.FAILED
-        await _record_terminal(ctx, job_uuid, miner.hotkey, terminal)
+        await _record_terminal(ctx, job_uuid, miner.hotkey, ended)
         return RoundOutcome.DONE
     return RoundOutcome.BUSY if busy else RoundOutcome.DECLINED
 
@@ -138,14 +138,14 @@ async def _note_infrastructure_failure(
 
 async def _attempt(
     ctx: DriverContext, job_uuid: UUID, spec: JobSpec, miner: MinerTarget, cancel: asyncio.Event
-) -> Terminal:
+) -> Ended:
     async def on_progress(event: Progress, detail: str | None) -> None:
         if event == Progress.STARTED:
             await _record(
                 ctx, job_uuid=job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
             )
 
-    terminal = await run_on_miner(
+    ended = await run_on_miner(
         job_uuid=job_uuid,
         spec=spec,
         miner=miner,
@@ -153,12 +153,14 @@ async def _attempt(
         cancel=cancel,
         on_progress=on_progress,
     )
+    terminal = ended.message
     if isinstance(terminal, JobFailed) and terminal.failure.kind == FailureKind.INFRASTRUCTURE:
         raise InfrastructureFailure(terminal.failure.reason, terminal.failure.detail)
-    return terminal
+    return ended
 
 
-async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, terminal: Terminal) -> None:
+async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, ended: Ended) -> None:
+    terminal = ended.message
     failure = terminal.failure if isinstance(terminal, JobFailed) else None
     if isinstance(terminal, JobFinished):
         status, detail = JobStatus.COMPLETED, "exit code 0"
@@ -175,6 +177,7 @@ async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str
         detail=detail[:4000],
         miner_hotkey=miner_hotkey,
         result=terminal.result,
+        observed_seconds=ended.observed_seconds,
         failure=failure,
     )
 

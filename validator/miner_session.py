@@ -2,11 +2,15 @@
 
 Every way the miner can fail us (refused connection, dropped link, silence past a stage deadline,
 a frame that does not parse) ends as `InfrastructureFailure`, which the caller answers by trying
-another miner. Links are shared between jobs (validator/miner_links.py)."""
+another miner. Links are shared between jobs (validator/miner_links.py).
+
+The session also times the job itself: from the moment the miner's JobStarted arrives to the moment
+its terminal message does (docs/architecture.md, "Executor-seconds are measured by the validator")."""
 
 import asyncio
 import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +65,15 @@ class MinerTarget:
     address: str
 
 
+@dataclass(frozen=True)
+class Ended:
+    """The miner's terminal message, and how long the validator saw the job run: monotonic time
+    from JobStarted's arrival to the terminal message's (0 if JobStarted never came)."""
+
+    message: Terminal
+    observed_seconds: float
+
+
 async def run_on_miner(
     *,
     job_uuid: UUID,
@@ -69,7 +82,7 @@ async def run_on_miner(
     links: MinerLinks,
     cancel: asyncio.Event,
     on_progress: ProgressCallback,
-) -> Terminal:
+) -> Ended:
     try:
         link = await links.get(miner_hotkey=miner.hotkey, address=miner.address)
         try:
@@ -115,7 +128,7 @@ async def _reserve(link: MinerLink, job_uuid: UUID, spec: JobSpec) -> None:
 
 async def _follow(
     link: MinerLink, job_uuid: UUID, spec: JobSpec, cancel: asyncio.Event, on_progress: ProgressCallback
-) -> Terminal:
+) -> Ended:
     leeway = settings.VALIDATOR_STAGE_LEEWAY_S
     budgets = {
         Stage.EXECUTOR: leeway,
@@ -125,6 +138,7 @@ async def _follow(
     }
     stage = Stage.EXECUTOR
     cancel_sent = False
+    started: float | None = None  # monotonic arrival of JobStarted
     while True:
         if cancel.is_set() and not cancel_sent:
             await link.send(JobCancel(job_uuid=job_uuid))
@@ -134,12 +148,15 @@ async def _follow(
         if message is None:
             continue
         if isinstance(message, JobFinished | JobFailed | JobCancelled):
-            return message
+            observed = 0.0 if started is None else time.monotonic() - started
+            return Ended(message=message, observed_seconds=observed)
         if isinstance(message, ExecutorReady):
             stage = Stage.VOLUME
         elif isinstance(message, VolumeReady):
             stage = Stage.START
         elif isinstance(message, JobStarted):
+            if started is None:  # a repeated JobStarted must not restart the clock
+                started = time.monotonic()
             stage = Stage.RUN
             await on_progress(Progress.STARTED, None)
         else:

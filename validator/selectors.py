@@ -1,17 +1,29 @@
 """Reads of the validator's tables: the miners a job may go to, updates owed upstream, billed work."""
 
+import operator
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
-from django.db.models import Count, Q, Sum
+from django.conf import settings
+from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from dht.selectors import dht_miner_addresses, dht_routable_miners
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
-from validator.models import BenchmarkCheck, FacilitatorOutbox, Miner, MinerCycle, OrganicJob, PowDifficulty
+from validator.models import (
+    BenchmarkCheck,
+    FacilitatorOutbox,
+    Miner,
+    MinerCycle,
+    MinerManifest,
+    OrganicJob,
+    PowDifficulty,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -94,3 +106,142 @@ def outbox_pending(*, limit: int = 100) -> list[FacilitatorOutbox]:
 
 def outbox_last(*, job_uuid: UUID) -> FacilitatorOutbox | None:
     return FacilitatorOutbox.objects.filter(job_id=job_uuid).order_by("-id").first()
+
+
+# --- the read-only API: what each miner claims and what this validator verified ----------------
+
+
+class CheckReport(TypedDict):
+    cycle: int
+    benchmark: str
+    executor: str
+    executor_class: str
+    passed: bool
+    reason: str
+    detail: str
+    seconds: float | None
+
+
+class MinerReport(TypedDict):
+    hotkey: str
+    coldkey: str
+    manifest: dict[str, int]  # executors per class, as the latest manifest claims
+    verified: dict[str, int]  # executors per class that passed everything in the last finished run
+    last_checked_at: datetime | None
+
+
+class MinerDetailReport(MinerReport):
+    checks: list[CheckReport]
+
+
+class CheckVerdict(TypedDict):
+    executor: str
+    executor_class: str
+    benchmark: str
+    passed: bool
+
+
+EXECUTOR_BENCHMARKS = frozenset({BenchmarkCheck.Benchmark.POW, BenchmarkCheck.Benchmark.MATMUL})
+
+
+def miner_report_list() -> list[MinerReport]:
+    """Every active miner, by hotkey. Two queries, however many miners."""
+    miners = list(_miners_reported(Miner.objects.filter(is_active=True).order_by("hotkey")))
+    verdicts = _verdicts(miners)
+    return [_report(miner, verdicts.get(miner.pk, [])) for miner in miners]
+
+
+def miner_report_get(*, hotkey: str) -> MinerDetailReport | None:
+    """One miner (active or not) with the checks of its last VALIDATOR_API_RECENT_CYCLES runs."""
+    miner = _miners_reported(Miner.objects.filter(hotkey=hotkey)).first()
+    if miner is None:
+        return None
+    report = _report(miner, _verdicts([miner]).get(miner.pk, []))
+    recent_runs = (
+        BenchmarkCheck.objects.filter(miner=miner)
+        .order_by("-cycle_id")
+        .values_list("cycle_id", flat=True)
+        .distinct()[: settings.VALIDATOR_API_RECENT_CYCLES]
+    )
+    checks = (
+        BenchmarkCheck.objects.filter(miner=miner, cycle_id__in=Subquery(recent_runs))
+        .select_related("cycle")
+        .order_by("-cycle_id", "executor", "benchmark")
+    )
+    listed = [
+        CheckReport(
+            cycle=check.cycle.number,
+            benchmark=check.benchmark,
+            executor=check.executor,
+            executor_class=check.executor_class,
+            passed=check.passed,
+            reason=check.reason,
+            detail=check.detail,
+            seconds=check.seconds,
+        )
+        for check in checks
+    ]
+    return MinerDetailReport(**report, checks=listed)
+
+
+def verified_counts(*, verdicts: Sequence[CheckVerdict]) -> dict[str, int]:
+    """Per class, the executors of one run whose checks are all passes, pow and matmul both there,
+    on a host whose manifest check (if any) did not fail. Executor keys are "host/class/index".
+    Every class checked in the run is listed, with 0 when none of its executors passed."""
+    failed_hosts = {
+        v["executor"] for v in verdicts if v["benchmark"] == BenchmarkCheck.Benchmark.MANIFEST and not v["passed"]
+    }
+    seen: dict[tuple[str, str], set[str]] = {}
+    failed: set[tuple[str, str]] = set()
+    for v in verdicts:
+        if v["benchmark"] not in EXECUTOR_BENCHMARKS:
+            continue
+        key = (v["executor_class"], v["executor"])
+        seen.setdefault(key, set()).add(v["benchmark"])
+        if not v["passed"]:
+            failed.add(key)
+    counts: dict[str, int] = {}
+    for (executor_class, executor), benchmarks in seen.items():
+        ok = benchmarks == EXECUTOR_BENCHMARKS and (executor_class, executor) not in failed
+        ok = ok and executor.rsplit("/", 2)[0] not in failed_hosts
+        counts[executor_class] = counts.get(executor_class, 0) + int(ok)
+    return dict(sorted(counts.items()))
+
+
+def _miners_reported(miners: "QuerySet[Miner]") -> "QuerySet[Miner]":
+    """Annotated with the latest manifest's totals, the latest check's time, and the run whose
+    checks count as verified: the latest finished one in which the miner has checks."""
+    manifest = MinerManifest.objects.filter(miner=OuterRef("pk")).order_by("-received_at", "-id")
+    checks = BenchmarkCheck.objects.filter(miner=OuterRef("pk"))
+    finished = checks.filter(cycle__finished_at__isnull=False).order_by("-cycle__finished_at", "-cycle_id")
+    return miners.annotate(
+        manifest_totals=Subquery(manifest.values("totals")[:1], output_field=JSONField()),
+        last_checked_at=Subquery(checks.order_by("-created_at").values("created_at")[:1]),
+        verified_cycle_id=Subquery(finished.values("cycle_id")[:1]),
+    )
+
+
+def _verdicts(miners: list[Miner]) -> dict[int, list[CheckVerdict]]:
+    """Each miner's check outcomes in its verified run, in one query."""
+    pairs = [Q(miner_id=m.pk, cycle_id=m.verified_cycle_id) for m in miners if m.verified_cycle_id is not None]  # type: ignore[attr-defined]
+    if not pairs:
+        return {}
+    rows = BenchmarkCheck.objects.filter(reduce(operator.or_, pairs)).order_by()
+    out: dict[int, list[CheckVerdict]] = {}
+    for miner_id, executor, executor_class, benchmark, passed in rows.values_list(
+        "miner_id", "executor", "executor_class", "benchmark", "passed"
+    ):
+        out.setdefault(miner_id, []).append(
+            CheckVerdict(executor=executor, executor_class=executor_class, benchmark=benchmark, passed=passed)
+        )
+    return out
+
+
+def _report(miner: Miner, verdicts: list[CheckVerdict]) -> MinerReport:
+    return MinerReport(
+        hotkey=miner.hotkey,
+        coldkey=miner.coldkey,
+        manifest=dict(miner.manifest_totals or {}),  # type: ignore[attr-defined]
+        verified=verified_counts(verdicts=verdicts),
+        last_checked_at=miner.last_checked_at,  # type: ignore[attr-defined]
+    )

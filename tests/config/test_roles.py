@@ -28,7 +28,8 @@ def mounted(path):
     except Resolver404:
         return None
 
-paths = ["/healthz/", "/admin/", "/api/v1/jobs/", "/api/docs/", "/admin/dashboard/", "/static/admin/css/base.css"]
+paths = ["/healthz/", "/admin/", "/api/v1/jobs/", "/api/docs/", "/admin/dashboard/", "/static/admin/css/base.css",
+         "/api/v1/miners/", "/api/v1/miners/5Someone/"]
 print(json.dumps({
     "paths": {p: mounted(p) for p in paths},
     "websockets": sorted(str(r.pattern) for r in websocket_urlpatterns),
@@ -63,6 +64,8 @@ NO_FACILITATOR_PATHS = {
     "/api/docs/": None,
     "/admin/dashboard/": "admin:django.contrib.admin.sites.catch_all_view",
 }
+VALIDATOR_PATHS = {"/api/v1/miners/": "validator-miner-list", "/api/v1/miners/5Someone/": "validator-miner-detail"}
+NO_VALIDATOR_PATHS = dict.fromkeys(VALIDATOR_PATHS)
 SHARED_APPS = ["auth", "authtoken", "chain", "dht"]
 
 
@@ -72,16 +75,28 @@ SHARED_APPS = ["auth", "authtoken", "chain", "dht"]
         (
             "facilitator",
             {},
-            FACILITATOR_PATHS,
+            {**FACILITATOR_PATHS, **NO_VALIDATOR_PATHS},
             ["v1/facilitator/"],
             sorted([*SHARED_APPS, "executor", "facilitator"]),
         ),
-        ("miner", {}, NO_FACILITATOR_PATHS, ["v1/miner/"], sorted([*SHARED_APPS, "executor", "miner"])),
-        ("validator", VALIDATOR_ENV, NO_FACILITATOR_PATHS, [], sorted([*SHARED_APPS, "executor", "validator"])),
+        (
+            "miner",
+            {},
+            {**NO_FACILITATOR_PATHS, **NO_VALIDATOR_PATHS},
+            ["v1/miner/"],
+            sorted([*SHARED_APPS, "executor", "miner"]),
+        ),
+        (
+            "validator",
+            VALIDATOR_ENV,
+            {**NO_FACILITATOR_PATHS, **VALIDATOR_PATHS},
+            [],
+            sorted([*SHARED_APPS, "executor", "validator"]),
+        ),
         (
             "all",
             {},
-            FACILITATOR_PATHS,
+            {**FACILITATOR_PATHS, **VALIDATOR_PATHS},
             ["v1/facilitator/", "v1/miner/"],
             sorted([*SHARED_APPS, "executor", "facilitator", "miner", "validator"]),
         ),

@@ -4,11 +4,24 @@ than the factory itself."""
 import uuid
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from protocol.messages.benchmarks import CheckReason
 from protocol.messages.jobs import JobStatus
+from protocol.messages.manifest import HostManifest, HostSpecs, ManifestMessage
 from tests.factories import job_spec
-from validator.models import FacilitatorOutbox, Miner, MinerIncident, OrganicJob, OrganicJobEvent
+from validator.models import (
+    BenchmarkCheck,
+    BenchmarkCycle,
+    FacilitatorOutbox,
+    Miner,
+    MinerCycle,
+    MinerIncident,
+    MinerManifest,
+    OrganicJob,
+    OrganicJobEvent,
+)
 
 
 class MinerFactory(DjangoModelFactory[Miner]):
@@ -60,3 +73,63 @@ class FacilitatorOutboxFactory(DjangoModelFactory[FacilitatorOutbox]):
     payload = factory.LazyAttribute(
         lambda o: {"type": "job.status", "job_uuid": str(o.job.uuid), "status": JobStatus.DISPATCHED.value}
     )
+
+
+def manifest_message(**hosts: dict[str, int]) -> ManifestMessage:
+    """A manifest with one host per keyword (name=executors per class), each with plain CPU specs."""
+    return ManifestMessage(
+        hosts=[
+            HostManifest(name=name, executors=executors, specs=HostSpecs(cpu_cores=8, memory_mb=16384, disk_mb=10**5))
+            for name, executors in hosts.items()
+        ]
+    )
+
+
+class MinerManifestFactory(DjangoModelFactory[MinerManifest]):
+    """A manifest as received; pass `message` (a ManifestMessage) to set payload and totals."""
+
+    class Meta:
+        model = MinerManifest
+        exclude = ["message"]
+
+    miner = factory.SubFactory(MinerFactory)
+    message = factory.LazyFunction(lambda: manifest_message(h1={"cpu.small": 2}))
+    payload = factory.LazyAttribute(lambda o: o.message.model_dump(mode="json"))
+    totals = factory.LazyAttribute(lambda o: o.message.totals())
+    digest = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class BenchmarkCycleFactory(DjangoModelFactory[BenchmarkCycle]):
+    """A finished cycle (set finished_at=None for one in progress)."""
+
+    class Meta:
+        model = BenchmarkCycle
+
+    number = factory.Sequence(lambda n: 1000 + n)
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class MinerCycleFactory(DjangoModelFactory[MinerCycle]):
+    class Meta:
+        model = MinerCycle
+
+    cycle = factory.SubFactory(BenchmarkCycleFactory)
+    miner = factory.SubFactory(MinerFactory)
+
+
+class BenchmarkCheckFactory(DjangoModelFactory[BenchmarkCheck]):
+    """A passed pow check of executor h1/cpu.small/0."""
+
+    class Meta:
+        model = BenchmarkCheck
+
+    cycle = factory.SubFactory(BenchmarkCycleFactory)
+    miner = factory.SubFactory(MinerFactory)
+    executor = "h1/cpu.small/0"
+    executor_class = "cpu.small"
+    benchmark = BenchmarkCheck.Benchmark.POW
+    passed = True
+    reason = factory.LazyAttribute(lambda o: CheckReason.PASSED if o.passed else CheckReason.WRONG_ANSWER)
+    seconds = 1.5
+    deadline_s = 10.0
+    efficiency = 0.9

@@ -3,30 +3,38 @@
 import asyncio
 import uuid
 from contextlib import AsyncExitStack
+from decimal import Decimal
 
 import pytest
 import structlog
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
-from protocol.messages.common import JobSpec
-from protocol.messages.jobs import JobStarted
+from facilitator.models import Job as FacilitatorJob
+from facilitator.services.credits import credits_grant
+from facilitator.services.status import job_apply_status_update
+from protocol.messages.common import JobResult, JobSpec
+from protocol.messages.facilitator import JobStatusUpdate
+from protocol.messages.jobs import ExecutorReady, JobFinished, JobStarted, VolumeReady
 from protocol.messages.miner import DeclineReason, JobDeclined, JobReserve, JobRun
-from tests.factories import job_spec
+from tests.facilitator.factories import FUNDED_CREDITS, facilitator_job
+from tests.factories import UserFactory, job_spec
 from tests.validator.scripted_miner import complete, scripted_miner
 from validator import driver
 from validator.driver import DriverContext, organic_job_drive
 from validator.miner_links import MinerLinks
-from validator.models import Miner, MinerIncident, OrganicJob
+from validator.models import FacilitatorOutbox, Miner, MinerIncident, OrganicJob
+from validator.selectors import organic_job_billed_seconds_by_miner
 from validator.services.jobs import organic_job_receive
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_async_db", "fast_deadlines")]
 SPEC = JobSpec(image="meshwork/job-python:3.11", args=["true"], executor_class="cpu.small", timeout_s=2)
 
 
-async def _drive(make_hotkey, nonces, scripts, *, cancel=None):
+async def _drive(make_hotkey, nonces, scripts, *, cancel=None, job_uuid=None):
     """Runs one job over miners following `scripts` (in routing order); returns the job row."""
     validator_key = make_hotkey()
-    job_uuid = uuid.uuid4()
+    job_uuid = job_uuid or uuid.uuid4()
     await sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=SPEC)
     links = MinerLinks(hotkey=validator_key, nonces=nonces)
     miners = []
@@ -90,6 +98,62 @@ async def test_honest_miner_completes_the_job(make_hotkey, nonces):
     assert job.miner.hotkey == miners[0]
     assert job.attempts == 0
     assert [e[0] for e in events] == ["running", "completed"]
+
+
+def runs_for(seconds, *, reported):
+    """A miner that runs the job `seconds` (JobStarted to JobFinished) and claims `reported`."""
+
+    async def script(ws, message):
+        if isinstance(message, JobRun):
+            for progress in (ExecutorReady, VolumeReady, JobStarted):
+                await ws.send(progress(job_uuid=message.job_uuid).model_dump_json())
+            await asyncio.sleep(seconds)
+            result = JobResult(exit_code=0, executor_seconds=reported)
+            await ws.send(JobFinished(job_uuid=message.job_uuid, result=result).model_dump_json())
+        else:
+            await complete(ws, message)
+
+    return script
+
+
+def _bill_upstream(job_uuid):
+    """What the facilitator makes of this job's outbox: its cost, after every update is applied."""
+    for row in FacilitatorOutbox.objects.filter(job_id=job_uuid).order_by("id"):
+        update = JobStatusUpdate.model_validate(row.payload)
+        job_apply_status_update(validator_hotkey="5Validator", update=update)
+    return FacilitatorJob.objects.get(uuid=job_uuid)
+
+
+def _funded_job(executor_classes):
+    user = UserFactory.create()
+    credits_grant(user=user, amount=FUNDED_CREDITS)
+    return facilitator_job(user=user, executor_class="cpu.small", timeout_s=600)
+
+
+@pytest.mark.parametrize(
+    ("runs", "reported"),
+    [
+        (0.4, 3600.0),  # inflated: billed and scored what the validator saw
+        (0.4, 0.25),  # honest (the container ran inside the observed span): kept
+    ],
+)
+async def test_executor_seconds_are_bounded_by_what_the_validator_observed(
+    make_hotkey, nonces, executor_classes, runs, reported
+):
+    upstream = await sync_to_async(_funded_job)(executor_classes)
+    since = timezone.now()
+    job, _, miners = await _drive(make_hotkey, nonces, [runs_for(runs, reported=reported)], job_uuid=upstream.uuid)
+    assert (job.status, job.reported_seconds) == ("completed", reported)
+    assert runs <= job.observed_seconds < runs + 0.3
+    assert job.executor_seconds == min(reported, job.observed_seconds)
+    # Scored: the validator's billed seconds per miner are the capped figure.
+    billed = await sync_to_async(organic_job_billed_seconds_by_miner)(since=since)
+    assert billed == {miners[0]: round(job.executor_seconds, 6)}
+    # Billed: the facilitator charges the capped figure at the class price, below the hold.
+    charged = await sync_to_async(_bill_upstream)(upstream.uuid)
+    assert charged.executor_seconds == job.executor_seconds
+    expected = (Decimal(str(job.executor_seconds)) * charged.price_per_second).quantize(Decimal("0.000001"))
+    assert charged.cost == expected < charged.hold
 
 
 async def test_a_stalled_miner_is_abandoned_at_its_deadline_and_the_job_reruns_elsewhere(make_hotkey, nonces):

@@ -67,12 +67,46 @@ def _assert_unsubscribed(run: Run) -> None:
 
 async def test_an_honest_miner_finishes_the_job_and_progress_is_reported(run: Run) -> None:
     async with scripted_miner(run.miner_key, complete) as address:
-        terminal = await run(address)
-    assert terminal == JobFinished(
+        ended = await run(address)
+    assert ended.message == JobFinished(
         job_uuid=run.job_uuid, result=JobResult(exit_code=0, stdout="ok\n", executor_seconds=0.5)
     )
     assert run.progress == [Progress.ACCEPTED, Progress.STARTED]
     _assert_unsubscribed(run)
+
+
+def runs_for(seconds: float, *, reported: float, send_started: bool = True) -> Script:
+    """A miner that keeps the job `seconds` between JobStarted and its finish, then claims `reported`."""
+
+    async def script(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            await complete(ws, message)
+        elif isinstance(message, JobRun):
+            progress = (ExecutorReady, VolumeReady, JobStarted) if send_started else (ExecutorReady, VolumeReady)
+            for kind in progress:
+                await ws.send(kind(job_uuid=message.job_uuid).model_dump_json())
+            await asyncio.sleep(seconds)
+            result = JobResult(exit_code=0, executor_seconds=reported)
+            await ws.send(JobFinished(job_uuid=message.job_uuid, result=result).model_dump_json())
+
+    return script
+
+
+async def test_the_session_times_the_job_from_its_start_to_its_end(run: Run) -> None:
+    async with scripted_miner(run.miner_key, runs_for(0.3, reported=3600)) as address:
+        ended = await run(address)
+    # The miner's claim is passed on untouched; the observation is the validator's own clock.
+    assert isinstance(ended.message, JobFinished)
+    assert ended.message.result.executor_seconds == 3600
+    assert 0.3 <= ended.observed_seconds < 0.3 + 0.2
+
+
+async def test_a_job_whose_start_was_never_reported_was_observed_for_no_time(run: Run) -> None:
+    async with scripted_miner(run.miner_key, runs_for(0.2, reported=5, send_started=False)) as address:
+        ended = await run(address)
+    assert isinstance(ended.message, JobFinished)
+    assert ended.observed_seconds == 0.0
+    assert run.progress == [Progress.ACCEPTED]
 
 
 async def test_the_miner_sees_the_reservation_then_the_payload(run: Run) -> None:
@@ -189,8 +223,8 @@ async def test_a_cancel_is_forwarded_and_the_miners_cancelled_is_returned(run: R
             await ws.send(JobCancelled(job_uuid=message.job_uuid).model_dump_json())
 
     async with scripted_miner(run.miner_key, runs_until_cancelled) as address:
-        terminal = await run(address)
-    assert terminal == JobCancelled(job_uuid=run.job_uuid)
+        ended = await run(address)
+    assert ended.message == JobCancelled(job_uuid=run.job_uuid)
     assert seen == [JobReserve, JobRun, JobCancel]
     assert run.progress == [Progress.ACCEPTED, Progress.STARTED]
 
@@ -215,8 +249,8 @@ async def test_a_reused_link_that_died_is_redialed_once_before_blaming_the_miner
             await complete(ws, message)
 
     async with scripted_miner(run.miner_key, first_connection_dies, connections=connections) as address:
-        terminal = await run(address)
-    assert isinstance(terminal, JobFinished)
+        ended = await run(address)
+    assert isinstance(ended.message, JobFinished)
     assert len(connections) == 2
     assert run.progress == [Progress.ACCEPTED, Progress.STARTED]
 

@@ -116,7 +116,9 @@ async def running(make_hotkey, nonces: NonceStore) -> AsyncIterator[Running]:
 def _record(job_uuid: uuid.UUID, *statuses: JobStatus) -> None:
     for status in statuses:
         result = JobResult(exit_code=0, executor_seconds=1.0) if status == JobStatus.COMPLETED else None
-        assert organic_job_record(job_uuid=job_uuid, status=status, detail=str(status), result=result)
+        assert organic_job_record(
+            job_uuid=job_uuid, status=status, detail=str(status), result=result, observed_seconds=1.0
+        )
 
 
 def _unsent() -> int:

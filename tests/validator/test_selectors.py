@@ -8,18 +8,25 @@ import time_machine
 from django.utils import timezone
 
 from dht.policy.values import NodeState
+from protocol.messages.benchmarks import CheckReason
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 from tests.dht.factories import NodeHeartbeatFactory
 from tests.validator.factories import (
+    BenchmarkCheckFactory,
+    BenchmarkCycleFactory,
     FacilitatorOutboxFactory,
     MinerFactory,
     MinerIncidentFactory,
+    MinerManifestFactory,
     OrganicJobFactory,
+    manifest_message,
 )
-from validator.models import FacilitatorOutbox, OrganicJob
+from validator.models import BenchmarkCheck, FacilitatorOutbox, OrganicJob
 from validator.selectors import (
     miner_get_by_hotkey,
+    miner_report_get,
+    miner_report_list,
     miners_for_job,
     organic_job_billed_seconds_by_miner,
     organic_job_get,
@@ -147,3 +154,143 @@ def test_billed_seconds_count_finished_work_but_not_infrastructure_failures(db):
     OrganicJobFactory.create(status=JobStatus.COMPLETED, executor_seconds=64.0)  # no miner
     assert organic_job_billed_seconds_by_miner(since=since) == {miner.hotkey: 7.0}
     assert organic_job_billed_seconds_by_miner(since=timezone.now() + timedelta(minutes=1)) == {}
+
+
+# --- the read-only API: claims and verified executors --------------------------------------
+
+
+def _checks(cycle, miner, executor, *, pow=True, matmul=True):
+    executor_class = executor.split("/")[1]
+    for benchmark, passed in (("pow", pow), ("matmul", matmul)):
+        if passed is not None:
+            BenchmarkCheckFactory.create(
+                cycle=cycle,
+                miner=miner,
+                executor=executor,
+                executor_class=executor_class,
+                benchmark=benchmark,
+                passed=passed,
+            )
+
+
+def test_verified_counts_executors_that_passed_both_benchmarks_on_a_host_with_a_sound_manifest():
+    miner = MinerFactory.create()
+    cycle = BenchmarkCycleFactory.create()
+    _checks(cycle, miner, "h1/cpu.small/0")
+    _checks(cycle, miner, "h1/cpu.small/1", matmul=False)  # a failed matmul
+    _checks(cycle, miner, "h1/cpu.small/2", matmul=None)  # never asked for matmul: not verified either
+    _checks(cycle, miner, "h1/cpu.small/3")
+    _checks(cycle, miner, "h2/gpu.a100/0")
+    _checks(cycle, miner, "h2/gpu.a100/1")
+    BenchmarkCheckFactory.create(
+        cycle=cycle, miner=miner, executor="h1", executor_class="", benchmark="manifest", passed=True
+    )
+    BenchmarkCheckFactory.create(
+        cycle=cycle,
+        miner=miner,
+        executor="h2",
+        executor_class="",
+        benchmark="manifest",
+        passed=False,
+        reason=CheckReason.OVER_CLAIMED,
+    )
+    # A class outside the catalogue gets its own failed manifest row ("host/class"): it refutes
+    # that claim, not the host's other executors.
+    BenchmarkCheckFactory.create(
+        cycle=cycle,
+        miner=miner,
+        executor="h1/gpu.unknown",
+        executor_class="gpu.unknown",
+        benchmark="manifest",
+        passed=False,
+        reason=CheckReason.UNKNOWN_CLASS,
+    )
+    assert miner_report_list()[0]["verified"] == {"cpu.small": 2, "gpu.a100": 0}
+
+
+def test_verified_comes_from_the_latest_finished_run_only():
+    miner = MinerFactory.create()
+    older = BenchmarkCycleFactory.create(finished_at=timezone.now() - timedelta(minutes=10))
+    for i in range(3):
+        _checks(older, miner, f"h1/cpu.small/{i}")
+    latest = BenchmarkCycleFactory.create()
+    _checks(latest, miner, "h1/cpu.small/0")
+    _checks(latest, miner, "h1/cpu.small/1", pow=False)
+    running = BenchmarkCycleFactory.create(finished_at=None)  # not over yet: does not count
+    for i in range(3):
+        _checks(running, miner, f"h1/cpu.small/{i}")
+    assert miner_report_list()[0]["verified"] == {"cpu.small": 1}
+
+
+def test_a_run_the_miner_had_no_checks_in_does_not_hide_its_last_one():
+    miner, other = MinerFactory.create(), MinerFactory.create()
+    mine = BenchmarkCycleFactory.create(finished_at=timezone.now() - timedelta(minutes=10))
+    _checks(mine, miner, "h1/cpu.small/0")
+    _checks(BenchmarkCycleFactory.create(), other, "h1/cpu.small/0", matmul=False)
+    reports = {r["hotkey"]: r["verified"] for r in miner_report_list()}
+    assert reports == {miner.hotkey: {"cpu.small": 1}, other.hotkey: {"cpu.small": 0}}
+
+
+def test_miner_reports_list_active_miners_with_their_latest_manifest_and_last_check():
+    MinerFactory.create(hotkey="5B", coldkey="5ColdB")
+    a = MinerFactory.create(hotkey="5A", coldkey="5ColdA")
+    MinerFactory.create(hotkey="5Gone", is_active=False)
+    MinerManifestFactory.create(miner=a, message=manifest_message(h1={"cpu.small": 9}))
+    MinerManifestFactory.create(miner=a, message=manifest_message(h1={"cpu.small": 2}, h2={"gpu.a100": 1}))
+    _checks(BenchmarkCycleFactory.create(), a, "h1/cpu.small/0")
+    last = BenchmarkCheck.objects.filter(miner=a).latest("created_at").created_at
+    assert miner_report_list() == [
+        {
+            "hotkey": "5A",
+            "coldkey": "5ColdA",
+            "manifest": {"cpu.small": 2, "gpu.a100": 1},
+            "verified": {"cpu.small": 1},
+            "last_checked_at": last,
+        },
+        {"hotkey": "5B", "coldkey": "5ColdB", "manifest": {}, "verified": {}, "last_checked_at": None},
+    ]
+
+
+@pytest.mark.parametrize("miners", [1, 6])
+def test_the_miner_list_takes_two_queries_however_many_miners(django_assert_num_queries, miners):
+    cycles = [BenchmarkCycleFactory.create() for _ in range(2)]
+    for i in range(miners):
+        miner = MinerFactory.create()
+        MinerManifestFactory.create(miner=miner)
+        _checks(cycles[i % 2], miner, "h1/cpu.small/0")
+    with django_assert_num_queries(2):
+        reports = miner_report_list()
+    assert [r["verified"] for r in reports] == [{"cpu.small": 1}] * miners
+
+
+def test_a_miner_report_lists_the_checks_of_its_recent_runs(settings, django_assert_max_num_queries):
+    settings.VALIDATOR_API_RECENT_CYCLES = 2
+    miner = MinerFactory.create()
+    cycles = [BenchmarkCycleFactory.create(number=n) for n in (7, 8, 9)]
+    for cycle in cycles:
+        _checks(cycle, miner, "h1/cpu.small/0", matmul=cycle.number != 9)
+    BenchmarkCheck.objects.filter(cycle=cycles[2], benchmark="matmul").update(detail="C[3, 5] is off", seconds=None)
+    with django_assert_max_num_queries(3):
+        report = miner_report_get(hotkey=miner.hotkey)
+    assert report is not None
+    check = {"executor": "h1/cpu.small/0", "executor_class": "cpu.small", "detail": ""}
+    assert report["checks"] == [
+        {
+            **check,
+            "cycle": 9,
+            "benchmark": "matmul",
+            "passed": False,
+            "reason": "wrong_answer",
+            "detail": "C[3, 5] is off",
+            "seconds": None,
+        },
+        {**check, "cycle": 9, "benchmark": "pow", "passed": True, "reason": "passed", "seconds": 1.5},
+        {**check, "cycle": 8, "benchmark": "matmul", "passed": True, "reason": "passed", "seconds": 1.5},
+        {**check, "cycle": 8, "benchmark": "pow", "passed": True, "reason": "passed", "seconds": 1.5},
+    ]
+    assert report["verified"] == {"cpu.small": 0}  # the latest finished run, 9, failed its matmul
+    assert (report["hotkey"], report["coldkey"], report["manifest"]) == (miner.hotkey, miner.coldkey, {})
+
+
+def test_an_unknown_miner_has_no_report():
+    assert miner_report_get(hotkey="5Nobody") is None

@@ -25,14 +25,25 @@ def organic_job_record(
     detail: str = "",
     miner_hotkey: str = "",
     result: JobResult | None = None,
+    observed_seconds: float = 0.0,
     failure: Failure | None = None,
 ) -> bool:
-    """False (and nothing written) if the job already ended: a late report changes nothing."""
+    """False (and nothing written) if the job already ended: a late report changes nothing.
+
+    With a result, `observed_seconds` is how long the validator saw the job run (JobStarted to the
+    end; 0 if it never saw it start). The miner is paid, scored and the user billed for
+    min(reported, observed), and that capped figure is what goes upstream."""
     # Containers may print NUL bytes; Postgres text and jsonb cannot hold them.
     detail, miner_hotkey = text_for_postgres(detail), text_for_postgres(miner_hotkey)
     if result is not None:
-        logs = {"stdout": text_for_postgres(result.stdout), "stderr": text_for_postgres(result.stderr)}
-        result = result.model_copy(update=logs)
+        reported, observed = result.executor_seconds, round(max(observed_seconds, 0.0), 6)
+        # No leeway on top of the observation: over-reporting cannot gain, under-reporting loses.
+        cleaned = {
+            "stdout": text_for_postgres(result.stdout),
+            "stderr": text_for_postgres(result.stderr),
+            "executor_seconds": min(reported, observed),
+        }
+        result = result.model_copy(update=cleaned)
     if failure is not None:
         texts = {"reason": text_for_postgres(failure.reason), "detail": text_for_postgres(failure.detail)}
         failure = failure.model_copy(update=texts)
@@ -46,6 +57,7 @@ def organic_job_record(
         if result is not None:
             job.exit_code = result.exit_code
             job.executor_seconds = result.executor_seconds
+            job.reported_seconds, job.observed_seconds = reported, observed
         if failure is not None:
             job.failure_kind, job.failure_reason = failure.kind, failure.reason
         job.save()

@@ -23,6 +23,8 @@ VALIDATOR_MAX_ATTEMPTS = env.int("VALIDATOR_MAX_ATTEMPTS", default=3)
 VALIDATOR_QUEUE_TIMEOUT_S = env.float("VALIDATOR_QUEUE_TIMEOUT_S", default=600.0)
 VALIDATOR_RESERVE_TIMEOUT_S = env.float("VALIDATOR_RESERVE_TIMEOUT_S", default=10.0)
 VALIDATOR_STAGE_LEEWAY_S = env.float("VALIDATOR_STAGE_LEEWAY_S", default=30.0)
+# The validator's read-only API: a miner's page lists the checks of its last this many benchmark runs.
+VALIDATOR_API_RECENT_CYCLES = env.int("VALIDATOR_API_RECENT_CYCLES", default=5)
 
 # Miner: executor hosts are Docker engines, "local" meaning the local socket (or DOCKER_HOST).
 # Format: "name=docker_url;class=count,class=count|name2=...".

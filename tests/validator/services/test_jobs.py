@@ -61,7 +61,9 @@ def test_record_writes_the_job_an_event_and_an_outbox_row(job):
 def test_record_result_and_failure(job):
     result = JobResult(exit_code=2, stdout="o", stderr="e", executor_seconds=1.25)
     failure = Failure(kind=FailureKind.JOB, reason="nonzero_exit", detail="exit 2")
-    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.FAILED, result=result, failure=failure)
+    assert organic_job_record(
+        job_uuid=job.uuid, status=JobStatus.FAILED, result=result, observed_seconds=1.5, failure=failure
+    )
     job.refresh_from_db()
     assert (job.exit_code, job.executor_seconds, job.failure_kind, job.failure_reason) == (
         2,
@@ -73,6 +75,34 @@ def test_record_result_and_failure(job):
     assert JobStatusUpdate.model_validate(payload) == JobStatusUpdate(
         job_uuid=job.uuid, status=JobStatus.FAILED, result=result, failure=failure
     )
+
+
+@pytest.mark.parametrize(
+    ("reported", "observed", "billed"),
+    [
+        (3600.0, 2.5, 2.5),  # inflated: the validator's observation wins
+        (2.0, 2.5, 2.0),  # honest, within what was observed: kept
+        (2.5, 2.5, 2.5),
+        (0.0, 2.5, 0.0),  # under-reporting only costs the miner
+        (5.0, 0.0, 0.0),  # JobStarted never seen: nothing observed, nothing paid
+    ],
+)
+def test_executor_seconds_are_the_lesser_of_report_and_observation(job, reported, observed, billed):
+    result = JobResult(exit_code=0, stdout="o", executor_seconds=reported)
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.COMPLETED, result=result, observed_seconds=observed)
+    job.refresh_from_db()
+    assert (job.reported_seconds, job.observed_seconds, job.executor_seconds) == (reported, observed, billed)
+    # Upstream (the facilitator bills from this) gets the capped figure, nothing else changed.
+    assert JobStatusUpdate.model_validate(_outbox(job)[-1]).result == result.model_copy(
+        update={"executor_seconds": billed}
+    )
+
+
+def test_a_result_without_an_observation_is_worth_nothing(job):
+    result = JobResult(exit_code=0, executor_seconds=7.0)
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.COMPLETED, result=result)
+    job.refresh_from_db()
+    assert (job.reported_seconds, job.observed_seconds, job.executor_seconds) == (7.0, 0.0, 0.0)
 
 
 def test_unknown_miner_is_recorded_by_hotkey_only(job):
@@ -108,7 +138,9 @@ def test_long_detail_is_cut_to_the_wire_limit(job):
 def test_logs_with_nul_bytes_are_recorded(job):
     # A container may print NUL; Postgres text and jsonb cannot hold it, and the report must not be lost.
     result = JobResult(exit_code=0, stdout="a\x00b", stderr="\x00", executor_seconds=1)
-    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.COMPLETED, detail="x\x00", result=result)
+    assert organic_job_record(
+        job_uuid=job.uuid, status=JobStatus.COMPLETED, detail="x\x00", result=result, observed_seconds=1
+    )
     payload = _outbox(job)[0]
     assert (payload["result"]["stdout"], payload["result"]["stderr"], payload["detail"]) == (
         "a\ufffdb",

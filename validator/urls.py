@@ -1,0 +1,8 @@
+from django.urls import path
+
+from validator.apis.miners import MinerDetailApi, MinerListApi
+
+urlpatterns = [
+    path("miners/", MinerListApi.as_view(), name="validator-miner-list"),
+    path("miners/<str:hotkey>/", MinerDetailApi.as_view(), name="validator-miner-detail"),
+]
