@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -38,6 +39,10 @@ class Node:
         return f"http://127.0.0.1:{self.port}/healthz/"
 
     @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}" if self.role in ("miner", "facilitator") else ""
 
@@ -55,6 +60,8 @@ class NetworkConfig:
     credits: str = "100000"
     chain: str = "local"  # or "subtensor": the real runtime under Chopsticks
     dht: bool = True  # a DHT bootnode plus a DHT process per validator and miner
+    cycle_s: int = 300  # the validators' benchmark cycle (LOCALNET_CYCLE_S)
+    calibrate_runs: int = 1  # 0: keep the classes as seeded (fast tests that run no benchmarks)
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -74,8 +81,13 @@ class LocalNetwork:
         ports = self._ports(1 + self.config.miners)
         self.nodes = [self._node("facilitator", "facilitator", ports[0], 0)]
         self.dht_bootnode_port = self._ports(1)[0] if self.config.port_base is None else self.config.port_base + 400
+        # Validators dial out for their work, and serve HTTP (admin, the miners API) on their port.
+        if self.config.port_base is None:
+            validator_ports = self._ports(self.config.validators)
+        else:
+            validator_ports = [self.config.port_base + 200 + i for i in range(self.config.validators)]
         self.nodes += [
-            self._node(f"validator{i}", "validator", 0, 10 * self.config.min_validator_stake)
+            self._node(f"validator{i}", "validator", validator_ports[i - 1], 10 * self.config.min_validator_stake)
             for i in range(1, self.config.validators + 1)
         ]
         self.nodes += [
@@ -91,6 +103,36 @@ class LocalNetwork:
         if self.config.chain == "subtensor":
             self._start_subtensor()
         self._bootstrap()
+        if self.config.calibrate_runs:
+            self._size_classes()
+
+    def _size_classes(self) -> None:
+        """One machine runs every executor: the class the miners offer gets an equal share of its
+        cores, so the capacity the manifests claim is really there; then it is calibrated here, on
+        the subnet owner's node (the first validator), which publishes the catalogue."""
+        executors = max(1, self.config.miners * self.config.executors)
+        cpus = round(max(0.05, (os.cpu_count() or 1) / executors), 3)
+        memory = max(256, min(1024, _memory_mb() // (2 * executors)))
+        description = f"{cpus:g} CPU, {memory} MiB: this machine's cores shared by {executors} executors."
+        owner = next(n for n in self.nodes if n.role == "validator")
+        resize = ["size_class", "cpu.small", "--cpus", str(cpus), "--memory-mb", str(memory)]
+        for node in (owner, self.nodes[0]):  # the facilitator prices and admits jobs by it too
+            self._manage(node, *resize, "--description", description)
+        state_path = self.dir / "state.json"
+        state = json.loads(state_path.read_text())
+        sizing = [cpus, memory, self.config.calibrate_runs]
+        if state.get("calibrated") != sizing:
+            print(f"calibrating cpu.small ({cpus:g} CPU) on this machine ...", flush=True)
+            out = self._manage(owner, "calibrate_class", "cpu.small", "--runs", str(self.config.calibrate_runs))
+            print(out.strip(), flush=True)
+            state["calibrated"] = sizing
+            state_path.write_text(json.dumps(state))
+
+    def _manage(self, node: Node, *argv: str) -> str:
+        done = subprocess.run(manage(*argv), env=self._env(node), cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+        return done.stdout
 
     def _start_subtensor(self) -> None:
         """Chopsticks on the real runtime, then fund, register and stake every node on it."""
@@ -209,6 +251,18 @@ class LocalNetwork:
                     "CHAIN_ADDRESS_OVERRIDES": overrides,
                 }
             )
+        validators = [n for n in self.nodes if n.role == "validator"]
+        env.update(
+            {
+                # The first validator is the subnet owner: it signs the executor-class catalogue.
+                "SUBNET_OWNER_HOTKEY": validators[0].hotkey.ss58 if validators else "",
+                "CATALOGUE_SYNC_S": "10",
+                "VALIDATOR_CYCLE_S": str(self.config.cycle_s),
+                "VALIDATOR_CYCLE_TICK_S": str(min(30, max(5, self.config.cycle_s // 10))),
+                # The miners share this machine's one Docker engine by design (see docs/verification.md).
+                "VALIDATOR_FLAG_SHARED_ENGINES": "0",
+            }
+        )
         env.update(self.config.extra_env)
         return env
 
@@ -239,6 +293,18 @@ class LocalNetwork:
                 "miner": manage("run_miner", "--port", str(node.port)),
             }[node.role]
             node.procs.append(Proc(node.name, main, env, self.dir / "logs" / f"{node.name}.log"))
+            if node.role == "validator":
+                http = [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(node.port),
+                    "config.asgi:application",
+                ]
+                node.procs.append(Proc(f"{node.name}-http", http, env, self.dir / "logs" / f"{node.name}-http.log"))
             if self.config.celery:
                 schedule = str(self.dir / f"celerybeat-{node.name}")
                 argv = celery_worker(
@@ -272,7 +338,7 @@ class LocalNetwork:
             connected = self._validators_connected()
             for node in list(pending):
                 if node.role == "validator":
-                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node)
+                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node) and _http_ok(node.health_url)
                 else:
                     up = _http_ok(node.health_url)
                 if up:
@@ -329,9 +395,18 @@ class LocalNetwork:
 
     def write_credentials(self) -> Path:
         path = self.dir / "credentials.json"
-        path.write_text(json.dumps(self.credentials, indent=2) + "\n")
+        nodes = [{"name": n.name, "role": n.role, "hotkey": n.hotkey.ss58, "url": n.url} for n in self.nodes]
+        path.write_text(json.dumps({**self.credentials, "nodes": nodes}, indent=2) + "\n")
         os.chmod(path, 0o600)
         return path
+
+
+def _memory_mb() -> int:
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    return 4096
 
 
 def _http_ok(url: str) -> bool:

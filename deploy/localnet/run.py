@@ -49,6 +49,7 @@ def main() -> None:
         executors=_int_env("LOCALNET_EXECUTORS", 2),
         port_base=_int_env("LOCALNET_PORT", 8000),
         chain=_chain_env(),
+        cycle_s=_int_env("LOCALNET_CYCLE_S", 300),
     )
     if args.clean:
         drop_databases(sorted(existing_databases(config.db_prefix + "_")))

@@ -42,6 +42,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
         port_base=None,
         db_prefix=prefix,
         celery=False,
+        calibrate_runs=0,  # no beat, no benchmark cycles: keep the seeded classes
         extra_env={"VALIDATOR_STAGE_LEEWAY_S": "15", "LOG_LEVEL": "INFO"},
     )
     net = LocalNetwork(config)

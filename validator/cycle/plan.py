@@ -83,7 +83,8 @@ def plan_challenge(
         challenge_id=uuid.uuid4(),
         executor=executor,
         benchmark=benchmark,
-        timeout_s=min(3600, int(deadline) + 1),  # the job's own limit: no use running past the deadline
+        # The job's own limit: past the deadline and the grace, its answer could only be missing.
+        timeout_s=min(3600, int(deadline + settings.VALIDATOR_LATE_GRACE_S) + 1),
         pow=pow_params,
         matmul=matmul_params,
     )

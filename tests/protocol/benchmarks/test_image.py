@@ -3,6 +3,7 @@ capabilities): its answers pass the host's checks, its C matches the host's A·B
 Debian's OpenBLAS in the image, the venv's numpy on the host), and its specs parse."""
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from protocol.benchmarks.pow import pow_challenge, pow_check
 from protocol.messages.benchmarks import CheckReason
 from tests.protocol.benchmarks.openings import fresh_seed
 
-IMAGE = "meshwork/bench:1"
+IMAGE = os.environ.get("MESHWORK_BENCH_IMAGE", "meshwork/bench:1")  # a branch can test its own build
 N = 256
 
 

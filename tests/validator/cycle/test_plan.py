@@ -25,6 +25,7 @@ REF = ExecutorRef(host="h", executor_class="cpu.test", index=0)
 def factors(settings: Any) -> None:
     settings.VALIDATOR_DEADLINE_FACTOR = 1.5
     settings.VALIDATOR_NEWCOMER_DEADLINE_FACTOR = 2.0
+    settings.VALIDATOR_LATE_GRACE_S = 10.0
 
 
 def _plan(benchmark: BenchmarkKind, **overrides: Any) -> Any:
@@ -46,7 +47,7 @@ def test_deadlines_come_from_the_reference_spin_up_and_newcomer_factor() -> None
     assert deadline_for(INFO, 3.0, newcomer=True) == pytest.approx(2.0 + 9.0)
     planned = _plan(BenchmarkKind.MATMUL)
     assert planned.deadline_s == pytest.approx(6.5)
-    assert planned.challenge.timeout_s == 7
+    assert planned.challenge.timeout_s == 17  # the deadline and the grace in which it is late
     assert planned.challenge.matmul.n == 2048
 
 

@@ -1,0 +1,67 @@
+"""The local network as `make localnet` runs it (Celery beat, DHT, the catalogue, calibration):
+benchmark cycles in which every honest miner's executors are verified, visible in the validator's
+read-only API."""
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.localnet.databases import drop_databases, existing_databases
+from deploy.localnet.network import LocalNetwork, NetworkConfig
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+
+
+@pytest.fixture(scope="module")
+def benchmarked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
+    prefix = f"meshwork_e2e_bench_{os.environ.get('MESHWORK_TEST_ID', 'main')}"
+    drop_databases(sorted(existing_databases(prefix + "_")))
+    config = NetworkConfig(
+        directory=Path(tmp_path_factory.mktemp("benchnet")),
+        port_base=None,
+        db_prefix=prefix,
+        cycle_s=40,  # a cycle every 40 s, ticks every 5 s
+        calibrate_runs=1,
+        extra_env={"LOG_LEVEL": "INFO"},
+    )
+    net = LocalNetwork(config)
+    net.prepare()
+    net.start()
+    try:
+        net.wait_ready(timeout=150)
+        yield net
+    finally:
+        net.stop()
+        for proc in net.procs:
+            print(f"---- {proc.name} (last lines)\n{proc.tail(20)}")
+
+
+def test_every_honest_executor_is_verified_and_visible(benchmarked: LocalNetwork) -> None:
+    validator = benchmarked.node("validator1")
+    miners = {n.hotkey.ss58 for n in benchmarked.nodes if n.role == "miner"}
+    deadline = time.monotonic() + 240
+    report: list[dict[str, object]] = []
+    with httpx.Client(base_url=validator.url, timeout=10) as client:
+        while time.monotonic() < deadline:
+            report = client.get("/api/v1/miners/").json()
+            verified = {m["hotkey"]: m["verified"] for m in report if m["hotkey"] in miners}
+            if len(verified) == 3 and all(v == {"cpu.small": 2} for v in verified.values()):
+                break
+            time.sleep(3)
+        else:
+            pytest.fail(f"not every executor verified in time: {report}")
+        for hotkey in miners:
+            detail = client.get(f"/api/v1/miners/{hotkey}/").json()
+            assert detail["manifest"] == {"cpu.small": 2}
+            assert detail["last_checked_at"]
+            latest = max(c["cycle"] for c in detail["checks"])
+            checks = [c for c in detail["checks"] if c["cycle"] == latest]
+            assert {c["benchmark"] for c in checks} == {"manifest", "pow", "matmul"}
+            assert all(c["passed"] and c["reason"] == "passed" for c in checks), checks
+            timed = [c for c in checks if c["benchmark"] != "manifest"]
+            assert len(timed) == 4
+            assert all(c["seconds"] > 0 for c in timed)
