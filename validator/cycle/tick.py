@@ -2,7 +2,8 @@
 
 Cycle numbers count cycle lengths since the epoch, so every validator (and every worker of one)
 agrees which cycle it is; inserting the run's row is the claim, so a cycle runs once however many
-ticks arrive. Newcomer runs are numbered by tick and include only miners never benchmarked here."""
+ticks arrive. A newcomer run carries the number of the cycle it falls in (at most one per cycle) and
+includes only miners never benchmarked here; later arrivals wait for the next full cycle."""
 
 import asyncio
 import contextlib
@@ -78,5 +79,4 @@ def benchmark_newcomers_tick() -> RunSummary | None:
     newcomers = miners_never_benchmarked(hotkeys=routable)
     if not newcomers:
         return None
-    number = int(time.time() // settings.VALIDATOR_CYCLE_TICK_S)
-    return _run(number, BenchmarkCycle.Kind.NEWCOMERS, newcomers)
+    return _run(cycle_number(), BenchmarkCycle.Kind.NEWCOMERS, newcomers)
