@@ -1,0 +1,52 @@
+#!/usr/bin/env python
+"""The simulated miners of bench/cycle.py, in a process of their own so that the validator's
+process is measured alone: MINERS honest BenchMiners (tests/validator/cycle/bench_miner.py, the
+real handshake over real websockets), each on its own loopback port with one host of EXECUTORS
+executors of CLASS, all served by one asyncio loop.
+
+    .venv/bin/python bench/cycle_miners.py --miners 256 --executors 8 --class cpu.bench-cycle
+
+Prints one JSON line {"miners": [{"hotkey", "address"}]} once every miner serves, then serves
+until its stdin closes, then prints {"cpu_s": ...} (its own CPU time) and exits.
+"""
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from protocol.keys import hotkey_create  # noqa: E402
+from tests.validator.cycle.bench_miner import BenchMiner, host, serving  # noqa: E402
+
+
+async def serve(*, miners: int, executors: int, executor_class: str) -> None:
+    async with AsyncExitStack() as stack:
+        served = []
+        for _ in range(miners):
+            key, _ = hotkey_create()  # fresh keys every run: nothing to leak or reuse
+            miner = BenchMiner(key, [host("h1", executors={executor_class: executors})])
+            address = await stack.enter_async_context(serving(miner))
+            served.append({"hotkey": key.ss58, "address": address})
+        print(json.dumps({"miners": served}), flush=True)
+        await asyncio.to_thread(sys.stdin.read)  # the parent closes our stdin when it is done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--miners", type=int, default=256)
+    parser.add_argument("--executors", type=int, default=8)
+    parser.add_argument("--class", dest="executor_class", required=True)
+    args = parser.parse_args()
+    asyncio.run(serve(miners=args.miners, executors=args.executors, executor_class=args.executor_class))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
