@@ -17,15 +17,25 @@ import resource
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from protocol.keys import hotkey_create  # noqa: E402
 from tests.validator.cycle.bench_miner import BenchMiner, host, serving  # noqa: E402
 
 
+def _quiet_closed(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """An answer still being sent when the validator ends the run and closes the link is expected."""
+    if not isinstance(context.get("exception"), ConnectionClosed):
+        loop.default_exception_handler(context)
+
+
 async def serve(*, miners: int, executors: int, executor_class: str) -> None:
+    asyncio.get_running_loop().set_exception_handler(_quiet_closed)
     async with AsyncExitStack() as stack:
         served = []
         for _ in range(miners):
