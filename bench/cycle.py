@@ -6,7 +6,7 @@ websockets and handshakes on loopback, in a separate process so this process is 
 alone). Goal: 2,048 executors in ≤ 60 s.
 
     .venv/bin/python bench/cycle.py [--miners 256] [--executors 8] [--n 128]
-        [--pow-difficulty 8] [--pow-count 4] [--reference-s 10] [--profile]
+        [--pow-difficulty 8] [--pow-count 4] [--reference-s 10] [--profile] [--deflate]
 
 The matmul size is small (the simulated miners must compute 2,048 products on the same 2 cores):
 the validator's cost per matmul check at n = 2048 is measured here too, for extrapolation.
@@ -167,6 +167,7 @@ def bench_class(args: argparse.Namespace) -> None:
 def miners_start(args: argparse.Namespace) -> tuple["subprocess.Popen[str]", list[dict[str, str]]]:
     command = [sys.executable, str(ROOT / "bench" / "cycle_miners.py"), "--class", CLASS]
     command += ["--miners", str(args.miners), "--executors", str(args.executors)]
+    command += ["--deflate"] if args.deflate else []
     # One BLAS thread per product: the miners already run several products at once in threads, and
     # OpenBLAS's own threads would spin against them on 2 cores (measured: 5× the CPU).
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -218,11 +219,15 @@ def report(args: argparse.Namespace, summary: RunSummary, wall_s: float, cpu_s: 
         f"cycle: {args.miners} miners × {args.executors} executors = {executors} executors; "
         f"matmul n = {args.n} (small for the simulation), pow difficulty {args.pow_difficulty} × {args.pow_count}; "
         f"k = {settings.VALIDATOR_MATMUL_ROWS} rows × m = {settings.VALIDATOR_MATMUL_COLUMNS} columns; "
-        f"{os.cpu_count()} cores shared by the validator, the miners' process, Postgres and Redis"
+        f"links {'with' if args.deflate else 'without'} permessage-deflate; "
+        f"{os.cpu_count()} cores shared by the validator, the miners' process, Postgres and Redis "
+        f"(load average at the end {os.getloadavg()[0]:.1f}); "
+        f"validator OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}"
     )
     goal = ("met" if wall_s <= 60 else "NOT met") if executors >= 2048 else "not measured: fewer executors"
     print(f"total benchmark_run: {wall_s:.2f} s wall (goal ≤ 60 s for 2,048 executors: {goal})")
-    print(f"validator process CPU: {cpu_s:.2f} s ({cpu_s / wall_s:.0%} of wall)")
+    per_executor = cpu_s / executors * 1e3
+    print(f"validator process CPU: {cpu_s:.2f} s ({cpu_s / wall_s:.0%} of wall, {per_executor:.1f} ms per executor)")
     print(f"miners' process CPU: {miners_cpu_s:.2f} s (the simulated miners, not part of the validator's cost)")
     print(f"  {'step':<34} {'wall s':>7} {'CPU s':>7}")
     for step, (wall, cpu) in STEPS.items():
@@ -265,6 +270,7 @@ def main() -> None:
     parser.add_argument("--pow-count", type=int, default=4)
     parser.add_argument("--reference-s", type=float, default=10.0)
     parser.add_argument("--profile", action="store_true", help="cProfile the event loop thread")
+    parser.add_argument("--deflate", action="store_true", help="miners accept permessage-deflate (real ones do not)")
     args = parser.parse_args()
     database_create()
     proc = None
