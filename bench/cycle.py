@@ -10,7 +10,7 @@ alone). Goal: 2,048 executors in ≤ 60 s.
 
 The matmul size is small (the simulated miners must compute 2,048 products on the same 2 cores):
 the validator's cost per matmul check at n = 2048 is measured here too, for extrapolation.
-Uses a scratch database (meshwork_bench_cycle), created and dropped by the run.
+Uses a scratch database (meshwork_bench_cycle, or $MESHWORK_BENCH_CYCLE_DB), created and dropped by the run.
 """
 
 import argparse
@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from deploy.localnet.databases import database_url, drop_databases, migrate  # noqa: E402
 
-DB_NAME = "meshwork_bench_cycle"
+DB_NAME = os.environ.get("MESHWORK_BENCH_CYCLE_DB", "meshwork_bench_cycle")  # the tests use their own
 CLASS = "cpu.bench-cycle"
 os.environ["DATABASE_URL"] = database_url(DB_NAME)
 os.environ["CHAIN_DATABASE_URL"] = ""
