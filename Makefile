@@ -35,6 +35,7 @@ bench: venv services images
 	$(PY) bench/executor_overhead.py
 	$(PY) bench/dht_scale.py
 	$(PY) bench/verify_cost.py
+	$(PY) bench/cycle.py
 
 # Lint is everything static: style, format, types (product code, tests, benchmarks) and the
 # import contracts in pyproject.toml (layers, forbidden imports, role independence, no cycles).
