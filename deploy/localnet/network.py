@@ -128,6 +128,16 @@ class LocalNetwork:
             state["calibrated"] = sizing
             state_path.write_text(json.dumps(state))
 
+    def _admin_user(self, node: Node, password: str) -> None:
+        env = self._env(node) | {
+            "DJANGO_SUPERUSER_USERNAME": "admin",
+            "DJANGO_SUPERUSER_PASSWORD": password,
+            "DJANGO_SUPERUSER_EMAIL": "admin@localhost",
+        }
+        done = subprocess.run(manage("createsuperuser", "--noinput"), env=env, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0 and "already taken" not in done.stderr:  # a rerun keeps the user
+            raise RuntimeError(f"creating {node.name}'s admin user failed:\n{done.stderr[-2000:]}")
+
     def _manage(self, node: Node, *argv: str) -> str:
         done = subprocess.run(manage(*argv), env=self._env(node), cwd=ROOT, capture_output=True, text=True)
         if done.returncode != 0:
@@ -198,6 +208,8 @@ class LocalNetwork:
             text=True,
         )
         state["api_token"] = json.loads(out.stdout.strip().splitlines()[-1])["api_token"]
+        for validator in (n for n in self.nodes if n.role == "validator"):  # their admin, same login
+            self._admin_user(validator, state["admin_password"])
         state_path.write_text(json.dumps(state))
         os.chmod(state_path, 0o600)
         facilitator = self.nodes[0]
