@@ -42,6 +42,7 @@ class MinerLink:
         # The miner's latest manifest (sent after the handshake and when it changes).
         self.manifest: ManifestMessage | None = None
         self.manifest_received = asyncio.Event()
+        self.last_refused = ""  # why the last frame we could not read was refused
         # Benchmark answers with their arrival time (monotonic), taken here so that verifying
         # one answer never delays the clock of another.
         self.answers: asyncio.Queue[tuple[float, Any] | Exception] = asyncio.Queue()
@@ -79,6 +80,7 @@ class MinerLink:
                     message = await self.conn.recv(_from_miner)
                 except ProtocolError as exc:
                     logger.warning("miner %s sent a bad frame: %s", self.conn.peer_hotkey, exc)
+                    self.last_refused = str(exc)[:1000]
                     continue
                 if isinstance(message, ErrorMessage):
                     logger.warning("miner %s: %s %s", self.conn.peer_hotkey, message.code, message.detail)

@@ -140,6 +140,8 @@ def _prepare(cycle: BenchmarkCycle, runs: list[MinerRun]) -> None:
         run.busy_ours = busy.get(run.miner.id, 0)
         if run.manifest is None:
             reason, detail = CheckReason.NO_ANSWER, "no connection or no manifest"
+            if run.link is not None and run.link.last_refused:
+                reason, detail = CheckReason.MALFORMED, f"its manifest was refused: {run.link.last_refused}"
             miner_cycle_record(
                 cycle=cycle, miner=run.miner, manifest=None, newcomer=run.newcomer, reason=reason, detail=detail
             )

@@ -5,6 +5,7 @@ modules: test_slow_engine.py and tests/validator/test_observed_seconds.py.)"""
 
 import asyncio
 import base64
+import json
 import random
 from typing import Any
 
@@ -17,6 +18,7 @@ from protocol.benchmarks.generator import matrix_rows
 from protocol.benchmarks.merkle import merkle_path
 from protocol.benchmarks.product import commit_rows
 from protocol.messages.benchmarks import Challenge, CheckReason, RowOpening
+from protocol.messages.manifest import MAX_HOSTS
 from tests.validator.cycle.bench_miner import BenchMiner, Work, host
 from tests.validator.cycle.conftest import Cycles
 from tests.validator.factories import OrganicJobFactory
@@ -225,3 +227,17 @@ async def test_a_miner_that_never_answers_is_recorded(cycles: Cycles, make_hotke
     await cycles.run([])
     [check] = await cycles.checks(gone)
     assert (check.benchmark, check.reason) == ("manifest", CheckReason.NO_ANSWER)
+
+
+async def test_an_oversized_manifest_is_refused_and_recorded(cycles: Cycles, make_hotkey) -> None:
+    class Flooding(BenchMiner):
+        async def on_connect(self, ws: Any) -> None:
+            hosts = [host(f"h{i}").model_dump(mode="json") for i in range(MAX_HOSTS + 1)]
+            await ws.send(json.dumps({"type": "miner.manifest", "hosts": hosts}))
+
+    flooding, honest = Flooding(make_hotkey()), BenchMiner(make_hotkey())
+    await cycles.run([flooding, honest])
+    [check] = await cycles.checks(flooding)
+    assert (check.benchmark, check.reason) == ("manifest", CheckReason.MALFORMED)
+    assert "hosts" in check.detail
+    assert all(c.passed for c in await cycles.checks(honest))
