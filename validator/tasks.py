@@ -17,13 +17,13 @@ def sync_miners() -> int:
 
 # A run lasts its deadlines (well under the global 5-minute limit). Not acks_late: a killed worker's run stays claimed
 # and is not run twice in one cycle; the next cycle starts fresh.
-@shared_task(soft_time_limit=280, time_limit=300)
+@shared_task(soft_time_limit=230, time_limit=290)
 def run_benchmark_cycle() -> dict[str, Any] | None:
     summary = benchmark_cycle_tick()
     return None if summary is None else asdict(summary)
 
 
-@shared_task(soft_time_limit=280, time_limit=300)
+@shared_task(soft_time_limit=230, time_limit=290)
 def benchmark_newcomers() -> dict[str, Any] | None:
     summary = benchmark_newcomers_tick()
     return None if summary is None else asdict(summary)

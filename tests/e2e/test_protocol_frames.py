@@ -63,6 +63,7 @@ def test_malformed_frames_after_the_handshake_get_errors_and_the_miner_keeps_ser
     with connect(f"ws://127.0.0.1:{miner.port}/v1/miner/") as ws:
         ws.send(hello.model_dump_json())
         assert _recv_json(ws)["type"] == "handshake"
+        assert _recv_json(ws)["type"] == "miner.manifest"  # what a miner sends right after the handshake
         ws.send(b"\xff\xfe binary junk")
         assert _recv_json(ws)["code"] == "malformed"
         ws.send(json.dumps({"type": "job.launch_missiles"}))
