@@ -7,18 +7,19 @@ from asgiref.sync import sync_to_async
 from pydantic import TypeAdapter
 
 from chain.selectors import chain_validator_refusal
+from facilitator.services.catalogue import CatalogueOfferRefused, catalogue_offer_apply
 from facilitator.services.dispatch import jobs_dispatch_pending, jobs_resend_to_validator
 from facilitator.services.sessions import validator_session_close, validator_session_open
 from facilitator.services.status import job_apply_status_update
 from protocol.consumer import SignedConsumer
 from protocol.logs import bind_job
-from protocol.messages.common import ErrorMessage
-from protocol.messages.facilitator import JobStatusUpdate, ValidatorToFacilitator
+from protocol.messages.common import ErrorCode, ErrorMessage
+from protocol.messages.facilitator import CatalogueOffer, JobStatusUpdate, ValidatorToFacilitator
 
 logger = logging.getLogger(__name__)
 
 
-class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | ErrorMessage]):
+class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | CatalogueOffer | ErrorMessage]):
     path = "/v1/facilitator/"
     incoming: ClassVar[TypeAdapter[Any]] = TypeAdapter(ValidatorToFacilitator)
 
@@ -31,13 +32,23 @@ class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | ErrorMessage]):
         await sync_to_async(jobs_resend_to_validator)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
         await sync_to_async(jobs_dispatch_pending)()
 
-    async def handle(self, message: JobStatusUpdate | ErrorMessage) -> None:
+    async def handle(self, message: JobStatusUpdate | CatalogueOffer | ErrorMessage) -> None:
         if isinstance(message, ErrorMessage):
             logger.warning("validator %s reported an error: %s %s", self.peer_hotkey, message.code, message.detail)
             return
         assert self.peer_hotkey is not None
+        if isinstance(message, CatalogueOffer):
+            await self._on_catalogue_offer(message)
+            return
         with bind_job(message.job_uuid):  # sync_to_async carries the binding into the service's thread
             await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
+
+    async def _on_catalogue_offer(self, message: CatalogueOffer) -> None:
+        assert self.peer_hotkey is not None
+        try:
+            await sync_to_async(catalogue_offer_apply)(envelope=message.envelope, validator_hotkey=self.peer_hotkey)
+        except CatalogueOfferRefused as exc:
+            await self.send_message(ErrorMessage(code=ErrorCode.REFUSED, detail=f"catalogue.offer: {exc}"))
 
     async def disconnect(self, code: int) -> None:
         await sync_to_async(validator_session_close)(channel_name=self.channel_name)

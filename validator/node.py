@@ -1,5 +1,6 @@
 """The validator's long-running process: a link to the facilitator (reconnecting with backoff
-and jitter), one task per organic job, and an outbox flusher that sends status updates in order."""
+and jitter), one task per organic job, an outbox flusher that sends status updates in order, and a
+catalogue offerer that hands the facilitator the signed catalogue this validator applied."""
 
 import asyncio
 import logging
@@ -11,11 +12,18 @@ from django.conf import settings
 from pydantic import TypeAdapter
 from websockets.exceptions import WebSocketException
 
+from executor.selectors import catalogue_envelope_get, catalogue_version_get
 from protocol.dialer import PeerConnection, dial
 from protocol.handshake import NonceStore
 from protocol.keys import Hotkey
 from protocol.messages.common import ErrorMessage, JobSpec
-from protocol.messages.facilitator import FacilitatorToValidator, JobCancelRequest, JobRequest, JobStatusUpdate
+from protocol.messages.facilitator import (
+    CatalogueOffer,
+    FacilitatorToValidator,
+    JobCancelRequest,
+    JobRequest,
+    JobStatusUpdate,
+)
 from protocol.messages.jobs import TERMINAL_STATUSES
 from protocol.wire import ProtocolError
 from validator.driver import DriverContext, organic_job_drive
@@ -71,12 +79,14 @@ class ValidatorNode:
         self.connected.set()
         self.outbox_ready.set()
         flusher = asyncio.create_task(self._flush_outbox(conn))
+        offerer = asyncio.create_task(self._offer_catalogue(conn))
         try:
             while True:
                 message = await conn.recv(_from_facilitator)
                 await self.on_message(message)
         finally:
             flusher.cancel()
+            offerer.cancel()
 
     async def on_message(self, message: object) -> None:
         if isinstance(message, JobRequest):
@@ -125,6 +135,20 @@ class ValidatorNode:
                 for row in rows:
                     await conn.send(JobStatusUpdate.model_validate(row.payload))
                 await sync_to_async(outbox_mark_sent)(ids=[r.id for r in rows])
+
+    async def _offer_catalogue(self, conn: PeerConnection) -> None:
+        """Offer the applied catalogue once per link, and again whenever its version changes (the
+        DHT sync applies new ones); a poll of one column every CATALOGUE_SYNC_S."""
+        offered = -1
+        while True:
+            version = await sync_to_async(catalogue_version_get)()
+            if version != offered:
+                envelope = await sync_to_async(catalogue_envelope_get)()
+                if envelope is not None:
+                    await conn.send(CatalogueOffer(envelope=envelope))
+                    logger.info("offered catalogue version %d to the facilitator", envelope.catalogue.version)
+                offered = version
+            await asyncio.sleep(settings.CATALOGUE_SYNC_S)
 
 
 def validator_node_from_settings(*, hotkey: Hotkey, nonces: NonceStore) -> ValidatorNode:

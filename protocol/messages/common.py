@@ -21,6 +21,7 @@ class ErrorCode(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"
     UNEXPECTED = "unexpected"
     TOO_LARGE = "too_large"
+    REFUSED = "refused"  # well-formed, but the receiver will not act on it; the detail says why
     INTERNAL = "internal"
 
 

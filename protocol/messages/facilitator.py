@@ -5,6 +5,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from protocol.catalogue import SignedCatalogue
 from protocol.messages.common import ErrorMessage, Failure, JobResult, JobSpec, Message
 from protocol.messages.jobs import JobStatus
 
@@ -30,5 +31,14 @@ class JobStatusUpdate(Message):
     failure: Failure | None = None
 
 
+class CatalogueOffer(Message):
+    """The subnet's signed catalogue as the validator last applied it (the facilitator runs no DHT
+    process, so this is how its class table follows the catalogue). Sent after the handshake and
+    whenever the validator's applied version changes; the facilitator verifies it itself."""
+
+    type: Literal["catalogue.offer"] = "catalogue.offer"
+    envelope: SignedCatalogue
+
+
 FacilitatorToValidator = Annotated[JobRequest | JobCancelRequest | ErrorMessage, Field(discriminator="type")]
-ValidatorToFacilitator = Annotated[JobStatusUpdate | ErrorMessage, Field(discriminator="type")]
+ValidatorToFacilitator = Annotated[JobStatusUpdate | CatalogueOffer | ErrorMessage, Field(discriminator="type")]

@@ -1,12 +1,16 @@
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
 
+from protocol.catalogue import Catalogue, CatalogueClass, catalogue_sign, catalogue_verify
+from protocol.keys import hotkey_create
 from protocol.messages.common import ErrorCode, ErrorMessage, Failure, FailureKind, JobResult
 from protocol.messages.facilitator import (
+    CatalogueOffer,
     FacilitatorToValidator,
     JobRequest,
     JobStatusUpdate,
@@ -55,6 +59,21 @@ def test_encode_then_decode_is_identity():
     assert decode(TO_VALIDATOR, encode(request), max_bytes=MAX) == request
     reserve = JobReserve(job_uuid=uuid.uuid4(), executor_class="cpu.small", image="img", timeout_s=5)
     assert decode(TypeAdapter(ValidatorToMiner), encode(reserve), max_bytes=MAX) == reserve
+
+
+def test_a_catalogue_offer_still_verifies_after_the_wire():
+    owner, _ = hotkey_create()
+    item = CatalogueClass(
+        name="gpu.a100", cpus=8.5, memory_mb=65536, pids=512, output_mb=512, gpu_count=1,
+        price_per_second="0.050000", weight=8.0, reference_seconds={"pow": 0.25},
+    )  # fmt: skip
+    catalogue = Catalogue(
+        netuid=1, version=3, issued_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), classes=[item]
+    )
+    offer = CatalogueOffer(envelope=catalogue_sign(catalogue=catalogue, hotkey=owner))
+    decoded = decode(TO_FACILITATOR, encode(offer), max_bytes=MAX)
+    assert decoded == offer
+    assert catalogue_verify(envelope=decoded.envelope, owner_ss58=owner.ss58, netuid=1) == catalogue
 
 
 def test_error_message_is_part_of_every_union():

@@ -1,6 +1,7 @@
 """The validator node against a facilitator played over a real websocket with the real signed
 handshake: it dials again with backoff when the link drops, delivers what it owes in order and
-exactly once after reconnecting, and runs a job the facilitator sends twice only once."""
+exactly once after reconnecting, runs a job the facilitator sends twice only once, and offers the
+catalogue it applied on every link and whenever its version changes."""
 
 import asyncio
 import contextlib
@@ -17,10 +18,12 @@ from pydantic import TypeAdapter
 from websockets.asyncio.server import ServerConnection, serve
 
 import validator.node
+from executor.services.catalogue import catalogue_apply, catalogue_build
+from protocol.catalogue import SignedCatalogue, catalogue_sign
 from protocol.handshake import NonceStore, handshake_build
 from protocol.keys import Hotkey
 from protocol.messages.common import Handshake, JobResult, JobSpec
-from protocol.messages.facilitator import JobRequest, JobStatusUpdate, ValidatorToFacilitator
+from protocol.messages.facilitator import CatalogueOffer, JobRequest, JobStatusUpdate, ValidatorToFacilitator
 from protocol.messages.jobs import JobStatus
 from tests.factories import job_spec
 from validator.driver import DriverContext
@@ -42,6 +45,11 @@ class Link:
     async def update(self, timeout: float = 3.0) -> JobStatusUpdate:
         message = _from_validator.validate_json(await asyncio.wait_for(self.ws.recv(), timeout))
         assert isinstance(message, JobStatusUpdate), message
+        return message
+
+    async def offer(self, timeout: float = 3.0) -> CatalogueOffer:
+        message = _from_validator.validate_json(await asyncio.wait_for(self.ws.recv(), timeout))
+        assert isinstance(message, CatalogueOffer), message
         return message
 
     async def nothing(self, timeout: float = 0.5) -> bool:
@@ -255,3 +263,51 @@ async def test_a_job_sent_again_after_it_ended_is_not_rerun_and_its_end_is_resen
     assert (again.job_uuid, again.status) == (request.job_uuid, JobStatus.COMPLETED)
     assert await link.nothing()
     assert held_driver.drives == [request.job_uuid]
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quick_catalogue_poll(settings: Any) -> float:
+    """The node looks at its applied catalogue version every 0.1 s (request before `running`)."""
+    settings.CATALOGUE_SYNC_S = 0.1
+    return settings.CATALOGUE_SYNC_S
+
+
+def _apply_catalogue(owner: Hotkey, *, version: int) -> SignedCatalogue:
+    """What the DHT sync does on a validator: apply an owner-signed catalogue to the class table."""
+    envelope = catalogue_sign(catalogue=catalogue_build(version=version), hotkey=owner)
+    catalogue_apply(envelope.catalogue, envelope=envelope)
+    return envelope
+
+
+async def test_nothing_is_offered_before_a_catalogue_is_applied(quick_catalogue_poll, running, executor_classes):
+    link = await running.facilitator.link()
+    assert await link.nothing(timeout=quick_catalogue_poll * 4)
+
+
+async def test_each_new_version_is_offered_once_over_a_live_link(
+    quick_catalogue_poll, running, make_hotkey, executor_classes
+):
+    owner = make_hotkey()
+    link = await running.facilitator.link()
+    for version in (1, 2):
+        applied = await sync_to_async(_apply_catalogue)(owner, version=version)
+        assert (await link.offer()).envelope == applied
+        assert await link.nothing(timeout=quick_catalogue_poll * 4)  # once per version, not every poll
+
+
+async def test_the_applied_catalogue_is_offered_right_after_each_connect(
+    settings, running, make_hotkey, executor_classes
+):
+    settings.CATALOGUE_SYNC_S = 60.0  # no poll comes round during the test: only connects offer
+    facilitator = running.facilitator
+    first = await facilitator.link()
+    # Whether this first link still offers it depends on whether its first look came before.
+    applied = await sync_to_async(_apply_catalogue)(make_hotkey(), version=1)
+    for _ in range(2):
+        await first.ws.close()
+        first = await facilitator.link()
+        assert (await first.offer(timeout=1.0)).envelope == applied
+        assert await first.nothing(timeout=0.3)
