@@ -66,10 +66,11 @@ def matmul_error_ratios(
     *, seed: bytes, n: int, rows: Sequence[int], columns: Sequence[int], claimed: NDArray[Any]
 ) -> NDArray[Any]:
     """r for each entry of the claimed k×m block C[rows, columns] (see the module docstring)."""
-    a = matrix_rows(seed=seed, which="A", indices=rows, n=n).astype(np.float64)
-    b = matrix_rows(seed=seed, which="B", indices=columns, n=n).astype(np.float64)
-    exact = a @ b.T
-    spread = np.sqrt((a * a) @ (b * b).T)
+    a = matrix_rows(seed=seed, which="A", indices=rows, n=n)
+    b = matrix_rows(seed=seed, which="B", indices=columns, n=n)
+    exact = a.astype(np.float64) @ b.astype(np.float64).T  # exact products, ~2^-53 rounding
+    # Only a scale: float32's relative error (≲ 1e-6 here) moves r by as much, far inside the bounds.
+    spread = np.sqrt(((a * a) @ (b * b).T).astype(np.float64))
     with np.errstate(invalid="ignore", over="ignore"):
         ratios = np.abs(claimed.astype(np.float64) - exact) / np.maximum(spread, np.finfo(np.float64).tiny)
     return np.where(np.isfinite(ratios), ratios, np.inf)
