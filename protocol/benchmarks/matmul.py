@@ -103,6 +103,7 @@ def matmul_check(
     if sorted(opened) != sorted(set(rows)) or len(opened) != len(set(rows)):
         return CheckReason.MALFORMED, f"opened rows {sorted(opened)[:8]}… are not the requested {len(set(rows))}"
     block = np.empty((len(openings), len(columns)), dtype=np.float32)
+    picked = np.asarray(columns, dtype=np.intp)
     for position, opening in enumerate(openings):
         decoded = _decode(opening, n)
         if isinstance(decoded, str):
@@ -111,7 +112,7 @@ def matmul_check(
         leaf = row_leaf(opening.index, row)
         if not merkle_verify(root=root, index=opening.index, leaf=leaf, path=path, n_leaves=n):
             return CheckReason.BAD_PROOF, f"row {opening.index} does not match the committed root"
-        block[position] = np.frombuffer(row, dtype="<f4")[list(columns)]
+        block[position] = np.frombuffer(row, dtype="<f4")[picked]
     ratios = matmul_error_ratios(seed=seed, n=n, rows=opened, columns=columns, claimed=block)
     worst = float(ratios.max())
     rms = math.sqrt(float(np.mean(np.square(ratios)))) if math.isfinite(worst) else math.inf
