@@ -30,7 +30,13 @@ def test_operands_are_the_generators_a_and_b_columns() -> None:
 def test_commitment_equals_the_sequential_tree(monkeypatch: pytest.MonkeyPatch, cores: int, layout: str) -> None:
     monkeypatch.setattr(product, "_cores", lambda: cores)
     c = np.random.default_rng().standard_normal((N, 2 * N)).astype(np.float32)
-    shaped = {"float32": c, "strided": c[:, ::2], "float64": c.astype(np.float64), "one row": c[:1]}[layout]
+    shapes: dict[str, np.ndarray] = {
+        "float32": c,
+        "strided": c[:, ::2],
+        "float64": c.astype(np.float64),
+        "one row": c[:1],
+    }
+    shaped = shapes[layout]
     assert commit_rows(shaped) == sequential_commitment(shaped)
 
 
