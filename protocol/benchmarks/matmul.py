@@ -29,7 +29,6 @@ square of r over the block ≤ RMS_TOLERANCE = 2^-15 (3.1e-5: 9.5× the float32 
 n = 32768, 8× below float16/TF32, 65× below bfloat16). The rms is a
 reliable precision test once the block has a few hundred entries (k·m ≥ 256)."""
 
-import base64
 import binascii
 import math
 from collections.abc import Sequence
@@ -78,7 +77,8 @@ def matmul_error_ratios(
 
 def _decode(opening: RowOpening, n: int) -> tuple[bytes, list[bytes]] | str:
     try:
-        row = base64.b64decode(opening.row_b64, validate=True)
+        # Strict: only the alphabet, padding only at the end (b64decode's regex check costs 10% more).
+        row = binascii.a2b_base64(opening.row_b64, strict_mode=True)
         path = [bytes.fromhex(node) for node in opening.path]
     except (binascii.Error, ValueError):
         return f"row {opening.index}: not base64 / hex"

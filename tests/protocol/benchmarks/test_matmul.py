@@ -160,7 +160,10 @@ def test_a_tampered_path_is_a_bad_proof(seed: bytes, honest: np.ndarray) -> None
     assert check(seed, honest, rows, openings=openings)[0] is CheckReason.BAD_PROOF
 
 
-@pytest.mark.parametrize("change", ["missing", "extra", "duplicate", "other_index", "short_row", "long_row", "not_b64"])
+@pytest.mark.parametrize(
+    "change",
+    ["missing", "extra", "duplicate", "other_index", "short_row", "long_row", "not_b64", "newline", "not_ascii"],
+)
 def test_openings_of_the_wrong_shape_are_malformed(seed: bytes, honest: np.ndarray, change: str) -> None:
     rows = pick(K)
     openings = open_rows(honest, rows)
@@ -178,9 +181,13 @@ def test_openings_of_the_wrong_shape_are_malformed(seed: bytes, honest: np.ndarr
         row = raw[:-4] if change == "short_row" else raw + raw[:4]
         openings[0] = openings[0].model_copy(update={"row_b64": base64.b64encode(row).decode()})
     else:
-        openings[0] = openings[0].model_copy(update={"row_b64": "!!" + openings[0].row_b64[2:]})
+        text = openings[0].row_b64
+        broken = {"not_b64": "!!" + text[2:], "newline": text[:8] + "\n" + text[8:], "not_ascii": "é" + text[1:]}
+        openings[0] = openings[0].model_copy(update={"row_b64": broken[change]})
     reason, detail = check(seed, honest, rows, openings=openings)
     assert reason is CheckReason.MALFORMED, detail
+    if change in ("not_b64", "newline", "not_ascii"):
+        assert "not base64" in detail
 
 
 def test_openings_in_another_order_pass(seed: bytes, honest: np.ndarray) -> None:
