@@ -9,6 +9,7 @@ import random
 import numpy as np
 import pytest
 
+from protocol.benchmarks import matmul
 from protocol.benchmarks.generator import matrix_rows
 from protocol.benchmarks.matmul import ENTRY_TOLERANCE, RMS_TOLERANCE, commit_rows, matmul_check, matmul_compute
 from protocol.benchmarks.product import matmul_operands
@@ -202,3 +203,11 @@ def test_the_validators_own_bad_arguments_raise(seed: bytes, honest: np.ndarray)
         matmul_check(seed=seed, n=N, root=root, openings=open_rows(honest, [0]), rows=[N], columns=[0])
     with pytest.raises(ValueError, match="non-empty"):
         matmul_check(seed=seed, n=N, root=root, openings=[], rows=[0], columns=[])
+
+
+@pytest.mark.parametrize(("k", "m", "n"), [(32, 16, 2048), (32, 16, 1000), (600, 600, 3), (1, 1, 1)])
+def test_the_block_product_in_slices_is_the_whole_product(k: int, m: int, n: int) -> None:
+    # Slices of 512, of 512 with a short last one, of 1 (k·m > 2^18), and a single one.
+    rng = np.random.default_rng()
+    x, y = rng.standard_normal((k, n)), rng.standard_normal((m, n))
+    assert np.allclose(matmul._product(x, y), x @ y.T, rtol=1e-12, atol=1e-12)
