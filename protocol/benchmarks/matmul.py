@@ -11,7 +11,8 @@ Tolerance. For entry (i, j) let s = sqrt(Σ_k a_ik² b_kj²) (the size of the pr
 r = |ĉ − c| / s, with c computed in float64. Float32 with any summation order keeps r around
 u·sqrt(n) at worst (u = 2^-24; sequential summation is the worst order), while rounding the
 inputs to fewer mantissa bits adds an error of about 2^-(p+1)·sqrt(2/3)·s whatever n is (p = 10
-for float16 and TF32, 7 for bfloat16). Measured with this generator (k = m = 32 up to n = 4096,
+for float16 and TF32, 7 for bfloat16). Measured with this generator's entries (uniform multiples of
+2^-24 in [-0.5, 0.5), as now; k = m = 32 up to n = 4096,
 16 above; "seq" sums in order, the worst order; low-precision inputs are rounded, then multiplied
 in float32):
 
