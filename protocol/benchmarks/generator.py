@@ -33,9 +33,12 @@ def _key(seed: bytes) -> NDArray[Any]:
 
 def _to_entries(raw: NDArray[Any], out: NDArray[Any]) -> None:
     """Two exact float32 entries per raw word, in order, into out (rows × 2·words)."""
-    words = raw.view(np.int64)  # arithmetic shifts sign-extend each 24-bit field
-    out[:, 0::2] = words >> 40
-    out[:, 1::2] = (words << 24) >> 40
+    # Arithmetic right shifts of the signed view sign-extend each 24-bit field; the left shift
+    # that brings bits 39..16 to the top is done unsigned (no signed overflow anywhere), in place.
+    out[:, 0::2] = raw.view(np.int64) >> 40
+    second = np.left_shift(raw, 24, out=np.empty_like(raw)).view(np.int64)
+    second >>= 40
+    out[:, 1::2] = second
     out *= _SCALE  # |s| ≤ 2^23 is exact in float32 and the scale is a power of two
 
 

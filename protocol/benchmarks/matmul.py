@@ -70,7 +70,7 @@ _SINGLE_THREAD_MNK = 1 << 18
 
 def _product(x: NDArray[Any], y: NDArray[Any]) -> NDArray[Any]:
     """x @ y.T, summed over slices of the inner dimension small enough to stay on this thread."""
-    step = max(1, _SINGLE_THREAD_MNK // (len(x) * len(y)))
+    step = max(1, _SINGLE_THREAD_MNK // max(1, len(x) * len(y)))
     out: NDArray[Any] = x[:, :step] @ y[:, :step].T
     for start in range(step, x.shape[1], step):
         out += x[:, start : start + step] @ y[:, start : start + step].T
