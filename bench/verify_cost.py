@@ -5,10 +5,11 @@ against what the validator spends checking it (goal for matmul at n ≥ 2048: �
 - pow: the miner runs pow_solve (count × 2^difficulty SHA-256); the validator derives the
   challenge (HMAC) and runs pow_check (count hashes).
 - matmul: the miner generates A and B, multiplies (float32 BLAS) and commits to the rows of C;
-  the validator draws a seed and runs matmul_check on k opened rows × m secret columns. The
-  miner's side is also shown as its product alone (what a fast GPU would still have to do).
+  the validator draws a seed and runs matmul_check on k opened rows × m secret columns, by default
+  the validator's own VALIDATOR_MATMUL_ROWS / VALIDATOR_MATMUL_COLUMNS (32 and 16). The miner's
+  side is also shown as its product alone (what a fast GPU would still have to do).
 
-    .venv/bin/python bench/verify_cost.py [--sizes 2048 4096] [--rows 32] [--columns 32]
+    .venv/bin/python bench/verify_cost.py [--sizes 2048 4096] [--rows K] [--columns M]
         [--pow-difficulty 18] [--pow-count 16] [--repeat 31]
 
 Each figure is the best of its runs (the miner's 3, the validator's --repeat): on a shared machine
@@ -28,6 +29,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from config.settings.components.verification import (  # noqa: E402
+    VALIDATOR_MATMUL_COLUMNS,
+    VALIDATOR_MATMUL_ROWS,
+)
 from protocol.benchmarks.matmul import commit_rows, matmul_check  # noqa: E402
 from protocol.benchmarks.pow import pow_challenge, pow_check, pow_solve  # noqa: E402
 from protocol.benchmarks.product import matmul_operands  # noqa: E402
@@ -71,11 +76,11 @@ def bench_matmul(*, n: int, rows: int, columns: int, repeat: int) -> None:
     product_s, c = min((timed(lambda: a @ b_columns.T) for _ in range(3)), key=lambda run: run[0])
     commit_s, (root, levels) = min((timed(lambda: commit_rows(c)) for _ in range(3)), key=lambda run: run[0])
     miner_s = generate_s + product_s + commit_s
-    picked = random.sample(range(n), rows)
+    picked = sorted(random.sample(range(n), rows))  # as the validator draws them
     openings = open_rows(c, picked, levels)
 
     def verify() -> None:
-        secret_columns = random.sample(range(n), columns)
+        secret_columns = sorted(random.sample(range(n), columns))
         os.urandom(16)  # the challenge: a fresh seed
         reason, detail = matmul_check(seed=seed, n=n, root=root, openings=openings, rows=picked, columns=secret_columns)
         assert reason is CheckReason.PASSED, detail
@@ -92,8 +97,8 @@ def bench_matmul(*, n: int, rows: int, columns: int, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
-    parser.add_argument("--rows", type=int, default=32)
-    parser.add_argument("--columns", type=int, default=32)
+    parser.add_argument("--rows", type=int, default=VALIDATOR_MATMUL_ROWS)
+    parser.add_argument("--columns", type=int, default=VALIDATOR_MATMUL_COLUMNS)
     parser.add_argument("--pow-difficulty", type=int, default=18)
     parser.add_argument("--pow-count", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=31)

@@ -14,10 +14,13 @@ NODE_PREFIX = b"meshwork-node"
 MAX_INDEX = 1 << 32
 
 
-def row_leaf(index: int, row: bytes) -> bytes:
+def row_leaf(index: int, row: bytes | memoryview) -> bytes:
+    """A memoryview (of a numpy row, say) is hashed in place: no 4·n-byte copy."""
     if not 0 <= index < MAX_INDEX:
         raise ValueError("row index must fit in 4 bytes")
-    return hashlib.sha256(LEAF_PREFIX + index.to_bytes(4, "big") + row).digest()
+    leaf = hashlib.sha256(LEAF_PREFIX + index.to_bytes(4, "big"))
+    leaf.update(row)
+    return leaf.digest()
 
 
 def _node(left: bytes, right: bytes) -> bytes:

@@ -2,8 +2,13 @@
 
 On a CUDA device (cupy importable and a device present) the product runs there, in float32 with
 cuBLAS's default math (not TF32: CUPY_TF32 must stay unset, TF32 results fail the check); else
-numpy's BLAS. A and B come from the same generator either way."""
+numpy's BLAS. A and B come from the same generator either way.
 
+Generating A and B and hashing the rows of C use a thread per core: Philox, numpy's conversions
+and SHA-256 of a row all release the GIL, so an honest miner is not held back by Python."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -21,12 +26,17 @@ except Exception:  # no cupy, no driver or no device all mean "use numpy"
     _HAS_DEVICE = False
 
 
+def _cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; the cores a container may use
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 def matmul_operands(*, seed: bytes, n: int) -> tuple[NDArray[Any], NDArray[Any]]:
     """A (rows) and B (as its columns, i.e. B transposed), both float32 n×n."""
-    indices = range(n)
-    return matrix_rows(seed=seed, which="A", indices=indices, n=n), matrix_rows(
-        seed=seed, which="B", indices=indices, n=n
-    )
+    with ThreadPoolExecutor(max_workers=min(2, _cores())) as pool:
+        a = pool.submit(matrix_rows, seed=seed, which="A", indices=range(n), n=n)
+        b_columns = pool.submit(matrix_rows, seed=seed, which="B", indices=range(n), n=n)
+        return a.result(), b_columns.result()
 
 
 def matmul_compute(*, seed: bytes, n: int) -> NDArray[Any]:
@@ -43,7 +53,16 @@ def row_bytes(row: NDArray[Any]) -> bytes:
     return np.ascontiguousarray(row, dtype="<f4").tobytes()
 
 
+def _leaves(c: NDArray[Any], part: int, parts: int) -> list[bytes]:
+    n = len(c)
+    return [row_leaf(i, c[i].data) for i in range(n * part // parts, n * (part + 1) // parts)]
+
+
 def commit_rows(c: NDArray[Any]) -> tuple[bytes, list[list[bytes]]]:
     """(root, levels) of the Merkle tree whose leaf i is row i of C."""
-    levels = merkle_levels([row_leaf(i, row_bytes(row)) for i, row in enumerate(c)])
+    c = np.ascontiguousarray(c, dtype="<f4")  # a no-op for matmul_compute's C
+    parts = max(1, min(_cores(), len(c)))
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        chunks = pool.map(_leaves, [c] * parts, range(parts), [parts] * parts)
+        levels = merkle_levels([leaf for chunk in chunks for leaf in chunk])
     return merkle_root(levels), levels

@@ -1,9 +1,11 @@
 """The seeded matrices: deterministic, every row of A / column of B generated on its own, exact
-float32 values in [-0.5, 0.5), different seeds and matrices give unrelated entries."""
+float32 values in [-0.5, 0.5), different seeds and matrices give unrelated entries, and the entries
+are the documented function of Philox's raw words (which numpy keeps identical across versions)."""
 
 import numpy as np
 import pytest
 
+from protocol.benchmarks import generator
 from protocol.benchmarks.generator import matrix_rows
 from tests.protocol.benchmarks.openings import fresh_seed
 
@@ -30,6 +32,39 @@ def test_a_row_generated_alone_equals_its_row_of_the_full_matrix(which: str) -> 
     picked = [N - 1, 0, 37, 37]
     alone = matrix_rows(seed=seed, which=which, indices=picked, n=N)  # type: ignore[arg-type]
     assert np.array_equal(alone, whole[picked])
+
+
+def reference_row(seed: bytes, matrix: int, index: int, n: int) -> list[float]:
+    """The documented layout, spelled out in plain Python on a Philox built for this one row."""
+    key = np.frombuffer(seed, dtype="<u8").astype(np.uint64)
+    counter = np.array([0, index, matrix, 0], dtype=np.uint64)
+    entries = []
+    for word in np.random.Philox(key=key, counter=counter).random_raw((n + 1) // 2).tolist():
+        for shift in (40, 16):
+            field = (word >> shift) & 0xFFFFFF
+            entries.append((field - (1 << 24) if field >= 1 << 23 else field) / 2**24)
+    return entries[:n]
+
+
+@pytest.mark.parametrize(("which", "matrix"), [("A", 1), ("B", 2)])
+@pytest.mark.parametrize("n", [1, 7, 96])
+def test_entries_are_the_documented_function_of_the_raw_words(which: str, matrix: int, n: int) -> None:
+    seed = fresh_seed()
+    picked = [n - 1, 0, n // 2, n - 1]
+    rows = matrix_rows(seed=seed, which=which, indices=picked, n=n)  # type: ignore[arg-type]
+    assert rows.shape == (len(picked), n)
+    assert rows.dtype == np.float32
+    assert rows.flags.c_contiguous
+    assert [row.tolist() for row in rows] == [reference_row(seed, matrix, index, n) for index in picked]
+
+
+def test_rows_beyond_one_conversion_chunk_equal_rows_generated_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generator, "_CHUNK_WORDS", 5 * N // 2)  # 5 rows a chunk: the last has one
+    seed = fresh_seed()
+    whole = full(seed, "A")
+    assert [whole[i].tolist() for i in (0, 2, 3, 50, N - 1)] == [
+        reference_row(seed, 1, i, N) for i in (0, 2, 3, 50, N - 1)
+    ]
 
 
 def test_the_row_depends_on_n_only_through_its_length() -> None:

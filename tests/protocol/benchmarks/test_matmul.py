@@ -9,6 +9,7 @@ import random
 import numpy as np
 import pytest
 
+from protocol.benchmarks import matmul
 from protocol.benchmarks.generator import matrix_rows
 from protocol.benchmarks.matmul import ENTRY_TOLERANCE, RMS_TOLERANCE, commit_rows, matmul_check, matmul_compute
 from protocol.benchmarks.product import matmul_operands
@@ -160,7 +161,10 @@ def test_a_tampered_path_is_a_bad_proof(seed: bytes, honest: np.ndarray) -> None
     assert check(seed, honest, rows, openings=openings)[0] is CheckReason.BAD_PROOF
 
 
-@pytest.mark.parametrize("change", ["missing", "extra", "duplicate", "other_index", "short_row", "long_row", "not_b64"])
+@pytest.mark.parametrize(
+    "change",
+    ["missing", "extra", "duplicate", "other_index", "short_row", "long_row", "not_b64", "newline", "not_ascii"],
+)
 def test_openings_of_the_wrong_shape_are_malformed(seed: bytes, honest: np.ndarray, change: str) -> None:
     rows = pick(K)
     openings = open_rows(honest, rows)
@@ -178,9 +182,13 @@ def test_openings_of_the_wrong_shape_are_malformed(seed: bytes, honest: np.ndarr
         row = raw[:-4] if change == "short_row" else raw + raw[:4]
         openings[0] = openings[0].model_copy(update={"row_b64": base64.b64encode(row).decode()})
     else:
-        openings[0] = openings[0].model_copy(update={"row_b64": "!!" + openings[0].row_b64[2:]})
+        text = openings[0].row_b64
+        broken = {"not_b64": "!!" + text[2:], "newline": text[:8] + "\n" + text[8:], "not_ascii": "é" + text[1:]}
+        openings[0] = openings[0].model_copy(update={"row_b64": broken[change]})
     reason, detail = check(seed, honest, rows, openings=openings)
     assert reason is CheckReason.MALFORMED, detail
+    if change in ("not_b64", "newline", "not_ascii"):
+        assert "not base64" in detail
 
 
 def test_openings_in_another_order_pass(seed: bytes, honest: np.ndarray) -> None:
@@ -195,3 +203,11 @@ def test_the_validators_own_bad_arguments_raise(seed: bytes, honest: np.ndarray)
         matmul_check(seed=seed, n=N, root=root, openings=open_rows(honest, [0]), rows=[N], columns=[0])
     with pytest.raises(ValueError, match="non-empty"):
         matmul_check(seed=seed, n=N, root=root, openings=[], rows=[0], columns=[])
+
+
+@pytest.mark.parametrize(("k", "m", "n"), [(32, 16, 2048), (32, 16, 1000), (600, 600, 3), (1, 1, 1)])
+def test_the_block_product_in_slices_is_the_whole_product(k: int, m: int, n: int) -> None:
+    # Slices of 512, of 512 with a short last one, of 1 (k·m > 2^18), and a single one.
+    rng = np.random.default_rng()
+    x, y = rng.standard_normal((k, n)), rng.standard_normal((m, n))
+    assert np.allclose(matmul._product(x, y), x @ y.T, rtol=1e-12, atol=1e-12)

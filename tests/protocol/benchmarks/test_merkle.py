@@ -3,6 +3,7 @@ change to the leaf, index, path or size fails."""
 
 import hashlib
 
+import numpy as np
 import pytest
 
 from protocol.benchmarks.merkle import merkle_levels, merkle_path, merkle_root, merkle_verify, row_leaf
@@ -70,6 +71,11 @@ def test_the_leaf_binds_the_index_and_the_whole_row() -> None:
     assert row_leaf(1, row) != row_leaf(2, row)
     assert row_leaf(1, row) != row_leaf(1, row[:-1])
     assert row_leaf(1, row) == hashlib.sha256(b"meshwork-row" + (1).to_bytes(4, "big") + row).digest()
+
+
+def test_a_row_hashed_in_place_is_the_same_leaf() -> None:
+    row = np.arange(16, dtype="<f4")
+    assert row_leaf(5, row.data) == row_leaf(5, row.tobytes())
 
 
 def test_empty_tree_and_bad_index_raise() -> None:
