@@ -3,10 +3,14 @@ admin without a deploy."""
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from protocol.messages.executor import ExecutorLimits
+
+
+MIN_CPU_MATMUL_N = 2048
 
 
 class ExecutorClass(models.Model):
@@ -66,6 +70,12 @@ class ExecutorClass(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Below this a CPU's product is too quick for the validator's check to be a small fraction
+        # of it (docs/benchmarks.md); tests may build smaller classes directly.
+        if self.gpu_count == 0 and self.matmul_n < MIN_CPU_MATMUL_N:
+            raise ValidationError({"matmul_n": f"CPU classes use n ≥ {MIN_CPU_MATMUL_N}"})
 
     def limits(self) -> ExecutorLimits:
         return ExecutorLimits(

@@ -16,8 +16,22 @@ JOB_IMAGE = "meshwork/job-python:3.11"
 # The classes seeded by executor/migrations/0002; a transactional test's flush deletes them, so
 # tests that need them ask for the `executor_classes` fixture, which puts them back.
 SEEDED_CLASSES: dict[str, dict[str, Any]] = {
-    "cpu.small": {"cpus": 1.0, "memory_mb": 512, "pids": 128, "output_mb": 64, "price_per_second": Decimal("0.001")},
-    "cpu.large": {"cpus": 2.0, "memory_mb": 2048, "pids": 512, "output_mb": 256, "price_per_second": Decimal("0.004")},
+    "cpu.small": {
+        "cpus": 1.0,
+        "memory_mb": 512,
+        "pids": 128,
+        "output_mb": 64,
+        "price_per_second": Decimal("0.001"),
+        "matmul_n": 2560,
+    },
+    "cpu.large": {
+        "cpus": 2.0,
+        "memory_mb": 2048,
+        "pids": 512,
+        "output_mb": 256,
+        "price_per_second": Decimal("0.004"),
+        "matmul_n": 2560,
+    },
 }
 
 

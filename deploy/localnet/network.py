@@ -120,7 +120,7 @@ class LocalNetwork:
             self._manage(node, *resize, "--description", description)
         state_path = self.dir / "state.json"
         state = json.loads(state_path.read_text())
-        sizing = [cpus, memory, self.config.calibrate_runs]
+        sizing = [cpus, memory, self.config.calibrate_runs, CALIBRATION_VERSION]
         if state.get("calibrated") != sizing:
             print(f"calibrating cpu.small ({cpus:g} CPU) on this machine ...", flush=True)
             out = self._manage(owner, "calibrate_class", "cpu.small", "--runs", str(self.config.calibrate_runs))
@@ -411,6 +411,10 @@ class LocalNetwork:
         path.write_text(json.dumps({**self.credentials, "nodes": nodes}, indent=2) + "\n")
         os.chmod(path, 0o600)
         return path
+
+
+# Bump when what a calibration measures changes (the benchmarks' code or sizes): reruns recalibrate.
+CALIBRATION_VERSION = 2
 
 
 def _memory_mb() -> int:

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from executor.models import ExecutorClass
 from executor.selectors import executor_class_get, executor_class_is_active, executor_class_limits, executor_class_list
@@ -47,3 +48,16 @@ def test_inactive_classes_are_hidden_unless_asked_for() -> None:
     with pytest.raises(ExecutorClass.DoesNotExist):
         executor_class_get(name="cpu.large")
     assert executor_class_get(name="cpu.large", active_only=False).name == "cpu.large"
+
+
+def test_the_seeded_cpu_classes_multiply_2560_square_matrices_uncalibrated() -> None:
+    seeded = ExecutorClass.objects.filter(name__in=["cpu.small", "cpu.large"])
+    assert {(c.matmul_n, str(c.reference_seconds)) for c in seeded} == {(2560, "{}")}
+
+
+def test_a_cpu_class_refuses_matrices_below_2048_and_a_gpu_class_may_use_them() -> None:
+    cpu = ExecutorClassFactory.build(name="cpu.tiny", matmul_n=1024)
+    with pytest.raises(ValidationError) as info:
+        cpu.clean()
+    assert "matmul_n" in info.value.message_dict
+    ExecutorClassFactory.build(name="gpu.tiny", matmul_n=1024, gpu_count=1, gpu=True).clean()

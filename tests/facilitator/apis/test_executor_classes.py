@@ -29,7 +29,7 @@ def test_executor_classes_list(api):
         "gpu_model": "",
         "gpu_memory_mb": 0,
         "spin_up_s": 10.0,
-        "matmul_n": 2048,
+        "matmul_n": 2560,
         "pow_difficulty": 18,
         "pow_count": 16,
         "reference_seconds": {},
