@@ -15,10 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
-
 from deploy.localnet.databases import database_url, ensure_databases
 from deploy.localnet.processes import ROOT, Proc, celery_worker, manage, stop_all
+from deploy.localnet.readiness import dht_online_miners, validators_connected
+from deploy.localnet.sizing import (
+    CALIBRATION_VERSION,
+    admin_user_ensure,
+    class_size,
+    manage_checked,
+    verification_env,
+)
 from deploy.localnet.subtensor import chopsticks_proc, wait_for_rpc
 from protocol.keys import Hotkey, hotkey_create, hotkey_load, hotkey_write
 
@@ -107,42 +113,25 @@ class LocalNetwork:
             self._size_classes()
 
     def _size_classes(self) -> None:
-        """One machine runs every executor: the class the miners offer gets an equal share of its
-        cores, so the capacity the manifests claim is really there; then it is calibrated here, on
-        the subnet owner's node (the first validator), which publishes the catalogue."""
-        executors = max(1, self.config.miners * self.config.executors)
-        cpus = round(max(0.05, (os.cpu_count() or 1) / executors), 3)
-        memory = max(256, min(1024, _memory_mb() // (2 * executors)))
-        description = f"{cpus:g} CPU, {memory} MiB: this machine's cores shared by {executors} executors."
+        """`cpu.small` gets this machine's cores shared by every executor, on the subnet owner's
+        node (the first validator, which publishes the catalogue) and the facilitator's; then it
+        is calibrated here, once per sizing."""
+        size = class_size(executors=self.config.miners * self.config.executors)
         owner = next(n for n in self.nodes if n.role == "validator")
-        resize = ["size_class", "cpu.small", "--cpus", str(cpus), "--memory-mb", str(memory)]
-        for node in (owner, self.nodes[0]):  # the facilitator prices and admits jobs by it too
-            self._manage(node, *resize, "--description", description)
+        resize = ["size_class", "cpu.small", "--cpus", str(size.cpus), "--memory-mb", str(size.memory_mb)]
+        for node in (owner, self.nodes[0]):
+            manage_checked([*resize, "--description", size.description], self._env(node))
         state_path = self.dir / "state.json"
         state = json.loads(state_path.read_text())
-        sizing = [cpus, memory, self.config.calibrate_runs, CALIBRATION_VERSION]
+        sizing = [size.cpus, size.memory_mb, self.config.calibrate_runs, CALIBRATION_VERSION]
         if state.get("calibrated") != sizing:
-            print(f"calibrating cpu.small ({cpus:g} CPU) on this machine ...", flush=True)
-            out = self._manage(owner, "calibrate_class", "cpu.small", "--runs", str(self.config.calibrate_runs))
-            print(out.strip(), flush=True)
+            print(f"calibrating cpu.small ({size.cpus:g} CPU) on this machine ...", flush=True)
+            runs = str(self.config.calibrate_runs)
+            print(
+                manage_checked(["calibrate_class", "cpu.small", "--runs", runs], self._env(owner)).strip(), flush=True
+            )
             state["calibrated"] = sizing
             state_path.write_text(json.dumps(state))
-
-    def _admin_user(self, node: Node, password: str) -> None:
-        env = self._env(node) | {
-            "DJANGO_SUPERUSER_USERNAME": "admin",
-            "DJANGO_SUPERUSER_PASSWORD": password,
-            "DJANGO_SUPERUSER_EMAIL": "admin@localhost",
-        }
-        done = subprocess.run(manage("createsuperuser", "--noinput"), env=env, cwd=ROOT, capture_output=True, text=True)
-        if done.returncode != 0 and "already taken" not in done.stderr:  # a rerun keeps the user
-            raise RuntimeError(f"creating {node.name}'s admin user failed:\n{done.stderr[-2000:]}")
-
-    def _manage(self, node: Node, *argv: str) -> str:
-        done = subprocess.run(manage(*argv), env=self._env(node), cwd=ROOT, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(argv)} failed:\n{done.stderr[-2000:]}")
-        return done.stdout
 
     def _start_subtensor(self) -> None:
         """Chopsticks on the real runtime, then fund, register and stake every node on it."""
@@ -209,7 +198,7 @@ class LocalNetwork:
         )
         state["api_token"] = json.loads(out.stdout.strip().splitlines()[-1])["api_token"]
         for validator in (n for n in self.nodes if n.role == "validator"):  # their admin, same login
-            self._admin_user(validator, state["admin_password"])
+            admin_user_ensure(env=self._env(validator), password=state["admin_password"])
         state_path.write_text(json.dumps(state))
         os.chmod(state_path, 0o600)
         facilitator = self.nodes[0]
@@ -263,18 +252,8 @@ class LocalNetwork:
                     "CHAIN_ADDRESS_OVERRIDES": overrides,
                 }
             )
-        validators = [n for n in self.nodes if n.role == "validator"]
-        env.update(
-            {
-                # The first validator is the subnet owner: it signs the executor-class catalogue.
-                "SUBNET_OWNER_HOTKEY": validators[0].hotkey.ss58 if validators else "",
-                "CATALOGUE_SYNC_S": "10",
-                "VALIDATOR_CYCLE_S": str(self.config.cycle_s),
-                "VALIDATOR_CYCLE_TICK_S": str(min(30, max(5, self.config.cycle_s // 10))),
-                # The miners share this machine's one Docker engine by design (see docs/verification.md).
-                "VALIDATOR_FLAG_SHARED_ENGINES": "0",
-            }
-        )
+        owner = next((n.hotkey.ss58 for n in self.nodes if n.role == "validator"), "")
+        env.update(verification_env(owner_hotkey=owner, cycle_s=self.config.cycle_s))
         env.update(self.config.extra_env)
         return env
 
@@ -365,20 +344,10 @@ class LocalNetwork:
         if not self.config.dht:
             return True
         miners = {n.hotkey.ss58 for n in self.nodes if n.role == "miner"}
-        url = database_url(self._db(validator.name)).replace("postgres://", "postgresql://")
-        with psycopg.connect(url) as conn:
-            rows = conn.execute(
-                "SELECT hotkey FROM dht_nodeheartbeat WHERE holder = %s AND state = 'ONLINE' AND role = 'miner'",
-                (validator.hotkey.ss58,),
-            ).fetchall()
-        return miners <= {r[0] for r in rows}
+        return miners <= dht_online_miners(database=self._db(validator.name), holder=validator.hotkey.ss58)
 
     def _validators_connected(self) -> set[str]:
-        with psycopg.connect(database_url(self._db("facilitator")).replace("postgres://", "postgresql://")) as conn:
-            rows = conn.execute(
-                "SELECT DISTINCT hotkey FROM facilitator_validatorsession WHERE disconnected_at IS NULL"
-            ).fetchall()
-        return {r[0] for r in rows}
+        return validators_connected(database=self._db("facilitator"))
 
     def _check_alive(self) -> None:
         for proc in self.procs:
@@ -411,18 +380,6 @@ class LocalNetwork:
         path.write_text(json.dumps({**self.credentials, "nodes": nodes}, indent=2) + "\n")
         os.chmod(path, 0o600)
         return path
-
-
-# Bump when what a calibration measures changes (the benchmarks' code or sizes): reruns recalibrate.
-CALIBRATION_VERSION = 2
-
-
-def _memory_mb() -> int:
-    with open("/proc/meminfo") as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
-    return 4096
 
 
 def _http_ok(url: str) -> bool:

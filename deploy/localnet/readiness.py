@@ -1,0 +1,28 @@
+"""Is the local network ready? Read straight from the nodes' databases (no node API needed)."""
+
+import psycopg
+
+from deploy.localnet.databases import database_url
+
+
+def _connect(database: str) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(database_url(database).replace("postgres://", "postgresql://"))
+
+
+def dht_online_miners(*, database: str, holder: str) -> set[str]:
+    """Miners whose ONLINE heartbeat the node `holder` (its DHT process) has heard."""
+    with _connect(database) as conn:
+        rows = conn.execute(
+            "SELECT hotkey FROM dht_nodeheartbeat WHERE holder = %s AND state = 'ONLINE' AND role = 'miner'",
+            (holder,),
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def validators_connected(*, database: str) -> set[str]:
+    """Validators holding a session with the facilitator whose database this is."""
+    with _connect(database) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT hotkey FROM facilitator_validatorsession WHERE disconnected_at IS NULL"
+        ).fetchall()
+    return {str(r[0]) for r in rows}
