@@ -9,7 +9,6 @@ from django.db import models
 
 from protocol.messages.executor import ExecutorLimits
 
-
 MIN_CPU_MATMUL_N = 2048
 
 

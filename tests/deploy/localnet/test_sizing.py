@@ -9,7 +9,7 @@ from deploy.localnet import sizing
 
 
 def test_every_executor_gets_an_equal_share_of_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sizing.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr(sizing, "memory_mb", lambda: 24 * 1024)
     size = sizing.class_size(executors=6)
     assert size.cpus == pytest.approx(0.333)
@@ -19,7 +19,7 @@ def test_every_executor_gets_an_equal_share_of_the_cores(monkeypatch: pytest.Mon
 
 
 def test_a_small_machine_still_gets_workable_executors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sizing.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
     monkeypatch.setattr(sizing, "memory_mb", lambda: 2048)
     size = sizing.class_size(executors=40)
     assert (size.cpus, size.memory_mb) == (0.05, 256)  # floors
@@ -41,5 +41,5 @@ def test_every_node_shares_the_owner_the_cycle_and_the_shared_engine_exception()
 
 def test_a_failing_step_says_which_and_why(tmp_path: Any) -> None:
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.test", "PATH": "/usr/bin:/bin"}
-    with pytest.raises(RuntimeError, match="size_class cpu.nope"):
+    with pytest.raises(RuntimeError, match=r"size_class cpu\.nope"):
         sizing.manage_checked(["size_class", "cpu.nope", "--cpus", "1", "--memory-mb", "256"], env)
