@@ -31,18 +31,36 @@ def spec_fingerprint(host: HostManifest) -> str | None:
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()
 
 
+def _gpus_claimed_beyond_specs(host: HostManifest, classes: Mapping[str, ClassInfo]) -> str | None:
+    """Each GPU class needs GPUs of its model and memory (as `nvidia-smi` reported them): the
+    count alone is not enough, a cheaper card must not pass for the class's."""
+    total = sum(classes[c].gpu_count * n for c, n in host.executors.items() if c in classes)
+    if total > len(host.specs.gpus):
+        return f"executors need {total} GPUs; the host reports {len(host.specs.gpus)}"
+    for cls, count in host.executors.items():
+        info = classes.get(cls)
+        if info is None or not info.gpu_count or not count:
+            continue
+        fitting = [
+            g
+            for g in host.specs.gpus
+            if info.gpu_model.lower() in g.model.lower() and g.memory_mb >= info.gpu_memory_mb
+        ]
+        if info.gpu_count * count > len(fitting):
+            wanted = f"{info.gpu_model or 'any model'} with ≥ {info.gpu_memory_mb} MiB"
+            return f"{cls} needs {info.gpu_count * count} GPUs ({wanted}); the host has {len(fitting)} such"
+    return None
+
+
 def _over_claimed(host: HostManifest, classes: Mapping[str, ClassInfo]) -> str | None:
     cpus = sum(classes[c].cpus * n for c, n in host.executors.items() if c in classes)
     memory = sum(classes[c].memory_mb * n for c, n in host.executors.items() if c in classes)
-    gpus = sum(classes[c].gpu_count * n for c, n in host.executors.items() if c in classes)
     specs = host.specs
     if specs.cpu_cores and cpus > specs.cpu_cores + 1e-9:
         return f"executors need {cpus:g} CPUs; the host reports {specs.cpu_cores} cores"
     if specs.memory_mb and memory > specs.memory_mb:
         return f"executors need {memory} MiB; the host reports {specs.memory_mb} MiB"
-    if gpus > len(specs.gpus):
-        return f"executors need {gpus} GPUs; the host reports {len(specs.gpus)}"
-    return None
+    return _gpus_claimed_beyond_specs(host, classes)
 
 
 def _shared(manifests: Mapping[str, ManifestMessage], flag_engines: bool) -> dict[tuple[str, str], str]:

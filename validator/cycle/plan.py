@@ -25,6 +25,8 @@ class ClassInfo:
     pow_difficulty: int
     pow_count: int
     reference_seconds: dict[str, float]
+    gpu_model: str = ""  # matched (case-insensitively, as a substring) against nvidia-smi's name
+    gpu_memory_mb: int = 0
 
 
 @dataclass(frozen=True)

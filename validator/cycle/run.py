@@ -65,6 +65,8 @@ def class_infos() -> dict[str, ClassInfo]:
             cpus=c.cpus,
             memory_mb=c.memory_mb,
             gpu_count=c.gpu_count,
+            gpu_model=c.gpu_model,
+            gpu_memory_mb=c.gpu_memory_mb,
             spin_up_s=c.spin_up_s,
             matmul_n=c.matmul_n,
             pow_difficulty=c.pow_difficulty,

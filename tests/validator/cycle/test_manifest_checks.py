@@ -7,7 +7,8 @@ from validator.cycle.manifest_checks import manifests_check, spec_fingerprint
 from validator.cycle.plan import ClassInfo
 
 GPU = ClassInfo(**{**INFO.__dict__, "name": "gpu.one", "gpu_count": 1, "cpus": 1.0})
-CLASSES = {"cpu.test": INFO, "gpu.one": GPU}
+A100 = ClassInfo(**{**INFO.__dict__, "name": "gpu.a100", "gpu_count": 2, "gpu_model": "A100", "gpu_memory_mb": 81920})
+CLASSES = {"cpu.test": INFO, "gpu.one": GPU, "gpu.a100": A100}
 
 
 def _host(
@@ -78,3 +79,26 @@ def test_one_engine_or_one_disk_behind_two_hotkeys_is_flagged_unless_shared_by_d
 def test_a_fingerprint_needs_disk_and_cores() -> None:
     assert spec_fingerprint(_host(disk=0)) is None
     assert spec_fingerprint(_host(disk=5)) == spec_fingerprint(_host("x", disk=5))
+
+
+def _gpu_host(*gpus: tuple[str, int], **executors: int) -> HostManifest:
+    specs = HostSpecs(
+        cpu_model="X", cpu_cores=8, memory_mb=65536, disk_mb=0, gpus=[GpuSpec(model=m, memory_mb=mb) for m, mb in gpus]
+    )
+    return HostManifest(name="h", executors={k.replace("_", "."): v for k, v in executors.items()}, specs=specs)
+
+
+def test_gpu_classes_need_gpus_of_their_model_and_memory_not_just_a_count() -> None:
+    a100 = ("NVIDIA A100-SXM4-80GB", 81920)
+    manifests = {
+        "right": ManifestMessage(hosts=[_gpu_host(a100, a100, gpu_a100=1)]),
+        "cheaper_cards": ManifestMessage(hosts=[_gpu_host(("NVIDIA GeForce RTX 3060", 12288), a100, gpu_a100=1)]),
+        "smaller_a100": ManifestMessage(hosts=[_gpu_host(("NVIDIA A100-PCIE-40GB", 40960), a100, gpu_a100=1)]),
+        "any_model": ManifestMessage(hosts=[_gpu_host(("NVIDIA T4", 16384), gpu_one=1)]),
+    }
+    verdicts = manifests_check(manifests=manifests, classes=CLASSES, flag_engines=True)
+    assert _reasons(verdicts["right"]) == [("h", CheckReason.PASSED)]
+    assert _reasons(verdicts["any_model"]) == [("h", CheckReason.PASSED)]
+    for hotkey in ("cheaper_cards", "smaller_a100"):
+        assert _reasons(verdicts[hotkey]) == [("h", CheckReason.OVER_CLAIMED)]
+        assert "A100 with ≥ 81920 MiB" in verdicts[hotkey].checks[0].detail
