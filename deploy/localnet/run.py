@@ -98,7 +98,7 @@ def _announce(network: LocalNetwork, path: Path) -> None:
     c = network.credentials
     print(f"\nMeshwork local network is up. Credentials: {path}\n{json.dumps(c, indent=2)}")
     for node in network.nodes:
-        print(f"  {node.name:<12} {node.role:<11} {node.hotkey.ss58}  {node.address or '(dials out)'}")
+        print(f"  {node.name:<12} {node.role:<11} {node.hotkey.ss58}  {node.url}")
     print(
         "\nSubmit a job:\n"
         f"  curl -s -X POST {c['facilitator_url']}/api/v1/jobs/ -H 'Authorization: Token {c['api_token']}' \\\n"
@@ -106,7 +106,12 @@ def _announce(network: LocalNetwork, path: Path) -> None:
         '    -d \'{"image": "meshwork/job-python:3.11", "args": ["python3", "-c", "print(6*7)"]}\'\n'
         f"Then: curl -s {c['facilitator_url']}/api/v1/jobs/<uuid>/ -H 'Authorization: Token {c['api_token']}'\n"
         f"Admin: {c['admin_url']} ({c['admin_username']} / {c['admin_password']})\n"
-        f"Logs: {network.dir / 'logs'}\nPress Ctrl-C to stop every node.",
+        + "".join(
+            f"What {n.name} verified: {n.url}/api/v1/miners/ (admin {n.url}/admin/, same login)\n"
+            for n in network.nodes
+            if n.role == "validator"
+        )
+        + f"Logs: {network.dir / 'logs'}\nPress Ctrl-C to stop every node.",
         flush=True,
     )
 

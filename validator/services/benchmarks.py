@@ -94,17 +94,20 @@ def benchmark_checks_record(*, cycle: BenchmarkCycle, miner: Miner, outcomes: Se
     return len(BenchmarkCheck.objects.bulk_create(rows, ignore_conflicts=True))
 
 
+FAST_EFFICIENCY = 1.25  # reference / measured
+
+
 def pow_difficulty_adapt(
     *, miner: Miner, executor_class: str, current: int, low: int, high: int, outcomes: Sequence[CheckOutcome]
 ) -> int:
-    """One step per run, within [low, high]: harder when every answer came in under half its
-    deadline, easier when any was late. Wrong answers do not move it: they are failures anyway."""
-    timed = [o for o in outcomes if o.seconds is not None and o.deadline_s]
-    if any(o.reason == CheckReason.LATE for o in outcomes):
+    """One step per run, within [low, high]: harder when every answer beat the class's reference
+    by `FAST_EFFICIENCY` (faster hardware than the class's, measured against the reference rather
+    than the deadline, which a newcomer's extension would make easy to beat), easier when any was
+    late. Wrong answers do not move it: they are failures anyway."""
+    answered = [o for o in outcomes if o.reason != CheckReason.BUSY]
+    if any(o.reason == CheckReason.LATE for o in answered):
         new = current - 1
-    elif timed and all(
-        o.passed and o.seconds is not None and o.deadline_s and o.seconds < o.deadline_s / 2 for o in timed
-    ):
+    elif answered and all(o.passed and (o.efficiency or 0) >= FAST_EFFICIENCY for o in answered):
         new = current + 1
     else:
         new = current

@@ -47,10 +47,20 @@ def test_checks_are_written_in_bulk_and_the_first_verdict_stands() -> None:
 @pytest.mark.parametrize(
     ("outcomes", "expected"),
     [
-        ([CheckOutcome("e", "c", "pow", CheckReason.PASSED, seconds=0.4, deadline_s=1.0)], 11),  # fast: harder
-        ([CheckOutcome("e", "c", "pow", CheckReason.PASSED, seconds=0.6, deadline_s=1.0)], 10),  # as expected
+        ([CheckOutcome("e", "c", "pow", CheckReason.PASSED, seconds=0.4, efficiency=1.3)], 11),  # fast: harder
+        (
+            [CheckOutcome("e", "c", "pow", CheckReason.PASSED, seconds=0.1, deadline_s=1.0, efficiency=1.0)],
+            10,
+        ),  # as fast as the class: unchanged, however far inside its deadline
         ([CheckOutcome("e", "c", "pow", CheckReason.LATE, seconds=1.2, deadline_s=1.0)], 9),  # late: easier
         ([CheckOutcome("e", "c", "pow", CheckReason.WRONG_ANSWER, seconds=0.1, deadline_s=1.0)], 10),
+        (  # one fast pass and one executor busy with our job: the busy one does not hold it back
+            [
+                CheckOutcome("e", "c", "pow", CheckReason.PASSED, efficiency=1.5),
+                CheckOutcome("f", "c", "pow", CheckReason.BUSY),
+            ],
+            11,
+        ),
     ],
 )
 def test_difficulty_steps_by_one(outcomes: list[CheckOutcome], expected: int) -> None:
