@@ -10,7 +10,7 @@ against what the validator spends checking it (goal for matmul at n â‰¥ 2048: â‰
   side is also shown as its product alone (what a fast GPU would still have to do).
 
     .venv/bin/python bench/verify_cost.py [--sizes 2048 4096] [--rows K] [--columns M]
-        [--pow-difficulty 18] [--pow-count 16] [--repeat 31]
+        [--pow-difficulty 16] [--pow-count 64] [--repeat 31]
 
 Each figure is the best of its runs (the miner's 3, the validator's --repeat): on a shared machine
 the minimum is the stable estimate of a cost; the validator's median is printed too.
@@ -99,8 +99,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
     parser.add_argument("--rows", type=int, default=VALIDATOR_MATMUL_ROWS)
     parser.add_argument("--columns", type=int, default=VALIDATOR_MATMUL_COLUMNS)
-    parser.add_argument("--pow-difficulty", type=int, default=18)
-    parser.add_argument("--pow-count", type=int, default=16)
+    parser.add_argument("--pow-difficulty", type=int, default=16)
+    parser.add_argument("--pow-count", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=31)
     args = parser.parse_args()
     bench_pow(difficulty=args.pow_difficulty, count=args.pow_count, repeat=args.repeat)

@@ -51,8 +51,8 @@ class CatalogueClass(StrictModel):
     weight: float = Field(ge=0, le=1e9)
     spin_up_s: float = Field(default=10.0, ge=0, le=86_400)
     matmul_n: int = Field(default=2048, ge=16, le=32768)
-    pow_difficulty: int = Field(default=18, ge=1, le=40)
-    pow_count: int = Field(default=16, ge=1, le=64)
+    pow_difficulty: int = Field(default=16, ge=1, le=40)
+    pow_count: int = Field(default=64, ge=1, le=64)
     reference_seconds: dict[BenchmarkName, Annotated[float, Field(gt=0, le=86_400)]] = Field(
         default_factory=dict, max_length=8
     )

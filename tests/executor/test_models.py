@@ -61,3 +61,8 @@ def test_a_cpu_class_refuses_matrices_below_2048_and_a_gpu_class_may_use_them() 
         cpu.clean()
     assert "matmul_n" in info.value.message_dict
     ExecutorClassFactory.build(name="gpu.tiny", matmul_n=1024, gpu_count=1, gpu=True).clean()
+
+
+def test_the_seeded_classes_ask_many_easy_proof_of_work_solutions() -> None:
+    seeded = ExecutorClass.objects.filter(name__in=["cpu.small", "cpu.large"])
+    assert {(c.pow_difficulty, c.pow_count) for c in seeded} == {(16, 64)}

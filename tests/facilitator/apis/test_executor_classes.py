@@ -30,8 +30,8 @@ def test_executor_classes_list(api):
         "gpu_memory_mb": 0,
         "spin_up_s": 10.0,
         "matmul_n": 2560,
-        "pow_difficulty": 18,
-        "pow_count": 16,
+        "pow_difficulty": 16,
+        "pow_count": 64,
         "reference_seconds": {},
     }
 
