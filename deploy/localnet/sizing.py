@@ -66,4 +66,6 @@ def verification_env(*, owner_hotkey: str, cycle_s: int) -> dict[str, str]:
         "VALIDATOR_CYCLE_TICK_S": str(min(30, max(5, cycle_s // 10))),
         # The miners share this machine's one Docker engine by design (docs/verification.md).
         "VALIDATOR_FLAG_SHARED_ENGINES": "0",
+        # Short local cycles start more often than production's: two starts per run, plus newcomers.
+        "MINER_BENCH_MAX_STARTS_PER_HOUR": str(max(30, 4 * 3600 // max(1, cycle_s) + 10)),
     }

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from executor.runtime.benchmark import BenchmarkOutcome, benchmark_run
 from miner.benchmarks.commitments import COMMITMENTS, Commitment
+from miner.benchmarks.ratelimit import start_allowed
 from miner.models import AcceptedJob
 from miner.selectors import executor_slot_count
 from miner.services.benchmarks import BenchmarkRefusal, benchmark_claim
@@ -61,6 +62,9 @@ class BenchmarkSession:
         refusal = start_refusal(message, executors=await sync_to_async(executor_slot_count)())
         if refusal is None and any(c.challenge_id in self.running for c in message.challenges):
             refusal = ErrorMessage(code=ErrorCode.MALFORMED, detail="a challenge id of a running challenge")
+        if refusal is None and not start_allowed(self.validator_hotkey):
+            limit = settings.MINER_BENCH_MAX_STARTS_PER_HOUR
+            refusal = ErrorMessage(code=ErrorCode.REFUSED, detail=f"more than {limit} benchmark starts in an hour")
         if refusal is not None:
             logger.warning("benchmark start from %s refused: %s", self.validator_hotkey, refusal.detail)
             await self.send(refusal)

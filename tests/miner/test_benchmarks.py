@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from executor.services.hosts import executor_hosts_parse
+from miner.benchmarks.ratelimit import starts_forget
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.executors import executor_hosts_sync
 from protocol.benchmarks.matmul import matmul_check
@@ -46,6 +47,7 @@ def two_executors(node_key, settings: Any, tmp_path) -> None:
         pytest.skip(f"needs a Docker engine and the image {BENCH_IMAGE}: run `make images`")
     settings.EXECUTOR_WORK_DIR = tmp_path / "jobs"
     settings.MINER_BENCH_IMAGE = BENCH_IMAGE
+    starts_forget()
     ExecutorClassFactory.create(name=CLASS, matmul_n=64, pow_difficulty=6, pow_count=4)
     executor_hosts_sync(executor_hosts_parse(f"local=local;{CLASS}=2"))
 
@@ -169,4 +171,20 @@ async def test_a_matrix_too_big_to_ship_is_refused_before_it_runs(admitted_valid
     reply = await comm.receive_json_from(timeout=5)
     assert (reply["type"], reply["reason"]) == ("bench.failed", "too_large")
     assert await sync_to_async(_benchmark_jobs)() == []
+    await comm.disconnect()
+
+
+async def test_a_validator_starting_benchmarks_too_often_is_refused(admitted_validator_key, node_key, settings):
+    settings.MINER_BENCH_MAX_STARTS_PER_HOUR = 1
+    comm = await _connect(admitted_validator_key, node_key.ss58)
+    first, _ = _pow(_ref(0))
+    await _start(comm, first)
+    assert (await _answers(comm, 1))[str(first.challenge_id)]["type"] == "bench.pow_answer"
+    await comm.disconnect()
+    comm = await _connect(admitted_validator_key, node_key.ss58)  # a new link does not reset the window
+    await _start(comm, _pow(_ref(1))[0])
+    error = await comm.receive_json_from(timeout=5)
+    assert (error["type"], error["code"]) == ("error", "refused")
+    assert "more than 1 benchmark starts in an hour" in error["detail"]
+    assert await comm.receive_nothing(timeout=0.5)
     await comm.disconnect()

@@ -36,6 +36,9 @@ MINER_BENCH_IMAGE = env.str("MINER_BENCH_IMAGE", default="meshwork/bench:1")
 MINER_BENCH_COMMIT_TTL_S = env.float("MINER_BENCH_COMMIT_TTL_S", default=600.0)
 MINER_BENCH_MAX_COMMITS = env.int("MINER_BENCH_MAX_COMMITS", default=64)
 MINER_BENCH_MAX_COMMIT_BYTES = env.int("MINER_BENCH_MAX_COMMIT_BYTES", default=1024 * 1024 * 1024)
+# A validator may benchmark, not monopolise: at most this many starts per validator per hour (a run
+# is two starts; a cycle is at least minutes long), the rest refused with a typed error.
+MINER_BENCH_MAX_STARTS_PER_HOUR = env.int("MINER_BENCH_MAX_STARTS_PER_HOUR", default=30)
 # Manifest: added executors are announced at most this often (removals go out at once); host
 # specs are collected at start-up and then this often.
 MINER_MANIFEST_MIN_INTERVAL_S = env.float("MINER_MANIFEST_MIN_INTERVAL_S", default=7200.0)
