@@ -1,6 +1,7 @@
 """HTTP routes per role: every node serves its health check, its admin (only its own apps' models)
 and static assets; the REST API, its schema and docs, and the dashboard are the facilitator's; the
-read-only miners API is the validator's (role "all" serves both under api/v1/: their paths differ)."""
+read-only miners API and the verification charts are the validator's (role "all" serves both
+under api/v1/: their paths differ)."""
 
 from importlib import import_module
 from typing import Any
@@ -14,6 +15,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.roles import NodeRole, role_admin_modules, role_serves
 from facilitator.dashboard.views import dashboard
+from validator.dashboard.views import verification_dashboard
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -33,7 +35,10 @@ if role_serves(settings.MESHWORK_ROLE, NodeRole.FACILITATOR):
         path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     ]
 if role_serves(settings.MESHWORK_ROLE, NodeRole.VALIDATOR):
-    urlpatterns.append(path("api/v1/", include("validator.urls")))
+    urlpatterns += [
+        path("admin/verification/", verification_dashboard, name="meshwork-verification"),
+        path("api/v1/", include("validator.urls")),
+    ]
 urlpatterns.append(path("admin/", admin.site.urls))
 if settings.SERVE_STATIC:
     # A plain route, not a middleware: async views (the job long-poll) stay async.

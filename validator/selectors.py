@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, JSONField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from dht.selectors import dht_miner_addresses, dht_routable_miners
@@ -245,3 +245,34 @@ def _report(miner: Miner, verdicts: list[CheckVerdict]) -> MinerReport:
         verified=verified_counts(verdicts=verdicts),
         last_checked_at=miner.last_checked_at,  # type: ignore[attr-defined]
     )
+
+
+# --- the verification dashboard (validator/dashboard)
+
+
+def checks_by_reason(*, since: datetime) -> list[tuple[str, int]]:
+    """How the checks since `since` ended, most frequent first."""
+    rows = BenchmarkCheck.objects.filter(created_at__gte=since).values("reason").annotate(n=Count("id"))
+    return sorted(((r["reason"], r["n"]) for r in rows), key=lambda item: (-item[1], item[0]))
+
+
+def pass_rate_by_benchmark(*, since: datetime) -> list[tuple[str, float]]:
+    """Percent of checks passed per benchmark (the manifest check included) since `since`."""
+    rows = (
+        BenchmarkCheck.objects.filter(created_at__gte=since)
+        .values("benchmark")
+        .annotate(n=Count("id"), ok=Count("id", filter=Q(passed=True)))
+        .order_by("benchmark")
+    )
+    return [(r["benchmark"], round(100.0 * r["ok"] / r["n"], 1)) for r in rows if r["n"]]
+
+
+def mean_efficiency_by_miner(*, since: datetime, limit: int) -> list[tuple[str, float]]:
+    """Mean efficiency (reference / measured) of each miner's passed checks since `since`."""
+    rows = (
+        BenchmarkCheck.objects.filter(created_at__gte=since, passed=True, efficiency__isnull=False)
+        .values("miner__hotkey")
+        .annotate(mean=Avg("efficiency"))
+        .order_by("-mean")[:limit]
+    )
+    return [(r["miner__hotkey"], round(float(r["mean"]), 3)) for r in rows]

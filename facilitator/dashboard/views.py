@@ -8,13 +8,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from facilitator.dashboard.charts import Bar, bar_chart_svg
 from facilitator.selectors import (
     job_counts_by_status,
     job_failure_counts,
     job_median_seconds_per_class,
     miner_executor_seconds,
 )
+from protocol.charts import Bar, bar_chart_svg
 
 WINDOW = timedelta(days=1)
 TOP_MINERS = 15

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from facilitator.dashboard.charts import Bar, bar_chart_svg
 from facilitator.models import Job
+from protocol.charts import Bar, bar_chart_svg
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 from tests.facilitator.factories import JobFactory, JobStatusEventFactory

@@ -1,4 +1,4 @@
-from facilitator.dashboard.charts import Bar, bar_chart_svg
+from protocol.charts import Bar, bar_chart_svg
 
 
 def test_each_bar_is_labelled_with_its_value_and_scaled_to_the_largest() -> None:

@@ -1,4 +1,4 @@
-"""Server-rendered SVG bar charts for the admin dashboard: no JavaScript, no CDN, readable anywhere."""
+"""Server-rendered SVG bar charts for the admin pages of every role: no JavaScript, no CDN, readable anywhere."""
 
 from dataclasses import dataclass
 from html import escape

@@ -1,0 +1,1 @@
+"""The validator's admin charts of what it verified."""

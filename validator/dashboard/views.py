@@ -1,0 +1,48 @@
+"""What this validator verified, drawn: the numbers an operator compares across miners."""
+
+from datetime import timedelta
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from protocol.charts import Bar, bar_chart_svg
+from validator.selectors import checks_by_reason, mean_efficiency_by_miner, miner_report_list, pass_rate_by_benchmark
+
+WINDOW = timedelta(days=1)
+TOP_MINERS = 20
+
+
+def _short(hotkey: str) -> str:
+    return hotkey[:12] + "…"
+
+
+@staff_member_required
+def verification_dashboard(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - WINDOW
+    reports = miner_report_list()[:TOP_MINERS]
+    claimed = [Bar(_short(r["hotkey"]), sum(r["manifest"].values())) for r in reports]
+    verified = [Bar(_short(r["hotkey"]), sum(r["verified"].values())) for r in reports]
+    charts = [
+        bar_chart_svg(title="Verified executors per miner (latest run)", bars=verified),
+        bar_chart_svg(title="Executors claimed in the manifest per miner", bars=claimed),
+        bar_chart_svg(
+            title="Pass rate per benchmark (24 h)",
+            bars=[Bar(b, p) for b, p in pass_rate_by_benchmark(since=since)],
+            unit=" %",
+        ),
+        bar_chart_svg(
+            title="Checks by reason (24 h)", bars=[Bar(reason, n) for reason, n in checks_by_reason(since=since)]
+        ),
+        bar_chart_svg(
+            title="Mean efficiency per miner (reference / measured, 24 h)",
+            bars=[Bar(_short(h), e) for h, e in mean_efficiency_by_miner(since=since, limit=TOP_MINERS)],
+        ),
+    ]
+    return render(
+        request,
+        "admin/meshwork_dashboard.html",
+        {"title": "What this validator verified", "charts": [mark_safe(c) for c in charts]},  # noqa: S308 (escaped)
+    )
