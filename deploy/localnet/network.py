@@ -298,8 +298,11 @@ class LocalNetwork:
                 node.procs.append(Proc(f"{node.name}-http", http, env, self.dir / "logs" / f"{node.name}-http.log"))
             if self.config.celery:
                 schedule = str(self.dir / f"celerybeat-{node.name}")
+                # A validator's benchmark run holds a worker process for its deadlines: a second one
+                # keeps its metagraph sync and weight reveals on time meanwhile.
+                workers = "2" if node.role == "validator" else "1"
                 argv = celery_worker(
-                    node.role, "-B", "-s", schedule, "-l", "warning", "--concurrency", "1", "-n", f"{node.name}@%h"
+                    node.role, "-B", "-s", schedule, "-l", "warning", "--concurrency", workers, "-n", f"{node.name}@%h"
                 )
                 node.procs.append(Proc(f"{node.name}-celery", argv, env, self.dir / "logs" / f"{node.name}-celery.log"))
             node.procs += self._dht_procs(node, env)
