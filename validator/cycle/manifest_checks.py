@@ -64,7 +64,9 @@ def _over_claimed(host: HostManifest, classes: Mapping[str, ClassInfo]) -> str |
 
 
 def _shared(manifests: Mapping[str, ManifestMessage], flag_engines: bool) -> dict[tuple[str, str], str]:
-    """(hotkey, host) → detail, for hosts whose engine id or spec fingerprint appears elsewhere."""
+    """(hotkey, host) → detail, for hosts whose engine id appears twice anywhere (one machine listed
+    twice), or whose spec fingerprint appears under two hotkeys (one machine behind two miners;
+    within one miner, identical machines from one image are plausible)."""
     seen: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for hotkey, manifest in manifests.items():
         for host in manifest.hosts:
@@ -75,7 +77,7 @@ def _shared(manifests: Mapping[str, ManifestMessage], flag_engines: bool) -> dic
                 seen["specs " + fingerprint[:16]].append((hotkey, host.name))
     flagged: dict[tuple[str, str], str] = {}
     for what, places in seen.items():
-        if len(places) < 2:
+        if len(places) < 2 or (what.startswith("specs") and len({h for h, _ in places}) < 2):
             continue
         for place in places:
             others = sorted({f"{h}/{n}" for h, n in places if (h, n) != place})

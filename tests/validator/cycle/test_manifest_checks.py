@@ -102,3 +102,13 @@ def test_gpu_classes_need_gpus_of_their_model_and_memory_not_just_a_count() -> N
     for hotkey in ("cheaper_cards", "smaller_a100"):
         assert _reasons(verdicts[hotkey]) == [("h", CheckReason.OVER_CLAIMED)]
         assert "A100 with ≥ 81920 MiB" in verdicts[hotkey].checks[0].detail
+
+
+def test_identical_machines_of_one_miner_are_plausible_but_one_engine_listed_twice_is_not() -> None:
+    twins = ManifestMessage(
+        hosts=[_host("a", engine="EA", disk=777, cpu_test=1), _host("b", engine="EB", disk=777, cpu_test=1)]
+    )
+    listed_twice = ManifestMessage(hosts=[_host("a", engine="E", cpu_test=1), _host("b", engine="E", cpu_test=1)])
+    verdicts = manifests_check(manifests={"twins": twins, "twice": listed_twice}, classes=CLASSES, flag_engines=True)
+    assert [c.reason for c in verdicts["twins"].checks] == [CheckReason.PASSED, CheckReason.PASSED]
+    assert [c.reason for c in verdicts["twice"].checks] == [CheckReason.DUPLICATE_HOST] * 2
