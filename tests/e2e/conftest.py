@@ -1,6 +1,7 @@
 """A real local network for end-to-end tests: every node a real process on real sockets, with
 real Postgres, Redis and Docker. One network per test session (it takes seconds to start)."""
 
+import contextlib
 import io
 import os
 import time
@@ -29,32 +30,45 @@ def _require_docker() -> None:
         pytest.fail(f"end-to-end tests need a Docker engine and {JOB_IMAGE} (run `make images`): {exc}")
 
 
+def fresh_prefix(name: str) -> str:
+    """A database prefix of this test id's own, with what an earlier run left dropped."""
+    prefix = f"meshwork_{name}_{os.environ.get('MESHWORK_TEST_ID', 'main')}"
+    drop_databases(sorted(existing_databases(prefix + "_")))
+    return prefix
+
+
+@contextlib.contextmanager
+def running_network(config: NetworkConfig, *, timeout: float, tail: int = 15) -> Iterator[LocalNetwork]:
+    """Prepares, starts and waits for a network; stops it afterwards, printing each process's last
+    lines (pytest shows them when a test failed)."""
+    net = LocalNetwork(config)
+    try:
+        net.prepare()
+        net.start()
+        net.wait_ready(timeout=timeout)
+        yield net
+    finally:
+        net.stop()
+        for proc in net.procs:
+            print(f"---- {proc.name} (last lines)\n{proc.tail(tail)}")
+
+
 @pytest.fixture(scope="session")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
     _require_docker()
-    prefix = f"meshwork_e2e_{os.environ.get('MESHWORK_TEST_ID', 'main')}"
-    drop_databases(sorted(existing_databases(prefix + "_")))
     config = NetworkConfig(
         directory=Path(tmp_path_factory.mktemp("localnet")),
         validators=1,
         miners=3,
         executors=2,
         port_base=None,
-        db_prefix=prefix,
+        db_prefix=fresh_prefix("e2e"),
         celery=False,
         calibrate_runs=0,  # no beat, no benchmark cycles: keep the seeded classes
         extra_env={"VALIDATOR_STAGE_LEEWAY_S": "15", "LOG_LEVEL": "INFO"},
     )
-    net = LocalNetwork(config)
-    net.prepare()
-    net.start()
-    try:
-        net.wait_ready(timeout=120)
+    with running_network(config, timeout=120) as net:
         yield net
-    finally:
-        net.stop()
-        for proc in net.procs:
-            print(f"---- {proc.name} (last lines)\n{proc.tail(15)}")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 benchmark cycles in which every honest miner's executors are verified, visible in the validator's
 read-only API."""
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,34 +10,24 @@ from typing import Any
 import httpx
 import pytest
 
-from deploy.localnet.databases import drop_databases, existing_databases
 from deploy.localnet.network import LocalNetwork, NetworkConfig
+from tests.e2e.conftest import fresh_prefix, running_network
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
 
 @pytest.fixture(scope="module")
 def benchmarked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
-    prefix = f"meshwork_e2e_bench_{os.environ.get('MESHWORK_TEST_ID', 'main')}"
-    drop_databases(sorted(existing_databases(prefix + "_")))
     config = NetworkConfig(
         directory=Path(tmp_path_factory.mktemp("benchnet")),
         port_base=None,
-        db_prefix=prefix,
+        db_prefix=fresh_prefix("e2e_bench"),
         cycle_s=40,  # a cycle every 40 s, ticks every 5 s
         calibrate_runs=1,
         extra_env={"LOG_LEVEL": "INFO"},
     )
-    net = LocalNetwork(config)
-    net.prepare()
-    net.start()
-    try:
-        net.wait_ready(timeout=150)
+    with running_network(config, timeout=150, tail=20) as net:
         yield net
-    finally:
-        net.stop()
-        for proc in net.procs:
-            print(f"---- {proc.name} (last lines)\n{proc.tail(20)}")
 
 
 def _complete_runs(checks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

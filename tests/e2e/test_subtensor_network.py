@@ -1,7 +1,6 @@
 """The whole network on the real subtensor runtime (spec 218 under Chopsticks): nodes registered
 and staked by real extrinsics, admission decided by the synced metagraph."""
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -9,10 +8,10 @@ import httpx
 import psycopg
 import pytest
 
-from deploy.localnet.databases import database_url, drop_databases, existing_databases
-from deploy.localnet.network import LocalNetwork, NetworkConfig
+from deploy.localnet.databases import database_url
+from deploy.localnet.network import NetworkConfig
 from deploy.localnet.subtensor import SPEC_NAME, fixtures_dir
-from tests.e2e.conftest import JOB_IMAGE, _require_docker
+from tests.e2e.conftest import JOB_IMAGE, _require_docker, fresh_prefix, running_network
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.chopsticks]
 
@@ -23,26 +22,18 @@ def subtensor_network():
     if not spec.exists():
         pytest.skip(f"needs the chain fixture {spec}")
     _require_docker()
-    prefix = f"meshwork_e2e_subtensor_{os.environ.get('MESHWORK_TEST_ID', 'main')}"
-    drop_databases(sorted(existing_databases(prefix + "_")))
-    net = LocalNetwork(
-        NetworkConfig(
-            directory=Path(tempfile.mkdtemp(prefix="meshwork-subtensor-")),
-            miners=2,
-            executors=1,
-            port_base=None,
-            db_prefix=prefix,
-            celery=False,
-            chain="subtensor",
-        )
+    config = NetworkConfig(
+        directory=Path(tempfile.mkdtemp(prefix="meshwork-subtensor-")),
+        miners=2,
+        executors=1,
+        port_base=None,
+        db_prefix=fresh_prefix("e2e_subtensor"),
+        celery=False,
+        calibrate_runs=0,
+        chain="subtensor",
     )
-    try:
-        net.prepare()
-        net.start()
-        net.wait_ready(timeout=180)
+    with running_network(config, timeout=180) as net:
         yield net
-    finally:
-        net.stop()
 
 
 def test_a_job_runs_on_a_network_registered_on_the_real_runtime(subtensor_network):
