@@ -117,3 +117,23 @@ class AcceptedJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.uuid} ({self.status})"
+
+
+class MinerReceipt(models.Model):
+    """A receipt about one of this miner's jobs (protocol/receipts.py). Served to every validator by
+    `GET /api/v1/receipts/` once both signatures are here; the id orders them (the cursor)."""
+
+    kind = models.CharField(max_length=16)
+    job_uuid = models.UUIDField()
+    index = models.PositiveIntegerField(default=0)
+    validator_hotkey = models.CharField(max_length=64)
+    payload = models.JSONField()
+    validator_signature = models.CharField(max_length=200, blank=True, default="")
+    miner_signature = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "job_uuid", "index"], name="miner_receipt_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.job_uuid}#{self.index}"

@@ -173,3 +173,137 @@ class PowDifficulty(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["miner", "executor_class"], name="pow_difficulty_unique")]
+
+
+# --- Receipts, scores and weights (docs/scoring.md).
+
+
+class ReceiptRecord(models.Model):
+    """A receipt both sides signed (protocol/receipts.py), from this validator's own jobs or pulled
+    from a miner's `GET /api/v1/receipts/`. (kind, job, index) is unique: a receipt is counted once."""
+
+    class Source(models.TextChoices):
+        OWN = "own"  # signed here and countersigned by the miner
+        PULLED = "pulled"  # read from the miner's receipt endpoint and verified
+
+    kind = models.CharField(max_length=16)
+    job_uuid = models.UUIDField()
+    index = models.PositiveIntegerField(default=0)  # interval number; 0 for other kinds
+    miner = models.ForeignKey(Miner, on_delete=models.CASCADE, related_name="receipts")
+    validator_hotkey = models.CharField(max_length=64)
+    executor_class = models.CharField(max_length=64)
+    job_kind = models.CharField(max_length=16, default="organic")
+    at = models.DateTimeField()  # the payload's signing time
+    seconds = models.FloatField(null=True, blank=True)  # interval and job_finished receipts
+    outcome = models.CharField(max_length=16, blank=True, default="")  # job_finished receipts
+    payload = models.JSONField()
+    validator_signature = models.CharField(max_length=200)
+    miner_signature = models.CharField(max_length=200)
+    digest = models.CharField(max_length=64)  # sha256 of the canonical payload: replays differ here
+    source = models.CharField(max_length=8, choices=Source.choices)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "job_uuid", "index"], name="receipt_record_unique")]
+        indexes = [models.Index(fields=["miner", "at"]), models.Index(fields=["job_uuid"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.job_uuid}#{self.index}"
+
+
+class ReceiptCursor(models.Model):
+    """Where this validator's pulls of one miner's receipts stand, and how the last one went."""
+
+    miner = models.OneToOneField(Miner, on_delete=models.CASCADE, related_name="receipt_cursor")
+    cursor = models.CharField(max_length=200, blank=True, default="")  # the miner's `next`, opaque
+    pulled_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)  # consecutive failed pulls
+    last_reason = models.CharField(max_length=32, blank=True, default="")
+    last_detail = models.CharField(max_length=500, blank=True, default="")
+
+
+class ReceiptPull(models.Model):
+    """One pull of one miner's receipts: one row per miner per pull, whatever it returned."""
+
+    miner = models.ForeignKey(Miner, on_delete=models.CASCADE, related_name="receipt_pulls")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    pages = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    refused = models.JSONField(default=dict)  # {ReceiptRefusal: count}
+    failure = models.CharField(max_length=32, blank=True, default="")  # "" or why the pull stopped
+    detail = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["miner", "-started_at"])]
+
+
+class MinerDecline(models.Model):
+    """A reservation a miner declined (organic or benchmark), kept to judge "busy" claims against
+    every validator's receipts of what the miner was running at that moment."""
+
+    miner = models.ForeignKey(Miner, on_delete=models.CASCADE, related_name="declines")
+    job_uuid = models.UUIDField(null=True, blank=True)
+    executor_class = models.CharField(max_length=64)
+    reason = models.CharField(max_length=32)
+    at = models.DateTimeField(db_index=True)
+
+
+class ScoringCycle(models.Model):
+    """The scores of one cycle (same numbering as benchmark cycles), over [window_start, window_end).
+    Claimed by inserting the number; `finished_at` set once every miner's score is stored."""
+
+    number = models.BigIntegerField(unique=True)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"scoring cycle {self.number}"
+
+
+class MinerScore(models.Model):
+    """One miner's score in one cycle with every input that produced it (so it can be explained):
+    `classes` [{executor_class, claimed, verified, value, efficiency, multiplier, organic_seconds,
+    benchmark_seconds, points}], `penalties` [{reason, detail, executor_class, factor}]."""
+
+    cycle = models.ForeignKey(ScoringCycle, on_delete=models.CASCADE, related_name="scores")
+    hotkey = models.CharField(max_length=64)
+    coldkey = models.CharField(max_length=64, blank=True, default="")
+    points = models.FloatField()  # Σ classes' points, before coldkey grouping
+    score = models.FloatField()  # after coldkey grouping: what weights are made of
+    classes = models.JSONField(default=list)
+    penalties = models.JSONField(default=list)
+    grouping = models.JSONField(default=dict)  # {coldkey_points, share, main_hotkey}
+
+    class Meta:
+        ordering = ["cycle", "-score", "hotkey"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "hotkey"], name="miner_score_unique")]
+
+
+class WeightSubmission(models.Model):
+    """The weights made of a cycle's scores and what became of them on chain (one per cycle)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # scored; not yet accepted by the chain (retried each tick)
+        COMMITTED = "committed"  # commit-reveal: committed, the reveal is due
+        REVEALED = "revealed"
+        SET = "set"  # set directly (the subnet has no commit-reveal)
+        SKIPPED = "skipped"  # this cycle's weights never reached the chain; `reason` says why
+
+    cycle = models.OneToOneField(ScoringCycle, on_delete=models.CASCADE, related_name="weights")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    values = models.JSONField(default=dict)  # {hotkey: normalised weight}
+    block = models.PositiveBigIntegerField(null=True, blank=True)
+    commit_hash = models.CharField(max_length=66, blank=True, default="")  # chain.WeightCommit's
+    attempts = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"weights of cycle {self.cycle.number}: {self.status}"

@@ -31,6 +31,20 @@ class JobStatusUpdate(Message):
     failure: Failure | None = None
 
 
+class JobIntervalCharge(Message):
+    """A running job's `interval` receipt, for billing: the user is charged `seconds` × price for
+    interval `index` of attempt `attempt` (capped by the hold). An attempt that ends in an
+    infrastructure failure is refunded; the final status settles the rest, so a job's charges add
+    up to its final cost exactly (facilitator/services/credits.py)."""
+
+    type: Literal["job.interval"] = "job.interval"
+    job_uuid: UUID
+    attempt: int = Field(ge=1, le=1000)
+    index: int = Field(ge=1, le=100_000)
+    seconds: float = Field(ge=0, le=86400)
+    miner_hotkey: str = Field(max_length=64)
+
+
 class CatalogueOffer(Message):
     """The subnet's signed catalogue as the validator last applied it (the facilitator runs no DHT
     process, so this is how its class table follows the catalogue). Sent after the handshake and
@@ -41,4 +55,6 @@ class CatalogueOffer(Message):
 
 
 FacilitatorToValidator = Annotated[JobRequest | JobCancelRequest | ErrorMessage, Field(discriminator="type")]
-ValidatorToFacilitator = Annotated[JobStatusUpdate | CatalogueOffer | ErrorMessage, Field(discriminator="type")]
+ValidatorToFacilitator = Annotated[
+    JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ErrorMessage, Field(discriminator="type")
+]

@@ -26,6 +26,7 @@ from protocol.messages.jobs import (
     VolumeReady,
 )
 from protocol.messages.manifest import ManifestMessage
+from protocol.receipts import SIGNATURE, IntervalPayload, JobAcceptedPayload, JobFinishedPayload, JobStartedPayload
 
 
 class DeclineReason(enum.StrEnum):
@@ -34,16 +35,33 @@ class DeclineReason(enum.StrEnum):
     BLACKLISTED = "validator_blacklisted"
     IMAGE_NOT_ALLOWED = "image_not_allowed"
     DUPLICATE = "duplicate_job"
+    BAD_RECEIPT = "bad_receipt"  # the signed reservation is not this job's, this miner's or the sender's
+
+
+class SignedStarted(Message):
+    """The validator's `job_started` receipt: the reservation, signed by the validator."""
+
+    payload: JobStartedPayload
+    signature: SIGNATURE
+
+
+class SignedAccepted(Message):
+    """The miner's `job_accepted` receipt, signed by the miner."""
+
+    payload: JobAcceptedPayload
+    signature: SIGNATURE
 
 
 class JobReserve(Message):
-    """Asks for an executor of a class; carries no payload until the miner accepts."""
+    """Asks for an executor of a class; carries no payload until the miner accepts. `started` is
+    the signed reservation: the miner checks it names this job, class, itself and the sender."""
 
     type: Literal["job.reserve"] = "job.reserve"
     job_uuid: UUID
     executor_class: str = Field(max_length=64)
     image: str = Field(max_length=255)
     timeout_s: int = Field(ge=1, le=86400)
+    started: SignedStarted
 
 
 class JobRun(Message):
@@ -58,8 +76,40 @@ class JobCancel(Message):
 
 
 class JobAccepted(Message):
+    """Countersigns the reservation's `job_started` receipt and carries the miner's own signed
+    `job_accepted` receipt, which the validator countersigns (ReceiptCountersign)."""
+
     type: Literal["job.accepted"] = "job.accepted"
     job_uuid: UUID
+    started_countersignature: SIGNATURE
+    accepted: SignedAccepted
+
+
+class ReceiptCountersign(Message):
+    """Validator → miner: its signature on the miner's `job_accepted` receipt."""
+
+    type: Literal["receipt.countersign"] = "receipt.countersign"
+    job_uuid: UUID
+    signature: SIGNATURE
+
+
+class ReceiptOffer(Message):
+    """Validator → miner: an `interval` or `job_finished` receipt signed by the validator; the miner
+    stores it and answers ReceiptCountersigned (or an ErrorMessage REFUSED saying why not)."""
+
+    type: Literal["receipt.offer"] = "receipt.offer"
+    payload: IntervalPayload | JobFinishedPayload = Field(discriminator="kind")
+    signature: SIGNATURE
+
+
+class ReceiptCountersigned(Message):
+    """Miner → validator: its countersignature on an offered receipt."""
+
+    type: Literal["receipt.countersigned"] = "receipt.countersigned"
+    job_uuid: UUID
+    kind: Literal["interval", "job_finished"]
+    index: int = Field(ge=0, le=100_000)
+    signature: SIGNATURE
 
 
 class JobDeclined(Message):
@@ -70,7 +120,8 @@ class JobDeclined(Message):
 
 
 ValidatorToMiner = Annotated[
-    JobReserve | JobRun | JobCancel | BenchmarkStart | OpenRequest | ErrorMessage, Field(discriminator="type")
+    JobReserve | JobRun | JobCancel | ReceiptCountersign | ReceiptOffer | BenchmarkStart | OpenRequest | ErrorMessage,
+    Field(discriminator="type"),
 ]
 MinerToValidator = Annotated[
     JobAccepted
@@ -81,6 +132,7 @@ MinerToValidator = Annotated[
     | JobFinished
     | JobFailed
     | JobCancelled
+    | ReceiptCountersigned
     | ManifestMessage
     | PowAnswer
     | MatmulCommit
