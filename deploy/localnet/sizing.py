@@ -68,4 +68,10 @@ def verification_env(*, owner_hotkey: str, cycle_s: int) -> dict[str, str]:
         "VALIDATOR_FLAG_SHARED_ENGINES": "0",
         # Short local cycles start more often than production's: two starts per run, plus newcomers.
         "MINER_BENCH_MAX_STARTS_PER_HOUR": str(max(30, 4 * 3600 // max(1, cycle_s) + 10)),
+        # Scores and weights follow each cycle within a few seconds; receipts are pulled a few
+        # times a cycle, and a running job gets an interval receipt every minute (production: 10).
+        "VALIDATOR_SCORE_TICK_S": str(min(30, max(5, cycle_s // 10))),
+        "VALIDATOR_WEIGHTS_TICK_S": str(min(30, max(5, cycle_s // 10))),
+        "VALIDATOR_RECEIPT_PULL_S": str(min(120, max(5, cycle_s // 4))),
+        "VALIDATOR_RECEIPT_INTERVAL_S": str(min(600, max(10, cycle_s // 5))),
     }

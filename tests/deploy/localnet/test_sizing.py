@@ -39,6 +39,14 @@ def test_every_node_shares_the_owner_the_cycle_and_the_shared_engine_exception()
     assert sizing.verification_env(owner_hotkey="", cycle_s=20)["VALIDATOR_CYCLE_TICK_S"] == "5"
 
 
+def test_scores_weights_and_receipts_keep_pace_with_a_short_cycle() -> None:
+    env = sizing.verification_env(owner_hotkey="", cycle_s=300)
+    assert (env["VALIDATOR_SCORE_TICK_S"], env["VALIDATOR_WEIGHTS_TICK_S"]) == ("30", "30")
+    assert (env["VALIDATOR_RECEIPT_PULL_S"], env["VALIDATOR_RECEIPT_INTERVAL_S"]) == ("75", "60")
+    short = sizing.verification_env(owner_hotkey="", cycle_s=40)
+    assert (short["VALIDATOR_SCORE_TICK_S"], short["VALIDATOR_RECEIPT_PULL_S"]) == ("5", "10")
+
+
 def test_a_failing_step_says_which_and_why(tmp_path: Any) -> None:
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.test", "PATH": "/usr/bin:/bin"}
     with pytest.raises(RuntimeError, match=r"size_class cpu\.nope"):
