@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 def credits_charge_interval(*, validator_hotkey: str, charge: JobIntervalCharge) -> Decimal | None:
     """The amount charged, or None when the receipt changes nothing: not this validator's job, a
-    job not running (pending or ended), a duplicate, or an attempt already refunded or superseded."""
+    job not running (pending or ended), a duplicate, an index the job's timeout cannot reach (one
+    receipt a second at most), or an attempt already refunded or superseded."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(uuid=charge.job_uuid).first()
         if job is None or job.validator_hotkey != validator_hotkey:
@@ -33,6 +34,9 @@ def credits_charge_interval(*, validator_hotkey: str, charge: JobIntervalCharge)
             return None
         if job.status in TERMINAL_STATUSES or job.status == JobStatus.PENDING:
             logger.info("ignoring interval %s/%s for %s: job is %s", charge.attempt, charge.index, job.uuid, job.status)
+            return None
+        if charge.index > job.timeout_s:  # an attempt runs timeout_s at most: a bound on its rows
+            logger.warning("ignoring interval %s for %s: beyond its timeout", charge.index, job.uuid)
             return None
         attempts = job_interval_attempts(job=job)
         if charge.attempt < max(attempts, default=0) or charge.attempt <= job_last_refunded_attempt(job=job):

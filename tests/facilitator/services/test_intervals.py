@@ -211,6 +211,13 @@ def test_a_newer_attempt_refunds_the_older_one_even_before_its_retry_report(job)
     assert _ended(job).cost == Decimal("0.06")
 
 
+def test_an_index_beyond_the_timeout_is_ignored(funded_user):
+    job = _running(facilitator_job(user=funded_user, timeout_s=60))
+    assert _interval(job, 1, 60, seconds=1) == Decimal("0.001")
+    assert _interval(job, 1, 61, seconds=1) is None  # more receipts than seconds: not a real run
+    assert _money(job) == (FUNDED_CREDITS - Decimal("0.001"), Decimal("0.059"))
+
+
 def test_an_interval_from_another_validator_is_ignored(job):
     assert _interval(job, 1, 1, validator="5Intruder") is None
     assert _interval(job, 1, 1) == Decimal("0.6")  # the receipt is still the job's validator's to send
