@@ -31,9 +31,9 @@ class CreditAccountAdmin(admin.ModelAdmin[CreditAccount]):
 
 @admin.register(CreditTransaction)
 class CreditTransactionAdmin(admin.ModelAdmin[CreditTransaction]):
-    list_display = ["account", "kind", "amount", "job", "created_at"]
+    list_display = ["account", "kind", "amount", "job", "attempt", "index", "created_at"]
     list_filter = ["kind"]
-    readonly_fields = ["account", "kind", "amount", "job", "note", "created_at"]
+    readonly_fields = ["account", "kind", "amount", "job", "attempt", "index", "note", "created_at"]
 
 
 @admin.register(ValidatorSession)

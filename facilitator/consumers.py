@@ -9,17 +9,19 @@ from pydantic import TypeAdapter
 from chain.selectors import chain_validator_refusal
 from facilitator.services.catalogue import CatalogueOfferRefused, catalogue_offer_apply
 from facilitator.services.dispatch import jobs_dispatch_pending, jobs_resend_to_validator
+from facilitator.services.intervals import credits_charge_interval
 from facilitator.services.sessions import validator_session_close, validator_session_open
 from facilitator.services.status import job_apply_status_update
 from protocol.consumer import SignedConsumer
 from protocol.logs import bind_job
 from protocol.messages.common import ErrorCode, ErrorMessage
-from protocol.messages.facilitator import CatalogueOffer, JobStatusUpdate, ValidatorToFacilitator
+from protocol.messages.facilitator import CatalogueOffer, JobIntervalCharge, JobStatusUpdate, ValidatorToFacilitator
 
 logger = logging.getLogger(__name__)
+Incoming = JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ErrorMessage
 
 
-class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | CatalogueOffer | ErrorMessage]):
+class ValidatorChannelConsumer(SignedConsumer[Incoming]):
     path = "/v1/facilitator/"
     incoming: ClassVar[TypeAdapter[Any]] = TypeAdapter(ValidatorToFacilitator)
 
@@ -32,7 +34,7 @@ class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | CatalogueOffer |
         await sync_to_async(jobs_resend_to_validator)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
         await sync_to_async(jobs_dispatch_pending)()
 
-    async def handle(self, message: JobStatusUpdate | CatalogueOffer | ErrorMessage) -> None:
+    async def handle(self, message: Incoming) -> None:
         if isinstance(message, ErrorMessage):
             logger.warning("validator %s reported an error: %s %s", self.peer_hotkey, message.code, message.detail)
             return
@@ -41,7 +43,10 @@ class ValidatorChannelConsumer(SignedConsumer[JobStatusUpdate | CatalogueOffer |
             await self._on_catalogue_offer(message)
             return
         with bind_job(message.job_uuid):  # sync_to_async carries the binding into the service's thread
-            await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
+            if isinstance(message, JobIntervalCharge):
+                await sync_to_async(credits_charge_interval)(validator_hotkey=self.peer_hotkey, charge=message)
+            else:
+                await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
 
     async def _on_catalogue_offer(self, message: CatalogueOffer) -> None:
         assert self.peer_hotkey is not None

@@ -29,10 +29,14 @@ class CreditAccount(models.Model):
 
 class CreditKind(models.TextChoices):
     GRANT = "grant"
-    CHARGE = "charge"
+    CHARGE = "charge"  # a job's settlement: its final cost minus what its intervals charged
+    INTERVAL = "interval"  # one interval receipt of a running job (attempt, index)
+    REFUND = "refund"  # negative: an attempt's intervals given back, or a settlement below them
 
 
 class CreditTransaction(models.Model):
+    """A job's rows are what it charged the user (a refund is negative), so they sum to its cost."""
+
     Kind = CreditKind
 
     account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="transactions")
@@ -40,6 +44,9 @@ class CreditTransaction(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     amount = models.DecimalField(max_digits=20, decimal_places=6)
     note = models.CharField(max_length=255, blank=True, default="")
+    # The validator's attempt and interval index, for INTERVAL rows and per-attempt REFUND rows.
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    index = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -47,6 +54,23 @@ class CreditTransaction(models.Model):
             # A job is charged at most once, whatever retries or duplicate reports happen.
             models.UniqueConstraint(
                 fields=["job"], condition=models.Q(kind=CreditKind.CHARGE), name="credit_one_charge_per_job"
+            ),
+            # An interval receipt is charged once, however often it is delivered.
+            models.UniqueConstraint(
+                fields=["job", "attempt", "index"],
+                condition=models.Q(kind=CreditKind.INTERVAL),
+                name="credit_one_interval_per_index",
+            ),
+            # An attempt is refunded once; the settlement's refund has no attempt.
+            models.UniqueConstraint(
+                fields=["job", "attempt"],
+                condition=models.Q(kind=CreditKind.REFUND, attempt__isnull=False),
+                name="credit_one_refund_per_attempt",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=CreditKind.INTERVAL)
+                | models.Q(job__isnull=False, attempt__isnull=False, index__isnull=False),
+                name="credit_interval_identified",
             ),
         ]
 

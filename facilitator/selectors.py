@@ -7,20 +7,22 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from rest_framework.authtoken.models import Token
 
-from facilitator.models import CreditAccount, Job, JobOutput, JobStatusEvent, ValidatorSession
+from facilitator.models import CreditAccount, CreditTransaction, Job, JobOutput, JobStatusEvent, ValidatorSession
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 
 IN_FLIGHT = [JobStatus.DISPATCHED, JobStatus.RUNNING]
+JOB_CHARGE_KINDS = [CreditTransaction.Kind.CHARGE, CreditTransaction.Kind.INTERVAL, CreditTransaction.Kind.REFUND]
 
 
 def job_list(*, user: Any, filters: dict[str, str] | None = None) -> QuerySet[Job]:
     filters = filters or {}
     qs = (
         Job.objects.filter(user=user)
-        .annotate(has_output=Exists(JobOutput.objects.filter(job=OuterRef("pk"))))
+        .annotate(has_output=Exists(JobOutput.objects.filter(job=OuterRef("pk"))), charged=_charged_so_far())
         .prefetch_related(Prefetch("history", queryset=JobStatusEvent.objects.order_by("at", "id")))
         .defer("input")
         .order_by("-created_at")
@@ -30,6 +32,13 @@ def job_list(*, user: Any, filters: dict[str, str] | None = None) -> QuerySet[Jo
     if "tag" in filters:
         qs = qs.filter(tag=filters["tag"])
     return qs
+
+
+def _charged_so_far() -> Coalesce:
+    rows = CreditTransaction.objects.filter(job=OuterRef("pk"), kind__in=JOB_CHARGE_KINDS)
+    total = rows.order_by().values("job").annotate(total=Sum("amount")).values("total")
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=6)
+    return Coalesce(Subquery(total, output_field=money), Value(Decimal(0)), output_field=money)
 
 
 def job_get(*, user: Any, job_uuid: UUID) -> Job | None:
@@ -64,6 +73,33 @@ def credit_balance_get(*, user: Any) -> tuple[Decimal, Decimal]:
     """(balance, held); a user without an account has nothing."""
     account = CreditAccount.objects.filter(user=user).first()
     return (account.balance, account.held) if account else (Decimal(0), Decimal(0))
+
+
+def job_charged_total(*, job: Job) -> Decimal:
+    """What the job has charged its user so far (its final cost once it ended)."""
+    rows = CreditTransaction.objects.filter(job=job, kind__in=JOB_CHARGE_KINDS)
+    return rows.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def job_interval_attempts(*, job: Job, open_only: bool = False) -> dict[int, Decimal]:
+    """{attempt: what its intervals charged}, for the attempts with interval rows; `open_only`
+    leaves out the attempts already refunded."""
+    rows = CreditTransaction.objects.filter(job=job, kind=CreditTransaction.Kind.INTERVAL)
+    if open_only:
+        refunded = CreditTransaction.objects.filter(job=job, kind=CreditTransaction.Kind.REFUND, attempt__isnull=False)
+        rows = rows.exclude(attempt__in=refunded.values("attempt"))
+    totals = rows.values("attempt").annotate(total=Sum("amount")).order_by("attempt")
+    return {row["attempt"]: row["total"] for row in totals}
+
+
+def job_last_refunded_attempt(*, job: Job) -> int:
+    rows = CreditTransaction.objects.filter(job=job, kind=CreditTransaction.Kind.REFUND, attempt__isnull=False)
+    return rows.aggregate(last=Max("attempt"))["last"] or 0
+
+
+def job_interval_exists(*, job: Job, attempt: int, index: int) -> bool:
+    rows = CreditTransaction.objects.filter(job=job, kind=CreditTransaction.Kind.INTERVAL)
+    return rows.filter(attempt=attempt, index=index).exists()
 
 
 def validator_sessions_live(*, hotkey: str | None = None) -> list[ValidatorSession]:

@@ -134,6 +134,10 @@ class JobOutputSerializer(serializers.Serializer[Any]):
     validator_hotkey = serializers.CharField()
     executor_seconds = serializers.FloatField(allow_null=True)
     cost = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
+    # An extension of DESIGN.md's job: credits charged so far (per interval while it runs; its cost once it ended).
+    charged = serializers.DecimalField(
+        max_digits=20, decimal_places=6, read_only=True, help_text="Credits charged so far; the cost once it ended."
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from facilitator.models import Job, JobOutput
 from facilitator.selectors import job_last_event
-from facilitator.services.credits import credits_settle
+from facilitator.services.credits import credits_refund_attempts, credits_settle
 from facilitator.services.events import job_record_event
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
@@ -58,6 +58,7 @@ def _apply(job: Job, update: JobStatusUpdate) -> None:
         job.started_at = now
     if update.status == JobStatus.DISPATCHED:
         job.started_at = None  # the next attempt has not started yet
+        credits_refund_attempts(job=job)  # the attempt died of an infrastructure failure: not the user's cost
     if update.result is not None:
         job.exit_code = update.result.exit_code
         job.stdout = text_for_postgres(update.result.stdout)

@@ -13,8 +13,9 @@ from rest_framework.test import APIClient
 
 from facilitator.models import CreditAccount, Job
 from facilitator.services.credits import credits_grant
+from facilitator.services.intervals import credits_charge_interval
 from facilitator.services.status import job_apply_status_update
-from protocol.messages.facilitator import JobStatusUpdate
+from protocol.messages.facilitator import JobIntervalCharge, JobStatusUpdate
 from protocol.messages.jobs import JobStatus
 from tests.facilitator.factories import facilitator_job
 from tests.factories import JOB_IMAGE, UserFactory, zip_bytes
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
 JOBS = "/api/v1/jobs/"
 JOB_FIELDS = {
     "uuid",
+    "charged",
     "status",
     "status_history",
     "image",
@@ -92,6 +94,7 @@ def test_create_returns_201_with_the_job(api, funded_user):
         "validator_hotkey": "",
         "executor_seconds": None,
         "cost": None,
+        "charged": "0.000000",
         "created_at": data["created_at"],
         "started_at": None,
         "finished_at": None,
@@ -135,6 +138,24 @@ def test_detail(api, funded_user):
     assert data["started_at"] is not None
     assert data["finished_at"] is not None
     assert data["failure"] is None
+
+
+def test_a_running_job_shows_what_its_intervals_charged_so_far(api, funded_user):
+    job = facilitator_job(user=funded_user, timeout_s=3600)
+    assert job_apply_status_update(
+        validator_hotkey=job.validator_hotkey, update=JobStatusUpdate(job_uuid=job.uuid, status=JobStatus.RUNNING)
+    )
+    for index in (1, 2):
+        charge = JobIntervalCharge(job_uuid=job.uuid, attempt=1, index=index, seconds=600, miner_hotkey="5Miner")
+        credits_charge_interval(validator_hotkey=job.validator_hotkey, charge=charge)
+    other = facilitator_job(user=funded_user)
+    detail = api.get(f"{JOBS}{job.uuid}/").json()
+    assert (detail["status"], detail["charged"], detail["cost"]) == ("running", "1.200000", None)
+    listed = {row["uuid"]: row["charged"] for row in api.get(JOBS).json()["results"]}
+    assert listed == {str(job.uuid): "1.200000", str(other.uuid): "0.000000"}
+    _complete(job, seconds=1500)
+    detail = api.get(f"{JOBS}{job.uuid}/").json()
+    assert (detail["charged"], detail["cost"]) == ("1.500000", "1.500000")
 
 
 def test_detail_of_a_failed_job_has_a_typed_failure(api, funded_user):
@@ -260,6 +281,9 @@ def test_schema_and_docs(api):
     paths = schema.json()["paths"]
     assert {"/api/v1/jobs/", "/api/v1/jobs/{job_uuid}/", "/api/v1/jobs/{job_uuid}/cancel/"} <= set(paths)
     assert {"/api/v1/jobs/{job_uuid}/output/", "/api/v1/executor-classes/"} <= set(paths)
+    job_schema = schema.json()["components"]["schemas"]["JobOutput"]
+    assert job_schema["properties"]["charged"]["readOnly"] is True
+    assert "charged so far" in job_schema["properties"]["charged"]["description"]
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
