@@ -6,7 +6,8 @@ from typing import Any
 from celery import shared_task
 
 from chain.task_options import chain_read_task
-from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick
+from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick, cycle_number, cycle_seconds
+from validator.scoring.tick import score_cycle_tick
 from validator.services.miners import miners_sync_from_chain
 
 
@@ -26,4 +27,12 @@ def run_benchmark_cycle() -> dict[str, Any] | None:
 @shared_task(soft_time_limit=230, time_limit=290)
 def benchmark_newcomers() -> dict[str, Any] | None:
     summary = benchmark_newcomers_tick()
+    return None if summary is None else asdict(summary)
+
+
+# The receipt pull is bounded (VALIDATOR_RECEIPT_PULL_DEADLINE_S), scoring is a few queries. Idempotent: the cycle's
+# row is the claim; a worker killed mid-way leaves a stale claim the next tick takes over.
+@shared_task(soft_time_limit=230, time_limit=290)
+def score_cycle() -> dict[str, Any] | None:
+    summary = score_cycle_tick(current=cycle_number(), length=cycle_seconds())
     return None if summary is None else asdict(summary)
