@@ -60,8 +60,8 @@ def _pull_receipts() -> None:
 
 
 def scoring_results_store(*, cycle: ScoringCycle, results: list[MinerResult]) -> dict[str, float]:
-    """One MinerScore per miner and the cycle's pending weights; returns the weights."""
-    MinerScore.objects.filter(cycle=cycle).delete()  # a taken-over claim starts clean
+    """One MinerScore per miner and the cycle's pending weights; returns the weights. Run in the
+    transaction that sets `finished_at`, so a taken-over claim never holds earlier rows."""
     MinerScore.objects.bulk_create(
         MinerScore(
             cycle=cycle,
@@ -76,9 +76,7 @@ def scoring_results_store(*, cycle: ScoringCycle, results: list[MinerResult]) ->
         for r in results
     )
     weights = weights_normalise({r.hotkey: r.score for r in results})
-    WeightSubmission.objects.update_or_create(
-        cycle=cycle, defaults={"status": WeightSubmission.Status.PENDING, "values": weights}
-    )
+    WeightSubmission.objects.create(cycle=cycle, status=WeightSubmission.Status.PENDING, values=weights)
     cycle.finished_at = timezone.now()
     cycle.save(update_fields=["finished_at"])
     return weights
