@@ -1,9 +1,11 @@
 """The validator's periodic work. Thin: one service (or process entry) each."""
 
+import time
 from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from chain.task_options import chain_read_task
 from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick, cycle_number, cycle_seconds
@@ -34,5 +36,6 @@ def benchmark_newcomers() -> dict[str, Any] | None:
 # row is the claim; a worker killed mid-way leaves a stale claim the next tick takes over.
 @shared_task(soft_time_limit=230, time_limit=290)
 def score_cycle() -> dict[str, Any] | None:
-    summary = score_cycle_tick(current=cycle_number(), length=cycle_seconds())
+    now = time.time() - settings.VALIDATOR_SCORE_GRACE_S  # receipts of the cycle's last moments first
+    summary = score_cycle_tick(current=cycle_number(now), length=cycle_seconds())
     return None if summary is None else asdict(summary)

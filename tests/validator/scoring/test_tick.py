@@ -133,10 +133,14 @@ def test_writes_per_cycle_do_not_grow_with_miners(pulls):
     assert many <= 20  # the claim, 8 reads, 3 writes, the stand-in pull's count, savepoints
 
 
-def test_the_beat_task_scores_the_cycle_before_the_current_one(settings, pulls):
+def test_the_beat_task_scores_the_last_cycle_that_ended_a_grace_ago(settings, pulls):
     settings.VALIDATOR_CYCLE_S = HOUR
-    with time_machine.travel(at(N + 1, 30), tick=False):
+    settings.VALIDATOR_SCORE_GRACE_S = 60.0
+    with time_machine.travel(at(N + 1, 30), tick=False):  # N just ended: within the grace, N − 1 is due
+        early = score_cycle_task.apply().get()
+    with time_machine.travel(at(N + 1, 90), tick=False):
         result = score_cycle_task.apply().get()
         assert score_cycle_task.apply().get() is None  # idempotent
+    assert early is not None
     assert result is not None
-    assert result["cycle"] == N
+    assert (early["cycle"], result["cycle"]) == (N - 1, N)
