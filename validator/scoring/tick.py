@@ -2,11 +2,13 @@
 
 Inserting the cycle's `ScoringCycle` row (its number is unique) is the claim, so a cycle is scored
 once however many ticks or workers there are; a claim whose worker died (no `finished_at` after
-STALE_CLAIM) is taken over by a conditional update. The receipt pull runs first (outside any
-transaction: it talks to miners), then gathering, the formula and every write happen in one
+STALE_CLAIM) is taken over by a conditional update. The receipt pull (passed in by the task:
+validator.receipts is a sibling package) runs first, outside any transaction as it talks to
+miners; then gathering, the formula and every write happen in one
 transaction: one `MinerScore` per miner (bulk) and one pending `WeightSubmission`."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -44,16 +46,10 @@ def _claim(number: int, window_start: datetime, window_end: datetime) -> Scoring
     return ScoringCycle.objects.get(number=number)
 
 
-def _pull_receipts() -> None:
+def _pull_receipts(pull: Callable[[], object]) -> None:
     """Every miner's receipts first, so every validator's work of the cycle is scored."""
     try:
-        from validator.receipts.pull import receipts_pull_all_sync  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
-    except ImportError:
-        # TODO(lead): validator.receipts.pull is being built in parallel; wire it here once merged.
-        logger.warning("scoring: no receipt pull yet (validator.receipts.pull): own receipts only")
-        return
-    try:
-        receipts_pull_all_sync()
+        pull()
     except Exception:
         # The pull records each miner's failure itself; score with the receipts we hold.
         logger.exception("scoring: the receipt pull failed; scoring with the receipts held")
@@ -82,14 +78,16 @@ def scoring_results_store(*, cycle: ScoringCycle, results: list[MinerResult]) ->
     return weights
 
 
-def score_cycle(*, number: int, length: float) -> ScoreSummary | None:
-    """Scores cycle `number` (cycles of `length` seconds) unless it is (being) scored already; None then."""
+def score_cycle(*, number: int, length: float, pull: Callable[[], object]) -> ScoreSummary | None:
+    """Scores cycle `number` (cycles of `length` seconds) after `pull()` (the receipt pull: the
+    caller passes it, validator.receipts being a sibling package) unless it is (being) scored
+    already; None then."""
     window_start = datetime.fromtimestamp(number * length, tz=UTC)
     window_end = datetime.fromtimestamp((number + 1) * length, tz=UTC)
     cycle = _claim(number, window_start, window_end)
     if cycle is None:
         return None
-    _pull_receipts()
+    _pull_receipts(pull)
     with transaction.atomic():
         inputs = scoring_inputs_gather(number=number, window_start=window_start, window_end=window_end)
         results = scores_compute(inputs, scoring_params(window_s=length))
@@ -99,10 +97,10 @@ def score_cycle(*, number: int, length: float) -> ScoreSummary | None:
     return summary
 
 
-def score_cycle_tick(*, current: int, length: float) -> ScoreSummary | None:
+def score_cycle_tick(*, current: int, length: float, pull: Callable[[], object]) -> ScoreSummary | None:
     """Scores the last completed cycle (`current` − 1, as validator.cycle.tick numbers them: the
     caller passes them, the two packages being siblings) if nobody has; None if nothing to do."""
     number = current - 1
     if number < 0 or ScoringCycle.objects.filter(number=number, finished_at__isnull=False).exists():
         return None
-    return score_cycle(number=number, length=length)
+    return score_cycle(number=number, length=length, pull=pull)
