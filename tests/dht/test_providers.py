@@ -33,7 +33,7 @@ def settings_for_role(monkeypatch):
 @pytest.mark.parametrize(
     ("role", "manifest", "scores"),
     [
-        ("validator", "", "validator.services.scores.organic_scores"),
+        ("validator", "", "validator.services.scores.cycle_scores"),
         ("miner", "miner.services.manifest.manifest_for_heartbeat", ""),
         ("facilitator", "", ""),
         ("all", "", ""),
@@ -53,7 +53,7 @@ def test_an_explicit_setting_wins(settings_for_role, monkeypatch):
 
 
 def test_default_paths_name_real_providers():
-    assert callable(import_string("validator.services.scores.organic_scores"))
+    assert callable(import_string("validator.services.scores.cycle_scores"))
     assert callable(import_string("miner.services.manifest.manifest_for_heartbeat"))
 
 

@@ -2,6 +2,7 @@
 than the factory itself."""
 
 import uuid
+from datetime import UTC, datetime
 
 import factory
 from django.utils import timezone
@@ -17,10 +18,14 @@ from validator.models import (
     FacilitatorOutbox,
     Miner,
     MinerCycle,
+    MinerDecline,
     MinerIncident,
     MinerManifest,
+    MinerScore,
     OrganicJob,
     OrganicJobEvent,
+    ReceiptRecord,
+    ScoringCycle,
 )
 
 
@@ -133,3 +138,65 @@ class BenchmarkCheckFactory(DjangoModelFactory[BenchmarkCheck]):
     seconds = 1.5
     deadline_s = 10.0
     efficiency = 0.9
+
+
+# --- scoring
+
+
+class ReceiptRecordFactory(DjangoModelFactory[ReceiptRecord]):
+    """A stored receipt (the fields scoring reads; the payload and signatures are placeholders:
+    scoring trusts what `receipts_store` verified). An `interval` of 600 s signed now, by default."""
+
+    class Meta:
+        model = ReceiptRecord
+
+    kind = "interval"
+    job_uuid = factory.LazyFunction(uuid.uuid4)
+    index = factory.LazyAttribute(lambda o: 1 if o.kind == "interval" else 0)
+    miner = factory.SubFactory(MinerFactory)
+    validator_hotkey = "5Validator0000000000000000000000000000000000000"
+    executor_class = "cpu.small"
+    job_kind = "organic"
+    at = factory.LazyFunction(timezone.now)
+    seconds = factory.LazyAttribute(lambda o: 600.0 if o.kind in ("interval", "job_finished") else None)
+    outcome = factory.LazyAttribute(lambda o: "completed" if o.kind == "job_finished" else "")
+    payload = factory.LazyAttribute(lambda o: {"timeout_s": 3600, "ttl_s": 30.0} if o.kind == "job_started" else {})
+    validator_signature = "00"
+    miner_signature = "00"
+    digest = factory.Sequence(lambda n: f"{n:064x}")
+    source = ReceiptRecord.Source.OWN
+
+
+class MinerDeclineFactory(DjangoModelFactory[MinerDecline]):
+    class Meta:
+        model = MinerDecline
+
+    miner = factory.SubFactory(MinerFactory)
+    job_uuid = factory.LazyFunction(uuid.uuid4)
+    executor_class = "cpu.small"
+    reason = "busy"
+    at = factory.LazyFunction(timezone.now)
+
+
+class ScoringCycleFactory(DjangoModelFactory[ScoringCycle]):
+    """A finished scoring cycle of 300 s windows (set finished_at=None for one being scored)."""
+
+    class Meta:
+        model = ScoringCycle
+
+    number = factory.Sequence(lambda n: 5000 + n)
+    window_start = factory.LazyAttribute(lambda o: datetime.fromtimestamp(o.number * 300, tz=UTC))
+    window_end = factory.LazyAttribute(lambda o: datetime.fromtimestamp((o.number + 1) * 300, tz=UTC))
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class MinerScoreFactory(DjangoModelFactory[MinerScore]):
+    class Meta:
+        model = MinerScore
+
+    cycle = factory.SubFactory(ScoringCycleFactory)
+    hotkey = factory.Sequence(lambda n: f"5Miner{n:040d}")
+    coldkey = ""
+    points = 1.0
+    score = factory.LazyAttribute(lambda o: o.points)
+    grouping = factory.LazyAttribute(lambda o: {"coldkey_points": o.points, "share": 1.0, "main_hotkey": o.hotkey})

@@ -1,23 +1,15 @@
-"""Per-epoch scores a validator commits and reveals over the DHT (DHT_SCORES_PROVIDER).
+"""The scores a validator commits and reveals over the DHT (DHT_SCORES_PROVIDER): those of its
+latest scored cycle (validator/scoring/), so validators compare the very numbers their weights are
+made of. The DHT epoch only says when to commit; the cycle is whichever finished last."""
 
-For now a miner's score is the verified organic work it did for this validator in the last
-epoch: executor-seconds of jobs that completed or failed by the job's own fault (both billed).
-Benchmark results join the score when synthetic benchmarks land."""
-
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
-
-from chain.client import chain_client
-from validator.selectors import organic_job_billed_seconds_by_miner
+from validator.models import MinerScore, ScoringCycle
 
 
-def score_epoch_seconds() -> float:
-    return float(settings.DHT_EPOCH_BLOCKS * chain_client().block_seconds())
-
-
-def organic_scores(epoch: int) -> dict[str, float] | None:
-    """Executor-seconds per miner over the last epoch; None when there was no work to score."""
-    since = timezone.now() - timedelta(seconds=score_epoch_seconds())
-    return organic_job_billed_seconds_by_miner(since=since) or None
+def cycle_scores(epoch: int) -> dict[str, float] | None:
+    """{hotkey: score} of the latest finished scoring cycle, miners above 0 only; None when no
+    cycle is scored yet (nothing to commit)."""
+    cycle = ScoringCycle.objects.filter(finished_at__isnull=False).order_by("-number").first()
+    if cycle is None:
+        return None
+    rows = MinerScore.objects.filter(cycle=cycle, score__gt=0).order_by("hotkey").values_list("hotkey", "score")
+    return dict(rows)

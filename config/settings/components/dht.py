@@ -46,7 +46,7 @@ DHT_MANIFEST_PROVIDER = env.str(  # () -> manifest dict or its digest
 )
 DHT_SCORES_PROVIDER = env.str(  # (epoch) -> {miner hotkey: score} | None
     "DHT_SCORES_PROVIDER",
-    default="validator.services.scores.organic_scores" if MESHWORK_ROLE is NodeRole.VALIDATOR else "",
+    default="validator.services.scores.cycle_scores" if MESHWORK_ROLE is NodeRole.VALIDATOR else "",
 )
 DHT_EPOCH_BLOCKS = env.int("DHT_EPOCH_BLOCKS", default=360)
 DHT_COMMIT_FRACTION = env.float("DHT_COMMIT_FRACTION", default=0.5)

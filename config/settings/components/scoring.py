@@ -19,6 +19,8 @@ MINER_RECEIPTS_PAGE_SIZE = env.int("MINER_RECEIPTS_PAGE_SIZE", default=500)
 # Scores: points = class value × efficiency × (organic + benchmark seconds × BENCHMARK_VALUE) × the
 # class's multiplier (penalties). A coldkey's main hotkey gets MAIN_HOTKEY_SHARE of its points.
 VALIDATOR_SCORE_TICK_S = env.float("VALIDATOR_SCORE_TICK_S", default=30.0)
+# A cycle is scored this long after it ends, so receipts of its last moments reach the miners first.
+VALIDATOR_SCORE_GRACE_S = env.float("VALIDATOR_SCORE_GRACE_S", default=60.0)
 VALIDATOR_SCORE_BENCHMARK_VALUE = env.float("VALIDATOR_SCORE_BENCHMARK_VALUE", default=1.0)
 VALIDATOR_SCORE_MAIN_HOTKEY_SHARE = env.float("VALIDATOR_SCORE_MAIN_HOTKEY_SHARE", default=0.8)
 VALIDATOR_PENALTY_FAILED_CHECKS = env.float("VALIDATOR_PENALTY_FAILED_CHECKS", default=0.5)  # × failed share

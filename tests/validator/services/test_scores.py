@@ -1,46 +1,32 @@
-"""Scores committed over the DHT: billed organic work per miner in the last epoch."""
-
-from datetime import timedelta
+"""Scores committed over the DHT: those of the latest finished scoring cycle."""
 
 import pytest
-from django.utils import timezone
 
-from protocol.messages.common import FailureKind
-from protocol.messages.jobs import JobStatus
-from tests.validator.factories import MinerFactory, OrganicJobFactory
-from validator.models import Miner, OrganicJob
-from validator.services.scores import organic_scores, score_epoch_seconds
+from tests.validator.factories import MinerScoreFactory, ScoringCycleFactory
+from validator.services.scores import cycle_scores
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def one_minute_epoch(settings):
-    settings.CHAIN = "local"
-    settings.LOCAL_CHAIN_BLOCK_SECONDS = 1.0
-    settings.DHT_EPOCH_BLOCKS = 60
+def test_nothing_to_commit_before_a_cycle_is_scored():
+    assert cycle_scores(1) is None
+    ScoringCycleFactory.create(number=7, finished_at=None)  # being scored: not yet
+    assert cycle_scores(1) is None
 
 
-def test_the_epoch_is_its_blocks_times_the_chains_block_time():
-    assert score_epoch_seconds() == 60.0
+def test_the_latest_finished_cycles_scores_above_zero():
+    old = ScoringCycleFactory.create(number=5)
+    MinerScoreFactory.create(cycle=old, hotkey="5A", points=9.0)
+    last = ScoringCycleFactory.create(number=6)
+    MinerScoreFactory.create(cycle=last, hotkey="5A", points=2.0)
+    MinerScoreFactory.create(cycle=last, hotkey="5B", points=0.5)
+    MinerScoreFactory.create(cycle=last, hotkey="5C", points=0.0)  # nothing to say about it
+    running = ScoringCycleFactory.create(number=7, finished_at=None)
+    MinerScoreFactory.create(cycle=running, hotkey="5A", points=100.0)
+
+    assert cycle_scores(42) == {"5A": 2.0, "5B": 0.5}
 
 
-def test_organic_scores_sum_billed_executor_seconds_per_miner_in_the_epoch():
-    a = MinerFactory.create(hotkey="5A", address="x:1")
-    b = MinerFactory.create(hotkey="5B", address="x:2")
-
-    def job(miner: Miner, status: JobStatus, seconds: float, kind: str = "") -> OrganicJob:
-        return OrganicJobFactory.create(
-            spec={}, miner=miner, status=status, executor_seconds=seconds, failure_kind=kind
-        )
-
-    assert organic_scores(1) is None
-    job(a, JobStatus.COMPLETED, 2.5)
-    job(a, JobStatus.FAILED, 1.0, FailureKind.JOB)
-    job(a, JobStatus.FAILED, 9.0, FailureKind.INFRASTRUCTURE)  # not the miner's work: never scored
-    job(b, JobStatus.TIMEOUT, 3.0)
-    job(b, JobStatus.RUNNING, 7.0)  # unfinished
-    old = job(b, JobStatus.COMPLETED, 100.0)
-    OrganicJob.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
-
-    assert organic_scores(1) == {"5A": 3.5, "5B": 3.0}
+def test_a_scored_cycle_where_nobody_earned_commits_nothing():
+    MinerScoreFactory.create(cycle=ScoringCycleFactory.create(number=3), hotkey="5A", points=0.0)
+    assert cycle_scores(1) == {}

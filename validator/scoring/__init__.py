@@ -1,0 +1,1 @@
+"""Scores per cycle, per miner, per class (docs/scoring-scores.md): inputs, the formula, the tick."""
