@@ -7,6 +7,7 @@ from celery import shared_task
 
 from chain.task_options import chain_read_task
 from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick
+from validator.receipts.pull import receipts_pull_all_sync
 from validator.services.miners import miners_sync_from_chain
 
 
@@ -26,4 +27,13 @@ def run_benchmark_cycle() -> dict[str, Any] | None:
 @shared_task(soft_time_limit=230, time_limit=290)
 def benchmark_newcomers() -> dict[str, Any] | None:
     summary = benchmark_newcomers_tick()
+    return None if summary is None else asdict(summary)
+
+
+# Each miner's pull is bounded (VALIDATOR_RECEIPT_PULL_DEADLINE_S of waiting on it); a subnet of
+# slow miners can still outlast the limit, and what was stored before it stays. Not acks_late: a
+# killed pull is not redone; the next beat pulls from the cursors. One pull at a time (advisory lock).
+@shared_task(soft_time_limit=230, time_limit=290)
+def pull_receipts() -> dict[str, Any] | None:
+    summary = receipts_pull_all_sync()
     return None if summary is None else asdict(summary)
