@@ -74,7 +74,7 @@ async def main() -> None:
     pages, served = {}, []
     for i in range(args.miners):
         miner = key(miner_name(i))
-        receipts = []
+        receipts: list[dict[str, object]] = []
         while len(receipts) < per_miner:  # whole jobs: started, accepted, interval, finished
             receipts.extend(
                 signed(p, validator=validator, miner=miner) for p in job_payloads(validator=validator, miner=miner)

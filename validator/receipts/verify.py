@@ -7,6 +7,7 @@ plausible. Signature checks are CPU: they run in a worker thread so the event lo
 other miners. What holds goes to `receipts_store` (dedupe, replays)."""
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -69,7 +70,7 @@ def _finished_plausible(payload: JobFinishedPayload) -> bool:
     return span >= 0 and payload.seconds <= span + slack
 
 
-def receipts_check(items: list[object], *, miner_hotkey: str, validators: frozenset[str]) -> Checked:
+def receipts_check(items: Sequence[object], *, miner_hotkey: str, validators: frozenset[str]) -> Checked:
     """CPU only (no database): run it off the event loop."""
     checked = Checked()
     now = timezone.now()
@@ -125,6 +126,6 @@ def receipts_plausible_store(*, miner: Miner, checked: Checked) -> StoreResult:
     return result
 
 
-async def page_verify_store(*, miner: Miner, items: list[object], validators: frozenset[str]) -> StoreResult:
+async def page_verify_store(*, miner: Miner, items: Sequence[object], validators: frozenset[str]) -> StoreResult:
     checked = await asyncio.to_thread(receipts_check, items, miner_hotkey=miner.hotkey, validators=validators)
     return await sync_to_async(receipts_plausible_store)(miner=miner, checked=checked)

@@ -120,7 +120,7 @@ def test_hostile_miners_are_recorded_with_their_reasons_and_touch_nobody_else(
         backwards = finished.model_copy(update={"started_at": finished.at + timedelta(seconds=5), "seconds": 1.0})
         return [signed(p, validator=validator_key, miner=key(name)) for p in (started, accepted, too_long, backwards)]
 
-    zoo: dict[str, tuple[list[dict[str, Any]], dict[str, int]]] = {
+    zoo: dict[str, tuple[list[Any], dict[str, int]]] = {
         # name: (what it serves, what must be refused)
         "forged-validator-sig": (forged("forged-validator-sig", "validator_signature"), {"bad_validator_signature": 4}),
         "forged-miner-sig": (forged("forged-miner-sig", "miner_signature"), {"bad_miner_signature": 4}),
