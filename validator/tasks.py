@@ -1,6 +1,5 @@
 """The validator's periodic work. Thin: one service (or process entry) each."""
 
-import logging
 import time
 from dataclasses import asdict
 from typing import Any
@@ -10,10 +9,9 @@ from django.conf import settings
 
 from chain.task_options import chain_read_task
 from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick, cycle_number, cycle_seconds
+from validator.receipts.pull import receipts_pull_all_sync
 from validator.scoring.tick import score_cycle_tick
 from validator.services.miners import miners_sync_from_chain
-
-logger = logging.getLogger(__name__)
 
 
 @chain_read_task  # retried while the chain is unreachable; idempotent
@@ -37,13 +35,6 @@ def benchmark_newcomers() -> dict[str, Any] | None:
 
 def _receipts_pull() -> None:
     """The scorer's pull: every miner's receipts, waiting for a pull already on to end."""
-    try:
-        from validator.receipts.pull import receipts_pull_all_sync  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
-    except ImportError:
-        # TODO(lead): validator.receipts.pull (built in parallel) is not on this branch; once merged,
-        # import it at the top of this module and drop this fallback.
-        logger.warning("scoring: no receipt pull (validator.receipts.pull): scoring the receipts held")
-        return
     receipts_pull_all_sync(wait=True)
 
 
@@ -53,4 +44,13 @@ def _receipts_pull() -> None:
 def score_cycle() -> dict[str, Any] | None:
     now = time.time() - settings.VALIDATOR_SCORE_GRACE_S  # receipts of the cycle's last moments first
     summary = score_cycle_tick(current=cycle_number(now), length=cycle_seconds(), pull=_receipts_pull)
+    return None if summary is None else asdict(summary)
+
+
+# Each miner's pull is bounded (VALIDATOR_RECEIPT_PULL_DEADLINE_S of waiting on it); a subnet of
+# slow miners can still outlast the limit, and what was stored before it stays. Not acks_late: a
+# killed pull is not redone; the next beat pulls from the cursors. One pull at a time (advisory lock).
+@shared_task(soft_time_limit=230, time_limit=290)
+def pull_receipts() -> dict[str, Any] | None:
+    summary = receipts_pull_all_sync()
     return None if summary is None else asdict(summary)

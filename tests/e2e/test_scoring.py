@@ -87,7 +87,7 @@ def test_both_validators_score_the_job_and_set_weights(scored: LocalNetwork) -> 
     while time.monotonic() < deadline:
         for node in validators:
             with httpx.Client(base_url=node.url, timeout=10) as client:
-                credited[node.name], cycles = _credited(client, miner)
+                credited[node.name], _cycles = _credited(client, miner)
         if all(abs(v - seconds) <= 0.05 * seconds for v in credited.values()):
             break
         time.sleep(3)
@@ -99,8 +99,7 @@ def test_both_validators_score_the_job_and_set_weights(scored: LocalNetwork) -> 
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         on_chain = {
-            hotkey
-            for (hotkey,) in _rows(scored, "chain", "SELECT DISTINCT validator_hotkey FROM chain_localweights")
+            hotkey for (hotkey,) in _rows(scored, "chain", "SELECT DISTINCT validator_hotkey FROM chain_localweights")
         }
         if {n.hotkey.ss58 for n in validators} <= on_chain:
             break

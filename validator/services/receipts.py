@@ -4,6 +4,7 @@ replay, refused."""
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 
@@ -16,7 +17,7 @@ from protocol.receipts import (
     ReceiptRefusal,
     receipt_index,
 )
-from validator.models import Miner, ReceiptRecord
+from validator.models import Miner, ReceiptCursor, ReceiptPull, ReceiptRecord
 
 
 @dataclass
@@ -92,3 +93,39 @@ def receipts_store(
         created = ReceiptRecord.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
         result.accepted += len(created)
     return result
+
+
+@dataclass
+class PullOutcome:
+    """How one pull of one miner's receipts went (validator/receipts/pull.py)."""
+
+    started_at: datetime
+    cursor: str  # where the next pull resumes: the last stored page's `next` (or its own cursor at the end)
+    pages: int = 0
+    stored: StoreResult = field(default_factory=StoreResult)
+    failure: str = ""  # "" or why the pull stopped (validator.receipts.fetch.PullFailureReason)
+    detail: str = ""
+
+
+def receipt_pull_record(*, miner: Miner, outcome: PullOutcome, finished_at: datetime) -> ReceiptPull:
+    """One ReceiptPull row and the miner's cursor: two rows per miner per pull, whatever happened."""
+    with transaction.atomic():
+        pull = ReceiptPull.objects.create(
+            miner=miner,
+            started_at=outcome.started_at,
+            finished_at=finished_at,
+            pages=outcome.pages,
+            accepted=outcome.stored.accepted,
+            duplicates=outcome.stored.duplicates,
+            refused=outcome.stored.refused,
+            failure=outcome.failure,
+            detail=outcome.detail[:500],
+        )
+        cursor, _ = ReceiptCursor.objects.select_for_update().get_or_create(miner=miner)
+        cursor.cursor = outcome.cursor
+        cursor.pulled_at = finished_at
+        cursor.failures = cursor.failures + 1 if outcome.failure else 0
+        cursor.last_reason = outcome.failure
+        cursor.last_detail = outcome.detail[:500]
+        cursor.save()
+    return pull

@@ -14,7 +14,7 @@ from config.settings.components.catalogue import CATALOGUE_SYNC_S
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
 from config.settings.components.meshwork import MINER_SPECS_REFRESH_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
-from config.settings.components.scoring import VALIDATOR_SCORE_TICK_S
+from config.settings.components.scoring import VALIDATOR_RECEIPT_PULL_S, VALIDATOR_SCORE_TICK_S
 from config.settings.components.verification import VALIDATOR_CYCLE_TICK_S
 
 _ROLES = (NodeRole.FACILITATOR, NodeRole.VALIDATOR, NodeRole.MINER)
@@ -56,6 +56,7 @@ def beat_schedule(
     catalogue_sync_s: float = 60.0,
     specs_refresh_s: float = 3600.0,
     score_tick_s: float = 30.0,
+    receipt_pull_s: float = 120.0,
 ) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
@@ -69,6 +70,8 @@ def beat_schedule(
         ),
         # Scores the last completed cycle once (its row is the claim), pending weights included.
         "validator-score-cycle": _entry("validator.tasks.score_cycle", score_tick_s, NodeRole.VALIDATOR),
+        # Every miner's receipts, so this validator scores work it never saw.
+        "validator-pull-receipts": _entry("validator.tasks.pull_receipts", receipt_pull_s, NodeRole.VALIDATOR),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         "miner-refresh-host-specs": _entry("miner.tasks.refresh_host_specs", specs_refresh_s, NodeRole.MINER),
         # Sends held-back manifest additions once the minimum interval has passed.
@@ -109,4 +112,5 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
     catalogue_sync_s=CATALOGUE_SYNC_S,
     specs_refresh_s=MINER_SPECS_REFRESH_S,
     score_tick_s=VALIDATOR_SCORE_TICK_S,
+    receipt_pull_s=VALIDATOR_RECEIPT_PULL_S,
 )

@@ -9,9 +9,15 @@ VALIDATOR_RECEIPT_INTERVAL_S = env.float("VALIDATOR_RECEIPT_INTERVAL_S", default
 VALIDATOR_RECEIPT_PULL_S = env.float("VALIDATOR_RECEIPT_PULL_S", default=120.0)
 VALIDATOR_RECEIPT_PULL_TIMEOUT_S = env.float("VALIDATOR_RECEIPT_PULL_TIMEOUT_S", default=10.0)
 VALIDATOR_RECEIPT_PULL_DEADLINE_S = env.float("VALIDATOR_RECEIPT_PULL_DEADLINE_S", default=60.0)
-VALIDATOR_RECEIPT_PULL_MAX_BYTES = env.int("VALIDATOR_RECEIPT_PULL_MAX_BYTES", default=8 * 1024 * 1024)
+# Per page body: 1000 receipts (a page's maximum) are ~1.3 MB; a JSON body held as Python objects
+# can take ~15× its size, and CONCURRENCY miners are read at once, so this bounds the pull's memory.
+VALIDATOR_RECEIPT_PULL_MAX_BYTES = env.int("VALIDATOR_RECEIPT_PULL_MAX_BYTES", default=2 * 1024 * 1024)
 VALIDATOR_RECEIPT_PULL_MAX_PAGES = env.int("VALIDATOR_RECEIPT_PULL_MAX_PAGES", default=200)
 VALIDATOR_RECEIPT_PULL_CONCURRENCY = env.int("VALIDATOR_RECEIPT_PULL_CONCURRENCY", default=32)
+# A miner never pulled before is read from this far back (later pulls resume from its cursor).
+VALIDATOR_RECEIPT_PULL_LOOKBACK_S = env.float("VALIDATOR_RECEIPT_PULL_LOOKBACK_S", default=86400.0)
+# Slack on the plausibility checks of measured seconds (clocks, the validator's stage leeway).
+VALIDATOR_RECEIPT_PLAUSIBLE_SLACK_S = env.float("VALIDATOR_RECEIPT_PLAUSIBLE_SLACK_S", default=60.0)
 # A receipt signed further than this in the future is refused (clock skew allowance).
 VALIDATOR_RECEIPT_MAX_SKEW_S = env.float("VALIDATOR_RECEIPT_MAX_SKEW_S", default=120.0)
 MINER_RECEIPTS_PAGE_SIZE = env.int("MINER_RECEIPTS_PAGE_SIZE", default=500)

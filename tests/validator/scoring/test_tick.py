@@ -1,8 +1,6 @@
 """The scoring tick: claims the last completed cycle once, pulls receipts first, stores one score
 per miner (with its inputs) and the pending weights, in a fixed number of writes."""
 
-import sys
-import types
 from datetime import timedelta
 from typing import Any
 
@@ -144,9 +142,7 @@ def test_writes_per_cycle_do_not_grow_with_miners(pull):
 
 
 def test_the_beat_task_scores_the_last_cycle_that_ended_a_grace_ago(settings, pull, monkeypatch):
-    module = types.ModuleType("validator.receipts.pull")
-    module.receipts_pull_all_sync = pull  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "validator.receipts.pull", module)
+    monkeypatch.setattr("validator.tasks.receipts_pull_all_sync", pull)
     settings.VALIDATOR_CYCLE_S = HOUR
     settings.VALIDATOR_SCORE_GRACE_S = 60.0
     with time_machine.travel(at(N + 1, 30), tick=False):  # N just ended: within the grace, N − 1 is due
