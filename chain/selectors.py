@@ -128,3 +128,8 @@ def weight_commits_due(*, chain: str, netuid: int, block: int) -> QuerySet[Weigh
     return WeightCommit.objects.filter(
         chain=chain, netuid=netuid, status=WeightCommit.Status.COMMITTED, reveal_from_block__lte=block
     ).order_by("id")
+
+
+def weight_commit_by_hash(*, chain: str, netuid: int, commit_hash: str) -> WeightCommit | None:
+    """The newest commit with this hash (a hash is unique in practice: it covers a random salt)."""
+    return WeightCommit.objects.filter(chain=chain, netuid=netuid, commit_hash=commit_hash).order_by("-id").first()

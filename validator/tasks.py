@@ -1,13 +1,18 @@
 """The validator's periodic work. Thin: one service (or process entry) each."""
 
+import logging
 from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
 
+from chain.interface import ChainUnavailable
 from chain.task_options import chain_read_task
 from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick
 from validator.services.miners import miners_sync_from_chain
+from validator.services.weights import weights_submit_due
+
+logger = logging.getLogger(__name__)
 
 
 @chain_read_task  # retried while the chain is unreachable; idempotent
@@ -27,3 +32,23 @@ def run_benchmark_cycle() -> dict[str, Any] | None:
 def benchmark_newcomers() -> dict[str, Any] | None:
     summary = benchmark_newcomers_tick()
     return None if summary is None else asdict(summary)
+
+
+# Not acks_late: it submits extrinsics, and a redelivery after a crash between sending and recording
+# could send twice. An unreachable chain (recorded on the submission, which stays pending) is
+# retried with backoff inside the tick; every other refusal is recorded and logged by the service.
+@shared_task(
+    autoretry_for=(ChainUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def submit_weights() -> dict[str, Any]:
+    try:
+        return asdict(weights_submit_due())
+    except ChainUnavailable as exc:
+        logger.warning("validator: the chain is unreachable for weights, retrying: %s", exc)
+        raise

@@ -14,6 +14,7 @@ from config.settings.components.catalogue import CATALOGUE_SYNC_S
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
 from config.settings.components.meshwork import MINER_SPECS_REFRESH_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
+from config.settings.components.scoring import VALIDATOR_WEIGHTS_TICK_S
 from config.settings.components.verification import VALIDATOR_CYCLE_TICK_S
 
 _ROLES = (NodeRole.FACILITATOR, NodeRole.VALIDATOR, NodeRole.MINER)
@@ -54,6 +55,7 @@ def beat_schedule(
     cycle_tick_s: float = 30.0,
     catalogue_sync_s: float = 60.0,
     specs_refresh_s: float = 3600.0,
+    weights_tick_s: float = 30.0,
 ) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
@@ -65,6 +67,8 @@ def beat_schedule(
         "validator-benchmark-newcomers": _entry(
             "validator.tasks.benchmark_newcomers", cycle_tick_s, NodeRole.VALIDATOR
         ),
+        # Sends the newest cycle's weights (set, or committed for chain-reveal-weights to reveal).
+        "validator-submit-weights": _entry("validator.tasks.submit_weights", weights_tick_s, NodeRole.VALIDATOR),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         "miner-refresh-host-specs": _entry("miner.tasks.refresh_host_specs", specs_refresh_s, NodeRole.MINER),
         # Sends held-back manifest additions once the minimum interval has passed.
@@ -104,4 +108,5 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
     cycle_tick_s=VALIDATOR_CYCLE_TICK_S,
     catalogue_sync_s=CATALOGUE_SYNC_S,
     specs_refresh_s=MINER_SPECS_REFRESH_S,
+    weights_tick_s=VALIDATOR_WEIGHTS_TICK_S,
 )

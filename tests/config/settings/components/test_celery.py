@@ -26,6 +26,7 @@ OWN_ENTRIES = {
         "validator-sync-miners",
         "validator-benchmark-cycle",
         "validator-benchmark-newcomers",
+        "validator-submit-weights",
         "chain-sync-metagraph",
         "chain-reveal-weights",
         "dht-catalogue-sync",
@@ -86,8 +87,11 @@ def test_each_role_runs_only_its_own_beat_entries(role):
 
 
 def test_the_all_in_one_process_runs_every_entry_and_each_entry_expires_at_its_interval():
-    schedule = beat_schedule("all", sync_interval_s=12.0, block_seconds=6.0, catalogue_sync_s=45.0, cycle_tick_s=20.0)
+    schedule = beat_schedule(
+        "all", sync_interval_s=12.0, block_seconds=6.0, catalogue_sync_s=45.0, cycle_tick_s=20.0, weights_tick_s=15.0
+    )
     assert set(schedule) == set().union(*OWN_ENTRIES.values())
+    assert schedule["validator-submit-weights"]["schedule"] == timedelta(seconds=15)
     assert schedule["dht-catalogue-sync"]["schedule"] == timedelta(seconds=45)
     assert schedule["validator-benchmark-cycle"]["schedule"] == timedelta(seconds=20)
     registered = set(_meshwork_tasks())
