@@ -70,6 +70,7 @@ def local_neuron_from_row(row: LocalNeuron) -> Neuron:
         stake=row.stake,
         role=Role(row.role),
         address=row.address or None,
+        last_update=row.last_update or 0,
     )
 
 
