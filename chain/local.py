@@ -44,6 +44,15 @@ def reveal_window(*, netuid: int, tempo: int, reveal_period: int, commit_block: 
     return first, first + tempo
 
 
+def _rules() -> dict[str, int | bool]:
+    return {
+        "tempo": settings.LOCAL_CHAIN_TEMPO,
+        "commit_reveal": settings.LOCAL_CHAIN_COMMIT_REVEAL,
+        "reveal_period": settings.LOCAL_CHAIN_REVEAL_PERIOD,
+        "weights_rate_limit": settings.LOCAL_CHAIN_WEIGHTS_RATE_LIMIT,
+    }
+
+
 def _account(hotkey: str) -> bytes:
     keypair = public_keypair(hotkey, "sr25519")  # the SS58 decodes to the same 32 bytes for ed25519
     if keypair is None:
@@ -58,16 +67,15 @@ class LocalChain(CommitRevealChain):
     def _subnet(self) -> LocalSubnet:
         subnet, _ = LocalSubnet.objects.get_or_create(
             netuid=self.netuid,
-            defaults={
-                "genesis_at": timezone.now(),
-                "block_seconds": settings.LOCAL_CHAIN_BLOCK_SECONDS,
-                "tempo": settings.LOCAL_CHAIN_TEMPO,
-                "commit_reveal": settings.LOCAL_CHAIN_COMMIT_REVEAL,
-                "reveal_period": settings.LOCAL_CHAIN_REVEAL_PERIOD,
-                "weights_rate_limit": settings.LOCAL_CHAIN_WEIGHTS_RATE_LIMIT,
-            },
+            defaults={"genesis_at": timezone.now(), "block_seconds": settings.LOCAL_CHAIN_BLOCK_SECONDS, **_rules()},
         )
         return subnet
+
+    def rules_apply(self) -> None:
+        """Give the subnet the LOCAL_CHAIN_* weight rules now (a subtensor subnet owner's
+        hyperparameter calls): a local network restarted with other settings keeps its chain."""
+        self._subnet()
+        LocalSubnet.objects.filter(netuid=self.netuid).update(**_rules())
 
     def current_block(self) -> int:
         return self._block(self._subnet())

@@ -365,3 +365,15 @@ def test_a_plan_maps_hotkeys_to_uids_and_needs_a_positive_weight(cr_chain):
         assert nothing.value.name == "InvalidWeights"
         with pytest.raises(NotRegistered):
             cr_chain.weights_plan(hotkey=_ss58(), weights={a: 1.0})
+
+
+def test_rules_apply_gives_an_existing_subnet_the_current_settings(local_chain, settings):
+    local_chain.current_block()  # created with the defaults: no commit-reveal
+    assert not local_chain.fetch_metagraph().commit_reveal
+    settings.LOCAL_CHAIN_COMMIT_REVEAL, settings.LOCAL_CHAIN_TEMPO = True, 60
+    settings.LOCAL_CHAIN_REVEAL_PERIOD, settings.LOCAL_CHAIN_WEIGHTS_RATE_LIMIT = 2, 60
+    local_chain.rules_apply()
+    subnet = LocalSubnet.objects.get(netuid=local_chain.netuid)
+    assert (subnet.commit_reveal, subnet.tempo, subnet.reveal_period, subnet.weights_rate_limit) == (True, 60, 2, 60)
+    metagraph = local_chain.fetch_metagraph()
+    assert (metagraph.tempo, metagraph.commit_reveal, metagraph.weights_rate_limit) == (60, True, 60)
