@@ -2,7 +2,8 @@
 
 import math
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -184,23 +185,29 @@ def test_concurrent_registrations_get_distinct_uids():
 CR_NETUID = 4
 
 
+class ClockedChain(LocalChain):
+    """A LocalChain whose `at(block)` travels to that block of its subnet."""
+
+    def __init__(self, *, netuid: int, genesis: datetime) -> None:
+        super().__init__(netuid=netuid)
+        self.genesis = genesis
+
+    def at(self, block: int) -> Any:
+        return time_machine.travel(self.genesis + timedelta(seconds=block + 0.5), tick=False)
+
+
 @pytest.fixture
 def cr_chain(settings):
-    """A commit-reveal subnet created at a fixed instant; `at(block)` travels to that block."""
+    """A commit-reveal subnet created at a fixed instant."""
     settings.LOCAL_CHAIN_BLOCK_SECONDS = 1.0
     settings.LOCAL_CHAIN_COMMIT_REVEAL = True
     settings.LOCAL_CHAIN_TEMPO = 10
     settings.LOCAL_CHAIN_REVEAL_PERIOD = 1
     settings.LOCAL_CHAIN_WEIGHTS_RATE_LIMIT = 5
-    genesis = timezone.now()
-    with time_machine.travel(genesis, tick=False):
-        chain = LocalChain(netuid=CR_NETUID)
+    chain = ClockedChain(netuid=CR_NETUID, genesis=timezone.now())
+    with chain.at(0):
         chain.current_block()  # the subnet is created with these rules
-
-    def at(block: int):
-        return time_machine.travel(genesis + timedelta(seconds=block + 0.5), tick=False)
-
-    chain.at = at
+    LocalSubnet.objects.filter(netuid=CR_NETUID).update(genesis_at=chain.genesis)
     return chain
 
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from chain.interface import ChainUnavailable
+from chain.interface import ChainUnavailable, Role
 from chain.local import LocalChain
 from chain.models import LocalSubnet, LocalWeights, WeightCommit
 from chain.tasks import reveal_weights
@@ -53,10 +53,10 @@ def subnet(chain_rules, clock, node_key):
     """The node's hotkey is a validator; two miners to weigh."""
     with clock(0):
         chain = LocalChain()
-        chain.register(hotkey=node_key.ss58, coldkey=_ss58(), role="validator")
+        chain.register(hotkey=node_key.ss58, coldkey=_ss58(), role=Role.VALIDATOR)
         miners = [_ss58(), _ss58()]
         for hotkey in miners:
-            chain.register(hotkey=hotkey, coldkey=_ss58(), role="miner")
+            chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
     return chain, miners
 
 
@@ -101,6 +101,7 @@ def test_committed_then_revealed_by_the_reveal_task(subnet, clock, node_key):
         assert weights_submit_due(client=chain).submitted == {8: Status.COMMITTED}
     sub.refresh_from_db()
     commit = WeightCommit.objects.get(hotkey=node_key.ss58)
+    assert commit.reveal_from_block is not None
     assert (sub.status, sub.block, sub.commit_hash) == (Status.COMMITTED, 2, commit.commit_hash)
     assert commit.status == WeightCommit.Status.COMMITTED
     assert not LocalWeights.objects.exists()
@@ -125,6 +126,7 @@ def test_a_commit_whose_window_passed_is_skipped(subnet, clock, caplog):
     with clock(2):
         weights_submit_due(client=chain)
     commit = WeightCommit.objects.get()
+    assert commit.reveal_until_block is not None
     with clock(commit.reveal_until_block + 1):
         reveal_weights()
         with caplog.at_level(logging.WARNING, logger="validator.services.weights"):
