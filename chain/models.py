@@ -4,9 +4,15 @@ from django.db import models
 
 
 class LocalSubnet(models.Model):
+    """A subnet's hyperparameters, fixed when it is created (from the LOCAL_CHAIN_* settings)."""
+
     netuid = models.PositiveIntegerField(primary_key=True)
     genesis_at = models.DateTimeField()
     block_seconds = models.FloatField(default=1.0)
+    tempo = models.PositiveIntegerField(default=360)  # blocks per epoch
+    commit_reveal = models.BooleanField(default=False)
+    reveal_period = models.PositiveIntegerField(default=1)  # epochs from a commit to its reveal
+    weights_rate_limit = models.PositiveBigIntegerField(default=0)  # blocks between two weight settings
 
     def __str__(self) -> str:
         return f"subnet {self.netuid}"
@@ -21,6 +27,7 @@ class LocalNeuron(models.Model):
     stake = models.BigIntegerField(default=0)
     address = models.CharField(max_length=255, blank=True, default="")
     registered_block = models.PositiveBigIntegerField()
+    last_update = models.PositiveBigIntegerField(null=True, blank=True)  # block of its last weights or commit
 
     class Meta:
         constraints = [
@@ -41,6 +48,23 @@ class LocalWeights(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["subnet", "validator_hotkey", "-block"])]
+
+
+class LocalWeightCommit(models.Model):
+    """A weight commit the local chain holds until it is revealed (subtensor's `WeightCommits`)."""
+
+    subnet = models.ForeignKey(LocalSubnet, on_delete=models.CASCADE)
+    hotkey = models.CharField(max_length=64)
+    commit_hash = models.CharField(max_length=66)
+    commit_block = models.PositiveBigIntegerField()
+    reveal_from_block = models.PositiveBigIntegerField()
+    reveal_until_block = models.PositiveBigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["subnet", "hotkey", "commit_block"])]
+
+    def __str__(self) -> str:
+        return f"{self.hotkey} commit {self.commit_hash[:10]} at {self.commit_block}"
 
 
 # --- Node-local data: what this node last read from a real chain (routed to the node's own

@@ -70,6 +70,7 @@ def local_neuron_from_row(row: LocalNeuron) -> Neuron:
         stake=row.stake,
         role=Role(row.role),
         address=row.address or None,
+        last_update=row.last_update or 0,
     )
 
 
@@ -128,3 +129,8 @@ def weight_commits_due(*, chain: str, netuid: int, block: int) -> QuerySet[Weigh
     return WeightCommit.objects.filter(
         chain=chain, netuid=netuid, status=WeightCommit.Status.COMMITTED, reveal_from_block__lte=block
     ).order_by("id")
+
+
+def weight_commit_by_hash(*, chain: str, netuid: int, commit_hash: str) -> WeightCommit | None:
+    """The newest commit with this hash (a hash is unique in practice: it covers a random salt)."""
+    return WeightCommit.objects.filter(chain=chain, netuid=netuid, commit_hash=commit_hash).order_by("-id").first()

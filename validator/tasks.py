@@ -1,5 +1,6 @@
 """The validator's periodic work. Thin: one service (or process entry) each."""
 
+import logging
 import time
 from dataclasses import asdict
 from typing import Any
@@ -7,11 +8,15 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
+from chain.interface import ChainUnavailable
 from chain.task_options import chain_read_task
 from validator.cycle.tick import benchmark_cycle_tick, benchmark_newcomers_tick, cycle_number, cycle_seconds
 from validator.receipts.pull import receipts_pull_all_sync
 from validator.scoring.tick import score_cycle_tick
 from validator.services.miners import miners_sync_from_chain
+from validator.services.weights import weights_submit_due
+
+logger = logging.getLogger(__name__)
 
 
 @chain_read_task  # retried while the chain is unreachable; idempotent
@@ -54,3 +59,23 @@ def score_cycle() -> dict[str, Any] | None:
 def pull_receipts() -> dict[str, Any] | None:
     summary = receipts_pull_all_sync()
     return None if summary is None else asdict(summary)
+
+
+# Not acks_late: it submits extrinsics, and a redelivery after a crash between sending and recording
+# could send twice. An unreachable chain (recorded on the submission, which stays pending) is
+# retried with backoff inside the tick; every other refusal is recorded and logged by the service.
+@shared_task(
+    autoretry_for=(ChainUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def submit_weights() -> dict[str, Any]:
+    try:
+        return asdict(weights_submit_due())
+    except ChainUnavailable as exc:
+        logger.warning("validator: the chain is unreachable for weights, retrying: %s", exc)
+        raise

@@ -4,6 +4,7 @@ the commit is sent and kept until the reveal lands, so a restart between the two
 The client only sends extrinsics and reads the chain (`chain.interface.CommitRevealChain`)."""
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
@@ -18,17 +19,37 @@ Status = WeightCommit.Status
 UNCONFIRMED_GRACE = timedelta(minutes=10)  # a commit not on chain by then never landed
 
 
-def weights_set(*, client: ChainClient, hotkey: str, weights: dict[str, float]) -> None:
+@dataclass(frozen=True)
+class WeightsOutcome:
+    """What `weights_set` did: set the weights directly, or committed them (revealed later)."""
+
+    committed: bool
+    block: int | None  # the block they were set or committed at; None when the chain did not say
+    commit_hash: str = ""  # the `WeightCommit` to follow until its reveal
+
+
+def weights_set(*, client: ChainClient, hotkey: str, weights: dict[str, float]) -> WeightsOutcome:
     """Set `hotkey`'s weights, committing them instead where the subnet requires commit-reveal
     (revealed later by `weight_commits_reveal`)."""
     if not isinstance(client, CommitRevealChain):
         client.set_weights(hotkey=hotkey, weights=weights)
-        return
+        return WeightsOutcome(committed=False, block=_head(client))
     plan = client.weights_plan(hotkey=hotkey, weights=weights)
     if plan.commit_reveal:
-        weight_commit_send(client=client, plan=plan)
-    else:
-        client.weights_send(plan)
+        row = weight_commit_send(client=client, plan=plan)
+        return WeightsOutcome(committed=True, block=row.commit_block, commit_hash=row.commit_hash)
+    client.weights_send(plan)
+    return WeightsOutcome(committed=False, block=_head(client))
+
+
+def _head(client: ChainClient) -> int | None:
+    """The block right after the weights landed. A failed read must not make a caller retry weights
+    the chain already took."""
+    try:
+        return client.current_block()
+    except ChainError as exc:
+        logger.info("chain: the block after setting weights is unknown: %s: %s", exc.name, exc)
+        return None
 
 
 def weight_commit_send(*, client: CommitRevealChain, plan: WeightsPlan) -> WeightCommit:

@@ -22,6 +22,7 @@ from deploy.localnet.sizing import (
     CALIBRATION_VERSION,
     admin_user_ensure,
     class_size,
+    local_chain_env,
     manage_checked,
     verification_env,
 )
@@ -252,6 +253,8 @@ class LocalNetwork:
                     "CHAIN_ADDRESS_OVERRIDES": overrides,
                 }
             )
+        else:
+            env.update(local_chain_env(cycle_s=self.config.cycle_s))
         owner = next((n.hotkey.ss58 for n in self.nodes if n.role == "validator"), "")
         env.update(verification_env(owner_hotkey=owner, cycle_s=self.config.cycle_s))
         env.update(self.config.extra_env)

@@ -68,10 +68,27 @@ def verification_env(*, owner_hotkey: str, cycle_s: int) -> dict[str, str]:
         "VALIDATOR_FLAG_SHARED_ENGINES": "0",
         # Short local cycles start more often than production's: two starts per run, plus newcomers.
         "MINER_BENCH_MAX_STARTS_PER_HOUR": str(max(30, 4 * 3600 // max(1, cycle_s) + 10)),
-        # Scores and weights follow each cycle within a few seconds; receipts are pulled a few
+        # Scores follow each cycle within a few seconds (weights: local_chain_env); receipts are pulled a few
         # times a cycle, and a running job gets an interval receipt every minute (production: 10).
         "VALIDATOR_SCORE_TICK_S": str(min(30, max(5, cycle_s // 10))),
-        "VALIDATOR_WEIGHTS_TICK_S": str(min(30, max(5, cycle_s // 10))),
         "VALIDATOR_RECEIPT_PULL_S": str(min(120, max(5, cycle_s // 4))),
         "VALIDATOR_RECEIPT_INTERVAL_S": str(min(600, max(10, cycle_s // 5))),
+    }
+
+
+def local_chain_env(*, cycle_s: int, block_s: float = 1.0) -> dict[str, str]:
+    """The local chain's subnet with commit-reveal on, quick enough that every cycle's weights are
+    committed and revealed well inside the cycle: tempo a fifth of the cycle, the reveal one epoch
+    on (opens at most tempo + 1 blocks after the commit), one commit per tempo per validator, and
+    the reveal task and weights tick several times per window."""
+    tempo = max(10, int(cycle_s / block_s) // 5)
+    tick_s = max(1.0, min(30.0, tempo * block_s / 4))
+    return {
+        "LOCAL_CHAIN_BLOCK_SECONDS": f"{block_s:g}",
+        "LOCAL_CHAIN_TEMPO": str(tempo),
+        "LOCAL_CHAIN_COMMIT_REVEAL": "1",
+        "LOCAL_CHAIN_REVEAL_PERIOD": "1",
+        "LOCAL_CHAIN_WEIGHTS_RATE_LIMIT": str(tempo),
+        "CHAIN_BLOCK_SECONDS": f"{max(block_s, tempo * block_s / 10):g}",  # the reveal task's period
+        "VALIDATOR_WEIGHTS_TICK_S": f"{tick_s:g}",
     }

@@ -2,23 +2,31 @@
 
 import math
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from chain.interface import ChainError, Neuron, NotRegistered, Role
-from chain.local import LocalChain
+from chain.interface import ChainError, CommitWindow, Neuron, NotRegistered, RateLimited, Role
+from chain.local import LocalChain, reveal_window
 from chain.models import LocalSubnet, LocalWeights
-from protocol.keys import hotkey_create
+from chain.substrate.weights import commit_hash
+from protocol.keys import hotkey_create, public_keypair
 
 pytestmark = pytest.mark.django_db
 
 
 def _ss58() -> str:
     return hotkey_create()[0].ss58
+
+
+def hotkey_public(ss58: str) -> bytes:
+    keypair = public_keypair(ss58, "sr25519")
+    assert keypair is not None
+    return bytes(keypair.public_key)
 
 
 def test_register_allocates_uids_in_order(local_chain):
@@ -170,3 +178,209 @@ def test_concurrent_registrations_get_distinct_uids():
         t.join()
     assert errors == []
     assert sorted(n.uid for n in LocalChain(netuid=9).neurons()) == list(range(6))
+
+
+# --- commit-reveal, with subtensor's rules (tempo 10, reveal one epoch later, weights every 5 blocks)
+
+CR_NETUID = 4
+
+
+class ClockedChain(LocalChain):
+    """A LocalChain whose `at(block)` travels to that block of its subnet."""
+
+    def __init__(self, *, netuid: int, genesis: datetime) -> None:
+        super().__init__(netuid=netuid)
+        self.genesis = genesis
+
+    def at(self, block: int) -> Any:
+        return time_machine.travel(self.genesis + timedelta(seconds=block + 0.5), tick=False)
+
+
+@pytest.fixture
+def cr_chain(settings):
+    """A commit-reveal subnet created at a fixed instant."""
+    settings.LOCAL_CHAIN_BLOCK_SECONDS = 1.0
+    settings.LOCAL_CHAIN_COMMIT_REVEAL = True
+    settings.LOCAL_CHAIN_TEMPO = 10
+    settings.LOCAL_CHAIN_REVEAL_PERIOD = 1
+    settings.LOCAL_CHAIN_WEIGHTS_RATE_LIMIT = 5
+    chain = ClockedChain(netuid=CR_NETUID, genesis=timezone.now())
+    with chain.at(0):
+        chain.current_block()  # the subnet is created with these rules
+    LocalSubnet.objects.filter(netuid=CR_NETUID).update(genesis_at=chain.genesis)
+    return chain
+
+
+def _validator_and_miners(chain, miners=2):
+    validator = _ss58()
+    chain.register(hotkey=validator, coldkey=_ss58(), role=Role.VALIDATOR)
+    targets = [_ss58() for _ in range(miners)]
+    for hotkey in targets:
+        chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
+    return validator, targets
+
+
+def _commit(chain, validator, weights, salt=(1, 2, 3, 4, 5, 6, 7, 8)):
+    plan = chain.weights_plan(hotkey=validator, weights=weights)
+    digest = commit_hash(
+        account=plan.account, netuid=chain.netuid, uids=plan.uids, values=plan.values, salt=list(salt), version_key=0
+    )
+    chain.weights_commit(plan, commit_hash=digest)
+    return plan, digest, list(salt)
+
+
+def _reveal(chain, hotkey, plan, salt):
+    chain.weights_reveal(hotkey=hotkey, uids=plan.uids, values=plan.values, salt=salt, version_key=0)
+
+
+@pytest.mark.parametrize(
+    ("commit_block", "window"),
+    [(0, (9, 19)), (5, (9, 19)), (8, (9, 19)), (9, (20, 30)), (20, (31, 41))],
+)
+def test_the_reveal_window_is_the_next_epoch_offset_by_the_netuid(commit_block, window):
+    # subtensor: epoch = (block + netuid + 1) // (tempo + 1); reveal in epoch + reveal_period.
+    assert reveal_window(netuid=1, tempo=10, reveal_period=1, commit_block=commit_block) == window
+
+
+def test_commit_then_reveal_inside_the_window_sets_the_weights(cr_chain):
+    with cr_chain.at(3):
+        validator, (a, b) = _validator_and_miners(cr_chain)
+        plan, digest, salt = _commit(cr_chain, validator, {a: 3.0, b: 1.0})
+        assert plan.commit_reveal
+        assert plan.rate_limit == 5
+        first, last = reveal_window(netuid=CR_NETUID, tempo=10, reveal_period=1, commit_block=3)
+        assert cr_chain.weights_commits(hotkey=validator) == [CommitWindow(digest, 3, first, last)]
+        assert cr_chain.fetch_metagraph().tempo == 10
+        assert cr_chain.fetch_metagraph().commit_reveal
+    with cr_chain.at(first):
+        _reveal(cr_chain, validator, plan, salt)
+    row = LocalWeights.objects.get(validator_hotkey=validator)
+    assert row.block == first
+    assert row.weights == pytest.approx({a: 0.75, b: 0.25}, abs=1e-4)
+    assert cr_chain.weights_commits(hotkey=validator) == []  # consumed
+    with cr_chain.at(first + 1), pytest.raises(ChainError) as again:
+        _reveal(cr_chain, validator, plan, salt)
+    assert again.value.name == "NoWeightsCommitFound"
+
+
+def test_a_reveal_before_the_window_is_too_early_and_after_it_expired(cr_chain):
+    with cr_chain.at(1):
+        validator, (a, _) = _validator_and_miners(cr_chain)
+        plan, _, salt = _commit(cr_chain, validator, {a: 1.0})
+    (window,) = cr_chain.weights_commits(hotkey=validator)
+    with cr_chain.at(window.reveal_from_block - 1), pytest.raises(RateLimited) as early:
+        _reveal(cr_chain, validator, plan, salt)
+    assert (early.value.name, early.value.retry_at_block) == ("RevealTooEarly", window.reveal_from_block)
+    with cr_chain.at(window.reveal_until_block + 1), pytest.raises(ChainError) as late:
+        _reveal(cr_chain, validator, plan, salt)
+    assert late.value.name == "ExpiredWeightCommit"
+    assert not LocalWeights.objects.exists()
+
+
+def test_a_wrong_salt_or_other_weights_do_not_match_the_hash(cr_chain):
+    with cr_chain.at(1):
+        validator, (a, b) = _validator_and_miners(cr_chain)
+        plan, _, salt = _commit(cr_chain, validator, {a: 1.0, b: 1.0})
+    (window,) = cr_chain.weights_commits(hotkey=validator)
+    with cr_chain.at(window.reveal_from_block):
+        for uids, values, wrong_salt in (
+            (plan.uids, plan.values, [9, *salt[1:]]),
+            (plan.uids, [65535, 1], salt),
+        ):
+            with pytest.raises(ChainError) as mismatch:
+                cr_chain.weights_reveal(hotkey=validator, uids=uids, values=values, salt=wrong_salt, version_key=0)
+            assert mismatch.value.name == "InvalidRevealCommitHashNotMatch"
+        assert not LocalWeights.objects.exists()
+        _reveal(cr_chain, validator, plan, salt)  # the commit is still there for the right one
+    assert LocalWeights.objects.filter(validator_hotkey=validator).count() == 1
+
+
+def test_another_hotkey_cannot_reveal_a_commit(cr_chain):
+    with cr_chain.at(1):
+        validator, (a, b) = _validator_and_miners(cr_chain)
+        plan, _, salt = _commit(cr_chain, validator, {a: 1.0})
+        _commit(cr_chain, b, {a: 1.0}, salt=[7] * 8)  # b holds a commit of its own
+    (window,) = cr_chain.weights_commits(hotkey=validator)
+    with cr_chain.at(window.reveal_from_block):
+        # The hash covers the revealer's account: the same weights and salt from `a` or `b` match nothing.
+        with pytest.raises(ChainError) as no_commit:
+            _reveal(cr_chain, a, plan, salt)
+        assert no_commit.value.name == "NoWeightsCommitFound"
+        with pytest.raises(ChainError) as mismatch:
+            _reveal(cr_chain, b, plan, salt)
+        assert mismatch.value.name == "InvalidRevealCommitHashNotMatch"
+        with pytest.raises(NotRegistered):
+            _reveal(cr_chain, _ss58(), plan, salt)
+    assert not LocalWeights.objects.exists()
+    assert len(cr_chain.weights_commits(hotkey=validator)) == 1
+
+
+def test_commits_are_rate_limited_per_hotkey(cr_chain):
+    with cr_chain.at(2):
+        validator, (a, b) = _validator_and_miners(cr_chain)
+        _commit(cr_chain, validator, {a: 1.0})
+        _commit(cr_chain, b, {a: 1.0})  # another hotkey has its own limit
+    with cr_chain.at(6), pytest.raises(RateLimited) as too_fast:
+        _commit(cr_chain, validator, {a: 2.0})
+    assert (too_fast.value.name, too_fast.value.retry_at_block) == ("CommittingWeightsTooFast", 7)
+    with cr_chain.at(7):
+        _commit(cr_chain, validator, {a: 2.0})
+    assert len(cr_chain.weights_commits(hotkey=validator)) == 2
+
+
+def test_at_most_ten_unrevealed_commits(cr_chain):
+    LocalSubnet.objects.filter(netuid=CR_NETUID).update(weights_rate_limit=0)
+    with cr_chain.at(1):
+        validator, (a, _) = _validator_and_miners(cr_chain)
+        for salt in range(10):
+            _commit(cr_chain, validator, {a: 1.0}, salt=[salt] * 8)
+        with pytest.raises(RateLimited) as full:
+            _commit(cr_chain, validator, {a: 1.0}, salt=[99] * 8)
+    assert full.value.name == "TooManyUnrevealedCommits"
+
+
+def test_commit_reveal_decides_which_calls_are_allowed(cr_chain):
+    with cr_chain.at(1):
+        validator, (a, _) = _validator_and_miners(cr_chain)
+        plan = cr_chain.weights_plan(hotkey=validator, weights={a: 1.0})
+        for call, name in (
+            (lambda: cr_chain.set_weights(hotkey=validator, weights={a: 1.0}), "CommitRevealRequired"),
+            (lambda: cr_chain.weights_send(plan), "CommitRevealEnabled"),
+        ):
+            with pytest.raises(ChainError) as refused:
+                call()
+            assert refused.value.name == name
+        LocalSubnet.objects.filter(netuid=CR_NETUID).update(commit_reveal=False)
+        with pytest.raises(ChainError) as disabled:
+            cr_chain.weights_commit(plan, commit_hash="0x" + "00" * 32)
+        assert disabled.value.name == "CommitRevealDisabled"
+        cr_chain.weights_send(plan)
+        with pytest.raises(RateLimited) as too_fast:
+            cr_chain.weights_send(plan)
+    assert (too_fast.value.name, too_fast.value.retry_at_block) == ("SettingWeightsTooFast", 6)
+    assert LocalWeights.objects.get(validator_hotkey=validator).weights == {a: 1.0}
+
+
+def test_a_plan_maps_hotkeys_to_uids_and_needs_a_positive_weight(cr_chain):
+    with cr_chain.at(1):
+        validator, (a, b) = _validator_and_miners(cr_chain)
+        plan = cr_chain.weights_plan(hotkey=validator, weights={b: 1.0, a: 0.5, _ss58(): 9.0, "not-a-key": 1.0})
+        assert (plan.uids, plan.values) == ([1, 2], [32768, 65535])
+        assert plan.account == hotkey_public(validator)
+        with pytest.raises(ChainError) as nothing:
+            cr_chain.weights_plan(hotkey=validator, weights={a: 0.0})
+        assert nothing.value.name == "InvalidWeights"
+        with pytest.raises(NotRegistered):
+            cr_chain.weights_plan(hotkey=_ss58(), weights={a: 1.0})
+
+
+def test_rules_apply_gives_an_existing_subnet_the_current_settings(local_chain, settings):
+    local_chain.current_block()  # created with the defaults: no commit-reveal
+    assert not local_chain.fetch_metagraph().commit_reveal
+    settings.LOCAL_CHAIN_COMMIT_REVEAL, settings.LOCAL_CHAIN_TEMPO = True, 60
+    settings.LOCAL_CHAIN_REVEAL_PERIOD, settings.LOCAL_CHAIN_WEIGHTS_RATE_LIMIT = 2, 60
+    local_chain.rules_apply()
+    subnet = LocalSubnet.objects.get(netuid=local_chain.netuid)
+    assert (subnet.commit_reveal, subnet.tempo, subnet.reveal_period, subnet.weights_rate_limit) == (True, 60, 2, 60)
+    metagraph = local_chain.fetch_metagraph()
+    assert (metagraph.tempo, metagraph.commit_reveal, metagraph.weights_rate_limit) == (60, True, 60)

@@ -14,7 +14,11 @@ from config.settings.components.catalogue import CATALOGUE_SYNC_S
 from config.settings.components.chain import CHAIN_BLOCK_SECONDS, CHAIN_SYNC_INTERVAL_S
 from config.settings.components.meshwork import MINER_SPECS_REFRESH_S
 from config.settings.components.node import MESHWORK_ROLE, REDIS_PREFIX, REDIS_URL
-from config.settings.components.scoring import VALIDATOR_RECEIPT_PULL_S, VALIDATOR_SCORE_TICK_S
+from config.settings.components.scoring import (
+    VALIDATOR_RECEIPT_PULL_S,
+    VALIDATOR_SCORE_TICK_S,
+    VALIDATOR_WEIGHTS_TICK_S,
+)
 from config.settings.components.verification import VALIDATOR_CYCLE_TICK_S
 
 _ROLES = (NodeRole.FACILITATOR, NodeRole.VALIDATOR, NodeRole.MINER)
@@ -57,6 +61,7 @@ def beat_schedule(
     specs_refresh_s: float = 3600.0,
     score_tick_s: float = 30.0,
     receipt_pull_s: float = 120.0,
+    weights_tick_s: float = 30.0,
 ) -> dict[str, dict[str, Any]]:
     """The beat entries a node of `role` runs: each role only its own ("all" runs every entry)."""
     entries = {
@@ -72,6 +77,8 @@ def beat_schedule(
         "validator-score-cycle": _entry("validator.tasks.score_cycle", score_tick_s, NodeRole.VALIDATOR),
         # Every miner's receipts, so this validator scores work it never saw.
         "validator-pull-receipts": _entry("validator.tasks.pull_receipts", receipt_pull_s, NodeRole.VALIDATOR),
+        # Sends the newest cycle's weights (set, or committed for chain-reveal-weights to reveal).
+        "validator-submit-weights": _entry("validator.tasks.submit_weights", weights_tick_s, NodeRole.VALIDATOR),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         "miner-refresh-host-specs": _entry("miner.tasks.refresh_host_specs", specs_refresh_s, NodeRole.MINER),
         # Sends held-back manifest additions once the minimum interval has passed.
@@ -113,4 +120,5 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
     specs_refresh_s=MINER_SPECS_REFRESH_S,
     score_tick_s=VALIDATOR_SCORE_TICK_S,
     receipt_pull_s=VALIDATOR_RECEIPT_PULL_S,
+    weights_tick_s=VALIDATOR_WEIGHTS_TICK_S,
 )

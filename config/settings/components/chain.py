@@ -8,6 +8,13 @@ CHAIN_NETUID = env.int("CHAIN_NETUID", default=1)
 CHAIN_ENDPOINT = env.str("CHAIN_ENDPOINT", default="")
 CHAIN_FIXTURES_DIR = env.path("CHAIN_FIXTURES_DIR", default=str(BASE_DIR.parent / "shared" / "chain"))
 LOCAL_CHAIN_BLOCK_SECONDS = env.float("LOCAL_CHAIN_BLOCK_SECONDS", default=1.0)
+# The local subnet's weight rules, fixed when its row is created (like a subtensor subnet's
+# hyperparameters): tempo in blocks, commit-reveal (off: weights are set directly) with the reveal
+# `LOCAL_CHAIN_REVEAL_PERIOD` epochs after the commit, and blocks between two weight settings.
+LOCAL_CHAIN_TEMPO = env.int("LOCAL_CHAIN_TEMPO", default=360)
+LOCAL_CHAIN_COMMIT_REVEAL = env.bool("LOCAL_CHAIN_COMMIT_REVEAL", default=False)
+LOCAL_CHAIN_REVEAL_PERIOD = env.int("LOCAL_CHAIN_REVEAL_PERIOD", default=1)
+LOCAL_CHAIN_WEIGHTS_RATE_LIMIT = env.int("LOCAL_CHAIN_WEIGHTS_RATE_LIMIT", default=0)
 MIN_VALIDATOR_STAKE = env.int("MIN_VALIDATOR_STAKE", default=1000)
 
 # Real chains (CHAIN=subtensor|hypertensor): the node behind CHAIN_ENDPOINT (ws://host:port).

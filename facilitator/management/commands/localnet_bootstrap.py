@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from chain.client import chain_client
 from chain.interface import Role
+from chain.local import LocalChain
 from chain.services.neurons import neuron_register, neuron_serve, neuron_stake_add
 from facilitator.services.users import user_admin_ensure
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         plan = json.loads(options["plan"].read_text())
         chain = chain_client()
+        if isinstance(chain, LocalChain):
+            chain.rules_apply()  # this run's LOCAL_CHAIN_* (commit-reveal, tempo), also on a kept chain
         for node in plan["nodes"]:
             neuron = neuron_register(
                 client=chain, hotkey=node["hotkey"], coldkey=node["coldkey"], role=Role(node["role"])

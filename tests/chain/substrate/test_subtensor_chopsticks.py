@@ -5,6 +5,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from substrateinterface import Keypair
 
 from chain.devnet.state import fund, new_blocks, shape_subnet
@@ -16,8 +17,11 @@ from chain.services.neurons import neuron_register
 from chain.services.weight_commits import weight_commits_reveal, weights_set
 from chain.substrate.subtensor import SubtensorChain
 from chain.substrate.subtensor_reads import PALLET, read_commits
+from chain.substrate.weights import normalize_u16
 from protocol.identity import node_hotkey
 from protocol.keys import hotkey_create, hotkey_write
+from validator.models import ScoringCycle, WeightSubmission
+from validator.services.weights import weights_submit_due
 
 pytestmark = [pytest.mark.chopsticks, pytest.mark.django_db]
 NETUID = 1
@@ -148,6 +152,49 @@ def test_commit_then_reveal_across_a_restart(chain_for, sr25519, coldkey, subten
         assert stored == [(uids[miner.ss58_address], 65535)]
     finally:
         subtensor_rpc.read(lambda si: shape_subnet(si, NETUID, commit_reveal=False))
+
+
+def test_a_cycles_weights_reach_the_chain_through_the_weights_service(
+    chain_for, sr25519, coldkey, subtensor_rpc, node_key, settings
+):
+    """The validator's own path: a WeightSubmission → weights_submit_due → set_weights on the real
+    runtime; a second cycle inside the rate limit waits (pending), then lands."""
+    settings.VALIDATOR_WEIGHTS_ENABLED = True
+    miner = sr25519("//meshwork//miner-ws")
+    chain = chain_for(node_key.keypair)
+    for hk in (node_key.ss58, miner.ss58_address):
+        chain.register(hotkey=hk, coldkey=coldkey.ss58_address, role=Role.MINER)
+    blocks(subtensor_rpc, RATE_LIMIT)  # registration counts as the last update
+    uids = {n.hotkey: n.uid for n in chain.fetch_metagraph().neurons}
+
+    def submission(number: int, values: dict[str, float]) -> WeightSubmission:
+        now = timezone.now()
+        cycle = ScoringCycle.objects.create(number=number, window_start=now, window_end=now)
+        return WeightSubmission.objects.create(cycle=cycle, values=values)
+
+    def on_chain() -> list[tuple[int, int]]:
+        stored = subtensor_rpc.read(lambda si: si.query(PALLET, "Weights", [NETUID, uids[node_key.ss58]]).value)
+        return sorted((int(uid), int(value)) for uid, value in stored)
+
+    first = submission(1, {miner.ss58_address: 1.0, node_key.ss58: 0.5, "5NotOnTheSubnet": 9.0})
+    assert weights_submit_due(client=chain).submitted == {1: WeightSubmission.Status.SET}
+    first.refresh_from_db()
+    assert first.status == WeightSubmission.Status.SET
+    assert first.block is not None
+    assert first.block <= chain.current_block()
+    expected = normalize_u16({uids[miner.ss58_address]: 1.0, uids[node_key.ss58]: 0.5})
+    assert on_chain() == sorted(zip(*expected, strict=True))
+
+    second = submission(2, {miner.ss58_address: 1.0})
+    weights_submit_due(client=chain)
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (WeightSubmission.Status.PENDING, 1)
+    assert second.reason.startswith("SettingWeightsTooFast: ")
+    blocks(subtensor_rpc, RATE_LIMIT)
+    weights_submit_due(client=chain)
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (WeightSubmission.Status.SET, 2)
+    assert on_chain() == [(uids[miner.ss58_address], 65535)]
 
 
 def test_module_errors_are_typed(chain_for, sr25519, subtensor_node, keyring_of):

@@ -41,7 +41,7 @@ def test_every_node_shares_the_owner_the_cycle_and_the_shared_engine_exception()
 
 def test_scores_weights_and_receipts_keep_pace_with_a_short_cycle() -> None:
     env = sizing.verification_env(owner_hotkey="", cycle_s=300)
-    assert (env["VALIDATOR_SCORE_TICK_S"], env["VALIDATOR_WEIGHTS_TICK_S"]) == ("30", "30")
+    assert env["VALIDATOR_SCORE_TICK_S"] == "30"
     assert (env["VALIDATOR_RECEIPT_PULL_S"], env["VALIDATOR_RECEIPT_INTERVAL_S"]) == ("75", "60")
     short = sizing.verification_env(owner_hotkey="", cycle_s=40)
     assert (short["VALIDATOR_SCORE_TICK_S"], short["VALIDATOR_RECEIPT_PULL_S"]) == ("5", "10")
@@ -51,3 +51,23 @@ def test_a_failing_step_says_which_and_why(tmp_path: Any) -> None:
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.test", "PATH": "/usr/bin:/bin"}
     with pytest.raises(RuntimeError, match=r"size_class cpu\.nope"):
         sizing.manage_checked(["size_class", "cpu.nope", "--cpus", "1", "--memory-mb", "256"], env)
+
+
+@pytest.mark.parametrize("cycle_s", [60, 300, 900])
+def test_the_local_chain_reveals_every_cycles_weights_inside_the_cycle(cycle_s: int) -> None:
+    from chain.local import reveal_window
+
+    env = sizing.local_chain_env(cycle_s=cycle_s)
+    assert env["LOCAL_CHAIN_COMMIT_REVEAL"] == "1"
+    block_s, tempo = float(env["LOCAL_CHAIN_BLOCK_SECONDS"]), int(env["LOCAL_CHAIN_TEMPO"])
+    period = int(env["LOCAL_CHAIN_REVEAL_PERIOD"])
+    blocks_per_cycle = cycle_s / block_s
+    # One commit per cycle is allowed by the rate limit.
+    assert int(env["LOCAL_CHAIN_WEIGHTS_RATE_LIMIT"]) < blocks_per_cycle
+    # Worst case: the submission waits one weights tick, the window opens as late as it can, and
+    # the reveal task runs one period after it opened, all before the cycle ends.
+    tick_s, reveal_task_s = float(env["VALIDATOR_WEIGHTS_TICK_S"]), float(env["CHAIN_BLOCK_SECONDS"])
+    for commit_block in range(int(blocks_per_cycle)):
+        first, last = reveal_window(netuid=1, tempo=tempo, reveal_period=period, commit_block=commit_block)
+        assert (last - first) * block_s > 2 * reveal_task_s  # the reveal task runs inside the window
+        assert tick_s + (first - commit_block) * block_s + reveal_task_s < cycle_s

@@ -107,8 +107,15 @@ def test_command_weights_go_through_the_weights_service(local_chain, node_key):
     from chain.models import LocalWeights
 
     local_chain.register(hotkey=node_key.ss58, coldkey=_ss58(), role=Role.VALIDATOR)
-    assert _run("weights", "--set", "5Miner=3", "--set", "5Other=1") == f"weights sent for {node_key.ss58}\n"
-    assert LocalWeights.objects.get(validator_hotkey=node_key.ss58).weights == {"5Miner": 0.75, "5Other": 0.25}
+    miner, other = _ss58(), _ss58()
+    for hotkey in (miner, other):
+        local_chain.register(hotkey=hotkey, coldkey=_ss58(), role=Role.MINER)
+    # Weights go by uid, as on subtensor: a hotkey not on the subnet gets none.
+    assert _run("weights", "--set", f"{miner}=3", "--set", f"{other}=1", "--set", f"{_ss58()}=5") == (
+        f"weights sent for {node_key.ss58}\n"
+    )
+    stored = LocalWeights.objects.get(validator_hotkey=node_key.ss58).weights
+    assert stored == pytest.approx({miner: 0.75, other: 0.25}, abs=1e-4)
     assert _run("weights", "--reveal") == "revealed 0 commit(s)\n"  # no commit-reveal on the local chain
     with pytest.raises(CommandError, match="expected HOTKEY=WEIGHT"):
         _run("weights", "--set", "5Miner")

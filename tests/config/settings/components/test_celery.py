@@ -28,6 +28,7 @@ OWN_ENTRIES = {
         "validator-benchmark-newcomers",
         "validator-score-cycle",
         "validator-pull-receipts",
+        "validator-submit-weights",
         "chain-sync-metagraph",
         "chain-reveal-weights",
         "dht-catalogue-sync",
@@ -96,8 +97,10 @@ def test_the_all_in_one_process_runs_every_entry_and_each_entry_expires_at_its_i
         cycle_tick_s=20.0,
         score_tick_s=15.0,
         receipt_pull_s=90.0,
+        weights_tick_s=16.0,
     )
     assert set(schedule) == set().union(*OWN_ENTRIES.values())
+    assert schedule["validator-submit-weights"]["schedule"] == timedelta(seconds=16)
     assert schedule["dht-catalogue-sync"]["schedule"] == timedelta(seconds=45)
     assert schedule["validator-benchmark-cycle"]["schedule"] == timedelta(seconds=20)
     assert schedule["validator-score-cycle"]["schedule"] == timedelta(seconds=15)
