@@ -2,6 +2,7 @@
 than the factory itself."""
 
 import uuid
+from datetime import timedelta
 
 import factory
 from django.utils import timezone
@@ -17,10 +18,16 @@ from validator.models import (
     FacilitatorOutbox,
     Miner,
     MinerCycle,
+    MinerDecline,
     MinerIncident,
     MinerManifest,
+    MinerScore,
     OrganicJob,
     OrganicJobEvent,
+    ReceiptPull,
+    ReceiptRecord,
+    ScoringCycle,
+    WeightSubmission,
 )
 
 
@@ -133,3 +140,100 @@ class BenchmarkCheckFactory(DjangoModelFactory[BenchmarkCheck]):
     seconds = 1.5
     deadline_s = 10.0
     efficiency = 0.9
+
+
+# --- views
+
+
+def score_class(executor_class: str = "cpu.small", **inputs: float) -> dict[str, object]:
+    """One class's inputs as the scorer stores them in MinerScore.classes."""
+    row: dict[str, object] = {
+        "executor_class": executor_class,
+        "claimed": 2,
+        "verified": 2,
+        "value": 1.0,
+        "efficiency": 1.0,
+        "multiplier": 1.0,
+        "organic_seconds": 600.0,
+        "benchmark_seconds": 30.0,
+        "points": 630.0,
+    }
+    return row | inputs
+
+
+class ScoringCycleFactory(DjangoModelFactory[ScoringCycle]):
+    """A finished scoring cycle over the 10 minutes before now (finished_at=None: in progress)."""
+
+    class Meta:
+        model = ScoringCycle
+
+    number = factory.Sequence(lambda n: 5000 + n)
+    window_end = factory.LazyFunction(timezone.now)
+    window_start = factory.LazyAttribute(lambda o: o.window_end - timedelta(minutes=10))
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class MinerScoreFactory(DjangoModelFactory[MinerScore]):
+    class Meta:
+        model = MinerScore
+
+    cycle = factory.SubFactory(ScoringCycleFactory)
+    hotkey = factory.Sequence(lambda n: f"5Scored{n:039d}")
+    coldkey = factory.Sequence(lambda n: f"5ScoredCold{n:035d}")
+    points = 630.0
+    score = 630.0
+    classes = factory.LazyFunction(lambda: [score_class()])
+    penalties = factory.LazyFunction(list)
+
+
+class WeightSubmissionFactory(DjangoModelFactory[WeightSubmission]):
+    class Meta:
+        model = WeightSubmission
+
+    cycle = factory.SubFactory(ScoringCycleFactory)
+    status = WeightSubmission.Status.SET
+    values = factory.LazyFunction(dict)
+    block = 100
+
+
+class ReceiptRecordFactory(DjangoModelFactory[ReceiptRecord]):
+    """A stored receipt's row (the signatures are placeholders: the admin only shows them)."""
+
+    class Meta:
+        model = ReceiptRecord
+
+    kind = "job_finished"
+    job_uuid = factory.LazyFunction(uuid.uuid4)
+    miner = factory.SubFactory(MinerFactory)
+    validator_hotkey = "5Validator"
+    executor_class = "cpu.small"
+    at = factory.LazyFunction(timezone.now)
+    seconds = 60.0
+    outcome = "completed"
+    payload = factory.LazyFunction(dict)
+    validator_signature = "00"
+    miner_signature = "00"
+    digest = factory.Sequence(lambda n: f"{n:064x}")
+    source = ReceiptRecord.Source.OWN
+
+
+class ReceiptPullFactory(DjangoModelFactory[ReceiptPull]):
+    class Meta:
+        model = ReceiptPull
+
+    miner = factory.SubFactory(MinerFactory)
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    pages = 1
+    accepted = 3
+
+
+class MinerDeclineFactory(DjangoModelFactory[MinerDecline]):
+    class Meta:
+        model = MinerDecline
+
+    miner = factory.SubFactory(MinerFactory)
+    job_uuid = factory.LazyFunction(uuid.uuid4)
+    executor_class = "cpu.small"
+    reason = "busy"
+    at = factory.LazyFunction(timezone.now)
