@@ -83,11 +83,11 @@ def line_chart_svg(
     step = max(1, len(xs) // 8)  # at most ~8 tick labels, so they never overlap
     for i, x in enumerate(xs):
         if i % step == 0 or i == len(xs) - 1:
-            parts.append(f'<text x="{px(x):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{x:g}</text>')
+            parts.append(f'<text x="{px(x):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{_tick(x)}</text>')
     for x, note in sorted((marks or {}).items()):
         parts.append(
             f'<text x="{px(x):.1f}" y="{_TOP + plot_h + 30}" text-anchor="middle" fill="#c0392b">×'
-            f"<title>{x:g}: {escape(note)}</title></text>"
+            f"<title>{_tick(x)}: {escape(note)}</title></text>"
         )
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
@@ -97,13 +97,23 @@ def line_chart_svg(
     return "".join(parts)
 
 
+def _tick(x: float) -> str:
+    """An x value as written: cycle and epoch numbers in full, however large."""
+    return f"{x:.0f}" if x == int(x) else f"{x:g}"
+
+
+def _number(value: float) -> str:
+    """3 significant digits, but whole numbers from 1,000 up (no "1.08e+03" on an axis)."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def _axes(*, top: float, unit: str, x_label: str, y_label: str, width: int, height: int) -> str:
     bottom, right = height - _BOTTOM, width - _RIGHT
     mid = (_TOP + bottom) / 2
     return (
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{bottom}" stroke="#999"/>'
         f'<line x1="{_LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>'
-        f'<text x="{_LEFT - 4}" y="{_TOP + 4}" text-anchor="end">{top:,.3g}{escape(unit)}</text>'
+        f'<text x="{_LEFT - 4}" y="{_TOP + 4}" text-anchor="end">{_number(top)}{escape(unit)}</text>'
         f'<text x="{_LEFT - 4}" y="{bottom}" text-anchor="end">0{escape(unit)}</text>'
         f'<text x="12" y="{mid}" text-anchor="middle" transform="rotate(-90 12 {mid})">{escape(y_label)}</text>'
         f'<text x="{(_LEFT + right) / 2}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>'
@@ -112,7 +122,7 @@ def _axes(*, top: float, unit: str, x_label: str, y_label: str, width: int, heig
 
 def _legend_row(s: Series, *, colour: str, x: int, y: int, unit: str) -> str:
     """A swatch, the label and the series' last value (the newest is what an operator reads first)."""
-    last = f" {max(s.points)[1]:,.3g}{unit}" if s.points else " -"
+    last = f" {_number(max(s.points)[1])}{unit}" if s.points else " -"
     return (
         f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>'
         f'<text x="{x + 14}" y="{y + 9}">{escape(s.label[:16])}{escape(last)}</text>'
@@ -124,7 +134,7 @@ def _line(s: Series, *, colour: str, px: Callable[[float], float], py: Callable[
     path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in points)
     dots = "".join(
         f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{colour}">'
-        f"<title>{escape(s.label)} @ {x:g}: {y:,.4g}{escape(unit)}</title></circle>"
+        f"<title>{escape(s.label)} @ {_tick(x)}: {_number(y)}{escape(unit)}</title></circle>"
         for x, y in points
     )
     return f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>{dots}'

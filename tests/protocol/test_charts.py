@@ -88,3 +88,12 @@ def test_line_labels_are_escaped() -> None:
     )
     for raw in ("<script>", "<b>", "<i>", "<u>", "<x>"):
         assert raw not in svg
+
+
+def test_large_numbers_are_written_in_full() -> None:
+    svg = line_chart_svg(
+        title="t", series=[Series("a", ((4_200_001, 1080.0), (4_200_002, 12.5)))], x_label="x", y_label="y"
+    )
+    assert ">4200001</text>" in svg  # an x tick, not 4.2e+06
+    assert ">1,080</text>" in svg  # the top of the y axis, not 1.08e+03
+    assert "<title>a @ 4200002: 12.5</title>" in svg
