@@ -60,7 +60,8 @@ def executors_chart(cycles: list[CycleReport]) -> str:
 def weights_chart(cycles: list[CycleReport]) -> str:
     """The weights submitted per cycle, per miner (as %); a cycle whose weights are not on chain
     (pending or skipped) is flagged with its status and reason."""
-    newest = cycles[-1]["weights"]["values"] if cycles else {}
+    # The newest weights made (the newest cycle's may still be pending, with none yet).
+    newest = next((c["weights"]["values"] for c in reversed(cycles) if c["weights"]["values"]), {})
     series = [
         Series(_short(hotkey), tuple((c["cycle"], 100 * c["weights"]["values"].get(hotkey, 0.0)) for c in cycles))
         for hotkey in _top(newest)
