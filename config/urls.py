@@ -1,7 +1,7 @@
 """HTTP routes per role: every node serves its health check, its admin (only its own apps' models)
 and static assets; the REST API, its schema and docs, and the dashboard are the facilitator's; the
-read-only miners API and the verification charts are the validator's (role "all" serves both
-under api/v1/: their paths differ)."""
+read-only miners and cycles API, the verification and score charts are the validator's (role
+"all" serves both under api/v1/: their paths differ)."""
 
 from importlib import import_module
 from typing import Any
@@ -15,6 +15,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.roles import NodeRole, role_admin_modules, role_serves
 from facilitator.dashboard.views import dashboard
+from validator.dashboard.scores import scores_dashboard
 from validator.dashboard.views import verification_dashboard
 
 
@@ -37,6 +38,7 @@ if role_serves(settings.MESHWORK_ROLE, NodeRole.FACILITATOR):
 if role_serves(settings.MESHWORK_ROLE, NodeRole.VALIDATOR):
     urlpatterns += [
         path("admin/verification/", verification_dashboard, name="meshwork-verification"),
+        path("admin/scores/", scores_dashboard, name="meshwork-scores"),
         path("api/v1/", include("validator.urls")),
     ]
 urlpatterns.append(path("admin/", admin.site.urls))

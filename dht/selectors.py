@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
 from chain.interface import Role
 from dht.engine.records import Record
 from dht.engine.routing import Peer
-from dht.models import KnownPeer, NodeHeartbeat, OwnScoreCommit, StoredRecord
+from dht.models import KnownPeer, NodeHeartbeat, OwnScoreCommit, StoredRecord, ValidatorAgreement
 from dht.policy.values import NodeState
 
 logger = logging.getLogger(__name__)
@@ -108,3 +109,16 @@ def dht_miner_addresses() -> dict[str, str]:
 def dht_own_commit_get(*, holder: str, epoch: int) -> OwnScoreCommit | None:
     """What this validator committed for `epoch` (with its secret salt), if anything."""
     return OwnScoreCommit.objects.filter(holder=holder, epoch=epoch).first()
+
+
+def dht_agreements_with(*, holder: str, validator: str, epochs: int) -> dict[str, list[tuple[int, float]]]:
+    """How closely `validator`'s revealed scores agreed with each other validator's (1.0 = the same
+    weights), in the last `epochs` epochs `holder` checked: {other validator: [(epoch, agreement)]},
+    oldest epoch first."""
+    pairs = ValidatorAgreement.objects.filter(Q(validator_a=validator) | Q(validator_b=validator), holder=holder)
+    recent = pairs.order_by("-epoch").values_list("epoch", flat=True).distinct()[:epochs]
+    out: dict[str, list[tuple[int, float]]] = {}
+    for row in pairs.filter(epoch__in=list(recent)).order_by("epoch", "id"):
+        other = row.validator_b if row.validator_a == validator else row.validator_a
+        out.setdefault(other, []).append((row.epoch, row.agreement))
+    return dict(sorted(out.items()))

@@ -1,5 +1,6 @@
 """The validator's admin: miners and organic jobs, and, read-only, the records of what it verified
-(manifests as received, benchmark cycles, their checks and each miner's part in them)."""
+(manifests as received, benchmark cycles, their checks and each miner's part in them), the receipts
+it holds and pulled, and the scores and weights made of them."""
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,10 +16,16 @@ from validator.models import (
     FacilitatorOutbox,
     Miner,
     MinerCycle,
+    MinerDecline,
     MinerIncident,
     MinerManifest,
+    MinerScore,
     OrganicJob,
     OrganicJobEvent,
+    ReceiptPull,
+    ReceiptRecord,
+    ScoringCycle,
+    WeightSubmission,
 )
 
 if TYPE_CHECKING:
@@ -192,3 +199,102 @@ class MinerCycleAdmin(RecordAdmin[MinerCycle]):
     list_select_related = ["cycle", "miner", "manifest__miner"]
     search_fields = ["miner__hotkey"]
     readonly_fields = [f.name for f in MinerCycle._meta.fields]
+
+
+# --- receipts, scores and weights (docs/scoring-views.md) ---------------------------------------
+
+BY_MINER = ("miner", admin.RelatedOnlyFieldListFilter)  # only miners that have rows here
+
+
+@admin.register(ReceiptRecord)
+class ReceiptRecordAdmin(RecordAdmin[ReceiptRecord]):
+    list_display = ["kind", "job_uuid", "index", "miner", "executor_class", "seconds", "outcome", "source", "at"]
+    list_filter = [BY_MINER, "kind", "source", "job_kind", "outcome"]
+    list_select_related = ["miner"]
+    search_fields = ["miner__hotkey", "=job_uuid", "validator_hotkey"]
+    readonly_fields = [f.name for f in ReceiptRecord._meta.fields]
+
+
+@admin.register(ReceiptPull)
+class ReceiptPullAdmin(RecordAdmin[ReceiptPull]):
+    list_display = ["miner", "started_at", "pages", "accepted", "duplicates", "refused", "failure", "detail"]
+    list_filter = [BY_MINER, "failure"]
+    list_select_related = ["miner"]
+    search_fields = ["miner__hotkey"]
+    readonly_fields = [f.name for f in ReceiptPull._meta.fields]
+
+
+@admin.register(MinerDecline)
+class MinerDeclineAdmin(RecordAdmin[MinerDecline]):
+    list_display = ["miner", "reason", "executor_class", "job_uuid", "at"]
+    list_filter = [BY_MINER, "reason", "executor_class"]
+    list_select_related = ["miner"]
+    search_fields = ["miner__hotkey"]
+    readonly_fields = [f.name for f in MinerDecline._meta.fields]
+
+
+def _class_inputs(classes: list[dict[str, Any]]) -> str:
+    return (
+        "; ".join(
+            f"{c.get('executor_class', '?')}: {c.get('verified', 0)}/{c.get('claimed', 0)} verified, "
+            f"eff {c.get('efficiency', 1.0):g}, × {c.get('multiplier', 1.0):g}, "
+            f"{c.get('organic_seconds', 0.0):g} s organic + {c.get('benchmark_seconds', 0.0):g} s benchmark "
+            f"= {c.get('points', 0.0):g} pts"
+            for c in classes
+        )
+        or "-"
+    )
+
+
+class MinerScoreInline(admin.TabularInline[MinerScore, ScoringCycle]):
+    model = MinerScore
+    extra = max_num = 0  # shown, never added (every field is read-only, so never changed either)
+    can_delete = False
+    fields = readonly_fields = ("hotkey", "coldkey", "points", "score", "inputs", "penalty_reasons")
+
+    @admin.display(description="per class: verified/claimed, efficiency, multiplier, seconds, points")
+    def inputs(self, obj: MinerScore) -> str:
+        return _class_inputs(obj.classes)
+
+    @admin.display(description="penalties")
+    def penalty_reasons(self, obj: MinerScore) -> str:
+        return (
+            "; ".join(
+                f"{p.get('reason', '?')} × {p.get('factor', 1.0):g}: {p.get('detail', '')}" for p in obj.penalties
+            )
+            or "-"
+        )
+
+
+@admin.register(ScoringCycle)
+class ScoringCycleAdmin(RecordAdmin[ScoringCycle]):
+    list_display = ["number", "window_start", "window_end", "started_at", "finished_at", "miners", "weights_status"]
+    list_select_related = ["weights"]
+    fields = readonly_fields = ("number", "window_start", "window_end", "started_at", "finished_at", "weights_status")
+    inlines = [MinerScoreInline]
+
+    def get_queryset(self, request: HttpRequest) -> "QuerySet[ScoringCycle]":
+        return super().get_queryset(request).annotate(scored=Count("scores"))
+
+    @admin.display(description="miners scored", ordering="scored")
+    def miners(self, obj: ScoringCycle) -> int:
+        return int(obj.scored)  # type: ignore[attr-defined]
+
+    @admin.display(description="weights")
+    def weights_status(self, obj: ScoringCycle) -> str:
+        try:
+            return obj.weights.status
+        except WeightSubmission.DoesNotExist:
+            return "-"
+
+
+@admin.register(WeightSubmission)
+class WeightSubmissionAdmin(RecordAdmin[WeightSubmission]):
+    list_display = ["cycle", "status", "block", "miners", "attempts", "reason", "updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["cycle"]
+    readonly_fields = [f.name for f in WeightSubmission._meta.fields]
+
+    @admin.display(description="miners weighted")
+    def miners(self, obj: WeightSubmission) -> int:
+        return len(obj.values)

@@ -7,8 +7,10 @@ import pytest
 from django.utils import timezone
 
 from chain.interface import Role
+from dht.models import ValidatorAgreement
 from dht.policy.values import NodeState
 from dht.selectors import (
+    dht_agreements_with,
     dht_known_peers,
     dht_live_hotkeys,
     dht_live_nodes,
@@ -68,3 +70,22 @@ def test_own_commit_of_one_epoch_and_holder():
     OwnScoreCommitFactory(epoch=7, holder="5Other")
     assert dht_own_commit_get(holder="5Holder", epoch=7) == commit
     assert dht_own_commit_get(holder="5Holder", epoch=8) is None
+
+
+def test_agreements_with_one_validator_are_its_pairs_in_the_last_epochs_either_side():
+    def pair(epoch: int, a: str, b: str, agreement: float, holder: str = "5Me") -> None:
+        ValidatorAgreement.objects.create(
+            holder=holder, epoch=epoch, validator_a=a, validator_b=b, agreement=agreement, miners=3
+        )
+
+    pair(1, "5Me", "5V2", 0.1)  # too old with epochs=2
+    pair(2, "5Me", "5V2", 0.9)
+    pair(3, "5Me", "5V2", 0.8)
+    pair(3, "5V1", "5Me", 0.5)  # the pair is sorted: this validator may be either side
+    pair(3, "5V1", "5V2", 0.0)  # not this validator's
+    pair(3, "5Me", "5V3", 0.0, holder="5Other")  # another node's view
+    assert dht_agreements_with(holder="5Me", validator="5Me", epochs=2) == {
+        "5V1": [(3, 0.5)],
+        "5V2": [(2, 0.9), (3, 0.8)],
+    }
+    assert dht_agreements_with(holder="5Me", validator="5Nobody", epochs=2) == {}

@@ -24,8 +24,10 @@ from validator.models import (
     MinerScore,
     OrganicJob,
     OrganicJobEvent,
+    ReceiptPull,
     ReceiptRecord,
     ScoringCycle,
+    WeightSubmission,
 )
 
 
@@ -140,7 +142,7 @@ class BenchmarkCheckFactory(DjangoModelFactory[BenchmarkCheck]):
     efficiency = 0.9
 
 
-# --- scoring
+# --- scoring and views
 
 
 class ReceiptRecordFactory(DjangoModelFactory[ReceiptRecord]):
@@ -167,6 +169,17 @@ class ReceiptRecordFactory(DjangoModelFactory[ReceiptRecord]):
     source = ReceiptRecord.Source.OWN
 
 
+class ReceiptPullFactory(DjangoModelFactory[ReceiptPull]):
+    class Meta:
+        model = ReceiptPull
+
+    miner = factory.SubFactory(MinerFactory)
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    pages = 1
+    accepted = 3
+
+
 class MinerDeclineFactory(DjangoModelFactory[MinerDecline]):
     class Meta:
         model = MinerDecline
@@ -176,6 +189,22 @@ class MinerDeclineFactory(DjangoModelFactory[MinerDecline]):
     executor_class = "cpu.small"
     reason = "busy"
     at = factory.LazyFunction(timezone.now)
+
+
+def score_class(executor_class: str = "cpu.small", **inputs: float) -> dict[str, object]:
+    """One class's inputs as the scorer stores them in MinerScore.classes."""
+    row: dict[str, object] = {
+        "executor_class": executor_class,
+        "claimed": 2,
+        "verified": 2,
+        "value": 1.0,
+        "efficiency": 1.0,
+        "multiplier": 1.0,
+        "organic_seconds": 600.0,
+        "benchmark_seconds": 30.0,
+        "points": 630.0,
+    }
+    return row | inputs
 
 
 class ScoringCycleFactory(DjangoModelFactory[ScoringCycle]):
@@ -196,7 +225,19 @@ class MinerScoreFactory(DjangoModelFactory[MinerScore]):
 
     cycle = factory.SubFactory(ScoringCycleFactory)
     hotkey = factory.Sequence(lambda n: f"5Miner{n:040d}")
-    coldkey = ""
-    points = 1.0
+    coldkey = factory.Sequence(lambda n: f"5ScoredCold{n:035d}")
+    points = 630.0
     score = factory.LazyAttribute(lambda o: o.points)
+    classes = factory.LazyFunction(lambda: [score_class()])
+    penalties = factory.LazyFunction(list)
     grouping = factory.LazyAttribute(lambda o: {"coldkey_points": o.points, "share": 1.0, "main_hotkey": o.hotkey})
+
+
+class WeightSubmissionFactory(DjangoModelFactory[WeightSubmission]):
+    class Meta:
+        model = WeightSubmission
+
+    cycle = factory.SubFactory(ScoringCycleFactory)
+    status = WeightSubmission.Status.SET
+    values = factory.LazyFunction(dict)
+    block = 100

@@ -10,8 +10,15 @@ from tests.validator.factories import (
     BenchmarkCheckFactory,
     BenchmarkCycleFactory,
     MinerCycleFactory,
+    MinerDeclineFactory,
     MinerFactory,
     MinerManifestFactory,
+    MinerScoreFactory,
+    ReceiptPullFactory,
+    ReceiptRecordFactory,
+    ScoringCycleFactory,
+    WeightSubmissionFactory,
+    score_class,
 )
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +139,86 @@ def test_miner_cycles_list_and_page_render(admin_client, records):
 def test_records_are_read_only(admin_client, records, model, record):
     assert admin_client.get(f"{ADMIN}/{model}/add/").status_code == 403
     pk = records[record].pk
+    assert admin_client.post(f"{ADMIN}/{model}/{pk}/delete/", {"post": "yes"}).status_code == 403
+    page = _page(admin_client, f"{ADMIN}/{model}/{pk}/change/")
+    assert 'name="_save"' not in page
+
+
+# --- receipts, scores and weights
+
+
+@pytest.fixture
+def scoring_records():
+    busy, other = MinerFactory.create(hotkey="5BusyMiner"), MinerFactory.create(hotkey="5OtherMiner")
+    cycle = ScoringCycleFactory.create(number=901)
+    score = MinerScoreFactory.create(
+        cycle=cycle,
+        hotkey="5BusyMiner",
+        classes=[score_class(claimed=4, verified=3, efficiency=0.8, points=480.0)],
+        penalties=[{"reason": "declined_free", "detail": "declined 2 while free", "factor": 0.8}],
+    )
+    return {
+        "cycle": cycle,
+        "score": score,
+        "weights": WeightSubmissionFactory.create(cycle=cycle, status="skipped", reason="chain error: Timeout"),
+        "receipt": ReceiptRecordFactory.create(miner=busy, kind="interval", index=2),
+        "other_receipt": ReceiptRecordFactory.create(miner=other, kind="job_finished"),
+        "pull": ReceiptPullFactory.create(miner=busy, failure="too_large", detail="over 8 MiB"),
+        "other_pull": ReceiptPullFactory.create(miner=other),
+        "decline": MinerDeclineFactory.create(miner=busy, reason="busy"),
+        "other_decline": MinerDeclineFactory.create(miner=other, reason="duplicate_job"),
+        "busy": busy,
+    }
+
+
+def test_a_scoring_cycle_shows_each_score_with_its_inputs_and_penalties(admin_client, scoring_records):
+    listing = _page(admin_client, f"{ADMIN}/scoringcycle/")
+    assert "901" in listing
+    assert "skipped" in listing
+    page = _page(admin_client, f"{ADMIN}/scoringcycle/{scoring_records['cycle'].pk}/change/")
+    assert "5BusyMiner" in page
+    assert "cpu.small: 3/4 verified, eff 0.8" in page
+    assert "= 480 pts" in page
+    assert "declined_free × 0.8: declined 2 while free" in page
+
+
+def test_weight_submissions_show_status_and_reason(admin_client, scoring_records):
+    listing = _page(admin_client, f"{ADMIN}/weightsubmission/?status__exact=skipped")
+    assert "chain error: Timeout" in listing
+
+
+@pytest.mark.parametrize(
+    ("model", "query", "expected"),
+    [
+        ("receiptrecord", "kind=interval", {"receipt"}),
+        ("receiptrecord", "miner__id__exact={busy}", {"receipt"}),
+        ("receiptrecord", "q=5OtherMiner", {"other_receipt"}),
+        ("receiptpull", "failure=too_large", {"pull"}),
+        ("receiptpull", "miner__id__exact={busy}", {"pull"}),
+        ("minerdecline", "reason=duplicate_job", {"other_decline"}),
+        ("minerdecline", "miner__id__exact={busy}", {"decline"}),
+    ],
+)
+def test_receipt_pull_and_decline_filters_narrow_the_list(admin_client, scoring_records, model, query, expected):
+    response = admin_client.get(f"{ADMIN}/{model}/?{query.format(busy=scoring_records['busy'].pk)}")
+    assert response.status_code == 200
+    shown = {row.pk for row in response.context["cl"].result_list}
+    assert shown == {scoring_records[name].pk for name in expected}
+
+
+@pytest.mark.parametrize(
+    ("model", "record"),
+    [
+        ("scoringcycle", "cycle"),
+        ("weightsubmission", "weights"),
+        ("receiptrecord", "receipt"),
+        ("receiptpull", "pull"),
+        ("minerdecline", "decline"),
+    ],
+)
+def test_scoring_records_are_read_only(admin_client, scoring_records, model, record):
+    assert admin_client.get(f"{ADMIN}/{model}/add/").status_code == 403
+    pk = scoring_records[record].pk
     assert admin_client.post(f"{ADMIN}/{model}/{pk}/delete/", {"post": "yes"}).status_code == 403
     page = _page(admin_client, f"{ADMIN}/{model}/{pk}/change/")
     assert 'name="_save"' not in page

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -44,5 +45,9 @@ def verification_dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "admin/meshwork_dashboard.html",
-        {"title": "What this validator verified", "charts": [mark_safe(c) for c in charts]},  # noqa: S308 (escaped)
+        {
+            "title": "What this validator verified",
+            "charts": [mark_safe(c) for c in charts],  # noqa: S308 (escaped)
+            "links": [("Scores and weights", reverse("meshwork-scores"))],
+        },
     )

@@ -17,7 +17,7 @@ from chain.selectors import weight_commit_by_hash
 from chain.services.weight_commits import weights_set
 from protocol.identity import node_hotkey
 from validator.models import WeightSubmission
-from validator.selectors import weight_submissions_committed, weight_submissions_pending
+from validator.selectors.scores import weight_submissions_committed, weight_submissions_pending
 
 logger = logging.getLogger(__name__)
 Status = WeightSubmission.Status

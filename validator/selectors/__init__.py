@@ -23,7 +23,6 @@ from validator.models import (
     MinerManifest,
     OrganicJob,
     PowDifficulty,
-    WeightSubmission,
 )
 
 if TYPE_CHECKING:
@@ -277,15 +276,3 @@ def mean_efficiency_by_miner(*, since: datetime, limit: int) -> list[tuple[str, 
         .order_by("-mean")[:limit]
     )
     return [(r["miner__hotkey"], round(float(r["mean"]), 3)) for r in rows]
-
-
-def weight_submissions_pending() -> list[WeightSubmission]:
-    """Submissions the chain has not taken yet, newest cycle first."""
-    rows = WeightSubmission.objects.filter(status=WeightSubmission.Status.PENDING).select_related("cycle")
-    return list(rows.order_by("-cycle__number"))
-
-
-def weight_submissions_committed() -> QuerySet[WeightSubmission]:
-    """Committed submissions waiting for their reveal."""
-    rows = WeightSubmission.objects.filter(status=WeightSubmission.Status.COMMITTED).select_related("cycle")
-    return rows.order_by("id")
