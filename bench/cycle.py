@@ -6,7 +6,10 @@ websockets and handshakes on loopback, in a separate process so this process is 
 alone). Goal: 2,048 executors in ≤ 60 s.
 
     .venv/bin/python bench/cycle.py [--miners 256] [--executors 8] [--n 128]
-        [--pow-difficulty 8] [--pow-count 4] [--reference-s 10] [--profile] [--deflate]
+        [--pow-difficulty 8] [--pow-count 4] [--reference-s 10] [--profile] [--deflate] [--receipts 100000]
+
+It then scores the cycle and prints the rows each step wrote to the validator's database
+(bench/cycle_accounting.py); `--receipts N` then runs bench/receipts.py (pull and verify N receipts).
 
 The matmul size is small (the simulated miners must compute 2,048 products on the same 2 cores):
 the validator's cost per matmul check at n = 2048 is measured here too, for extrapolation.
@@ -58,6 +61,7 @@ from psycopg import sql  # noqa: E402
 
 import validator.cycle.run as run_module  # noqa: E402
 import validator.cycle.session as session_module  # noqa: E402
+from bench.cycle_accounting import rows_report, score_the_cycle, table_counts, written  # noqa: E402
 from deploy.localnet.databases import admin_dsn  # noqa: E402
 from executor.models import ExecutorClass  # noqa: E402
 from protocol.benchmarks.matmul import commit_rows, matmul_check  # noqa: E402
@@ -272,6 +276,7 @@ def main() -> None:
     parser.add_argument("--reference-s", type=float, default=10.0)
     parser.add_argument("--profile", action="store_true", help="cProfile the event loop thread")
     parser.add_argument("--deflate", action="store_true", help="miners accept permessage-deflate (real ones do not)")
+    parser.add_argument("--receipts", type=int, default=0, help="then pull and verify this many (bench/receipts.py)")
     args = parser.parse_args()
     database_create()
     proc = None
@@ -281,6 +286,7 @@ def main() -> None:
         Miner.objects.bulk_create(
             Miner(hotkey=m["hotkey"], address=m["address"], coldkey=f"cold-{i}") for i, m in enumerate(served)
         )
+        counts_before = table_counts()
         connections.close_all()  # the run opens its own in its ORM thread
         profile = cProfile.Profile() if args.profile else None
         before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -295,8 +301,16 @@ def main() -> None:
         miners_cpu_s, proc = miners_stop(proc), None
         assert summary is not None
         report(args, summary, wall_s, cpu_s, miners_cpu_s)
+        counts_run = table_counts()
+        rows_report("the benchmark run", written(counts_before, counts_run), args.miners)
+        score_s, score_rows = score_the_cycle(number=summary.number, length=3600.0)
+        print(f"scoring the cycle: {score_s:.2f} s wall")
+        rows_report("scoring the cycle", score_rows, args.miners)
         if profile is not None:
             profile_print(profile)
+        if args.receipts:
+            receipts = [sys.executable, str(ROOT / "bench" / "receipts.py"), "--receipts", str(args.receipts)]
+            subprocess.run([*receipts, "--runs", "1"], check=True)
     finally:
         if proc is not None:
             proc.kill()
