@@ -87,6 +87,7 @@ class JobReceipts:
         # Offered, not yet countersigned: (kind, index) → (payload, our signature).
         self.pending: dict[tuple[str, int], tuple[Offered, str]] = {}
         self.finished_countersigned = asyncio.Event()
+        self.stores: set[asyncio.Future[None]] = set()
         self.next_interval_at = math.inf  # monotonic; set once the job starts
         self.last_interval_at = 0.0
         self.interval_index = 0
@@ -127,7 +128,7 @@ class JobReceipts:
         acc = receipt_assemble(
             accepted, validator_signature=signature, miner_signature=self.accepted.accepted.signature
         )
-        await self._store([(self.started, started), (accepted, acc)])
+        self._spawn(self._store([(self.started, started), (accepted, acc)]))
 
     # --- intervals ------------------------------------------------------------------------
 
@@ -165,6 +166,7 @@ class JobReceipts:
         )
         signature = await self._offer(payload)
         if signature is None:
+            await self.drain()
             return
         deadline = time.monotonic() + settings.VALIDATOR_RECEIPT_COUNTERSIGN_WAIT_S
         queue = self.link.queues.get(payload.job_uuid)
@@ -181,6 +183,7 @@ class JobReceipts:
             logger.warning("miner %s never countersigned job_finished of %s", self.miner_hotkey, payload.job_uuid)
             receipt = receipt_assemble(payload, validator_signature=signature, miner_signature="")
             await self._store([(payload, receipt)])
+        await self.drain()
 
     # --- offers and countersignatures -----------------------------------------------------
 
@@ -206,14 +209,28 @@ class JobReceipts:
         del self.pending[(message.kind, message.index)]
         receipt = receipt_assemble(payload, validator_signature=signature, miner_signature=message.signature)
         if isinstance(payload, IntervalPayload):
-            charged = await self._guarded(
-                interval_receipt_store, miner_hotkey=self.miner_hotkey, payload=payload, receipt=receipt
-            )
-            if charged:
-                await self.on_charge()
+            self._spawn(self._charge(payload, receipt))
             return
-        await self._store([(payload, receipt)])
         self.finished_countersigned.set()
+        await self._store([(payload, receipt)])
+
+    async def _charge(self, payload: IntervalPayload, receipt: Any) -> None:
+        charged = await self._guarded(
+            interval_receipt_store, miner_hotkey=self.miner_hotkey, payload=payload, receipt=receipt
+        )
+        if charged:
+            await self.on_charge()
+
+    def _spawn(self, store: Awaitable[None]) -> None:
+        """Stores run beside the job, so no message of the job waits behind a database trip (the
+        validator's clock reads arrivals as it handles them); `finish` waits for them."""
+        task = asyncio.ensure_future(store)
+        self.stores.add(task)
+        task.add_done_callback(self.stores.discard)
+
+    async def drain(self) -> None:
+        if self.stores:
+            await asyncio.gather(*self.stores)
 
     async def _store(self, receipts: list[tuple[ReceiptPayload, Any]]) -> None:
         await self._guarded(own_receipts_store, miner_hotkey=self.miner_hotkey, receipts=receipts)

@@ -24,8 +24,9 @@ from protocol.keys import Hotkey
 from protocol.messages.common import ErrorCode
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobStarted
-from protocol.messages.miner import JobCancel, JobReserve, JobRun
-from tests.factories import job_spec
+from protocol.messages.miner import JobAccepted, JobCancel, JobRun
+from protocol.receipts import signed_by
+from tests.factories import job_spec, signed_reserve
 
 PATH = "/v1/miner/"
 # The consumer reads and writes from its own database thread: rows must be committed.
@@ -80,13 +81,22 @@ async def _connect(validator: Hotkey, miner_ss58: str) -> WebsocketCommunicator:
     assert reply["type"] == "handshake", reply
     manifest = await comm.receive_json_from(timeout=3)  # sent right after the handshake
     assert manifest["type"] == "miner.manifest", manifest
+    comm.validator_key, comm.miner_ss58 = validator, miner_ss58  # for the signed reservations below
     return comm
 
 
-async def _reserve(comm: WebsocketCommunicator, job_uuid: uuid.UUID, *, timeout_s: int = 60) -> None:
-    reserve = JobReserve(job_uuid=job_uuid, executor_class="cpu.small", image=job_spec().image, timeout_s=timeout_s)
+async def _reserve(comm: WebsocketCommunicator, job_uuid: uuid.UUID, *, timeout_s: int = 60) -> JobAccepted:
+    """Reserve with a good signed receipt; the miner must accept with its receipts in order."""
+    reserve = signed_reserve(
+        validator=comm.validator_key, miner_hotkey=comm.miner_ss58, job_uuid=job_uuid, timeout_s=timeout_s
+    )
     await comm.send_to(text_data=reserve.model_dump_json())
-    assert await comm.receive_json_from(timeout=3) == {"type": "job.accepted", "job_uuid": str(job_uuid)}
+    accepted = JobAccepted.model_validate(await comm.receive_json_from(timeout=3))
+    assert accepted.job_uuid == job_uuid
+    assert signed_by(reserve.started.payload, signer="miner", signature=accepted.started_countersignature)
+    assert signed_by(accepted.accepted.payload, signer="miner", signature=accepted.accepted.signature)
+    assert accepted.accepted.payload.job_uuid == job_uuid
+    return accepted
 
 
 async def _send_run(comm: WebsocketCommunicator, job_uuid: uuid.UUID, **spec: Any) -> None:

@@ -4,6 +4,7 @@ testing how the validator copes with miners that are slow, busy, lying or gone."
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -13,16 +14,45 @@ from protocol.handshake import handshake_build
 from protocol.keys import Hotkey
 from protocol.messages.common import Handshake, JobResult
 from protocol.messages.jobs import ExecutorReady, JobFinished, JobStarted, VolumeReady
-from protocol.messages.miner import JobAccepted, JobReserve, JobRun, ValidatorToMiner
+from protocol.messages.miner import (
+    JobAccepted,
+    JobReserve,
+    JobRun,
+    ReceiptCountersigned,
+    ReceiptOffer,
+    ValidatorToMiner,
+)
+from protocol.receipts import receipt_index, receipt_sign
+from tests.factories import job_accepted
 
 Script = Callable[[ServerConnection, Any], Awaitable[None]]
 _incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToMiner)
+# The key of the scripted miner serving the current connection (scripts sign receipts with it).
+miner_key: ContextVar[Hotkey] = ContextVar("scripted_miner_key")
+
+
+def accepted_for(reserve: JobReserve) -> JobAccepted:
+    """An honest JobAccepted: the reservation countersigned, the job_accepted receipt signed."""
+    return job_accepted(reserve, miner_key.get())
+
+
+def countersigned_for(offer: ReceiptOffer) -> ReceiptCountersigned:
+    payload = offer.payload
+    return ReceiptCountersigned(
+        job_uuid=payload.job_uuid,
+        kind=payload.kind,
+        index=receipt_index(payload),
+        signature=receipt_sign(payload, miner_key.get()),
+    )
 
 
 async def complete(ws: ServerConnection, message: Any) -> None:
-    """An honest miner: accept, then report the job's progress and a clean finish."""
+    """An honest miner: accept, then report the job's progress and a clean finish; countersign
+    every receipt offered."""
     if isinstance(message, JobReserve):
-        await ws.send(JobAccepted(job_uuid=message.job_uuid).model_dump_json())
+        await ws.send(accepted_for(message).model_dump_json())
+    elif isinstance(message, ReceiptOffer):
+        await ws.send(countersigned_for(message).model_dump_json())
     elif isinstance(message, JobRun):
         for progress in (ExecutorReady, VolumeReady, JobStarted):
             await ws.send(progress(job_uuid=message.job_uuid).model_dump_json())
@@ -43,6 +73,7 @@ async def scripted_miner(
     `on_connect` runs right after the handshake (a miner sends its manifest then)."""
 
     async def handler(ws: ServerConnection) -> None:
+        miner_key.set(hotkey)
         hello = Handshake.model_validate_json(await ws.recv())
         if connections is not None:
             connections.append(ws)

@@ -1,6 +1,6 @@
 """One job on one miner (validator/miner_session.py) against scripted miners over real websockets:
-the honest path, declines, every way a miner fails us (as `InfrastructureFailure`), cancels, and
-the one redial when a reused link turns out to be dead."""
+the honest path, declines, every way a miner fails us (as `InfrastructureFailure`), cancels, the
+one redial when a reused link turns out to be dead, and the receipts traded on the way."""
 
 import asyncio
 import uuid
@@ -8,19 +8,36 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from websockets.asyncio.server import ServerConnection
 
 from protocol.keys import Hotkey
 from protocol.messages.common import JobResult
 from protocol.messages.jobs import ExecutorReady, JobCancelled, JobFinished, JobStarted, VolumeReady
-from protocol.messages.miner import DeclineReason, JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun
+from protocol.messages.miner import (
+    RESERVATION_TTL_S,
+    DeclineReason,
+    JobCancel,
+    JobDeclined,
+    JobReserve,
+    JobRun,
+    ReceiptCountersign,
+    ReceiptOffer,
+    SignedAccepted,
+)
+from protocol.receipts import PAYLOAD_ADAPTER, receipt_sign, signed_by
 from tests.factories import job_spec
-from tests.validator.scripted_miner import Script, complete, scripted_miner
+from tests.validator.factories import MinerFactory, OrganicJobFactory
+from tests.validator.scripted_miner import Script, accepted_for, complete, countersigned_for, scripted_miner
 from validator.miner_links import MinerLinks
 from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Progress, run_on_miner
+from validator.models import FacilitatorOutbox, ReceiptRecord
+from validator.services.own_receipts import billed_seconds
 
 SPEC = job_spec(timeout_s=2)
-pytestmark = pytest.mark.usefixtures("fast_deadlines")
+# Receipts are stored from the session's database thread: rows must be committed.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_deadlines", "close_async_db")]
 
 
 class Run:
@@ -49,6 +66,7 @@ class Run:
 
 @pytest.fixture
 def run(miner_links: MinerLinks, miner_key: Hotkey) -> Run:
+    MinerFactory.create(hotkey=miner_key.ss58)  # receipts are filed under the miner's registry row
     return Run(miner_links, miner_key)
 
 
@@ -88,6 +106,8 @@ def runs_for(seconds: float, *, reported: float, send_started: bool = True) -> S
             await asyncio.sleep(seconds)
             result = JobResult(exit_code=0, executor_seconds=reported)
             await ws.send(JobFinished(job_uuid=message.job_uuid, result=result).model_dump_json())
+        else:
+            await complete(ws, message)  # countersigns the receipts offered
 
     return script
 
@@ -118,10 +138,22 @@ async def test_the_miner_sees_the_reservation_then_the_payload(run: Run) -> None
 
     async with scripted_miner(run.miner_key, record) as address:
         await run(address)
-    assert seen == [
-        JobReserve(job_uuid=run.job_uuid, executor_class=SPEC.executor_class, image=SPEC.image, timeout_s=2),
-        JobRun(job_uuid=run.job_uuid, spec=SPEC),
-    ]
+    assert [type(m) for m in seen] == [JobReserve, JobRun, ReceiptCountersign, ReceiptOffer]
+    reserve, job_run = seen[0], seen[1]
+    assert (reserve.job_uuid, reserve.executor_class, reserve.image, reserve.timeout_s) == (
+        run.job_uuid,
+        SPEC.executor_class,
+        SPEC.image,
+        2,
+    )
+    assert job_run == JobRun(job_uuid=run.job_uuid, spec=SPEC)
+    # The reservation is signed by the validator and names this job, class, miner and timeout.
+    started = reserve.started.payload
+    assert (started.job_uuid, started.executor_class, started.timeout_s) == (run.job_uuid, SPEC.executor_class, 2)
+    assert (started.miner_hotkey, started.validator_hotkey) == (run.miner_key.ss58, run.links.hotkey.ss58)
+    assert (started.netuid, started.ttl_s) == (settings.CHAIN_NETUID, RESERVATION_TTL_S)
+    assert signed_by(started, signer="validator", signature=reserve.started.signature)
+    assert seen[3].payload.kind == "job_finished"
 
 
 async def test_a_decline_is_raised_as_declined_and_nothing_is_run(run: Run) -> None:
@@ -169,8 +201,12 @@ async def test_a_wrong_reply_to_the_reservation_is_a_protocol_error(run: Run) ->
 
 
 async def test_an_out_of_place_message_while_running_is_a_protocol_error(run: Run) -> None:
+    accepted: list[Any] = []
+
     async def accepts_twice(ws: ServerConnection, message: Any) -> None:
-        await ws.send(JobAccepted(job_uuid=message.job_uuid).model_dump_json())
+        if isinstance(message, JobReserve):
+            accepted.append(accepted_for(message))
+        await ws.send(accepted[0].model_dump_json())
 
     failure = await _failure(run, accepts_twice)
     assert (failure.reason, failure.detail) == ("miner_protocol_error", "unexpected JobAccepted")
@@ -221,11 +257,13 @@ async def test_a_cancel_is_forwarded_and_the_miners_cancelled_is_returned(run: R
             run.cancel.set()
         elif isinstance(message, JobCancel):
             await ws.send(JobCancelled(job_uuid=message.job_uuid).model_dump_json())
+        else:
+            await complete(ws, message)
 
     async with scripted_miner(run.miner_key, runs_until_cancelled) as address:
         ended = await run(address)
     assert ended.message == JobCancelled(job_uuid=run.job_uuid)
-    assert seen == [JobReserve, JobRun, JobCancel]
+    assert seen == [JobReserve, JobRun, ReceiptCountersign, JobCancel, ReceiptOffer]
     assert run.progress == [Progress.ACCEPTED, Progress.STARTED]
 
 
@@ -266,3 +304,155 @@ async def test_a_miner_that_drops_every_link_is_gone_after_one_redial(run: Run) 
             await run(address)
     assert info.value.reason == "miner_gone"
     assert len(connections) == 2
+
+
+# --- receipts -------------------------------------------------------------------------------
+
+
+def _stored(job_uuid: uuid.UUID) -> dict[tuple[str, int], ReceiptRecord]:
+    return {(r.kind, r.index): r for r in ReceiptRecord.objects.filter(job_uuid=job_uuid).select_related("miner")}
+
+
+def _verifies(record: ReceiptRecord) -> bool:
+    payload = PAYLOAD_ADAPTER.validate_python(record.payload)
+    return signed_by(payload, signer="validator", signature=record.validator_signature) and signed_by(
+        payload, signer="miner", signature=record.miner_signature
+    )
+
+
+async def test_an_honest_job_leaves_its_receipts_signed_by_both_and_stored_as_own(run: Run) -> None:
+    async with scripted_miner(run.miner_key, runs_for(0.2, reported=0.1)) as address:
+        ended = await run(address)
+    stored = await sync_to_async(_stored)(run.job_uuid)
+    assert set(stored) == {("job_started", 0), ("job_accepted", 0), ("job_finished", 0)}
+    for record in stored.values():
+        assert record.source == ReceiptRecord.Source.OWN
+        assert record.miner.hotkey == run.miner_key.ss58
+        assert record.validator_hotkey == run.links.hotkey.ss58
+        assert _verifies(record), record.kind
+    finished = stored[("job_finished", 0)]
+    # The billed figure: min(reported, observed), the same one organic_job_record bills.
+    assert finished.seconds == billed_seconds(result=ended.message.result, observed_seconds=ended.observed_seconds)
+    assert finished.seconds == 0.1
+    assert finished.outcome == "completed"
+    assert finished.payload["started_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("tamper", "detail"),
+    [
+        ("countersignature", "job_started receipt: the miner's countersignature does not verify"),
+        ("class", "job_accepted receipt: executor_class differs from the reservation's"),
+        ("signature", "job_accepted receipt: the miner's signature does not verify"),
+    ],
+)
+async def test_a_bad_acceptance_is_the_miners_protocol_error_and_nothing_runs(
+    run: Run, make_hotkey: Callable[..., Hotkey], tamper: str, detail: str
+) -> None:
+    seen: list[Any] = []
+    other = make_hotkey()
+
+    async def forger(ws: ServerConnection, message: Any) -> None:
+        seen.append(type(message))
+        accepted = accepted_for(message)
+        if tamper == "countersignature":
+            accepted = accepted.model_copy(
+                update={"started_countersignature": receipt_sign(message.started.payload, other)}
+            )
+        elif tamper == "class":
+            payload = accepted.accepted.payload.model_copy(update={"executor_class": "gpu.big"})
+            signed = SignedAccepted(payload=payload, signature=receipt_sign(payload, run.miner_key))
+            accepted = accepted.model_copy(update={"accepted": signed})
+        else:
+            payload = accepted.accepted.payload
+            signed = SignedAccepted(payload=payload, signature=receipt_sign(payload, other))
+            accepted = accepted.model_copy(update={"accepted": signed})
+        await ws.send(accepted.model_dump_json())
+
+    failure = await _failure(run, forger)
+    assert (failure.reason, failure.detail) == ("miner_protocol_error", detail)
+    assert seen == [JobReserve]
+    assert run.progress == []
+    assert await sync_to_async(_stored)(run.job_uuid) == {}
+
+
+def runs_with_intervals(seconds: float, *, countersign_intervals: Callable[[int], bool] = lambda i: True) -> Script:
+    """A miner whose job runs `seconds` (without blocking its link: offers are answered as they
+    come) and that countersigns the intervals `countersign_intervals` picks, with a wrong key
+    for the others."""
+
+    async def finish_later(ws: ServerConnection, job_uuid: uuid.UUID) -> None:
+        await asyncio.sleep(seconds)
+        result = JobResult(exit_code=0, executor_seconds=seconds * 10)
+        await ws.send(JobFinished(job_uuid=job_uuid, result=result).model_dump_json())
+
+    tasks: list[asyncio.Task[None]] = []
+
+    async def script(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobRun):
+            for kind in (ExecutorReady, VolumeReady, JobStarted):
+                await ws.send(kind(job_uuid=message.job_uuid).model_dump_json())
+            tasks.append(asyncio.create_task(finish_later(ws, message.job_uuid)))
+        elif isinstance(message, ReceiptOffer) and message.payload.kind == "interval":
+            answer = countersigned_for(message)
+            if not countersign_intervals(message.payload.index):
+                answer = answer.model_copy(
+                    update={"signature": receipt_sign(message.payload, Hotkey.from_seed("11" * 32))}
+                )
+            await ws.send(answer.model_dump_json())
+        else:
+            await complete(ws, message)
+
+    return script
+
+
+def _charges(job_uuid: uuid.UUID) -> list[dict[str, Any]]:
+    rows = FacilitatorOutbox.objects.filter(job_id=job_uuid).order_by("id")
+    return [r.payload for r in rows if r.payload["type"] == "job.interval"]
+
+
+async def test_a_running_job_gets_an_interval_receipt_and_a_charge_every_interval(run: Run, settings: Any) -> None:
+    settings.VALIDATOR_RECEIPT_INTERVAL_S = 0.2
+    await sync_to_async(OrganicJobFactory.create)(uuid=run.job_uuid, attempts=1)  # one attempt already failed elsewhere
+    async with scripted_miner(run.miner_key, runs_with_intervals(0.9)) as address:
+        ended = await run(address)
+    stored = await sync_to_async(_stored)(run.job_uuid)
+    intervals = sorted(i for kind, i in stored if kind == "interval")
+    assert len(intervals) >= 2
+    assert intervals == list(range(1, len(intervals) + 1))
+    assert all(_verifies(stored[("interval", i)]) for i in intervals)
+    total = sum(stored[("interval", i)].seconds or 0 for i in intervals)
+    assert 0 < total <= ended.observed_seconds
+    charges = await sync_to_async(_charges)(run.job_uuid)
+    assert [c["index"] for c in charges] == intervals
+    assert {c["attempt"] for c in charges} == {2}
+    assert {c["miner_hotkey"] for c in charges} == {run.miner_key.ss58}
+    assert [c["seconds"] for c in charges] == [stored[("interval", i)].seconds for i in intervals]
+    assert Progress.CHARGED in run.progress
+    assert _verifies(stored[("job_finished", 0)])
+
+
+async def test_an_interval_with_a_bad_countersignature_is_neither_stored_nor_charged(run: Run, settings: Any) -> None:
+    settings.VALIDATOR_RECEIPT_INTERVAL_S = 0.2
+    await sync_to_async(OrganicJobFactory.create)(uuid=run.job_uuid)
+    async with scripted_miner(run.miner_key, runs_with_intervals(0.7, countersign_intervals=lambda i: i != 1)) as a:
+        ended = await run(a)
+    assert isinstance(ended.message, JobFinished)  # the job itself is not failed for it
+    stored = await sync_to_async(_stored)(run.job_uuid)
+    assert ("interval", 1) not in stored
+    assert ("interval", 2) in stored
+    assert 1 not in [c["index"] for c in await sync_to_async(_charges)(run.job_uuid)]
+
+
+async def test_a_finished_receipt_never_countersigned_is_kept_without_the_miners_signature(run: Run) -> None:
+    async def never_countersigns(ws: ServerConnection, message: Any) -> None:
+        if not isinstance(message, ReceiptOffer):
+            await complete(ws, message)
+
+    async with scripted_miner(run.miner_key, never_countersigns) as address:
+        ended = await run(address)
+    assert isinstance(ended.message, JobFinished)
+    finished = (await sync_to_async(_stored)(run.job_uuid))[("job_finished", 0)]
+    assert finished.miner_signature == ""
+    assert finished.outcome == "completed"
+    _assert_unsubscribed(run)
