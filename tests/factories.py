@@ -88,10 +88,10 @@ def signed_reserve(
     image: str = JOB_IMAGE,
     timeout_s: int = 60,
     signer: Hotkey | None = None,
-    **payload: Any,
+    receipt: dict[str, Any] | None = None,
 ) -> JobReserve:
     """A reservation whose job_started receipt `signer` (the validator by default) signed;
-    `payload` overrides fields of the receipt only (to make it disagree with the reservation)."""
+    `receipt` overrides fields of the receipt only (to make it disagree with the reservation)."""
     job_uuid = job_uuid or uuid.uuid4()
     fields: dict[str, Any] = {
         "netuid": settings.CHAIN_NETUID,
@@ -104,7 +104,7 @@ def signed_reserve(
         "timeout_s": timeout_s,
         "ttl_s": RESERVATION_TTL_S,
     }
-    started = JobStartedPayload.model_validate(fields | payload)
+    started = JobStartedPayload.model_validate(fields | (receipt or {}))
     signed = SignedStarted(payload=started, signature=receipt_sign(started, signer or validator))
     return JobReserve(
         job_uuid=job_uuid, executor_class=executor_class, image=image, timeout_s=timeout_s, started=signed
