@@ -109,8 +109,8 @@ async def test_a_good_handshake_gets_a_signed_reply_then_messages_are_dispatched
 
     job_uuid = uuid.uuid4()
     await comm.send_to(text_data=_reserve(job_uuid))
-    reply = JobAccepted.model_validate(await comm.receive_json_from(timeout=2))
-    assert reply.job_uuid == job_uuid
+    accepted = JobAccepted.model_validate(await comm.receive_json_from(timeout=2))
+    assert accepted.job_uuid == job_uuid
     await comm.disconnect()
 
 
