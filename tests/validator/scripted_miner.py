@@ -3,6 +3,7 @@ testing how the validator copes with miners that are slow, busy, lying or gone."
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -12,7 +13,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from protocol.handshake import handshake_build
 from protocol.keys import Hotkey
-from protocol.messages.common import Handshake, JobResult
+from protocol.messages.common import Handshake, JobResult, JobSpec
 from protocol.messages.jobs import ExecutorReady, JobFinished, JobStarted, VolumeReady
 from protocol.messages.miner import (
     JobAccepted,
@@ -24,6 +25,8 @@ from protocol.messages.miner import (
 )
 from protocol.receipts import receipt_index, receipt_sign
 from tests.factories import job_accepted
+from validator.miner_links import MinerLinks
+from validator.miner_session import Ended, MinerTarget, Progress, run_on_miner
 
 Script = Callable[[ServerConnection, Any], Awaitable[None]]
 _incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToMiner)
@@ -89,3 +92,28 @@ async def scripted_miner(
         yield f"127.0.0.1:{port}"
         server.close()
         await asyncio.sleep(0)
+
+
+class SessionRun:
+    """One `run_on_miner` call against a scripted miner, recording the progress it reports."""
+
+    def __init__(self, miner_links: MinerLinks, miner_key: Hotkey, spec: JobSpec) -> None:
+        self.links = miner_links
+        self.miner_key = miner_key
+        self.spec = spec
+        self.progress: list[Progress] = []
+        self.cancel = asyncio.Event()
+        self.job_uuid = uuid.uuid4()
+
+    async def on_progress(self, progress: Progress, detail: str | None) -> None:
+        self.progress.append(progress)
+
+    async def __call__(self, address: str) -> Ended:
+        return await run_on_miner(
+            job_uuid=self.job_uuid,
+            spec=self.spec,
+            miner=MinerTarget(hotkey=self.miner_key.ss58, address=address),
+            links=self.links,
+            cancel=self.cancel,
+            on_progress=self.on_progress,
+        )

@@ -28,49 +28,17 @@ from protocol.messages.miner import (
 )
 from protocol.receipts import PAYLOAD_ADAPTER, receipt_sign, signed_by
 from tests.factories import job_spec
-from tests.validator.factories import MinerFactory, OrganicJobFactory
-from tests.validator.scripted_miner import Script, accepted_for, complete, countersigned_for, scripted_miner
-from validator.miner_links import MinerLinks
-from validator.miner_session import Declined, InfrastructureFailure, MinerTarget, Progress, run_on_miner
-from validator.models import FacilitatorOutbox, ReceiptRecord
+from tests.validator.scripted_miner import Script, SessionRun, accepted_for, complete, scripted_miner
+from validator.miner_session import Declined, InfrastructureFailure, Progress
+from validator.models import ReceiptRecord
 from validator.services.own_receipts import billed_seconds
 
-SPEC = job_spec(timeout_s=2)
+SPEC = job_spec(timeout_s=2)  # what the `run` fixture runs
 # Receipts are stored from the session's database thread: rows must be committed.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_deadlines", "close_async_db")]
 
 
-class Run:
-    """One `run_on_miner` call, recording the progress it reports."""
-
-    def __init__(self, miner_links: MinerLinks, miner_key: Hotkey) -> None:
-        self.links = miner_links
-        self.miner_key = miner_key
-        self.progress: list[Progress] = []
-        self.cancel = asyncio.Event()
-        self.job_uuid = uuid.uuid4()
-
-    async def on_progress(self, progress: Progress, detail: str | None) -> None:
-        self.progress.append(progress)
-
-    async def __call__(self, address: str) -> Any:
-        return await run_on_miner(
-            job_uuid=self.job_uuid,
-            spec=SPEC,
-            miner=MinerTarget(hotkey=self.miner_key.ss58, address=address),
-            links=self.links,
-            cancel=self.cancel,
-            on_progress=self.on_progress,
-        )
-
-
-@pytest.fixture
-def run(miner_links: MinerLinks, miner_key: Hotkey) -> Run:
-    MinerFactory.create(hotkey=miner_key.ss58)  # receipts are filed under the miner's registry row
-    return Run(miner_links, miner_key)
-
-
-async def _failure(run: Run, script: Script) -> InfrastructureFailure:
+async def _failure(run: SessionRun, script: Script) -> InfrastructureFailure:
     async with scripted_miner(run.miner_key, script) as address:
         with pytest.raises(InfrastructureFailure) as info:
             await run(address)
@@ -78,12 +46,12 @@ async def _failure(run: Run, script: Script) -> InfrastructureFailure:
     return info.value
 
 
-def _assert_unsubscribed(run: Run) -> None:
+def _assert_unsubscribed(run: SessionRun) -> None:
     for link in run.links.links.values():
         assert run.job_uuid not in link.queues
 
 
-async def test_an_honest_miner_finishes_the_job_and_progress_is_reported(run: Run) -> None:
+async def test_an_honest_miner_finishes_the_job_and_progress_is_reported(run: SessionRun) -> None:
     async with scripted_miner(run.miner_key, complete) as address:
         ended = await run(address)
     assert ended.message == JobFinished(
@@ -112,7 +80,7 @@ def runs_for(seconds: float, *, reported: float, send_started: bool = True) -> S
     return script
 
 
-async def test_the_session_times_the_job_from_its_start_to_its_end(run: Run) -> None:
+async def test_the_session_times_the_job_from_its_start_to_its_end(run: SessionRun) -> None:
     async with scripted_miner(run.miner_key, runs_for(0.3, reported=3600)) as address:
         ended = await run(address)
     # The miner's claim is passed on untouched; the observation is the validator's own clock.
@@ -121,7 +89,7 @@ async def test_the_session_times_the_job_from_its_start_to_its_end(run: Run) -> 
     assert 0.3 <= ended.observed_seconds < 0.3 + 0.2
 
 
-async def test_a_job_whose_start_was_never_reported_was_observed_for_no_time(run: Run) -> None:
+async def test_a_job_whose_start_was_never_reported_was_observed_for_no_time(run: SessionRun) -> None:
     async with scripted_miner(run.miner_key, runs_for(0.2, reported=5, send_started=False)) as address:
         ended = await run(address)
     assert isinstance(ended.message, JobFinished)
@@ -129,7 +97,7 @@ async def test_a_job_whose_start_was_never_reported_was_observed_for_no_time(run
     assert run.progress == [Progress.ACCEPTED]
 
 
-async def test_the_miner_sees_the_reservation_then_the_payload(run: Run) -> None:
+async def test_the_miner_sees_the_reservation_then_the_payload(run: SessionRun) -> None:
     seen: list[Any] = []
 
     async def record(ws: ServerConnection, message: Any) -> None:
@@ -156,7 +124,7 @@ async def test_the_miner_sees_the_reservation_then_the_payload(run: Run) -> None
     assert seen[3].payload.kind == "job_finished"
 
 
-async def test_a_decline_is_raised_as_declined_and_nothing_is_run(run: Run) -> None:
+async def test_a_decline_is_raised_as_declined_and_nothing_is_run(run: SessionRun) -> None:
     seen: list[Any] = []
 
     async def busy(ws: ServerConnection, message: Any) -> None:
@@ -173,7 +141,7 @@ async def test_a_decline_is_raised_as_declined_and_nothing_is_run(run: Run) -> N
     _assert_unsubscribed(run)
 
 
-async def test_silence_after_accepting_is_a_missed_stage_deadline(run: Run) -> None:
+async def test_silence_after_accepting_is_a_missed_stage_deadline(run: SessionRun) -> None:
     async def stall(ws: ServerConnection, message: Any) -> None:
         if isinstance(message, JobReserve):
             await complete(ws, message)
@@ -183,7 +151,7 @@ async def test_silence_after_accepting_is_a_missed_stage_deadline(run: Run) -> N
     assert run.progress == [Progress.ACCEPTED]
 
 
-async def test_no_answer_to_the_reservation_is_a_missed_deadline(run: Run) -> None:
+async def test_no_answer_to_the_reservation_is_a_missed_deadline(run: SessionRun) -> None:
     async def mute(ws: ServerConnection, message: Any) -> None:
         return None
 
@@ -192,7 +160,7 @@ async def test_no_answer_to_the_reservation_is_a_missed_deadline(run: Run) -> No
     assert run.progress == []
 
 
-async def test_a_wrong_reply_to_the_reservation_is_a_protocol_error(run: Run) -> None:
+async def test_a_wrong_reply_to_the_reservation_is_a_protocol_error(run: SessionRun) -> None:
     async def starts_instead(ws: ServerConnection, message: Any) -> None:
         await ws.send(JobStarted(job_uuid=message.job_uuid).model_dump_json())
 
@@ -200,7 +168,7 @@ async def test_a_wrong_reply_to_the_reservation_is_a_protocol_error(run: Run) ->
     assert (failure.reason, failure.detail) == ("miner_protocol_error", "expected accept/decline, got JobStarted")
 
 
-async def test_an_out_of_place_message_while_running_is_a_protocol_error(run: Run) -> None:
+async def test_an_out_of_place_message_while_running_is_a_protocol_error(run: SessionRun) -> None:
     accepted: list[Any] = []
 
     async def accepts_twice(ws: ServerConnection, message: Any) -> None:
@@ -212,7 +180,7 @@ async def test_an_out_of_place_message_while_running_is_a_protocol_error(run: Ru
     assert (failure.reason, failure.detail) == ("miner_protocol_error", "unexpected JobAccepted")
 
 
-async def test_a_miner_hanging_up_mid_job_is_gone(run: Run) -> None:
+async def test_a_miner_hanging_up_mid_job_is_gone(run: SessionRun) -> None:
     async def hang_up(ws: ServerConnection, message: Any) -> None:
         if isinstance(message, JobReserve):
             await complete(ws, message)
@@ -225,7 +193,7 @@ async def test_a_miner_hanging_up_mid_job_is_gone(run: Run) -> None:
     assert "connection closed" in failure.detail
 
 
-async def test_an_unreachable_miner(run: Run) -> None:
+async def test_an_unreachable_miner(run: SessionRun) -> None:
     async with scripted_miner(run.miner_key, complete) as address:
         pass  # nothing listens there any more
     with pytest.raises(InfrastructureFailure) as info:
@@ -235,7 +203,7 @@ async def test_an_unreachable_miner(run: Run) -> None:
 
 
 async def test_a_miner_with_the_wrong_identity_is_a_protocol_error(
-    run: Run, make_hotkey: Callable[..., Hotkey]
+    run: SessionRun, make_hotkey: Callable[..., Hotkey]
 ) -> None:
     async with scripted_miner(make_hotkey(), complete) as address:
         with pytest.raises(InfrastructureFailure) as info:
@@ -244,7 +212,7 @@ async def test_a_miner_with_the_wrong_identity_is_a_protocol_error(
     assert "handshake refused" in info.value.detail
 
 
-async def test_a_cancel_is_forwarded_and_the_miners_cancelled_is_returned(run: Run) -> None:
+async def test_a_cancel_is_forwarded_and_the_miners_cancelled_is_returned(run: SessionRun) -> None:
     seen: list[Any] = []
 
     async def runs_until_cancelled(ws: ServerConnection, message: Any) -> None:
@@ -267,7 +235,7 @@ async def test_a_cancel_is_forwarded_and_the_miners_cancelled_is_returned(run: R
     assert run.progress == [Progress.ACCEPTED, Progress.STARTED]
 
 
-async def test_a_cancel_the_miner_ignores_ends_within_the_leeway(run: Run) -> None:
+async def test_a_cancel_the_miner_ignores_ends_within_the_leeway(run: SessionRun) -> None:
     async def ignores_cancels(ws: ServerConnection, message: Any) -> None:
         if isinstance(message, JobReserve):
             await complete(ws, message)
@@ -277,7 +245,7 @@ async def test_a_cancel_the_miner_ignores_ends_within_the_leeway(run: Run) -> No
     assert (failure.reason, failure.detail) == ("deadline_exceeded", "no executor_ready within 0s")
 
 
-async def test_a_reused_link_that_died_is_redialed_once_before_blaming_the_miner(run: Run) -> None:
+async def test_a_reused_link_that_died_is_redialed_once_before_blaming_the_miner(run: SessionRun) -> None:
     connections: list[ServerConnection] = []
 
     async def first_connection_dies(ws: ServerConnection, message: Any) -> None:
@@ -293,7 +261,7 @@ async def test_a_reused_link_that_died_is_redialed_once_before_blaming_the_miner
     assert run.progress == [Progress.ACCEPTED, Progress.STARTED]
 
 
-async def test_a_miner_that_drops_every_link_is_gone_after_one_redial(run: Run) -> None:
+async def test_a_miner_that_drops_every_link_is_gone_after_one_redial(run: SessionRun) -> None:
     connections: list[ServerConnection] = []
 
     async def always_dies(ws: ServerConnection, message: Any) -> None:
@@ -320,7 +288,7 @@ def _verifies(record: ReceiptRecord) -> bool:
     )
 
 
-async def test_an_honest_job_leaves_its_receipts_signed_by_both_and_stored_as_own(run: Run) -> None:
+async def test_an_honest_job_leaves_its_receipts_signed_by_both_and_stored_as_own(run: SessionRun) -> None:
     async with scripted_miner(run.miner_key, runs_for(0.2, reported=0.1)) as address:
         ended = await run(address)
     stored = await sync_to_async(_stored)(run.job_uuid)
@@ -347,7 +315,7 @@ async def test_an_honest_job_leaves_its_receipts_signed_by_both_and_stored_as_ow
     ],
 )
 async def test_a_bad_acceptance_is_the_miners_protocol_error_and_nothing_runs(
-    run: Run, make_hotkey: Callable[..., Hotkey], tamper: str, detail: str
+    run: SessionRun, make_hotkey: Callable[..., Hotkey], tamper: str, detail: str
 ) -> None:
     seen: list[Any] = []
     other = make_hotkey()
@@ -374,85 +342,3 @@ async def test_a_bad_acceptance_is_the_miners_protocol_error_and_nothing_runs(
     assert seen == [JobReserve]
     assert run.progress == []
     assert await sync_to_async(_stored)(run.job_uuid) == {}
-
-
-def runs_with_intervals(seconds: float, *, countersign_intervals: Callable[[int], bool] = lambda i: True) -> Script:
-    """A miner whose job runs `seconds` (without blocking its link: offers are answered as they
-    come) and that countersigns the intervals `countersign_intervals` picks, with a wrong key
-    for the others."""
-
-    async def finish_later(ws: ServerConnection, job_uuid: uuid.UUID) -> None:
-        await asyncio.sleep(seconds)
-        result = JobResult(exit_code=0, executor_seconds=seconds * 10)
-        await ws.send(JobFinished(job_uuid=job_uuid, result=result).model_dump_json())
-
-    tasks: list[asyncio.Task[None]] = []
-
-    async def script(ws: ServerConnection, message: Any) -> None:
-        if isinstance(message, JobRun):
-            for kind in (ExecutorReady, VolumeReady, JobStarted):
-                await ws.send(kind(job_uuid=message.job_uuid).model_dump_json())
-            tasks.append(asyncio.create_task(finish_later(ws, message.job_uuid)))
-        elif isinstance(message, ReceiptOffer) and message.payload.kind == "interval":
-            answer = countersigned_for(message)
-            if not countersign_intervals(message.payload.index):
-                answer = answer.model_copy(
-                    update={"signature": receipt_sign(message.payload, Hotkey.from_seed("11" * 32))}
-                )
-            await ws.send(answer.model_dump_json())
-        else:
-            await complete(ws, message)
-
-    return script
-
-
-def _charges(job_uuid: uuid.UUID) -> list[dict[str, Any]]:
-    rows = FacilitatorOutbox.objects.filter(job_id=job_uuid).order_by("id")
-    return [r.payload for r in rows if r.payload["type"] == "job.interval"]
-
-
-async def test_a_running_job_gets_an_interval_receipt_and_a_charge_every_interval(run: Run, settings: Any) -> None:
-    settings.VALIDATOR_RECEIPT_INTERVAL_S = 0.2
-    await sync_to_async(OrganicJobFactory.create)(uuid=run.job_uuid, attempts=1)  # one attempt already failed elsewhere
-    async with scripted_miner(run.miner_key, runs_with_intervals(0.9)) as address:
-        ended = await run(address)
-    stored = await sync_to_async(_stored)(run.job_uuid)
-    intervals = sorted(i for kind, i in stored if kind == "interval")
-    assert len(intervals) >= 2
-    assert intervals == list(range(1, len(intervals) + 1))
-    assert all(_verifies(stored[("interval", i)]) for i in intervals)
-    total = sum(stored[("interval", i)].seconds or 0 for i in intervals)
-    assert 0 < total <= ended.observed_seconds
-    charges = await sync_to_async(_charges)(run.job_uuid)
-    assert [c["index"] for c in charges] == intervals
-    assert {c["attempt"] for c in charges} == {2}
-    assert {c["miner_hotkey"] for c in charges} == {run.miner_key.ss58}
-    assert [c["seconds"] for c in charges] == [stored[("interval", i)].seconds for i in intervals]
-    assert Progress.CHARGED in run.progress
-    assert _verifies(stored[("job_finished", 0)])
-
-
-async def test_an_interval_with_a_bad_countersignature_is_neither_stored_nor_charged(run: Run, settings: Any) -> None:
-    settings.VALIDATOR_RECEIPT_INTERVAL_S = 0.2
-    await sync_to_async(OrganicJobFactory.create)(uuid=run.job_uuid)
-    async with scripted_miner(run.miner_key, runs_with_intervals(0.7, countersign_intervals=lambda i: i != 1)) as a:
-        ended = await run(a)
-    assert isinstance(ended.message, JobFinished)  # the job itself is not failed for it
-    stored = await sync_to_async(_stored)(run.job_uuid)
-    assert ("interval", 1) not in stored
-    assert ("interval", 2) in stored
-    assert 1 not in [c["index"] for c in await sync_to_async(_charges)(run.job_uuid)]
-
-
-async def test_a_finished_receipt_never_countersigned_is_kept_without_the_miners_signature(run: Run) -> None:
-    async def never_countersigns(ws: ServerConnection, message: Any) -> None:
-        if not isinstance(message, ReceiptOffer):
-            await complete(ws, message)
-
-    async with scripted_miner(run.miner_key, never_countersigns) as address:
-        ended = await run(address)
-    assert isinstance(ended.message, JobFinished)
-    finished = (await sync_to_async(_stored)(run.job_uuid))[("job_finished", 0)]
-    assert finished.miner_signature == ""
-    assert finished.outcome == "completed"
-    _assert_unsubscribed(run)
