@@ -1,7 +1,7 @@
 """HTTP routes per role: every node serves its health check, its admin (only its own apps' models)
 and static assets; the REST API, its schema and docs, and the dashboard are the facilitator's; the
-read-only miners and cycles API, the verification and score charts are the validator's (role
-"all" serves both under api/v1/: their paths differ)."""
+read-only miners and cycles API, the verification and score charts are the validator's; the receipts
+API is the miner's (role "all" serves them all under api/v1/: their paths differ)."""
 
 from importlib import import_module
 from typing import Any
@@ -41,6 +41,8 @@ if role_serves(settings.MESHWORK_ROLE, NodeRole.VALIDATOR):
         path("admin/scores/", scores_dashboard, name="meshwork-scores"),
         path("api/v1/", include("validator.urls")),
     ]
+if role_serves(settings.MESHWORK_ROLE, NodeRole.MINER):
+    urlpatterns.append(path("api/v1/", include("miner.urls")))
 urlpatterns.append(path("admin/", admin.site.urls))
 if settings.SERVE_STATIC:
     # A plain route, not a middleware: async views (the job long-poll) stay async.

@@ -18,6 +18,13 @@ from miner.notify import MANIFEST_GROUP
 from miner.selectors import validator_refusal
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
 from miner.services.manifest import manifest_publish
+from miner.services.receipts import (
+    ReceiptRefused,
+    accepted_countersign_save,
+    receipt_offer_countersign,
+    reservation_receipts_store,
+    started_refusal,
+)
 from miner.services.runner import executor_start
 from protocol.consumer import SignedConsumer
 from protocol.identity import node_hotkey
@@ -26,10 +33,21 @@ from protocol.messages.common import ErrorCode, ErrorMessage, FailureReason
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted
 from protocol.messages.manifest import ManifestMessage
-from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun, ValidatorToMiner
+from protocol.messages.miner import (
+    RESERVATION_TTL_S,
+    DeclineReason,
+    JobAccepted,
+    JobCancel,
+    JobDeclined,
+    JobReserve,
+    JobRun,
+    ReceiptCountersign,
+    ReceiptCountersigned,
+    ReceiptOffer,
+    ValidatorToMiner,
+)
 
 logger = logging.getLogger(__name__)
-RESERVATION_TTL_S = 30.0
 TERMINAL = (JobFinished, JobFailed, JobCancelled)
 
 
@@ -83,6 +101,10 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             await self._run(message)
         elif isinstance(message, JobCancel):
             await self._cancel(message.job_uuid)
+        elif isinstance(message, ReceiptCountersign):
+            await self._receipt_countersign(message)
+        elif isinstance(message, ReceiptOffer):
+            await self._receipt_offer(message)
         elif isinstance(message, BenchmarkStart) and self.benchmarks is not None:
             await self.benchmarks.start(message)
         elif isinstance(message, OpenRequest) and self.benchmarks is not None:
@@ -93,7 +115,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     async def _reserve(self, message: JobReserve) -> None:
         assert self.peer_hotkey is not None
         try:
-            slot, limits = await sync_to_async(_reserve_with_limits)(validator_hotkey=self.peer_hotkey, reserve=message)
+            slot, limits, accepted = await sync_to_async(_reserve_with_limits)(
+                validator_hotkey=self.peer_hotkey, reserve=message
+            )
         except Decline as exc:
             await self.send_message(JobDeclined(job_uuid=message.job_uuid, reason=exc.reason, detail=exc.detail))
             return
@@ -103,7 +127,31 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             RESERVATION_TTL_S, lambda: asyncio.ensure_future(self._expire(message.job_uuid))
         )
         self.jobs[message.job_uuid] = active
-        await self.send_message(JobAccepted(job_uuid=message.job_uuid))
+        await self.send_message(accepted)
+
+    async def _receipt_countersign(self, message: ReceiptCountersign) -> None:
+        assert self.peer_hotkey is not None
+        try:
+            await sync_to_async(accepted_countersign_save)(
+                job_uuid=message.job_uuid, validator_hotkey=self.peer_hotkey, signature=message.signature
+            )
+        except ReceiptRefused as exc:
+            await self.send_message(ErrorMessage(code=ErrorCode.REFUSED, detail=str(exc)[:1000]))
+
+    async def _receipt_offer(self, message: ReceiptOffer) -> None:
+        assert self.peer_hotkey is not None
+        try:
+            signature = await sync_to_async(receipt_offer_countersign)(
+                offer=message, validator_hotkey=self.peer_hotkey, own=node_hotkey()
+            )
+        except ReceiptRefused as exc:
+            await self.send_message(ErrorMessage(code=ErrorCode.REFUSED, detail=str(exc)[:1000]))
+            return
+        payload = message.payload
+        index = payload.index if payload.kind == "interval" else 0
+        await self.send_message(
+            ReceiptCountersigned(job_uuid=payload.job_uuid, kind=payload.kind, index=index, signature=signature)
+        )
 
     async def _run(self, message: JobRun) -> None:
         active = self.jobs.get(message.job_uuid)
@@ -172,10 +220,18 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
                 active.cancel.set()
 
 
-def _reserve_with_limits(*, validator_hotkey: str, reserve: JobReserve) -> tuple[ExecutorSlot, ExecutorLimits]:
-    """One trip to the database thread for everything a reservation needs."""
+def _reserve_with_limits(
+    *, validator_hotkey: str, reserve: JobReserve
+) -> tuple[ExecutorSlot, ExecutorLimits, JobAccepted]:
+    """One trip to the database thread for everything a reservation needs: the signed
+    reservation checked first (a bad one claims nothing), then the executor, then the receipts."""
+    own = node_hotkey()
+    refusal = started_refusal(reserve=reserve, validator_hotkey=validator_hotkey, own=own)
+    if refusal is not None:
+        raise Decline(DeclineReason.BAD_RECEIPT, refusal)
     _, slot = job_reserve(validator_hotkey=validator_hotkey, reserve=reserve)
-    return slot, executor_class_limits(name=reserve.executor_class, active_only=False)
+    accepted = reservation_receipts_store(reserve=reserve, own=own)
+    return slot, executor_class_limits(name=reserve.executor_class, active_only=False), accepted
 
 
 async def _record_end(message: Any) -> None:

@@ -1,8 +1,18 @@
 """Reads of the miner's tables: who may send jobs, and what executors this miner offers."""
 
+from datetime import datetime
+
 from django.conf import settings
 
-from miner.models import AccessRule, ExecutorHost, ExecutorSlot, HostSpecsRecord, KnownValidator, PublishedManifest
+from miner.models import (
+    AccessRule,
+    ExecutorHost,
+    ExecutorSlot,
+    HostSpecsRecord,
+    KnownValidator,
+    MinerReceipt,
+    PublishedManifest,
+)
 from protocol.messages.manifest import HostManifest, HostSpecs, ManifestMessage
 
 
@@ -68,3 +78,11 @@ def manifest_current() -> ManifestMessage:
 def manifest_published() -> ManifestMessage | None:
     row = PublishedManifest.objects.first()
     return ManifestMessage.model_validate(row.payload) if row else None
+
+
+def receipts_served(*, after_id: int = 0, since: datetime | None = None, limit: int) -> list[MinerReceipt]:
+    """Receipts with both signatures, oldest first by id (the cursor), at most `limit`."""
+    rows = MinerReceipt.objects.filter(id__gt=after_id).exclude(validator_signature="").exclude(miner_signature="")
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    return list(rows.order_by("id")[:limit])

@@ -35,6 +35,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
     handshake_timeout_s: ClassVar[float] = 10.0
 
     peer_hotkey: str | None = None
+    peer_crypto: str = "sr25519"  # the signature scheme of the peer's handshake
 
     async def authorize(self, peer_hotkey: str) -> str | None:
         """Return None to admit the peer, or a reason to refuse it."""
@@ -97,6 +98,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
             raise ProtocolError(ErrorCode.UNAUTHORIZED, refusal)
         self._handshake_timer.cancel()
         self.peer_hotkey = hello.hotkey
+        self.peer_crypto = hello.crypto
         reply = handshake_build(hotkey=own, peer_hotkey=hello.hotkey, path=self.path, peer_nonce=hello.nonce)
         await self.send_message(reply)
         await self.on_authenticated()

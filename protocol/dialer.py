@@ -20,9 +20,10 @@ _handshake_or_error: TypeAdapter[Handshake | ErrorMessage] = TypeAdapter(Handsha
 
 
 class PeerConnection:
-    def __init__(self, ws: ClientConnection, peer_hotkey: str) -> None:
+    def __init__(self, ws: ClientConnection, peer_hotkey: str, peer_crypto: str = "sr25519") -> None:
         self.ws = ws
         self.peer_hotkey = peer_hotkey
+        self.peer_crypto = peer_crypto  # the signature scheme the peer's handshake used
 
     async def send(self, message: BaseModel) -> None:
         await self.ws.send(encode(message))
@@ -58,7 +59,7 @@ async def dial_open(
     except BaseException:
         await ws.close()
         raise
-    return PeerConnection(ws, peer_hotkey)
+    return PeerConnection(ws, peer_hotkey, reply.crypto)
 
 
 @asynccontextmanager

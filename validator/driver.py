@@ -22,7 +22,7 @@ from validator.miner_links import MinerLinks
 from validator.miner_session import Declined, Ended, InfrastructureFailure, MinerTarget, Progress, run_on_miner
 from validator.selectors import miners_for_job
 from validator.services.jobs import organic_job_attempt, organic_job_record
-from validator.services.miners import miner_incident_record
+from validator.services.miners import miner_decline_record, miner_incident_record
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,9 @@ async def _round(
         try:
             ended = await _attempt(ctx, job_uuid, spec, miner, cancel)
         except Declined as exc:
+            await sync_to_async(miner_decline_record)(
+                hotkey=miner.hotkey, job_uuid=job_uuid, executor_class=spec.executor_class, reason=exc.message.reason
+            )
             if exc.message.reason == DeclineReason.BUSY:
                 busy = True
             else:
@@ -140,7 +143,9 @@ async def _attempt(
     ctx: DriverContext, job_uuid: UUID, spec: JobSpec, miner: MinerTarget, cancel: asyncio.Event
 ) -> Ended:
     async def on_progress(event: Progress, detail: str | None) -> None:
-        if event == Progress.STARTED:
+        if event == Progress.CHARGED:  # an interval charge waits in the outbox
+            ctx.notify()
+        elif event == Progress.STARTED:
             await _record(
                 ctx, job_uuid=job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
             )

@@ -5,7 +5,9 @@ a frame that does not parse) ends as `InfrastructureFailure`, which the caller a
 another miner. Links are shared between jobs (validator/miner_links.py).
 
 The session also times the job itself: from the moment the miner's JobStarted arrives to the moment
-its terminal message does (docs/architecture.md, "Executor-seconds are measured by the validator")."""
+its terminal message does (docs/architecture.md, "Executor-seconds are measured by the validator"),
+and trades the job's receipts with the miner as it goes (validator/job_receipts.py; docs/scoring.md,
+"Receipts on the wire")."""
 
 import asyncio
 import enum
@@ -13,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,8 +24,17 @@ from websockets.exceptions import WebSocketException
 
 from protocol.messages.common import JobSpec
 from protocol.messages.jobs import ExecutorReady, JobCancelled, JobFailed, JobFinished, JobStarted, VolumeReady
-from protocol.messages.miner import JobAccepted, JobCancel, JobDeclined, JobReserve, JobRun
+from protocol.messages.miner import (
+    JobAccepted,
+    JobCancel,
+    JobDeclined,
+    JobReserve,
+    JobRun,
+    ReceiptCountersigned,
+    SignedStarted,
+)
 from protocol.wire import ProtocolError
+from validator.job_receipts import JobReceipts, started_payload
 from validator.miner_links import LinkLost, MinerLink, MinerLinks
 
 logger = logging.getLogger(__name__)
@@ -54,6 +66,7 @@ class Progress(enum.StrEnum):
 
     ACCEPTED = "accepted"
     STARTED = "started"
+    CHARGED = "charged"  # an interval receipt was stored and its charge queued for the facilitator
 
 
 ProgressCallback = Callable[[Progress, str | None], Awaitable[None]]
@@ -72,6 +85,7 @@ class Ended:
 
     message: Terminal
     observed_seconds: float
+    started_at: datetime | None = None  # wall clock of JobStarted's arrival
 
 
 async def run_on_miner(
@@ -86,16 +100,19 @@ async def run_on_miner(
     try:
         link = await links.get(miner_hotkey=miner.hotkey, address=miner.address)
         try:
-            await _reserve(link, job_uuid, spec)
+            receipts = await _reserve(link, links, job_uuid, spec, on_progress)
         except LinkLost:
             # A reused link may have died quietly since its last job: dial once more before
             # blaming the miner.
             link = await links.get(miner_hotkey=miner.hotkey, address=miner.address, fresh=True)
-            await _reserve(link, job_uuid, spec)
+            receipts = await _reserve(link, links, job_uuid, spec, on_progress)
         try:
             await on_progress(Progress.ACCEPTED, None)
             await link.send(JobRun(job_uuid=job_uuid, spec=spec))
-            return await _follow(link, job_uuid, spec, cancel, on_progress)
+            await receipts.countersign_accepted()  # after the payload: the job is not delayed
+            ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts)
+            await receipts.finish(ended.message, ended.observed_seconds, ended.started_at)
+            return ended
         finally:
             link.unsubscribe(job_uuid)
     except LinkLost as exc:
@@ -106,12 +123,30 @@ async def run_on_miner(
         raise InfrastructureFailure("miner_protocol_error", str(exc)) from exc
 
 
-async def _reserve(link: MinerLink, job_uuid: UUID, spec: JobSpec) -> None:
+async def _reserve(
+    link: MinerLink, links: MinerLinks, job_uuid: UUID, spec: JobSpec, on_progress: ProgressCallback
+) -> JobReceipts:
+    """The reservation, signed into a job_started receipt; the miner's JobAccepted must
+    countersign it and carry its own job_accepted receipt, else the miner broke the protocol."""
+    started = started_payload(
+        job_uuid=job_uuid, spec=spec, validator=links.hotkey, miner_hotkey=link.conn.peer_hotkey, link=link
+    )
+    receipts = JobReceipts(
+        link=link,
+        validator=links.hotkey,
+        started=started,
+        on_charge=lambda: on_progress(Progress.CHARGED, None),
+    )
     link.subscribe(job_uuid)
     try:
+        signed = SignedStarted(payload=started, signature=receipts.started_signature)
         await link.send(
             JobReserve(
-                job_uuid=job_uuid, executor_class=spec.executor_class, image=spec.image, timeout_s=spec.timeout_s
+                job_uuid=job_uuid,
+                executor_class=spec.executor_class,
+                image=spec.image,
+                timeout_s=spec.timeout_s,
+                started=signed,
             )
         )
         reply = await _recv(link, job_uuid, settings.VALIDATOR_RESERVE_TIMEOUT_S, "reservation")
@@ -124,11 +159,23 @@ async def _reserve(link: MinerLink, job_uuid: UUID, spec: JobSpec) -> None:
     if not isinstance(reply, JobAccepted):
         link.unsubscribe(job_uuid)
         raise InfrastructureFailure("miner_protocol_error", f"expected accept/decline, got {type(reply).__name__}")
+    refusal = receipts.accept(reply)
+    if refusal is not None:
+        link.unsubscribe(job_uuid)
+        raise InfrastructureFailure("miner_protocol_error", refusal)
+    return receipts
 
 
 async def _follow(
-    link: MinerLink, job_uuid: UUID, spec: JobSpec, cancel: asyncio.Event, on_progress: ProgressCallback
+    link: MinerLink,
+    job_uuid: UUID,
+    spec: JobSpec,
+    cancel: asyncio.Event,
+    on_progress: ProgressCallback,
+    receipts: JobReceipts,
 ) -> Ended:
+    """Every stage must make progress within its budget; a running job also gets an interval
+    receipt every VALIDATOR_RECEIPT_INTERVAL_S (monotonic) from JobStarted on."""
     leeway = settings.VALIDATOR_STAGE_LEEWAY_S
     budgets = {
         Stage.EXECUTOR: leeway,
@@ -137,37 +184,57 @@ async def _follow(
         Stage.RUN: spec.timeout_s + leeway,
     }
     stage = Stage.EXECUTOR
+    budget = budgets[stage]
+    stage_deadline = time.monotonic() + budget
     cancel_sent = False
     started: float | None = None  # monotonic arrival of JobStarted
+    started_at: datetime | None = None  # and its wall clock, for the job_finished receipt
     while True:
         if cancel.is_set() and not cancel_sent:
             await link.send(JobCancel(job_uuid=job_uuid))
             cancel_sent = True
-            budgets[stage] = leeway
-        message = await _recv_or_cancel(link, job_uuid, budgets[stage], stage, cancel, cancel_sent)
-        if message is None:
+            budget, stage_deadline = leeway, time.monotonic() + leeway
+        now = time.monotonic()
+        if receipts.interval_due(now):
+            await receipts.offer_interval(now)
+            continue
+        if now >= stage_deadline:
+            raise InfrastructureFailure("deadline_exceeded", f"no {stage} within {budget:.0f}s")
+        wait = min(stage_deadline, receipts.next_interval_at) - now
+        message = await _recv_or_cancel(link, job_uuid, wait, cancel, cancel_sent)
+        if message is None or message is _QUIET:
             continue
         if isinstance(message, JobFinished | JobFailed | JobCancelled):
             observed = 0.0 if started is None else time.monotonic() - started
-            return Ended(message=message, observed_seconds=observed)
+            return Ended(message=message, observed_seconds=observed, started_at=started_at)
+        if isinstance(message, ReceiptCountersigned):
+            await receipts.countersigned(message)
+            continue  # not progress: the stage's deadline stands
         if isinstance(message, ExecutorReady):
             stage = Stage.VOLUME
         elif isinstance(message, VolumeReady):
             stage = Stage.START
         elif isinstance(message, JobStarted):
             if started is None:  # a repeated JobStarted must not restart the clock
-                started = time.monotonic()
+                started, started_at = time.monotonic(), datetime.now(UTC)
+                receipts.start_intervals(started)
             stage = Stage.RUN
             await on_progress(Progress.STARTED, None)
         else:
             raise InfrastructureFailure("miner_protocol_error", f"unexpected {type(message).__name__}")
+        budget = leeway if cancel_sent else budgets[stage]
+        stage_deadline = time.monotonic() + budget
+
+
+_QUIET = object()  # nothing arrived within the wait
 
 
 async def _recv_or_cancel(
-    link: MinerLink, job_uuid: UUID, budget: float, stage: Stage, cancel: asyncio.Event, cancel_sent: bool
-) -> Any | None:
-    """The next message, or None when a cancel request arrives first (so it can be forwarded)."""
-    recv = asyncio.ensure_future(_recv(link, job_uuid, budget, stage))
+    link: MinerLink, job_uuid: UUID, wait: float, cancel: asyncio.Event, cancel_sent: bool
+) -> Any:
+    """The next message; `_QUIET` if none came within `wait`; None when a cancel request arrives
+    first (so it can be forwarded)."""
+    recv = asyncio.ensure_future(_next(link, job_uuid, wait))
     if cancel_sent:
         return await recv
     waiter = asyncio.ensure_future(cancel.wait())
@@ -179,12 +246,21 @@ async def _recv_or_cancel(
     return None
 
 
+async def _next(link: MinerLink, job_uuid: UUID, wait: float) -> Any:
+    try:
+        return await _recv(link, job_uuid, wait, "")
+    except InfrastructureFailure as exc:
+        if exc.reason == "deadline_exceeded":
+            return _QUIET
+        raise
+
+
 async def _recv(link: MinerLink, job_uuid: UUID, budget: float, stage: str) -> Any:
     queue = link.queues.get(job_uuid)
     if queue is None:
         raise LinkLost("not subscribed")
     try:
-        item = await asyncio.wait_for(queue.get(), budget)
+        item = await asyncio.wait_for(queue.get(), max(budget, 0.0))
     except TimeoutError as exc:
         raise InfrastructureFailure("deadline_exceeded", f"no {stage} within {budget:.0f}s") from exc
     if isinstance(item, Exception):

@@ -1,10 +1,12 @@
 """The validator's long-running process: a link to the facilitator (reconnecting with backoff
-and jitter), one task per organic job, an outbox flusher that sends status updates in order, and a
-catalogue offerer that hands the facilitator the signed catalogue this validator applied."""
+and jitter), one task per organic job, an outbox flusher that sends status updates (and interval
+charges) in order, and a catalogue offerer that hands the facilitator the signed catalogue this
+validator applied."""
 
 import asyncio
 import logging
 import random
+from typing import Any
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
@@ -22,7 +24,7 @@ from protocol.messages.facilitator import (
     FacilitatorToValidator,
     JobCancelRequest,
     JobRequest,
-    JobStatusUpdate,
+    ValidatorToFacilitator,
 )
 from protocol.messages.jobs import TERMINAL_STATUSES
 from protocol.wire import ProtocolError
@@ -39,6 +41,7 @@ from validator.services.jobs import (
 logger = logging.getLogger(__name__)
 FACILITATOR_PATH = "/v1/facilitator/"
 _from_facilitator: TypeAdapter[object] = TypeAdapter(FacilitatorToValidator)
+_outbox_payload: TypeAdapter[Any] = TypeAdapter(ValidatorToFacilitator)  # status updates, interval charges
 
 
 class ValidatorNode:
@@ -133,7 +136,7 @@ class ValidatorNode:
             self.outbox_ready.clear()
             while rows := await sync_to_async(outbox_pending)():
                 for row in rows:
-                    await conn.send(JobStatusUpdate.model_validate(row.payload))
+                    await conn.send(_outbox_payload.validate_python(row.payload))
                 await sync_to_async(outbox_mark_sent)(ids=[r.id for r in rows])
 
     async def _offer_catalogue(self, conn: PeerConnection) -> None:

@@ -28,6 +28,10 @@ from protocol.messages.jobs import (
 from protocol.messages.manifest import ManifestMessage
 from protocol.receipts import SIGNATURE, IntervalPayload, JobAcceptedPayload, JobFinishedPayload, JobStartedPayload
 
+# How long a miner holds an executor for a reservation the validator never follows with JobRun;
+# the validator signs it into the `job_started` receipt (`ttl_s`), so both sides use this one figure.
+RESERVATION_TTL_S = 30.0
+
 
 class DeclineReason(enum.StrEnum):
     BUSY = "busy"

@@ -29,7 +29,7 @@ def mounted(path):
         return None
 
 paths = ["/healthz/", "/admin/", "/api/v1/jobs/", "/api/docs/", "/admin/dashboard/", "/static/admin/css/base.css",
-         "/api/v1/miners/", "/api/v1/miners/5Someone/"]
+         "/api/v1/miners/", "/api/v1/miners/5Someone/", "/api/v1/receipts/"]
 print(json.dumps({
     "paths": {p: mounted(p) for p in paths},
     "websockets": sorted(str(r.pattern) for r in websocket_urlpatterns),
@@ -66,6 +66,8 @@ NO_FACILITATOR_PATHS = {
 }
 VALIDATOR_PATHS = {"/api/v1/miners/": "validator-miner-list", "/api/v1/miners/5Someone/": "validator-miner-detail"}
 NO_VALIDATOR_PATHS = dict.fromkeys(VALIDATOR_PATHS)
+MINER_PATHS = {"/api/v1/receipts/": "miner-receipt-list"}
+NO_MINER_PATHS = dict.fromkeys(MINER_PATHS)
 SHARED_APPS = ["auth", "authtoken", "chain", "dht"]
 
 
@@ -75,28 +77,28 @@ SHARED_APPS = ["auth", "authtoken", "chain", "dht"]
         (
             "facilitator",
             {},
-            {**FACILITATOR_PATHS, **NO_VALIDATOR_PATHS},
+            {**FACILITATOR_PATHS, **NO_VALIDATOR_PATHS, **NO_MINER_PATHS},
             ["v1/facilitator/"],
             sorted([*SHARED_APPS, "executor", "facilitator"]),
         ),
         (
             "miner",
             {},
-            {**NO_FACILITATOR_PATHS, **NO_VALIDATOR_PATHS},
+            {**NO_FACILITATOR_PATHS, **NO_VALIDATOR_PATHS, **MINER_PATHS},
             ["v1/miner/"],
             sorted([*SHARED_APPS, "executor", "miner"]),
         ),
         (
             "validator",
             VALIDATOR_ENV,
-            {**NO_FACILITATOR_PATHS, **VALIDATOR_PATHS},
+            {**NO_FACILITATOR_PATHS, **VALIDATOR_PATHS, **NO_MINER_PATHS},
             [],
             sorted([*SHARED_APPS, "executor", "validator"]),
         ),
         (
             "all",
             {},
-            {**FACILITATOR_PATHS, **VALIDATOR_PATHS},
+            {**FACILITATOR_PATHS, **VALIDATOR_PATHS, **MINER_PATHS},
             ["v1/facilitator/", "v1/miner/"],
             sorted([*SHARED_APPS, "executor", "facilitator", "miner", "validator"]),
         ),

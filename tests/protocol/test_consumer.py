@@ -2,7 +2,6 @@
 with a dispatch table: handshake first, then typed dispatch; malformed, unknown, oversized frames
 and failing handlers get typed errors and the connection keeps serving."""
 
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, ClassVar
@@ -15,15 +14,17 @@ from pydantic import Field, TypeAdapter
 
 from protocol.consumer import CloseCode, SignedConsumer
 from protocol.handshake import handshake_build, handshake_verify
-from protocol.keys import Hotkey
+from protocol.keys import Hotkey, hotkey_create
 from protocol.messages.common import Handshake
 from protocol.messages.miner import JobAccepted, JobCancel, JobReserve
 from protocol.nonces import RedisNonceStore
+from tests.factories import job_accepted, signed_reserve
 
 PATH = "/v1/echo/"
 REFUSED_REASON = "not on the guest list"
 Incoming = Annotated[JobReserve | JobCancel, Field(discriminator="type")]
 pytestmark = pytest.mark.usefixtures("server_nonces")
+SIGNER = hotkey_create()[0]  # signs the reservations' receipts (the echo does not read them)
 
 
 class EchoConsumer(SignedConsumer[Any]):
@@ -47,7 +48,7 @@ class EchoConsumer(SignedConsumer[Any]):
         await handlers[type(message)](message)
 
     async def _reserve(self, message: JobReserve) -> None:
-        await self.send_message(JobAccepted(job_uuid=message.job_uuid))
+        await self.send_message(job_accepted(message, SIGNER))
 
     async def _cancel(self, message: JobCancel) -> None:
         raise RuntimeError("handler bug")
@@ -83,7 +84,9 @@ async def _closed_with(comm: WebsocketCommunicator) -> int:
 
 
 def _reserve(job_uuid: uuid.UUID) -> str:
-    return JobReserve(job_uuid=job_uuid, executor_class="cpu.small", image="alpine", timeout_s=5).model_dump_json()
+    return signed_reserve(
+        validator=SIGNER, miner_hotkey=SIGNER.ss58, job_uuid=job_uuid, image="alpine", timeout_s=5
+    ).model_dump_json()
 
 
 async def test_a_good_handshake_gets_a_signed_reply_then_messages_are_dispatched(
@@ -106,7 +109,8 @@ async def test_a_good_handshake_gets_a_signed_reply_then_messages_are_dispatched
 
     job_uuid = uuid.uuid4()
     await comm.send_to(text_data=_reserve(job_uuid))
-    assert await comm.receive_json_from(timeout=2) == json.loads(JobAccepted(job_uuid=job_uuid).model_dump_json())
+    accepted = JobAccepted.model_validate(await comm.receive_json_from(timeout=2))
+    assert accepted.job_uuid == job_uuid
     await comm.disconnect()
 
 

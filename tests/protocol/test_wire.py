@@ -17,9 +17,9 @@ from protocol.messages.facilitator import (
     ValidatorToFacilitator,
 )
 from protocol.messages.jobs import JobStatus
-from protocol.messages.miner import JobReserve, MinerToValidator, ValidatorToMiner
+from protocol.messages.miner import MinerToValidator, ValidatorToMiner
 from protocol.wire import ProtocolError, decode, encode
-from tests.factories import job_spec
+from tests.factories import job_spec, signed_reserve
 
 TO_FACILITATOR: TypeAdapter = TypeAdapter(ValidatorToFacilitator)
 TO_VALIDATOR: TypeAdapter = TypeAdapter(FacilitatorToValidator)
@@ -57,7 +57,8 @@ def test_encode_then_decode_is_identity():
     assert decode(TO_FACILITATOR, encode(update), max_bytes=MAX) == update
     request = JobRequest(job_uuid=uuid.uuid4(), spec=job_spec(env={"A": "1"}))
     assert decode(TO_VALIDATOR, encode(request), max_bytes=MAX) == request
-    reserve = JobReserve(job_uuid=uuid.uuid4(), executor_class="cpu.small", image="img", timeout_s=5)
+    validator, _ = hotkey_create()
+    reserve = signed_reserve(validator=validator, miner_hotkey=hotkey_create()[0].ss58, image="img", timeout_s=5)
     assert decode(TypeAdapter(ValidatorToMiner), encode(reserve), max_bytes=MAX) == reserve
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from protocol.keys import Hotkey
 from protocol.nonces import RedisNonceStore
+from tests.factories import job_spec
+from tests.validator.scripted_miner import SessionRun
 from validator.miner_links import MinerLinks
 
 
@@ -19,6 +21,7 @@ def fast_deadlines(settings: Any) -> None:
     settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.5
     settings.VALIDATOR_MAX_ATTEMPTS = 3
     settings.VALIDATOR_QUEUE_TIMEOUT_S = 10
+    settings.VALIDATOR_RECEIPT_COUNTERSIGN_WAIT_S = 0.5
 
 
 @pytest.fixture
@@ -33,3 +36,13 @@ async def miner_links(make_hotkey: Callable[..., Hotkey], nonces: RedisNonceStor
     pool = MinerLinks(hotkey=make_hotkey(), nonces=nonces)
     yield pool
     await pool.close_all()
+
+
+@pytest.fixture
+def run(miner_links: MinerLinks, miner_key: Hotkey) -> SessionRun:
+    """One job's session (a 2 s cpu.small job) against a scripted miner registered here (receipts
+    are filed under the miner's registry row; the test needs the database)."""
+    from tests.validator.factories import MinerFactory  # models load after Django is set up
+
+    MinerFactory.create(hotkey=miner_key.ss58)
+    return SessionRun(miner_links, miner_key, job_spec(timeout_s=2))

@@ -3,7 +3,9 @@ testing how the validator copes with miners that are slow, busy, lying or gone."
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -11,18 +13,49 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from protocol.handshake import handshake_build
 from protocol.keys import Hotkey
-from protocol.messages.common import Handshake, JobResult
+from protocol.messages.common import Handshake, JobResult, JobSpec
 from protocol.messages.jobs import ExecutorReady, JobFinished, JobStarted, VolumeReady
-from protocol.messages.miner import JobAccepted, JobReserve, JobRun, ValidatorToMiner
+from protocol.messages.miner import (
+    JobAccepted,
+    JobReserve,
+    JobRun,
+    ReceiptCountersigned,
+    ReceiptOffer,
+    ValidatorToMiner,
+)
+from protocol.receipts import receipt_index, receipt_sign
+from tests.factories import job_accepted
+from validator.miner_links import MinerLinks
+from validator.miner_session import Ended, MinerTarget, Progress, run_on_miner
 
 Script = Callable[[ServerConnection, Any], Awaitable[None]]
 _incoming: TypeAdapter[Any] = TypeAdapter(ValidatorToMiner)
+# The key of the scripted miner serving the current connection (scripts sign receipts with it).
+miner_key: ContextVar[Hotkey] = ContextVar("scripted_miner_key")
+
+
+def accepted_for(reserve: JobReserve) -> JobAccepted:
+    """An honest JobAccepted: the reservation countersigned, the job_accepted receipt signed."""
+    return job_accepted(reserve, miner_key.get())
+
+
+def countersigned_for(offer: ReceiptOffer) -> ReceiptCountersigned:
+    payload = offer.payload
+    return ReceiptCountersigned(
+        job_uuid=payload.job_uuid,
+        kind=payload.kind,
+        index=receipt_index(payload),
+        signature=receipt_sign(payload, miner_key.get()),
+    )
 
 
 async def complete(ws: ServerConnection, message: Any) -> None:
-    """An honest miner: accept, then report the job's progress and a clean finish."""
+    """An honest miner: accept, then report the job's progress and a clean finish; countersign
+    every receipt offered."""
     if isinstance(message, JobReserve):
-        await ws.send(JobAccepted(job_uuid=message.job_uuid).model_dump_json())
+        await ws.send(accepted_for(message).model_dump_json())
+    elif isinstance(message, ReceiptOffer):
+        await ws.send(countersigned_for(message).model_dump_json())
     elif isinstance(message, JobRun):
         for progress in (ExecutorReady, VolumeReady, JobStarted):
             await ws.send(progress(job_uuid=message.job_uuid).model_dump_json())
@@ -43,6 +76,7 @@ async def scripted_miner(
     `on_connect` runs right after the handshake (a miner sends its manifest then)."""
 
     async def handler(ws: ServerConnection) -> None:
+        miner_key.set(hotkey)
         hello = Handshake.model_validate_json(await ws.recv())
         if connections is not None:
             connections.append(ws)
@@ -58,3 +92,28 @@ async def scripted_miner(
         yield f"127.0.0.1:{port}"
         server.close()
         await asyncio.sleep(0)
+
+
+class SessionRun:
+    """One `run_on_miner` call against a scripted miner, recording the progress it reports."""
+
+    def __init__(self, miner_links: MinerLinks, miner_key: Hotkey, spec: JobSpec) -> None:
+        self.links = miner_links
+        self.miner_key = miner_key
+        self.spec = spec
+        self.progress: list[Progress] = []
+        self.cancel = asyncio.Event()
+        self.job_uuid = uuid.uuid4()
+
+    async def on_progress(self, progress: Progress, detail: str | None) -> None:
+        self.progress.append(progress)
+
+    async def __call__(self, address: str) -> Ended:
+        return await run_on_miner(
+            job_uuid=self.job_uuid,
+            spec=self.spec,
+            miner=MinerTarget(hotkey=self.miner_key.ss58, address=address),
+            links=self.links,
+            cancel=self.cancel,
+            on_progress=self.on_progress,
+        )

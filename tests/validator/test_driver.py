@@ -23,7 +23,7 @@ from tests.validator.scripted_miner import complete, scripted_miner
 from validator import driver
 from validator.driver import DriverContext, organic_job_drive
 from validator.miner_links import MinerLinks
-from validator.models import FacilitatorOutbox, Miner, MinerIncident, OrganicJob
+from validator.models import FacilitatorOutbox, Miner, MinerDecline, MinerIncident, OrganicJob
 from validator.selectors import organic_job_billed_seconds_by_miner
 from validator.services.jobs import organic_job_receive
 
@@ -180,15 +180,25 @@ async def test_a_busy_miner_is_asked_again_without_costing_an_attempt(make_hotke
     assert job.status == "completed"
     assert job.attempts == 0
     assert [e[0] for e in events] == ["running", "completed"]
+    assert [(d.reason, d.job_uuid) async for d in MinerDecline.objects.all()] == [("busy", job.uuid)]
 
 
 async def test_every_miner_declining_for_good_rejects_the_job_without_blame(make_hotkey, nonces):
     scripts = [decline(DeclineReason.UNKNOWN_CLASS), decline(DeclineReason.BLACKLISTED)]
-    job, _, _ = await _drive(make_hotkey, nonces, scripts)
+    job, _, miners = await _drive(make_hotkey, nonces, scripts)
     assert job.status == "rejected"
     assert job.failure_kind == "infrastructure"
     assert job.failure_reason == "no_capacity"
     assert not await MinerIncident.objects.exclude(reason="seed").aexists()
+    # Every decline is kept, to judge "busy" claims by later.
+    declines = [
+        (d.miner.hotkey, d.job_uuid, d.executor_class, d.reason)
+        async for d in MinerDecline.objects.select_related("miner").order_by("id")
+    ]
+    assert declines == [
+        (miners[0], job.uuid, SPEC.executor_class, "unknown_executor_class"),
+        (miners[1], job.uuid, SPEC.executor_class, "validator_blacklisted"),
+    ]
 
 
 async def test_infrastructure_failures_are_bounded_by_max_attempts(make_hotkey, nonces, settings):

@@ -10,19 +10,23 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection
 
-from protocol.keys import Hotkey
+from protocol.keys import Hotkey, hotkey_create
 from protocol.messages.common import ErrorCode, ErrorMessage
 from protocol.messages.jobs import JobStarted
 from protocol.messages.miner import JobAccepted, JobReserve
 from protocol.wire import ProtocolError
+from tests.factories import signed_reserve
 from tests.validator.scripted_miner import complete, scripted_miner
 from validator.miner_links import LinkLost, MinerLinks
 
 pytestmark = pytest.mark.usefixtures("fast_deadlines")
+VALIDATOR = hotkey_create()[0]  # signs the reservations (the links do not read them)
 
 
 def _reserve(job_uuid: uuid.UUID) -> JobReserve:
-    return JobReserve(job_uuid=job_uuid, executor_class="cpu.small", image="alpine", timeout_s=5)
+    return signed_reserve(
+        validator=VALIDATOR, miner_hotkey=VALIDATOR.ss58, job_uuid=job_uuid, image="alpine", timeout_s=5
+    )
 
 
 async def _next(queue: asyncio.Queue[Any]) -> Any:
@@ -87,7 +91,9 @@ async def test_a_miner_that_drops_tells_every_job_on_the_link_and_is_dialed_agai
         job_uuid = uuid.uuid4()
         queue = redialed.subscribe(job_uuid)
         await redialed.send(_reserve(job_uuid))
-        assert await _next(queue) == JobAccepted(job_uuid=job_uuid)
+        accepted = await _next(queue)
+        assert isinstance(accepted, JobAccepted)
+        assert accepted.job_uuid == job_uuid
         assert len(connections) == 2
 
 
@@ -133,13 +139,13 @@ async def test_frames_go_to_the_job_they_name_and_bad_ones_are_skipped(
             await ws.send("{not json")
             await ws.send(ErrorMessage(code=ErrorCode.INTERNAL, detail="hiccup").model_dump_json())
             await ws.send(JobStarted(job_uuid=uuid.uuid4()).model_dump_json())  # not a job of ours
-            await ws.send(JobAccepted(job_uuid=message.job_uuid).model_dump_json())
+            await ws.send(JobStarted(job_uuid=message.job_uuid).model_dump_json())
 
     async with scripted_miner(miner_key, noisy) as address:
         link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
         queue = link.subscribe(mine)
         await link.send(_reserve(mine))
-        assert await _next(queue) == JobAccepted(job_uuid=mine)
+        assert await _next(queue) == JobStarted(job_uuid=mine)
         assert queue.empty()
         assert link.open
 

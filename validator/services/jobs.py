@@ -12,6 +12,7 @@ from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 from protocol.text import text_for_postgres
 from validator.models import FacilitatorOutbox, OrganicJob, OrganicJobEvent
 from validator.selectors import miner_get_by_hotkey, organic_job_get, outbox_last
+from validator.services.own_receipts import billed_seconds
 
 
 def organic_job_receive(*, job_uuid: UUID, spec: JobSpec) -> tuple[OrganicJob, bool]:
@@ -37,11 +38,11 @@ def organic_job_record(
     detail, miner_hotkey = text_for_postgres(detail), text_for_postgres(miner_hotkey)
     if result is not None:
         reported, observed = result.executor_seconds, round(max(observed_seconds, 0.0), 6)
-        # No leeway on top of the observation: over-reporting cannot gain, under-reporting loses.
         cleaned = {
             "stdout": text_for_postgres(result.stdout),
             "stderr": text_for_postgres(result.stderr),
-            "executor_seconds": min(reported, observed),
+            # The same figure the job_finished receipt carries (validator/miner_session.py).
+            "executor_seconds": billed_seconds(result=result, observed_seconds=observed_seconds),
         }
         result = result.model_copy(update=cleaned)
     if failure is not None:

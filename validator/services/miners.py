@@ -1,10 +1,13 @@
 """The validator's miner registry, synced from the chain (routing reads it: validator.selectors)."""
 
+from uuid import UUID
+
 from django.db import transaction
+from django.utils import timezone
 
 from chain.interface import Role
 from chain.selectors import chain_neurons
-from validator.models import Miner, MinerIncident
+from validator.models import Miner, MinerDecline, MinerIncident
 from validator.selectors import miner_get_by_hotkey
 
 
@@ -30,3 +33,12 @@ def miner_incident_record(*, hotkey: str, job_uuid: str, reason: str) -> None:
     miner = miner_get_by_hotkey(hotkey=hotkey)
     if miner is not None:
         MinerIncident.objects.create(miner=miner, job_uuid=job_uuid, reason=reason[:64])
+
+
+def miner_decline_record(*, hotkey: str, job_uuid: UUID | None, executor_class: str, reason: str) -> None:
+    """Kept to judge "busy" claims later against what the miner's receipts say it was running."""
+    miner = miner_get_by_hotkey(hotkey=hotkey)
+    if miner is not None:
+        MinerDecline.objects.create(
+            miner=miner, job_uuid=job_uuid, executor_class=executor_class[:64], reason=reason[:32], at=timezone.now()
+        )

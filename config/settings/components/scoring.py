@@ -38,3 +38,7 @@ VALIDATOR_MANIFEST_MIN_INTERVAL_S = env.float("VALIDATOR_MANIFEST_MIN_INTERVAL_S
 # Weights: submitted automatically each cycle (= tempo by default) by a beat task.
 VALIDATOR_WEIGHTS_ENABLED = env.bool("VALIDATOR_WEIGHTS_ENABLED", default=True)
 VALIDATOR_WEIGHTS_TICK_S = env.float("VALIDATOR_WEIGHTS_TICK_S", default=30.0)
+
+# After a job's end the validator waits this long for the miner to countersign its job_finished
+# receipt before it moves on (storing the receipt with no miner signature: never served, never paid).
+VALIDATOR_RECEIPT_COUNTERSIGN_WAIT_S = env.float("VALIDATOR_RECEIPT_COUNTERSIGN_WAIT_S", default=5.0)

@@ -1,5 +1,3 @@
-import uuid
-
 import pytest
 
 from executor.services.catalogue import catalogue_apply
@@ -7,12 +5,14 @@ from executor.services.hosts import executor_hosts_parse
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.executors import executor_hosts_sync
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
+from protocol.keys import hotkey_create
 from protocol.messages.miner import DeclineReason, JobReserve
 from tests.executor.services.test_catalogue import gpu_catalogue
-from tests.factories import JOB_IMAGE
+from tests.factories import JOB_IMAGE, signed_reserve
 from tests.miner.factories import AccessRuleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("min_validator_stake")]
+SIGNER = hotkey_create()[0]
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,10 @@ def miner(settings, executor_classes):
 
 
 def _reserve(executor_class="cpu.small", image=JOB_IMAGE, job_uuid=None) -> JobReserve:
-    return JobReserve(job_uuid=job_uuid or uuid.uuid4(), executor_class=executor_class, image=image, timeout_s=60)
+    # job_reserve does not read the signed receipt (the consumer checks it first: miner.services.receipts).
+    return signed_reserve(
+        validator=SIGNER, miner_hotkey=SIGNER.ss58, job_uuid=job_uuid, executor_class=executor_class, image=image
+    )
 
 
 def _declined(validator_hotkey, reserve) -> Decline:
