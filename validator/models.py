@@ -180,7 +180,8 @@ class PowDifficulty(models.Model):
 
 class ReceiptRecord(models.Model):
     """A receipt both sides signed (protocol/receipts.py), from this validator's own jobs or pulled
-    from a miner's `GET /api/v1/receipts/`. (kind, job, index) is unique: a receipt is counted once."""
+    from a miner's `GET /api/v1/receipts/`. (kind, job, index, miner) is unique: a receipt is counted
+    once (a job retried on another miner has receipts from each)."""
 
     class Source(models.TextChoices):
         OWN = "own"  # signed here and countersigned by the miner
@@ -204,7 +205,9 @@ class ReceiptRecord(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "job_uuid", "index"], name="receipt_record_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "job_uuid", "index", "miner"], name="receipt_record_unique")
+        ]
         indexes = [models.Index(fields=["miner", "at"]), models.Index(fields=["job_uuid"])]
 
     def __str__(self) -> str:

@@ -104,11 +104,13 @@ def organic_seconds(*, window_start: datetime, window_end: datetime) -> dict[tup
     rows = organic.filter(kind__in=[ReceiptKind.INTERVAL, ReceiptKind.JOB_FINISHED]).filter(
         in_window | Q(kind=ReceiptKind.INTERVAL, job_uuid__in=Subquery(finished_here))
     )
-    jobs: dict[UUID, dict[str, Any]] = {}
+    # Per (job, miner): a job retried elsewhere has receipts from each miner it ran on.
+    jobs: dict[tuple[UUID, int], dict[str, Any]] = {}
     for job_uuid, kind, miner_id, cls, at, seconds, outcome in rows.values_list(
         "job_uuid", "kind", "miner_id", "executor_class", "at", "seconds", "outcome"
     ):
-        job = jobs.setdefault(job_uuid, {"key": (miner_id, cls), "here": 0.0, "all": 0.0, "finished": None})
+        empty = {"key": (miner_id, cls), "here": 0.0, "all": 0.0, "finished": None}
+        job = jobs.setdefault((job_uuid, miner_id), empty)
         if kind == ReceiptKind.INTERVAL:
             job["all"] += float(seconds or 0.0)
             if window_start <= at < window_end:

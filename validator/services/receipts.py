@@ -1,6 +1,6 @@
-"""Storing verified receipts, own or pulled, once each: (kind, job, index) is unique, so a receipt
-seen again with the same content is a duplicate and with other content (or from another miner) a
-replay, refused."""
+"""Storing verified receipts, own or pulled, once each: (kind, job, index, miner) is unique, so a
+receipt seen again with the same content is a duplicate and with other content a replay, refused. (A
+receipt about another miner never gets here: it names that miner, and `receipt_refusal` refuses it.)"""
 
 import hashlib
 from dataclasses import dataclass, field
@@ -59,7 +59,8 @@ def receipts_store(
     *, miner: Miner, receipts: list[tuple[ReceiptPayload, Receipt]], source: ReceiptRecord.Source
 ) -> StoreResult:
     """Store already verified receipts of `miner` (signatures, subnet and validator checked by the
-    caller). One query to find what is known, one bulk insert: O(1) round trips per batch."""
+    caller; every one names `miner`). One query to find what is known, one bulk insert: O(1) round
+    trips per batch."""
     result = StoreResult()
     if not receipts:
         return result
@@ -76,16 +77,16 @@ def receipts_store(
     with transaction.atomic():
         known = {
             (r.kind, str(r.job_uuid), r.index): r
-            for r in ReceiptRecord.objects.filter(job_uuid__in={row.job_uuid for row in rows.values()}).only(
-                "kind", "job_uuid", "index", "digest", "miner_id"
-            )
+            for r in ReceiptRecord.objects.filter(
+                miner=miner, job_uuid__in={row.job_uuid for row in rows.values()}
+            ).only("kind", "job_uuid", "index", "digest")
         }
         fresh = []
         for key, row in rows.items():
             seen = known.get(key)
             if seen is None:
                 fresh.append(row)
-            elif seen.digest == row.digest and seen.miner_id == miner.pk:
+            elif seen.digest == row.digest:
                 result.duplicates += 1
             else:
                 result.refuse(ReceiptRefusal.REPLAYED)
