@@ -55,13 +55,13 @@ import django  # noqa: E402
 django.setup()
 
 import psycopg  # noqa: E402
+from cycle_accounting import rows_report, score_the_cycle, table_counts, written  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 import validator.cycle.run as run_module  # noqa: E402
 import validator.cycle.session as session_module  # noqa: E402
-from bench.cycle_accounting import rows_report, score_the_cycle, table_counts, written  # noqa: E402
 from deploy.localnet.databases import admin_dsn  # noqa: E402
 from executor.models import ExecutorClass  # noqa: E402
 from protocol.benchmarks.matmul import commit_rows, matmul_check  # noqa: E402

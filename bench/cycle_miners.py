@@ -24,8 +24,12 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import django  # noqa: E402
 from websockets.asyncio.server import serve as websockets_serve  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
+
+# The scripted miner imports the validator's session, which imports its models (settings: bench/cycle.py's).
+django.setup()
 
 import tests.validator.scripted_miner as scripted_miner_module  # noqa: E402
 from protocol.keys import hotkey_create  # noqa: E402

@@ -40,7 +40,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
 
 def _rows(net: LocalNetwork, database: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
     with psycopg.connect(database_url(f"{net.config.db_prefix}_{database}"), autocommit=True) as conn:
-        return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+        return list(conn.execute(sql, params).fetchall())
 
 
 def _credited(client: httpx.Client, miner: str) -> tuple[float, list[dict[str, Any]]]:

@@ -24,7 +24,7 @@ from protocol.messages.miner import (
     ValidatorToMiner,
 )
 from protocol.receipts import receipt_index, receipt_sign
-from tests.factories import job_accepted
+from tests.receipts import job_accepted
 from validator.miner_links import MinerLinks
 from validator.miner_session import Ended, MinerTarget, Progress, run_on_miner
 
