@@ -36,6 +36,7 @@ bench: venv services images
 	$(PY) bench/dht_scale.py
 	$(PY) bench/verify_cost.py
 	$(PY) bench/cycle.py
+	$(PY) bench/receipts.py
 
 # Lint is everything static: style, format, types (product code, tests, benchmarks) and the
 # import contracts in pyproject.toml (layers, forbidden imports, role independence, no cycles).

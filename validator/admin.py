@@ -201,7 +201,7 @@ class MinerCycleAdmin(RecordAdmin[MinerCycle]):
     readonly_fields = [f.name for f in MinerCycle._meta.fields]
 
 
-# --- receipts, scores and weights (docs/scoring-views.md) ---------------------------------------
+# --- receipts, scores and weights (docs/scoring.md) ---------------------------------------
 
 BY_MINER = ("miner", admin.RelatedOnlyFieldListFilter)  # only miners that have rows here
 

@@ -1,1 +1,1 @@
-"""Scores per cycle, per miner, per class (docs/scoring-scores.md): inputs, the formula, the tick."""
+"""Scores per cycle, per miner, per class (docs/scoring.md): inputs, the formula, the tick."""

@@ -20,7 +20,7 @@ def weight_submissions_committed() -> QuerySet[WeightSubmission]:
     return rows.order_by("id")
 
 
-# --- scores and weights: the cycles API and the scores dashboard (docs/scoring-views.md)
+# --- scores and weights: the cycles API and the scores dashboard (docs/scoring.md)
 
 
 class PenaltyReport(TypedDict):
