@@ -71,6 +71,7 @@ def verification_env(*, owner_hotkey: str, cycle_s: int) -> dict[str, str]:
         # Scores follow each cycle within a few seconds (weights: local_chain_env); receipts are pulled a few
         # times a cycle, and a running job gets an interval receipt every minute (production: 10).
         "VALIDATOR_SCORE_TICK_S": str(min(30, max(5, cycle_s // 10))),
+        "VALIDATOR_SCORE_GRACE_S": str(min(60, max(5, cycle_s // 4))),
         "VALIDATOR_RECEIPT_PULL_S": str(min(120, max(5, cycle_s // 4))),
         "VALIDATOR_RECEIPT_INTERVAL_S": str(min(600, max(10, cycle_s // 5))),
     }

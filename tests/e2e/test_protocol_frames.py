@@ -2,6 +2,7 @@
 
 import json
 import time
+import uuid
 
 import pytest
 from websockets.sync.client import connect
@@ -10,6 +11,7 @@ from protocol.canonical import canonical_json
 from protocol.handshake import handshake_build
 from protocol.keys import hotkey_create, hotkey_load
 from tests.e2e.conftest import submit, wait_for
+from tests.receipts import signed_reserve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -80,17 +82,15 @@ def test_malformed_frames_after_the_handshake_get_errors_and_the_miner_keeps_ser
             )
         )
         assert _recv_json(ws)["code"] == "unexpected"
-        ws.send(
-            json.dumps(
-                {
-                    "type": "job.reserve",
-                    "job_uuid": "00000000-0000-0000-0000-000000000002",
-                    "executor_class": "gpu.imaginary",
-                    "image": "x",
-                    "timeout_s": 5,
-                }
-            )
+        reserve = signed_reserve(
+            validator=key,
+            miner_hotkey=miner.hotkey.ss58,
+            job_uuid=uuid.UUID("00000000-0000-0000-0000-000000000002"),
+            executor_class="gpu.imaginary",
+            image="x",
+            timeout_s=5,
         )
+        ws.send(reserve.model_dump_json())
         declined = _recv_json(ws)
         assert declined["type"] == "job.declined"
         assert declined["reason"] == "unknown_executor_class"

@@ -56,8 +56,14 @@ def _credited(client: httpx.Client, miner: str) -> tuple[float, list[dict[str, A
 
 def test_both_validators_score_the_job_and_set_weights(scored: LocalNetwork) -> None:
     creds = scored.credentials
-    api = httpx.Client(base_url=creds["facilitator_url"], headers={"Authorization": f"Token {creds['api_token']}"})
-    body = {"image": JOB_IMAGE, "args": ["python", "-c", "import time; time.sleep(7)"], "timeout_s": 60}
+    headers = {"Authorization": f"Token {creds['api_token']}"}
+    with httpx.Client(base_url=creds["facilitator_url"], headers=headers, timeout=30) as api:
+        job = _run_job(api)
+    _check_billing_and_scores(scored, job)
+
+
+def _run_job(api: httpx.Client) -> dict[str, Any]:
+    body = {"image": JOB_IMAGE, "args": ["python3", "-c", "import time; time.sleep(7)"], "timeout_s": 60}
     response = api.post("/api/v1/jobs/", json=body)
     assert response.status_code == 201, response.text
     uuid = response.json()["uuid"]
@@ -66,8 +72,12 @@ def test_both_validators_score_the_job_and_set_weights(scored: LocalNetwork) -> 
         assert time.monotonic() < deadline, job
         time.sleep(1)
     assert job["status"] == "completed", job
-    seconds = float(job["executor_seconds"] or 0)
-    assert seconds >= 7
+    assert float(job["executor_seconds"] or 0) >= 7
+    return dict(job)
+
+
+def _check_billing_and_scores(scored: LocalNetwork, job: dict[str, Any]) -> None:
+    uuid, seconds = job["uuid"], float(job["executor_seconds"])
 
     # Billing: the interval charges and the final one add up to the job's cost exactly.
     charges = _rows(

@@ -45,6 +45,7 @@ def test_scores_weights_and_receipts_keep_pace_with_a_short_cycle() -> None:
     assert (env["VALIDATOR_RECEIPT_PULL_S"], env["VALIDATOR_RECEIPT_INTERVAL_S"]) == ("75", "60")
     short = sizing.verification_env(owner_hotkey="", cycle_s=40)
     assert (short["VALIDATOR_SCORE_TICK_S"], short["VALIDATOR_RECEIPT_PULL_S"]) == ("5", "10")
+    assert (env["VALIDATOR_SCORE_GRACE_S"], short["VALIDATOR_SCORE_GRACE_S"]) == ("60", "10")
 
 
 def test_a_failing_step_says_which_and_why(tmp_path: Any) -> None:

@@ -48,13 +48,15 @@ def test_the_future_is_allowed_only_the_clock_skew(settings: Any) -> None:
     [
         {"started_at": None, "seconds": 5.0},  # never started, yet seconds
         {"seconds": 3600.0},  # more seconds than between its start and its signing
-        {"started_at": datetime.now(UTC)},  # started after it finished
+        {"started_at": "after its end"},  # started after it finished (set from the payload below)
     ],
     ids=["never-started", "longer-than-its-span", "started-after-at"],
 )
 def test_a_job_finished_with_impossible_times_is_implausible(update: dict[str, Any]) -> None:
     finished = job_payloads(validator=VALIDATOR, miner=MINER, seconds=30.0)[3]
     assert isinstance(finished, JobFinishedPayload)
+    if update.get("started_at") == "after its end":  # relative to the payload: parameters are built at collection
+        update = {"started_at": finished.at + timedelta(seconds=1)}
     assert _check(finished.model_copy(update=update)) == ReceiptRefusal.IMPLAUSIBLE
 
 
