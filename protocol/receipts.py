@@ -144,13 +144,17 @@ def receipt_assemble(payload: ReceiptPayload, *, validator_signature: str, miner
     )
 
 
-def signed_by(payload: ReceiptPayload, *, signer: Literal["validator", "miner"], signature: str) -> bool:
-    """True when `signature` is the validator's (or the miner's) over this payload."""
+def signed_by(
+    payload: ReceiptPayload, *, signer: Literal["validator", "miner"], signature: str, data: bytes | None = None
+) -> bool:
+    """True when `signature` is the validator's (or the miner's) over this payload (`data`: its
+    `receipt_bytes`, when the caller already has them)."""
     if signer == "validator":
         ss58, crypto = payload.validator_hotkey, payload.validator_crypto
     else:
         ss58, crypto = payload.miner_hotkey, payload.miner_crypto
-    return verify_signature(ss58=ss58, crypto=crypto, data=receipt_bytes(payload), signature=signature)
+    data = receipt_bytes(payload) if data is None else data
+    return verify_signature(ss58=ss58, crypto=crypto, data=data, signature=signature)
 
 
 def receipt_parse(receipt: Receipt) -> ReceiptPayload | ReceiptRefusal:
@@ -180,9 +184,10 @@ def receipt_refusal(receipt: Receipt, *, netuid: int, served_by: str) -> Receipt
         return ReceiptRefusal.FOREIGN_SUBNET
     if payload.miner_hotkey != served_by:
         return ReceiptRefusal.OTHER_MINER
-    if not signed_by(payload, signer="validator", signature=receipt.validator_signature):
+    data = receipt_bytes(payload)  # once for both signatures
+    if not signed_by(payload, signer="validator", signature=receipt.validator_signature, data=data):
         return ReceiptRefusal.BAD_VALIDATOR_SIGNATURE
-    if not signed_by(payload, signer="miner", signature=receipt.miner_signature):
+    if not signed_by(payload, signer="miner", signature=receipt.miner_signature, data=data):
         return ReceiptRefusal.BAD_MINER_SIGNATURE
     return payload
 

@@ -30,12 +30,9 @@ class StoreResult:
         self.refused[reason.value] = self.refused.get(reason.value, 0) + count
 
 
-def receipt_digest(payload: ReceiptPayload) -> str:
-    return hashlib.sha256(canonical_json(payload.model_dump(mode="json"))).hexdigest()
-
-
 def _record(miner: Miner, payload: ReceiptPayload, receipt: Receipt, source: ReceiptRecord.Source) -> ReceiptRecord:
     seconds = payload.seconds if isinstance(payload, IntervalPayload | JobFinishedPayload) else None
+    dumped = payload.model_dump(mode="json")  # once: the stored payload and its digest
     return ReceiptRecord(
         kind=payload.kind,
         job_uuid=payload.job_uuid,
@@ -47,10 +44,10 @@ def _record(miner: Miner, payload: ReceiptPayload, receipt: Receipt, source: Rec
         at=payload.at,
         seconds=seconds,
         outcome=payload.outcome.value if isinstance(payload, JobFinishedPayload) else "",
-        payload=payload.model_dump(mode="json"),
+        payload=dumped,
         validator_signature=receipt.validator_signature,
         miner_signature=receipt.miner_signature,
-        digest=receipt_digest(payload),
+        digest=hashlib.sha256(canonical_json(dumped)).hexdigest(),
         source=source,
     )
 
