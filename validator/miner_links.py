@@ -29,6 +29,7 @@ _from_miner: TypeAdapter[Any] = TypeAdapter(MinerToValidator)
 BENCH_ANSWERS = (PowAnswer, MatmulCommit, MatmulOpening, BenchmarkFailed)
 # Answers waiting to be read by a cycle: beyond this the miner is flooding us and the rest is dropped.
 MAX_QUEUED_ANSWERS = 4096
+TIMED = frozenset({"job.started", "job.finished", "job.failed", "job.cancelled"})  # frames timed on arrival
 
 
 class LinkLost(Exception):
@@ -46,6 +47,10 @@ class MinerLink:
         # Benchmark answers with their arrival time (monotonic), taken here so that verifying
         # one answer never delays the clock of another.
         self.answers: asyncio.Queue[tuple[float, Any] | Exception] = asyncio.Queue()
+        # When each subscribed job's first JobStarted and first terminal frame arrived (monotonic),
+        # taken here for the same reason: the job's observed seconds never depend on how soon its
+        # session got to read them.
+        self.arrived: dict[tuple[UUID, str], float] = {}
         self.reader = asyncio.create_task(self._read())
 
     @property
@@ -61,6 +66,12 @@ class MinerLink:
 
     def unsubscribe(self, job_uuid: UUID) -> None:
         self.queues.pop(job_uuid, None)
+        for kind in TIMED:
+            self.arrived.pop((job_uuid, kind), None)
+
+    def arrival(self, job_uuid: UUID, kind: str) -> float:
+        """When the first `kind` frame of the job arrived (now, if it was never time-stamped)."""
+        return self.arrived.get((job_uuid, kind), time.monotonic())
 
     async def send(self, message: Any) -> None:
         try:
@@ -97,6 +108,8 @@ class MinerLink:
                 if queue is None:
                     logger.info("miner %s reported on job %s that is not ours", self.conn.peer_hotkey, message.job_uuid)
                     continue
+                if message.type in TIMED:
+                    self.arrived.setdefault((message.job_uuid, message.type), time.monotonic())
                 queue.put_nowait(message)
         except ConnectionClosed as exc:
             reason = LinkLost(f"connection closed: {exc}")

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -205,7 +205,7 @@ async def _follow(
         if message is None or message is _QUIET:
             continue
         if isinstance(message, JobFinished | JobFailed | JobCancelled):
-            observed = 0.0 if started is None else time.monotonic() - started
+            observed = 0.0 if started is None else max(0.0, link.arrival(job_uuid, message.type) - started)
             return Ended(message=message, observed_seconds=observed, started_at=started_at)
         if isinstance(message, ReceiptCountersigned):
             await receipts.countersigned(message)
@@ -216,7 +216,8 @@ async def _follow(
             stage = Stage.START
         elif isinstance(message, JobStarted):
             if started is None:  # a repeated JobStarted must not restart the clock
-                started, started_at = time.monotonic(), datetime.now(UTC)
+                started = link.arrival(job_uuid, message.type)  # when it arrived, not when read
+                started_at = datetime.now(UTC) - timedelta(seconds=time.monotonic() - started)
                 receipts.start_intervals(started)
             stage = Stage.RUN
             await on_progress(Progress.STARTED, None)

@@ -11,8 +11,8 @@ import pytest
 from websockets.asyncio.server import ServerConnection
 
 from protocol.keys import Hotkey, hotkey_create
-from protocol.messages.common import ErrorCode, ErrorMessage
-from protocol.messages.jobs import JobStarted
+from protocol.messages.common import ErrorCode, ErrorMessage, JobResult
+from protocol.messages.jobs import JobFinished, JobStarted
 from protocol.messages.miner import JobAccepted, JobReserve
 from protocol.wire import ProtocolError
 from tests.factories import signed_reserve
@@ -163,3 +163,34 @@ async def test_close_all_closes_and_forgets_every_link(
         await asyncio.sleep(0)
         assert miner_links.links == {}
         assert [link.open for link in opened] == [False, False]
+
+
+async def test_a_job_is_timed_by_when_its_frames_arrived_not_when_its_session_reads_them(
+    miner_links: MinerLinks, miner_key: Hotkey
+) -> None:
+    mine = uuid.uuid4()
+
+    async def quick(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            await ws.send(JobStarted(job_uuid=message.job_uuid).model_dump_json())
+            await asyncio.sleep(0.3)
+            await ws.send(JobStarted(job_uuid=message.job_uuid).model_dump_json())  # a repeat: not re-timed
+            await ws.send(
+                JobFinished(
+                    job_uuid=message.job_uuid, result=JobResult(exit_code=0, executor_seconds=0.3)
+                ).model_dump_json()
+            )
+            await ws.send(JobStarted(job_uuid=uuid.uuid4()).model_dump_json())  # not ours: never timed
+
+    async with scripted_miner(miner_key, quick) as address:
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        queue = link.subscribe(mine)
+        await link.send(_reserve(mine))
+        for _ in range(3):
+            await _next(queue)
+        await asyncio.sleep(1.0)  # a session busy elsewhere reads late: the span stays the miner's
+        span = link.arrival(mine, "job.finished") - link.arrival(mine, "job.started")
+        assert 0.29 <= span < 0.6
+        assert {job for job, _ in link.arrived} == {mine}
+        link.unsubscribe(mine)
+        assert link.arrived == {}
