@@ -22,6 +22,8 @@ from validator.scoring.inputs import scoring_inputs_gather, scoring_params
 logger = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=10)  # well past the task's time limit: its worker is gone
+MAX_MISSED_RECORDED = 48  # a validator back after a long outage records this many missed cycles at most
+MISSED_REASON = "not scored: this validator was not running when the cycle ended"
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,41 @@ def score_cycle(*, number: int, length: float, pull: Callable[[], object]) -> Sc
     return summary
 
 
+def missed_cycles_record(*, number: int, length: float) -> list[int]:
+    """Cycles between the last one scored here and `number` that nobody scored (the validator was
+    down at their end): each gets a row and weights `skipped` with the reason, so a missed tempo
+    is visible in the API and the admin, never silent. None before this validator's first cycle."""
+    last = ScoringCycle.objects.filter(number__lt=number).order_by("-number").values_list("number", flat=True).first()
+    if last is None or last >= number - 1:
+        return []
+    missed = list(range(max(last + 1, number - MAX_MISSED_RECORDED), number))
+    now = timezone.now()
+    with transaction.atomic():
+        cycles = ScoringCycle.objects.bulk_create(
+            [
+                ScoringCycle(
+                    number=n,
+                    window_start=datetime.fromtimestamp(n * length, tz=UTC),
+                    window_end=datetime.fromtimestamp((n + 1) * length, tz=UTC),
+                    finished_at=now,
+                )
+                for n in missed
+            ],
+            ignore_conflicts=True,
+        )
+        claimed = ScoringCycle.objects.filter(number__in=missed, weights__isnull=True)
+        WeightSubmission.objects.bulk_create(
+            WeightSubmission(cycle=c, status=WeightSubmission.Status.SKIPPED, reason=MISSED_REASON) for c in claimed
+        )
+    logger.warning("scoring: cycles %s–%s were not scored: %s", missed[0], missed[-1], MISSED_REASON)
+    return [c.number for c in cycles]
+
+
 def score_cycle_tick(*, current: int, length: float, pull: Callable[[], object]) -> ScoreSummary | None:
     """Scores the last completed cycle (`current` − 1, as validator.cycle.tick numbers them: the
     caller passes them, the two packages being siblings) if nobody has; None if nothing to do."""
     number = current - 1
     if number < 0 or ScoringCycle.objects.filter(number=number, finished_at__isnull=False).exists():
         return None
+    missed_cycles_record(number=number, length=length)
     return score_cycle(number=number, length=length, pull=pull)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from tests.validator.factories import BenchmarkCheckFactory, MinerFactory, ReceiptRecordFactory
 from tests.validator.scoring.cycles import HOUR, OTHER_VALIDATOR, N, at, verified_run
 from validator.models import Miner, MinerScore, ScoringCycle, WeightSubmission
-from validator.scoring.tick import score_cycle, score_cycle_tick
+from validator.scoring.tick import missed_cycles_record, score_cycle, score_cycle_tick
 from validator.tasks import score_cycle as score_cycle_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("executor_classes")]
@@ -58,6 +58,26 @@ def test_the_tick_scores_the_last_completed_cycle_once(pull):
     assert MinerScore.objects.count() == 1
     assert WeightSubmission.objects.get().values == {miner.hotkey: 1.0}
     assert score_cycle_tick(current=0, length=HOUR, pull=pull) is None  # no completed cycle yet
+
+
+def test_cycles_missed_while_the_validator_was_down_are_recorded_as_skipped_never_silent(pull, caplog):
+    score_cycle_tick(current=N - 3, length=HOUR, pull=pull)  # scored N − 4, then down for three cycles
+    assert score_cycle_tick(current=N + 1, length=HOUR, pull=pull) is not None
+    rows = {c.number: c for c in ScoringCycle.objects.select_related("weights")}
+    assert sorted(rows) == [N - 4, N - 3, N - 2, N - 1, N]
+    for number in (N - 3, N - 2, N - 1):
+        assert rows[number].finished_at is not None
+        assert rows[number].window_start == at(number, 0)
+        assert rows[number].weights.status == WeightSubmission.Status.SKIPPED
+        assert "not running" in rows[number].weights.reason
+    assert rows[N].weights.status == WeightSubmission.Status.PENDING
+    assert f"cycles {N - 3}–{N - 1} were not scored" in caplog.text
+    assert missed_cycles_record(number=N + 1, length=HOUR) == []  # nothing missed since
+
+
+def test_a_validator_records_no_missed_cycles_before_its_first(pull):
+    assert score_cycle_tick(current=N + 1, length=HOUR, pull=pull) is not None
+    assert list(ScoringCycle.objects.values_list("number", flat=True)) == [N]
 
 
 def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_left_alone(pull):
