@@ -6,7 +6,6 @@ Used by `make localnet` (deploy/localnet/run.py) and by the end-to-end tests."""
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.localnet.databases import database_url, ensure_databases
+from deploy.localnet.ports import free_ports
 from deploy.localnet.processes import ROOT, Proc, celery_worker, manage, stop_all
 from deploy.localnet.readiness import dht_online_miners, validators_connected
 from deploy.localnet.sizing import (
@@ -165,13 +165,7 @@ class LocalNetwork:
     def _ports(self, count: int) -> list[int]:
         if self.config.port_base is not None:
             return [self.config.port_base + (100 + i if i else 0) for i in range(count)]
-        socks = [socket.socket() for _ in range(count)]
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        ports = [s.getsockname()[1] for s in socks]
-        for s in socks:
-            s.close()
-        return ports
+        return free_ports(count)
 
     def _bootstrap(self) -> None:
         state_path = self.dir / "state.json"
