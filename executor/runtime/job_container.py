@@ -16,7 +16,7 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from executor.runtime.container import container_create_kwargs, run_seconds
 from executor.runtime.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
-from executor.runtime.failures import CancelRequested, JobFailure
+from executor.runtime.failures import CancelRequested, CommandNotRunnable, JobFailure, command_refusal
 from executor.runtime.inputs import input_open
 from executor.runtime.logs import read_logs
 from executor.runtime.names import container_name
@@ -130,7 +130,13 @@ class JobContainer:
 
     async def start(self) -> None:
         assert self.api is not None
-        await self.call(self.api.start, self.name)
+        try:
+            await self.call(self.api.start, self.name)
+        except APIError as exc:
+            refusal = command_refusal(str(exc.explanation or exc))
+            if refusal is None:
+                raise
+            raise CommandNotRunnable(f"the image cannot run {self.spec.args[:1] or 'its command'}: {refusal}") from exc
 
     async def wait_exit(self) -> Outcome:
         """Until the container exits, the deadline passes, or the miner cancels; then it is dead."""

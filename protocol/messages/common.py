@@ -86,6 +86,7 @@ class FailureReason(enum.StrEnum):
     TIMEOUT = "timeout"
     OUT_OF_MEMORY = "out_of_memory"
     IMAGE_MISSING = "image_missing"
+    COMMAND_NOT_RUNNABLE = "command_not_runnable"  # the image cannot execute the job's command
     INPUT_INVALID = "input_invalid"
     INPUT_UNAVAILABLE = "input_unavailable"
     OUTPUT_TOO_LARGE = "output_too_large"
@@ -107,6 +108,7 @@ _JOB_REASONS = frozenset(
         FailureReason.TIMEOUT,
         FailureReason.OUT_OF_MEMORY,
         FailureReason.IMAGE_MISSING,
+        FailureReason.COMMAND_NOT_RUNNABLE,
         FailureReason.INPUT_INVALID,
         FailureReason.INPUT_UNAVAILABLE,
         FailureReason.OUTPUT_TOO_LARGE,

@@ -88,6 +88,22 @@ async def test_a_missing_image_is_a_job_failure_and_never_pulled(drive: Drive) -
     assert "'meshwork/not-here:1' is not present" in failed.failure.detail
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["no-such-command"], '"no-such-command": executable file not found in $PATH'),
+        (["/etc/passwd"], '"/etc/passwd": permission denied'),
+    ],
+)
+async def test_a_command_the_image_cannot_run_is_the_jobs_failure_not_the_engines(
+    drive: Drive, args: list[str], says: str
+) -> None:
+    driven = await drive(make_run(*args))
+    assert driven.types == ["job.executor_ready", "job.volume_ready", "job.failed"]  # it never started
+    failed = _failed(driven.terminal, "command_not_runnable")
+    assert says in failed.failure.detail
+
+
 async def test_zip_input_is_read_only_at_volume_and_output_comes_back(drive: Drive) -> None:
     data = zip_bytes({"data/numbers.txt": "1 2 3 4", "readme": "hi"})
     code = (
