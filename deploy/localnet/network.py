@@ -361,6 +361,12 @@ class LocalNetwork:
         for proc in self.node(name).procs:
             proc.kill()
 
+    def revive(self, name: str) -> None:
+        """Starts again whichever of a node's processes is not running (after a kill or a crash)."""
+        for proc in self.node(name).procs:
+            if not proc.alive:
+                proc.start()
+
     def stop(self) -> None:
         stop_all(self.procs)
         self.sweep([n for n in self.nodes if n.role == "miner"])
