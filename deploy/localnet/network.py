@@ -9,7 +9,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from deploy.localnet.databases import database_url, ensure_databases
 from deploy.localnet.ports import free_ports
 from deploy.localnet.processes import ROOT, Proc, celery_worker, manage, stop_all
-from deploy.localnet.readiness import dht_online_miners, validators_connected
+from deploy.localnet.readiness import dht_online_miners, http_ok, validators_connected
 from deploy.localnet.sizing import (
     CALIBRATION_VERSION,
     admin_user_ensure,
@@ -27,6 +26,7 @@ from deploy.localnet.sizing import (
     verification_env,
 )
 from deploy.localnet.subtensor import chopsticks_proc, wait_for_rpc
+from deploy.localnet.supervisor import Backoff, Supervisor, SupervisorThread
 from protocol.keys import Hotkey, hotkey_create, hotkey_load, hotkey_write
 
 
@@ -78,6 +78,7 @@ class LocalNetwork:
         self.dir = config.directory
         self.nodes: list[Node] = []
         self.procs: list[Proc] = []
+        self.supervisor: SupervisorThread | None = None
         self.credentials: dict[str, str] = {}
         self.dht_bootnode_port = 0
         self.chain_endpoint = ""
@@ -329,9 +330,9 @@ class LocalNetwork:
             connected = self._validators_connected()
             for node in list(pending):
                 if node.role == "validator":
-                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node) and _http_ok(node.health_url)
+                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node) and http_ok(node.health_url)
                 else:
-                    up = _http_ok(node.health_url)
+                    up = http_ok(node.health_url)
                 if up:
                     pending.remove(node)
                     on_ready(node)
@@ -367,7 +368,16 @@ class LocalNetwork:
             if not proc.alive:
                 proc.start()
 
+    def supervise(self, report: Callable[[str], None] = print, backoff: Backoff | None = None) -> Supervisor:
+        """From now on a process that dies is reported and restarted with backoff (`make localnet`)."""
+        supervisor = Supervisor(self.procs, backoff=backoff or Backoff(), report=report)
+        self.supervisor = SupervisorThread(supervisor)
+        self.supervisor.start()
+        return supervisor
+
     def stop(self) -> None:
+        if self.supervisor is not None:  # first, so nothing is restarted while it stops
+            self.supervisor.stop()
         stop_all(self.procs)
         self.sweep([n for n in self.nodes if n.role == "miner"])
 
@@ -386,11 +396,3 @@ class LocalNetwork:
         path.write_text(json.dumps({**self.credentials, "nodes": nodes}, indent=2) + "\n")
         os.chmod(path, 0o600)
         return path
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
-            return bool(response.status == 200)
-    except OSError:
-        return False

@@ -21,12 +21,11 @@ class Proc:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        # A session of its own: Ctrl-C reaches only the orchestrator, which stops children in order.
-        self.popen = subprocess.Popen(
-            self.argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
+        with self.log_path.open("ab") as log:
+            # A session of its own: Ctrl-C reaches only the orchestrator, which stops children in order.
+            self.popen = subprocess.Popen(
+                self.argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     @property
     def alive(self) -> bool:

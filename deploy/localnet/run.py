@@ -3,7 +3,9 @@
 
 Counts come from LOCALNET_VALIDATORS, LOCALNET_MINERS, LOCALNET_EXECUTORS; data lives in
 LOCALNET_DIR (default .localnet/) and in Postgres databases named meshwork_localnet_*, and is
-reused by the next run. Ctrl-C (SIGINT) or SIGTERM stops every process it started."""
+reused by the next run. Once up, a process that dies is reported and restarted with backoff
+(deploy/localnet/supervisor.py). Ctrl-C (SIGINT) or SIGTERM stops every process it started; the
+exit status is non-zero only when the network could not start."""
 
 import argparse
 import json
@@ -68,6 +70,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    started = False
     try:
         print(f"preparing databases, keys and the local chain in {directory} ...", flush=True)
         network.prepare()
@@ -79,19 +82,22 @@ def main() -> None:
             network.wait_ready(
                 timeout=180, on_ready=lambda node: progress.update(task, advance=1, description=f"{node.name} up")
             )
+        started = True
         _announce(network, network.write_credentials())
+        # From here on a node that dies is reported and restarted; only Ctrl-C ends the network.
+        network.supervise(report=lambda line: print(line, flush=True))
         while True:
-            for proc in network.procs:
-                if not proc.alive:
-                    print(f"{proc.name} exited ({proc.popen.returncode if proc.popen else '?'}):\n{proc.tail()}")
-                    raise KeyboardInterrupt
             time.sleep(1)
     except KeyboardInterrupt:
         pass
+    except Exception as exc:  # whatever stopped the start-up: one line, not a traceback
+        print(f"\nthe local network could not start: {exc}", file=sys.stderr, flush=True)
     finally:
         print("\nstopping the local network ...", flush=True)
         network.stop()
         print("stopped.")
+    if not started:
+        sys.exit(1)
 
 
 def _announce(network: LocalNetwork, path: Path) -> None:
