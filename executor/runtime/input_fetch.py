@@ -16,6 +16,7 @@ included. Every failure is a job failure with a fixed reason and detail: nothing
 import asyncio
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import IO
 
@@ -45,8 +46,11 @@ async def system_resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def url_fetch(url: str, out: IO[bytes], *, resolve: Resolve = system_resolve) -> None:
-    """Writes the body at `url` to `out`, or raises JobFailure (see the module's docstring)."""
+async def url_fetch(
+    url: str, out: IO[bytes], *, resolve: Resolve = system_resolve, ssl_context: ssl.SSLContext | None = None
+) -> None:
+    """Writes the body at `url` to `out`, or raises JobFailure (see the module's docstring).
+    `ssl_context` replaces the default trust store (the tests' own authority)."""
     deadline_s = settings.EXECUTOR_URL_FETCH_TIMEOUT_S
     connect_s = min(settings.EXECUTOR_URL_CONNECT_TIMEOUT_S, deadline_s)
     read_s = min(settings.EXECUTOR_URL_READ_TIMEOUT_S, deadline_s)
@@ -54,7 +58,9 @@ async def url_fetch(url: str, out: IO[bytes], *, resolve: Resolve = system_resol
     try:
         async with (
             asyncio.timeout(deadline_s),
-            httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+            httpx.AsyncClient(
+                timeout=timeout, follow_redirects=False, trust_env=False, verify=ssl_context or True
+            ) as client,
         ):
             target = _parse(url)
             for _ in range(settings.EXECUTOR_URL_MAX_REDIRECTS + 1):

@@ -3,6 +3,7 @@ no Content-Length. It listens on a given loopback address (127.0.0.2 and ::1 too
 that need a second host) and records the requests it got, so a test can tell it was never reached."""
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +30,9 @@ class Served:
 
 
 @contextmanager
-def input_server(routes: dict[str, Reply], *, host: str = "127.0.0.1", port: int = 0) -> Iterator[Served]:
+def input_server(
+    routes: dict[str, Reply], *, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> Iterator[Served]:
     served: Served
 
     class Handler(BaseHTTPRequestHandler):
@@ -63,8 +66,11 @@ def input_server(routes: dict[str, Reply], *, host: str = "127.0.0.1", port: int
             pass  # a client that gave up (a limit or deadline test) is expected
 
     server = Server((host, port), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     bound = server.server_address[1]
-    served = Served(base=f"http://{f'[{host}]' if ':' in host else host}:{bound}", port=bound)
+    scheme = "https" if tls is not None else "http"
+    served = Served(base=f"{scheme}://{f'[{host}]' if ':' in host else host}:{bound}", port=bound)
     # A short poll: shutdown() waits for it, and the tests start many servers.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()

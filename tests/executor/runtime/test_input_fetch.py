@@ -10,6 +10,7 @@ import io
 import ipaddress
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from executor.runtime.failures import JobFailure
 from executor.runtime.input_fetch import url_fetch
 from protocol.messages.common import FailureKind, FailureReason
 from tests.executor.runtime.input_server import Reply, Served, input_server
+from tests.executor.runtime.tls_certs import tls_for
 
 PUBLIC = "127.0.0.1"
 PRIVATE = "127.0.0.2"
@@ -259,3 +261,26 @@ async def test_a_server_silent_past_the_read_timeout_is_a_timeout(settings: Any)
     with input_server({"/stall.zip": Reply(body=b"xy", drip_s=2.0)}) as server:
         failure = await _failure(f"{server.base}/stall.zip")
     assert failure.reason is FailureReason.INPUT_TIMEOUT
+
+
+async def test_https_connects_to_the_checked_address_and_verifies_the_name(tmp_path: Path) -> None:
+    tls = tls_for("files.example", tmp_path)
+    with input_server({"/in.zip": Reply(body=b"over tls")}, tls=tls.server) as server:
+        out = io.BytesIO()
+        dns = FakeDns({"files.example": [[PUBLIC]]})
+        await url_fetch(f"https://files.example:{server.port}/in.zip", out, resolve=dns, ssl_context=tls.client)
+    assert out.getvalue() == b"over tls"
+    assert tls.sni_seen == ["files.example"]  # the name, not the address connected to
+    assert server.requests == [("/in.zip", f"files.example:{server.port}")]
+
+
+async def test_https_with_a_certificate_for_another_name_is_unreachable(tmp_path: Path) -> None:
+    tls = tls_for("other.example", tmp_path)
+    with input_server({"/in.zip": Reply(body=b"over tls")}, tls=tls.server) as server:
+        dns = FakeDns({"files.example": [[PUBLIC]]})
+        with pytest.raises(JobFailure) as caught:
+            await url_fetch(
+                f"https://files.example:{server.port}/in.zip", io.BytesIO(), resolve=dns, ssl_context=tls.client
+            )
+    assert caught.value.reason is FailureReason.INPUT_UNREACHABLE
+    assert server.requests == []
