@@ -56,6 +56,7 @@ def tls_for(name: str, directory: Path) -> Tls:
     sni_seen: list[str | None] = []
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(cert_path, key_path)
+
     def record_sni(_socket: ssl.SSLObject, server_name: str | None, _context: ssl.SSLContext) -> None:
         sni_seen.append(server_name)
 
