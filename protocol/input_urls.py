@@ -19,7 +19,7 @@ class BadInputUrl(ValueError):
 
 def input_url_parse(url: str) -> httpx.URL:
     """The parsed URL, or BadInputUrl. Any port is accepted: the address check at fetch time is
-    what keeps a node's private network out of reach (docs/executor.md, "Inputs from URLs")."""
+    what keeps a node's private network out of reach (docs/inputs.md, "Inputs from URLs")."""
     if len(url) > MAX_URL_CHARS:
         raise BadInputUrl(f"the URL is longer than {MAX_URL_CHARS} characters")
     if not url.isprintable() or any(c.isspace() for c in url):
