@@ -5,7 +5,7 @@ address it resolves to is not public or is this node's (input_addresses.py), the
 checked address itself, sending the original name as Host header and TLS SNI (so certificates are
 still verified against it). Nothing resolves the name again, so DNS rebinding cannot pass.
 Redirects are followed here, each target checked the same way, at most
-EXECUTOR_URL_MAX_REDIRECTS times. Proxies from the environment are ignored.
+EXECUTOR_URL_MAX_REDIRECTS times. Proxies and .netrc credentials from the environment are ignored.
 
 Limits: EXECUTOR_MAX_INPUT_BYTES on the body as it streams (a Content-Length over it is refused
 before reading; a compressed body is refused, so there is no decompressed size to cap), timeouts
@@ -87,7 +87,7 @@ def _parse(url: str) -> httpx.URL:
 def _redirected(url: httpx.URL, location: str) -> httpx.URL:
     try:
         joined = url.join(location)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, ValueError) as exc:
         raise JobFailure(FailureReason.INPUT_BAD_URL, "the input URL redirects to an invalid URL") from exc
     return _parse(str(joined))
 
