@@ -16,7 +16,8 @@ API
   `meshwork.owner=<owner>` on everything created, so `executor_sweep_leftovers` finds it.
 
 It never raises: job failures are `JobFailed(kind="job")` with reason `nonzero_exit`, `timeout`,
-`out_of_memory`, `image_missing`, `input_invalid`, `input_unavailable` or `output_too_large`; Docker
+`out_of_memory`, `image_missing`, `input_invalid`, one of the URL input's `input_*` reasons
+(executor/runtime/input_fetch.py) or `output_too_large`; Docker
 errors are `docker_error`, a blown stage deadline `stage_timeout` and anything unexpected
 `executor_crashed` (kind "infrastructure"). The one exception is cancelling the task itself
 (miner shutdown): cleanup still runs, then CancelledError propagates and nothing more is emitted.

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from executor.models import ExecutorClass
 from executor.selectors import executor_class_is_active
+from protocol.input_urls import BadInputUrl, input_url_parse
 from protocol.messages.jobs import JobStatus
 
 IMAGE_RE = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")
@@ -74,13 +75,12 @@ class JobCreateSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError('expected {"zip_b64": "..."} or {"url": "..."} or null')
         if "url" in value:
             url = value["url"]
-            if (
-                not isinstance(url, str)
-                or not re.match(r"^https?://[^\s/]+", url)
-                or len(url) > 2000
-                or not url.isprintable()  # NUL, control and surrogate characters cannot be stored
-            ):
-                raise serializers.ValidationError("url must be an http(s) URL of at most 2000 characters")
+            if not isinstance(url, str):
+                raise serializers.ValidationError("url must be an http(s) URL string")
+            try:  # syntax only: the miner judges the address when it fetches
+                input_url_parse(url)
+            except BadInputUrl as exc:
+                raise serializers.ValidationError(f"url must be an http(s) URL: {exc.detail}") from exc
             return {"kind": "url", "url": url}
         blob = value["zip_b64"]
         if not isinstance(blob, str):

@@ -89,6 +89,13 @@ class FailureReason(enum.StrEnum):
     COMMAND_NOT_RUNNABLE = "command_not_runnable"  # the image cannot execute the job's command
     INPUT_INVALID = "input_invalid"
     INPUT_UNAVAILABLE = "input_unavailable"
+    # A URL input that could not be fetched, in a fixed set that never relays what the server said
+    # (executor/runtime/input_fetch.py).
+    INPUT_BAD_URL = "input_bad_url"
+    INPUT_REFUSED_ADDRESS = "input_refused_address"
+    INPUT_TOO_LARGE = "input_too_large"
+    INPUT_TIMEOUT = "input_timeout"
+    INPUT_UNREACHABLE = "input_unreachable"
     OUTPUT_TOO_LARGE = "output_too_large"
     DOCKER_ERROR = "docker_error"
     STAGE_TIMEOUT = "stage_timeout"
@@ -111,6 +118,11 @@ _JOB_REASONS = frozenset(
         FailureReason.COMMAND_NOT_RUNNABLE,
         FailureReason.INPUT_INVALID,
         FailureReason.INPUT_UNAVAILABLE,
+        FailureReason.INPUT_BAD_URL,
+        FailureReason.INPUT_REFUSED_ADDRESS,
+        FailureReason.INPUT_TOO_LARGE,
+        FailureReason.INPUT_TIMEOUT,
+        FailureReason.INPUT_UNREACHABLE,
         FailureReason.OUTPUT_TOO_LARGE,
     }
 )

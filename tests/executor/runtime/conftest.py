@@ -2,6 +2,7 @@
 when either is missing), and a driver runner that records what the executor emits."""
 
 import asyncio
+import ipaddress
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +37,12 @@ def docker_client() -> Iterator[docker.DockerClient]:
 @pytest.fixture(autouse=True)
 def _work_dir(settings: Any, tmp_path: Path) -> None:
     settings.EXECUTOR_WORK_DIR = tmp_path / "jobs"
+
+
+@pytest.fixture
+def loopback_inputs(settings: Any) -> None:
+    """URL inputs served by the tests' local HTTP servers (loopback, refused in production)."""
+    settings.INPUT_URL_ALLOWED_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"),)
 
 
 @pytest.fixture

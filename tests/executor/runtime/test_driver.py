@@ -118,7 +118,7 @@ async def test_zip_input_is_read_only_at_volume_and_output_comes_back(drive: Dri
     assert unzip(driven.terminal.result.output_zip_b64) == {"sum.txt": b"10", "deep/er/list.txt": b"data,readme"}
 
 
-async def test_url_input_is_fetched_and_unpacked(drive: Drive) -> None:
+async def test_url_input_is_fetched_and_unpacked(drive: Drive, loopback_inputs: None) -> None:
     data = zip_bytes({"in.txt": "from the web"})
     with serving({"/input.zip": data}) as base:
         driven = await drive(
@@ -128,11 +128,18 @@ async def test_url_input_is_fetched_and_unpacked(drive: Drive) -> None:
     assert driven.terminal.result.stdout == "from the web\n"
 
 
-async def test_an_unreachable_url_is_input_unavailable(drive: Drive) -> None:
+async def test_an_unreachable_url_is_input_unreachable(drive: Drive, loopback_inputs: None) -> None:
     with serving({}) as base:
         driven = await drive(python_run("pass", input=UrlInput(url=f"{base}/gone.zip")))
     assert driven.types == ["job.executor_ready", "job.failed"]
-    _failed(driven.terminal, "input_unavailable")
+    _failed(driven.terminal, "input_unreachable")
+
+
+async def test_a_url_on_the_miners_host_is_the_jobs_failure_before_it_starts(drive: Drive) -> None:
+    with serving({"/in.zip": zip_bytes({"a": "b"})}) as base:
+        driven = await drive(python_run("pass", input=UrlInput(url=f"{base}/in.zip")))
+    assert driven.types == ["job.executor_ready", "job.failed"]  # never started: 0 s to bill
+    _failed(driven.terminal, "input_refused_address")
 
 
 @pytest.mark.parametrize("files", [{"../escape.txt": "x"}, {"/etc/evil": "x"}])

@@ -1,6 +1,5 @@
 """Turning a job's input into zip bytes: decoding and fetching, with their failures."""
 
-import socket
 from typing import Any
 
 import pytest
@@ -35,40 +34,40 @@ async def test_bad_base64_is_invalid() -> None:
     assert caught.value.reason is FailureReason.INPUT_INVALID
 
 
-async def test_a_url_is_fetched() -> None:
+async def test_a_url_is_fetched(loopback_inputs: None) -> None:
     data = zip_bytes({"a.txt": "a"})
     with serving({"/in.zip": data}) as base:
         assert await _read(UrlInput(url=f"{base}/in.zip")) == data
 
 
-async def test_an_http_error_is_unavailable() -> None:
-    with serving({}) as base, pytest.raises(JobFailure) as caught:
-        await _read(UrlInput(url=f"{base}/missing.zip"))
+async def test_the_miners_own_api_is_refused_and_its_answer_never_shown() -> None:
+    # The issue's case: a URL input pointing at a service on the miner's host.
+    with serving({"/api/v1/account/": b'{"detail": "401"}'}) as base, pytest.raises(JobFailure) as caught:
+        await _read(UrlInput(url=f"{base}/api/v1/account/"))
     assert (caught.value.reason, caught.value.detail) == (
-        FailureReason.INPUT_UNAVAILABLE,
-        f"GET {base}/missing.zip → HTTP 404",
+        FailureReason.INPUT_REFUSED_ADDRESS,
+        "the input URL's host is not a public address this node fetches from",
     )
 
 
-async def test_an_unreachable_url_is_unavailable() -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(JobFailure) as caught:
-        await _read(UrlInput(url=f"http://127.0.0.1:{port}/in.zip"))
-    assert caught.value.reason is FailureReason.INPUT_UNAVAILABLE
+async def test_an_http_error_is_unreachable_without_its_status(loopback_inputs: None) -> None:
+    with serving({}) as base, pytest.raises(JobFailure) as caught:
+        await _read(UrlInput(url=f"{base}/missing.zip"))
+    assert (caught.value.reason, caught.value.detail) == (
+        FailureReason.INPUT_UNREACHABLE,
+        "the input URL's server did not deliver it",
+    )
 
 
-async def test_a_body_over_the_limit_is_invalid(settings: Any) -> None:
+async def test_a_body_over_the_limit_is_too_large(loopback_inputs: None, settings: Any) -> None:
     settings.EXECUTOR_MAX_INPUT_BYTES = 1000
     with serving({"/big.zip": b"x" * 5000}) as base, pytest.raises(JobFailure) as caught:
         await _read(UrlInput(url=f"{base}/big.zip"))
-    assert caught.value.reason is FailureReason.INPUT_INVALID
-    assert "larger than 1000 bytes" in caught.value.detail
+    assert caught.value.reason is FailureReason.INPUT_TOO_LARGE
 
 
-async def test_a_fetch_past_its_deadline_is_unavailable(settings: Any) -> None:
+async def test_a_fetch_past_its_deadline_is_a_timeout(loopback_inputs: None, settings: Any) -> None:
     settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.3
     with serving({"/slow.zip": b"x"}, delay_s=2) as base, pytest.raises(JobFailure) as caught:
         await _read(UrlInput(url=f"{base}/slow.zip"))
-    assert caught.value.reason is FailureReason.INPUT_UNAVAILABLE
+    assert caught.value.reason is FailureReason.INPUT_TIMEOUT

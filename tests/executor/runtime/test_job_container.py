@@ -116,7 +116,7 @@ async def test_a_stage_that_raises_after_create_still_gets_the_container_removed
 
 @pytest.mark.docker
 async def test_the_input_stage_has_its_own_deadline(
-    make_job: MakeJob, settings: Any, monkeypatch: pytest.MonkeyPatch
+    make_job: MakeJob, settings: Any, monkeypatch: pytest.MonkeyPatch, loopback_inputs: None
 ) -> None:
     # The fetch's own timeout (5 s) is longer than the stage's deadline (5 s - 4.5 s leeway).
     settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 5.0
@@ -137,7 +137,9 @@ async def test_the_input_stage_has_its_own_deadline(
 
 
 @pytest.mark.docker
-async def test_a_cancel_while_the_input_is_fetched_stops_the_stage_at_once(make_job: MakeJob) -> None:
+async def test_a_cancel_while_the_input_is_fetched_stops_the_stage_at_once(
+    make_job: MakeJob, loopback_inputs: None
+) -> None:
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
     with serving({"/in.zip": zip_bytes({"a": "b"})}, delay_s=3.0) as base:
