@@ -9,7 +9,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from deploy.localnet.databases import database_url, ensure_databases
 from deploy.localnet.ports import free_ports
 from deploy.localnet.processes import ROOT, Proc, celery_worker, manage, stop_all
-from deploy.localnet.readiness import dht_online_miners, validators_connected
+from deploy.localnet.readiness import dht_online_miners, http_ok, validators_connected
 from deploy.localnet.sizing import (
     CALIBRATION_VERSION,
     admin_user_ensure,
@@ -27,6 +26,7 @@ from deploy.localnet.sizing import (
     verification_env,
 )
 from deploy.localnet.subtensor import chopsticks_proc, wait_for_rpc
+from deploy.localnet.tls import localnet_tls_default, tls_assign, tls_env
 from protocol.keys import Hotkey, hotkey_create, hotkey_load, hotkey_write
 
 
@@ -39,6 +39,7 @@ class Node:
     port: int
     stake: int
     dht_port: int = 0
+    tls_port: int = 0  # node-to-node traffic over TLS (deploy/localnet/tls.py); REST stays on `port`
     procs: list[Proc] = field(default_factory=list)
 
     @property
@@ -51,7 +52,7 @@ class Node:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}" if self.role in ("miner", "facilitator") else ""
+        return f"127.0.0.1:{self.tls_port or self.port}" if self.role in ("miner", "facilitator") else ""
 
 
 @dataclass
@@ -70,6 +71,7 @@ class NetworkConfig:
     cycle_s: int = 300  # the validators' benchmark cycle (LOCALNET_CYCLE_S)
     calibrate_runs: int = 1  # 0: keep the classes as seeded (fast tests that run no benchmarks)
     extra_env: dict[str, str] = field(default_factory=dict)
+    tls: bool = field(default_factory=localnet_tls_default)  # LOCALNET_TLS=0: plain ws between nodes
 
 
 class LocalNetwork:
@@ -105,6 +107,8 @@ class LocalNetwork:
         dht_ports = self._ports(len(peers)) if self.config.port_base is None else None
         for i, node in enumerate(peers):
             node.dht_port = dht_ports[i] if dht_ports else self.config.port_base + 300 + i  # type: ignore[operator]
+        if self.config.tls:  # the facilitator and the miners serve node-to-node TLS on a port of their own
+            tls_assign([n for n in self.nodes if n.role != "validator"], self.dir / "tls", self.config.port_base)
         names = [self._db(n.name) for n in self.nodes] + [self._db("chain")]
         ensure_databases(template=self._db("template"), names=names, env=self._base_env(), migrate_existing=True)
         if self.config.chain == "subtensor":
@@ -264,11 +268,12 @@ class LocalNetwork:
                 "MESHWORK_REDIS_PREFIX": f"{self.config.db_prefix}:{node.name}",
                 "DATABASE_URL": database_url(self._db(node.name)),
                 "MESHWORK_HOTKEY_PATH": str(self.dir / "keys" / f"{node.name}.json"),
-                "FACILITATOR_URL": f"ws://127.0.0.1:{facilitator.port}/",
+                "FACILITATOR_URL": f"{'wss' if facilitator.tls_port else 'ws'}://{facilitator.address}/",
                 "FACILITATOR_HOTKEY": facilitator.hotkey.ss58,
                 "MINER_EXECUTOR_HOSTS": f"local=local;cpu.small={self.config.executors}",
             }
         )
+        env.update(tls_env(self.dir / "tls", node.name, node.tls_port, enabled=self.config.tls))
         return env
 
     # -- running ----------------------------------------------------------------------------------
@@ -329,9 +334,9 @@ class LocalNetwork:
             connected = self._validators_connected()
             for node in list(pending):
                 if node.role == "validator":
-                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node) and _http_ok(node.health_url)
+                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node) and http_ok(node.health_url)
                 else:
-                    up = _http_ok(node.health_url)
+                    up = http_ok(node.health_url)
                 if up:
                     pending.remove(node)
                     on_ready(node)
@@ -386,11 +391,3 @@ class LocalNetwork:
         path.write_text(json.dumps({**self.credentials, "nodes": nodes}, indent=2) + "\n")
         os.chmod(path, 0o600)
         return path
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
-            return bool(response.status == 200)
-    except OSError:
-        return False

@@ -1,4 +1,6 @@
-"""Is the local network ready? Read straight from the nodes' databases (no node API needed)."""
+"""Is the local network ready? Read straight from the nodes' databases, and their /healthz/."""
+
+import urllib.request
 
 import psycopg
 
@@ -26,3 +28,11 @@ def validators_connected(*, database: str) -> set[str]:
             "SELECT DISTINCT hotkey FROM facilitator_validatorsession WHERE disconnected_at IS NULL"
         ).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
+            return bool(response.status == 200)
+    except OSError:
+        return False

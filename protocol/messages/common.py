@@ -32,7 +32,12 @@ class ErrorMessage(Message):
 
 
 class Handshake(Message):
-    """First frame both ways. `peer_nonce` binds a reply to the dialer's hello (no replay)."""
+    """First frame both ways. `peer_nonce` binds a reply to the dialer's hello (no replay).
+
+    `tls_fingerprint` (optional, over TLS only) binds the session to its TLS channel: the SHA-256
+    of the server's certificate as the signer knows it, its own in a server's reply, the one it was
+    shown in a dialer's hello (protocol/tls.py). Left out of the signed bytes when absent, so a
+    plain handshake signs exactly what it signed before the field existed."""
 
     type: Literal["handshake"] = "handshake"
     version: Literal[1] = 1
@@ -44,9 +49,10 @@ class Handshake(Message):
     nonce: str = Field(min_length=32, max_length=64)
     peer_nonce: str | None = Field(default=None, max_length=64)
     signature: str = Field(max_length=200)
+    tls_fingerprint: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     def signed_fields(self) -> dict[str, object]:
-        return self.model_dump(exclude={"signature"})
+        return self.model_dump(exclude={"signature"} if self.tls_fingerprint else {"signature", "tls_fingerprint"})
 
 
 class ZipInput(Message):
