@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+from websockets.exceptions import InvalidURI
 
 from protocol.messages.common import ErrorCode, ErrorMessage
 from protocol.wire import ProtocolError
@@ -119,12 +120,13 @@ def presented_fingerprint(transport: Any) -> str:
 
 def peer_ws_url(address: str, path: str) -> str:
     """The websocket URL of `path` at a peer's address: `host:port` (TLS if TLS_PEERS) or a URL
-    whose scheme decides (ws/http plain, wss/https TLS)."""
+    whose scheme decides (ws/http plain, wss/https TLS). Any other scheme is an InvalidURI, as an
+    unparseable URL is: the dialing side already treats it as the peer being unreachable."""
     scheme, sep, rest = address.partition("://")
     if not sep:
         scheme, rest = ("wss" if settings.TLS_PEERS else "ws"), address
     if scheme not in _SCHEMES:
-        raise ValueError(f"address {address!r}: unknown scheme {scheme!r}")
+        raise InvalidURI(address, f"unknown scheme {scheme!r}")
     return f"{_SCHEMES[scheme]}://{rest.rstrip('/')}/{path.lstrip('/')}"
 
 

@@ -5,6 +5,7 @@ import stat
 
 import pytest
 from cryptography import x509
+from websockets.exceptions import InvalidURI
 
 from protocol.handshake import handshake_build, handshake_verify
 from protocol.keys import hotkey_create
@@ -149,7 +150,7 @@ def test_peer_urls(settings, address, tls_peers, url):
 
 
 def test_an_unknown_scheme_is_refused(settings):
-    with pytest.raises(ValueError, match="unknown scheme 'ftp'"):
+    with pytest.raises(InvalidURI, match="unknown scheme 'ftp'"):
         peer_ws_url("ftp://miner:21", PATH)
 
 
