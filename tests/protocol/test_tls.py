@@ -1,6 +1,7 @@
 """protocol/tls.py: certificates, fingerprints signed in the handshake and checked against the
 channel, the URLs peers are dialed at, and daphne's TLS endpoint."""
 
+import json
 import stat
 
 import pytest
@@ -22,7 +23,7 @@ from protocol.tls import (
     self_signed_cert_write,
     tls_refusal_from_error,
 )
-from protocol.wire import ProtocolError
+from protocol.wire import ProtocolError, encode
 
 PATH = "/v1/miner/"
 MAX_AGE = 30.0
@@ -83,9 +84,12 @@ async def test_the_fingerprint_is_signed(dialer, server, nonces):
         )
 
 
-def test_a_plain_handshake_signs_what_it_signed_before_the_field(dialer, server):
+def test_a_plain_handshake_is_what_it_was_before_the_field(dialer, server):
     hello = handshake_build(hotkey=dialer, peer_hotkey=server.ss58, path=PATH)
     assert "tls_fingerprint" not in hello.signed_fields()
+    assert "tls_fingerprint" not in json.loads(encode(hello))  # a node without TLS support reads it
+    over_tls = handshake_build(hotkey=dialer, peer_hotkey=server.ss58, path=PATH, tls_fingerprint=FP_A)
+    assert json.loads(encode(over_tls))["tls_fingerprint"] == FP_A
 
 
 @pytest.mark.parametrize(
