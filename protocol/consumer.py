@@ -16,7 +16,7 @@ from protocol.handshake import handshake_build, handshake_verify
 from protocol.identity import node_hotkey
 from protocol.messages.common import ErrorCode, ErrorMessage, Handshake
 from protocol.nonces import RedisNonceStore
-from protocol.tls import node_tls_fingerprint, node_tls_required
+from protocol.tls import TlsConfigError, node_tls_fingerprint, node_tls_required
 from protocol.wire import ProtocolError, decode, encode
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,11 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
     async def _handshake(self, raw: str | bytes | None) -> None:
         hello = decode(_handshake_adapter, raw, max_bytes=64 * 1024)
         own = node_hotkey()
-        own_tls = node_tls_fingerprint()
+        try:
+            own_tls = node_tls_fingerprint()
+        except TlsConfigError as exc:  # checked at start-up; the file went away since
+            logger.error("%s: %s", self.path, exc)
+            raise ProtocolError(ErrorCode.INTERNAL, "this node cannot read its TLS certificate") from exc
         await handshake_verify(
             message=hello,
             own_hotkey=own.ss58,

@@ -5,18 +5,20 @@ hotkey come from the environment, as a node's do."""
 import os
 
 import django
+from django.apps import apps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-django.setup()
+if not apps.ready:  # in daphne's process; under pytest Django is set up (and its logging configured) already
+    django.setup()
 
-from typing import Any  # noqa: E402
+from typing import Any
 
-from channels.routing import URLRouter  # noqa: E402
-from django.urls import path  # noqa: E402
-from pydantic import BaseModel, TypeAdapter  # noqa: E402
+from channels.routing import URLRouter
+from django.urls import path
+from pydantic import BaseModel, TypeAdapter
 
-from protocol.consumer import SignedConsumer  # noqa: E402
-from protocol.messages.facilitator import ValidatorToFacilitator  # noqa: E402
+from protocol.consumer import SignedConsumer
+from protocol.messages.facilitator import ValidatorToFacilitator
 
 PATH = "/v1/echo/"
 
