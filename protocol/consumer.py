@@ -16,6 +16,7 @@ from protocol.handshake import handshake_build, handshake_verify
 from protocol.identity import node_hotkey
 from protocol.messages.common import ErrorCode, ErrorMessage, Handshake
 from protocol.nonces import RedisNonceStore
+from protocol.tls import TlsConfigError, node_tls_fingerprint, node_tls_required
 from protocol.wire import ProtocolError, decode, encode
 
 logger = logging.getLogger(__name__)
@@ -86,12 +87,19 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
     async def _handshake(self, raw: str | bytes | None) -> None:
         hello = decode(_handshake_adapter, raw, max_bytes=64 * 1024)
         own = node_hotkey()
+        try:
+            own_tls = node_tls_fingerprint()
+        except TlsConfigError as exc:  # checked at start-up; the file went away since
+            logger.error("%s: %s", self.path, exc)
+            raise ProtocolError(ErrorCode.INTERNAL, "this node cannot read its TLS certificate") from exc
         await handshake_verify(
             message=hello,
             own_hotkey=own.ss58,
             path=self.path,
             nonces=_nonce_store(),
             max_age_s=settings.HANDSHAKE_MAX_AGE_S,
+            # The dialer must have seen our certificate: not over plain ws, not through a relay.
+            channel_fingerprint=own_tls if node_tls_required() else None,
         )
         refusal = await self.authorize(hello.hotkey)
         if refusal is not None:
@@ -99,7 +107,9 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
         self._handshake_timer.cancel()
         self.peer_hotkey = hello.hotkey
         self.peer_crypto = hello.crypto
-        reply = handshake_build(hotkey=own, peer_hotkey=hello.hotkey, path=self.path, peer_nonce=hello.nonce)
+        reply = handshake_build(
+            hotkey=own, peer_hotkey=hello.hotkey, path=self.path, peer_nonce=hello.nonce, tls_fingerprint=own_tls
+        )
         await self.send_message(reply)
         await self.on_authenticated()
 

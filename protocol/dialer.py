@@ -13,6 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from protocol.handshake import NonceStore, handshake_build, handshake_verify
 from protocol.keys import Hotkey
 from protocol.messages.common import ErrorMessage, Handshake
+from protocol.tls import TlsRefusal, TlsRefusalReason, client_ssl_context, presented_fingerprint, tls_refusal_from_error
 from protocol.wire import ProtocolError, decode, encode
 
 T = TypeVar("T")
@@ -37,16 +38,27 @@ async def dial_open(
     *, url: str, path: str, hotkey: Hotkey, peer_hotkey: str, nonces: NonceStore, timeout: float = 10.0
 ) -> PeerConnection:
     """Connect to `url` and prove both identities; the caller closes `conn.ws`. Raises
-    ProtocolError if the peer is not who we dialed, OSError/TimeoutError if it cannot be reached."""
+    ProtocolError if the peer is not who we dialed (TlsRefusal if the TLS channel is not bound to
+    it, or TLS_PEERS forbids a plain URL), OSError/TimeoutError if it cannot be reached."""
+    tls = url.startswith("wss://")
+    if not tls and settings.TLS_PEERS:
+        raise TlsRefusal(TlsRefusalReason.PLAIN_REFUSED, f"TLS_PEERS is on: not dialing plain {url}")
     ws = await connect(
-        url, open_timeout=timeout, max_size=settings.PROTOCOL_MAX_FRAME_BYTES, ping_interval=20, ping_timeout=20
+        url,
+        open_timeout=timeout,
+        max_size=settings.PROTOCOL_MAX_FRAME_BYTES,
+        ping_interval=20,
+        ping_timeout=20,
+        ssl=client_ssl_context() if tls else None,
     )
     try:
-        hello = handshake_build(hotkey=hotkey, peer_hotkey=peer_hotkey, path=path)
+        # The certificate we were shown: the server must have signed this one, and we sign it too.
+        seen = presented_fingerprint(ws.transport) if tls else None
+        hello = handshake_build(hotkey=hotkey, peer_hotkey=peer_hotkey, path=path, tls_fingerprint=seen)
         await ws.send(encode(hello))
         reply = decode(_handshake_or_error, await asyncio.wait_for(ws.recv(), timeout), max_bytes=64 * 1024)
         if isinstance(reply, ErrorMessage):
-            raise ProtocolError(reply.code, reply.detail)
+            raise tls_refusal_from_error(reply) or ProtocolError(reply.code, reply.detail)
         await handshake_verify(
             message=reply,
             own_hotkey=hotkey.ss58,
@@ -55,6 +67,8 @@ async def dial_open(
             max_age_s=settings.HANDSHAKE_MAX_AGE_S,
             expected_peer=peer_hotkey,
             expected_peer_nonce=hello.nonce,
+            channel_fingerprint=seen,
+            dialer=True,
         )
     except BaseException:
         await ws.close()

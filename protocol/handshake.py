@@ -3,7 +3,9 @@
 The dialer sends a `Handshake` naming itself, the peer it means to reach, a timestamp and a fresh
 nonce, signed. The server checks it (signature, addressed to me, fresh, nonce unseen) and answers
 with its own signed `Handshake` carrying the dialer's nonce as `peer_nonce`, which the dialer
-checks the same way. A captured hello cannot be replayed (nonce, age) or redirected (peer)."""
+checks the same way. A captured hello cannot be replayed (nonce, age) or redirected (peer).
+Over TLS both also sign the server certificate's fingerprint, which binds the session to the
+channel (protocol/tls.py): a relay with its own certificate is refused."""
 
 import secrets
 import time
@@ -12,6 +14,7 @@ from typing import Protocol
 from protocol.canonical import canonical_json
 from protocol.keys import Hotkey, verify_signature
 from protocol.messages.common import ErrorCode, Handshake
+from protocol.tls import tls_binding_check
 from protocol.wire import ProtocolError
 
 
@@ -20,7 +23,9 @@ class NonceStore(Protocol):
         """Record `key`; False if it was already seen within its ttl."""
 
 
-def handshake_build(*, hotkey: Hotkey, peer_hotkey: str, path: str, peer_nonce: str | None = None) -> Handshake:
+def handshake_build(
+    *, hotkey: Hotkey, peer_hotkey: str, path: str, peer_nonce: str | None = None, tls_fingerprint: str | None = None
+) -> Handshake:
     unsigned = Handshake(
         path=path,
         hotkey=hotkey.ss58,
@@ -30,6 +35,7 @@ def handshake_build(*, hotkey: Hotkey, peer_hotkey: str, path: str, peer_nonce: 
         nonce=secrets.token_hex(16),
         peer_nonce=peer_nonce,
         signature="",
+        tls_fingerprint=tls_fingerprint,
     )
     signature = hotkey.sign(canonical_json(unsigned.signed_fields()))
     return unsigned.model_copy(update={"signature": signature})
@@ -44,8 +50,12 @@ async def handshake_verify(
     max_age_s: float,
     expected_peer: str | None = None,
     expected_peer_nonce: str | None = None,
+    channel_fingerprint: str | None = None,
+    dialer: bool = False,
 ) -> None:
-    """Raises ProtocolError(UNAUTHENTICATED) unless `message` is a fresh hello meant for us."""
+    """Raises ProtocolError(UNAUTHENTICATED) unless `message` is a fresh hello meant for us; with
+    `channel_fingerprint` (the server certificate on our end of the TLS channel), a TlsRefusal
+    unless the peer signed that same fingerprint. `dialer`: `message` is a server's reply."""
 
     def refuse(reason: str) -> ProtocolError:
         return ProtocolError(ErrorCode.UNAUTHENTICATED, f"handshake refused: {reason}")
@@ -64,5 +74,7 @@ async def handshake_verify(
     data = canonical_json(message.signed_fields())
     if not verify_signature(ss58=message.hotkey, crypto=message.crypto, data=data, signature=message.signature):
         raise refuse("bad signature")
+    if channel_fingerprint is not None:  # after the signature: only an authenticated claim is compared
+        tls_binding_check(signed=message.tls_fingerprint, seen=channel_fingerprint, dialer=dialer)
     if not await nonces.remember(f"{message.hotkey}:{message.nonce}", ttl_s=2 * max_age_s):
         raise refuse("nonce replayed")

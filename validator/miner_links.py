@@ -21,6 +21,7 @@ from protocol.messages.benchmarks import BenchmarkFailed, MatmulCommit, MatmulOp
 from protocol.messages.common import ErrorMessage
 from protocol.messages.manifest import ManifestMessage
 from protocol.messages.miner import MinerToValidator
+from protocol.tls import peer_ws_url
 from protocol.wire import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class MinerLinks:
             if link is not None:
                 await link.close()
             conn = await dial_open(
-                url=f"ws://{address}{MINER_PATH}",
+                url=peer_ws_url(address, MINER_PATH),
                 path=MINER_PATH,
                 hotkey=self.hotkey,
                 peer_hotkey=miner_hotkey,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.localnet.databases import database_url, ensure_databases
+from deploy.localnet.keys import key_load_or_create
 from deploy.localnet.ports import free_ports
 from deploy.localnet.processes import ROOT, Proc, celery_worker, manage, stop_all
 from deploy.localnet.readiness import dht_online_miners, http_ok, validators_connected
@@ -27,7 +28,8 @@ from deploy.localnet.sizing import (
 )
 from deploy.localnet.subtensor import chopsticks_proc, wait_for_rpc
 from deploy.localnet.supervisor import Backoff, Supervisor, SupervisorThread
-from protocol.keys import Hotkey, hotkey_create, hotkey_load, hotkey_write
+from deploy.localnet.tls import localnet_tls_default, tls_assign, tls_env
+from protocol.keys import Hotkey
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Node:
     port: int
     stake: int
     dht_port: int = 0
+    tls_port: int = 0  # node-to-node traffic over TLS (deploy/localnet/tls.py); REST stays on `port`
     procs: list[Proc] = field(default_factory=list)
 
     @property
@@ -51,7 +54,7 @@ class Node:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}" if self.role in ("miner", "facilitator") else ""
+        return f"127.0.0.1:{self.tls_port or self.port}" if self.role in ("miner", "facilitator") else ""
 
 
 @dataclass
@@ -70,6 +73,7 @@ class NetworkConfig:
     cycle_s: int = 300  # the validators' benchmark cycle (LOCALNET_CYCLE_S)
     calibrate_runs: int = 1  # 0: keep the classes as seeded (fast tests that run no benchmarks)
     extra_env: dict[str, str] = field(default_factory=dict)
+    tls: bool = field(default_factory=localnet_tls_default)  # LOCALNET_TLS=0: plain ws between nodes
 
 
 class LocalNetwork:
@@ -106,6 +110,8 @@ class LocalNetwork:
         dht_ports = self._ports(len(peers)) if self.config.port_base is None else None
         for i, node in enumerate(peers):
             node.dht_port = dht_ports[i] if dht_ports else self.config.port_base + 300 + i  # type: ignore[operator]
+        if self.config.tls:  # the facilitator and the miners serve node-to-node TLS on a port of their own
+            tls_assign([n for n in self.nodes if n.role != "validator"], self.dir / "tls", self.config.port_base)
         names = [self._db(n.name) for n in self.nodes] + [self._db("chain")]
         ensure_databases(template=self._db("template"), names=names, env=self._base_env(), migrate_existing=True)
         if self.config.chain == "subtensor":
@@ -148,19 +154,8 @@ class LocalNetwork:
         subprocess.run(manage(*argv), env=self._env(self.nodes[0]), cwd=ROOT, check=True, capture_output=True)
 
     def _node(self, name: str, role: str, port: int, stake: int) -> Node:
-        key_path = self.dir / "keys" / f"{name}.json"
-        if key_path.exists():
-            hotkey = hotkey_load(key_path)
-        else:
-            hotkey, seed = hotkey_create()
-            hotkey_write(path=key_path, hotkey=hotkey, seed_hex=seed)
-        coldkey_path = self.dir / "keys" / f"{name}-coldkey.json"
-        if coldkey_path.exists():
-            coldkey = hotkey_load(coldkey_path).ss58
-        else:
-            cold, seed = hotkey_create()
-            hotkey_write(path=coldkey_path, hotkey=cold, seed_hex=seed)
-            coldkey = cold.ss58
+        hotkey = key_load_or_create(self.dir / "keys" / f"{name}.json")
+        coldkey = key_load_or_create(self.dir / "keys" / f"{name}-coldkey.json").ss58
         return Node(name=name, role=role, hotkey=hotkey, coldkey=coldkey, port=port, stake=stake)
 
     def _ports(self, count: int) -> list[int]:
@@ -265,11 +260,12 @@ class LocalNetwork:
                 "MESHWORK_REDIS_PREFIX": f"{self.config.db_prefix}:{node.name}",
                 "DATABASE_URL": database_url(self._db(node.name)),
                 "MESHWORK_HOTKEY_PATH": str(self.dir / "keys" / f"{node.name}.json"),
-                "FACILITATOR_URL": f"ws://127.0.0.1:{facilitator.port}/",
+                "FACILITATOR_URL": f"{'wss' if facilitator.tls_port else 'ws'}://{facilitator.address}/",
                 "FACILITATOR_HOTKEY": facilitator.hotkey.ss58,
                 "MINER_EXECUTOR_HOSTS": f"local=local;cpu.small={self.config.executors}",
             }
         )
+        env.update(tls_env(self.dir / "tls", node.name, node.tls_port, enabled=self.config.tls))
         return env
 
     # -- running ----------------------------------------------------------------------------------

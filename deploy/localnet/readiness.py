@@ -1,4 +1,4 @@
-"""Is the local network ready? Read straight from the nodes' databases (no node API needed)."""
+"""Is the local network ready? Read straight from the nodes' databases, and their /healthz/."""
 
 import urllib.request
 

@@ -1,9 +1,9 @@
 """Messages and value types every direction shares."""
 
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from protocol.types import SS58Address, StrictModel
 
@@ -32,7 +32,12 @@ class ErrorMessage(Message):
 
 
 class Handshake(Message):
-    """First frame both ways. `peer_nonce` binds a reply to the dialer's hello (no replay)."""
+    """First frame both ways. `peer_nonce` binds a reply to the dialer's hello (no replay).
+
+    `tls_fingerprint` (optional, over TLS only) binds the session to its TLS channel: the SHA-256
+    of the server's certificate as the signer knows it, its own in a server's reply, the one it was
+    shown in a dialer's hello (protocol/tls.py). Left out of the frame and the signed bytes when
+    absent, so a plain handshake is, byte for byte, what it was before the field existed."""
 
     type: Literal["handshake"] = "handshake"
     version: Literal[1] = 1
@@ -44,6 +49,14 @@ class Handshake(Message):
     nonce: str = Field(min_length=32, max_length=64)
     peer_nonce: str | None = Field(default=None, max_length=64)
     signature: str = Field(max_length=200)
+    tls_fingerprint: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_fingerprint(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("tls_fingerprint") is None:
+            data.pop("tls_fingerprint", None)
+        return data
 
     def signed_fields(self) -> dict[str, object]:
         return self.model_dump(exclude={"signature"})

@@ -68,8 +68,8 @@ class Page:
 
 
 def receipts_url(address: str) -> str:
-    if "://" not in address:
-        address = f"http://{address}"  # the chain's and the DHT's form: host:port
+    if "://" not in address:  # the chain's and the DHT's form: host:port, TLS when the network uses it
+        address = f"{'https' if settings.TLS_PEERS else 'http'}://{address}"
     if not address.startswith(("http://", "https://")) or len(address) > 300:
         raise PullFailure(PullFailureReason.BAD_ADDRESS, "the address is not an http(s) base URL")
     return address.rstrip("/") + RECEIPTS_PATH

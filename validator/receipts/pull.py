@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from protocol.tls import client_ssl_context
 from validator.models import Miner
 from validator.receipts.fetch import PullBounds, PullFailure, PullFailureReason, receipt_pages
 from validator.receipts.sources import miners_receipt_sources, receipt_validators
@@ -103,8 +104,13 @@ async def receipts_pull_all() -> PullSummary:
 
     limits = httpx.Limits(max_connections=settings.VALIDATOR_RECEIPT_PULL_CONCURRENCY)
     timeout = httpx.Timeout(bounds.timeout_s)
-    # trust_env=False: no proxy or .netrc from the environment between us and the miners.
-    async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, follow_redirects=False) as client:
+    # trust_env=False: no proxy or .netrc from the environment between us and the miners. Miners'
+    # certificates are self-signed and not pinned here: every receipt carries both parties'
+    # signatures and is verified one by one, so TLS only hides them (docs/tls.md).
+    verify = client_ssl_context()
+    async with httpx.AsyncClient(
+        timeout=timeout, limits=limits, trust_env=False, follow_redirects=False, verify=verify
+    ) as client:
         await asyncio.gather(*(one(client, miner, cursor) for miner, cursor in sources))
     logger.info(
         "receipt pull: %d miners (%d failed), %d accepted, %d duplicates, refused %s",

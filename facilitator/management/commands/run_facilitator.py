@@ -1,12 +1,14 @@
 from typing import Any
 
 from daphne.cli import CommandLineInterface
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
 from facilitator.services.sessions import validator_sessions_close_all
 from protocol.identity import node_ss58_or_empty
 from protocol.logs import bind_node
+from protocol.tls import TlsConfigError, daphne_tls_args
 
 
 class Command(BaseCommand):
@@ -17,9 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            tls = daphne_tls_args(host=options["host"])
+        except TlsConfigError as exc:
+            raise CommandError(str(exc)) from exc
         metagraph_sync_at_startup()
         closed = validator_sessions_close_all()
-        self.stderr.write(f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}")
+        self.stderr.write(
+            f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}"
+            + (f", TLS on {settings.TLS_PORT}" if tls else "")
+        )
         with bind_node(hotkey=node_ss58_or_empty(), role="facilitator"):
             CommandLineInterface().run(
                 [
@@ -27,6 +36,7 @@ class Command(BaseCommand):
                     options["host"],
                     "--port",
                     str(options["port"]),
+                    *tls,
                     "--proxy-headers",
                     "config.asgi:application",
                 ]

@@ -1,6 +1,7 @@
 from typing import Any
 
 from daphne.cli import CommandLineInterface
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.services.metagraph import metagraph_sync_at_startup
@@ -12,6 +13,7 @@ from miner.specs import host_specs_refresh_sync
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 from protocol.logs import bind_node
+from protocol.tls import TlsConfigError, daphne_tls_args
 
 
 class Command(BaseCommand):
@@ -25,7 +27,8 @@ class Command(BaseCommand):
         try:
             hotkey = node_hotkey()
             slots = executor_hosts_sync_from_settings()
-        except (KeyFileError, HostsConfigError) as exc:
+            tls = daphne_tls_args(host=options["host"])
+        except (KeyFileError, HostsConfigError, TlsConfigError) as exc:
             raise CommandError(str(exc)) from exc
         metagraph_sync_at_startup()
         freed = slots_release_all()
@@ -35,7 +38,7 @@ class Command(BaseCommand):
         self.stderr.write(
             f"miner {hotkey.ss58}: {slots} executors ({freed} freed, {swept} leftover containers removed), "
             f"specs of {specs_read} hosts, {validators} validators on chain; "
-            f"serving on {options['host']}:{options['port']}"
+            f"serving on {options['host']}:{options['port']}" + (f", TLS on {settings.TLS_PORT}" if tls else "")
         )
         with bind_node(hotkey=hotkey.ss58, role="miner"):
             CommandLineInterface().run(
@@ -44,6 +47,7 @@ class Command(BaseCommand):
                     options["host"],
                     "--port",
                     str(options["port"]),
+                    *tls,
                     "--proxy-headers",
                     "config.asgi:application",
                 ]

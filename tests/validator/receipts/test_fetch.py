@@ -207,3 +207,9 @@ async def test_an_address_that_is_not_http_is_refused_undialed(address: str) -> 
 def test_host_port_addresses_are_plain_http_base_urls() -> None:
     assert receipts_url("127.0.0.1:8000") == "http://127.0.0.1:8000/api/v1/receipts/"
     assert receipts_url("https://miner.example/") == "https://miner.example/api/v1/receipts/"
+
+
+def test_host_port_addresses_are_https_when_the_network_uses_tls(settings) -> None:
+    settings.TLS_PEERS = True
+    assert receipts_url("127.0.0.1:8000") == "https://127.0.0.1:8000/api/v1/receipts/"
+    assert receipts_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/api/v1/receipts/"  # as announced
