@@ -48,6 +48,7 @@ class MinerLink:
         self.manifest: ManifestMessage | None = None
         self.manifest_received = asyncio.Event()
         self.last_refused = ""  # why the last frame we could not read was refused
+        self.dropped = False  # by us, for flooding: closed (or closing), never reused
         # Benchmark answers with their arrival time (monotonic), taken here so that verifying
         # one answer never delays the clock of another.
         self.answers: asyncio.Queue[tuple[float, Any] | Exception] = asyncio.Queue()
@@ -59,7 +60,7 @@ class MinerLink:
 
     @property
     def open(self) -> bool:
-        return not self.reader.done()
+        return not self.reader.done() and not self.dropped
 
     def subscribe(self, job_uuid: UUID) -> asyncio.Queue[Any]:
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -106,13 +107,15 @@ class MinerLink:
         finally:
             if flooded is not None:
                 logger.warning("dropping the link to miner %s: %s", self.conn.peer_hotkey, flooded)
+                self.dropped = True
                 self.last_refused = flooded
                 reason = LinkLost(f"miner dropped: {flooded}")
             for queue in self.queues.values():
                 queue.put_nowait(reason)
             self.answers.put_nowait(reason)
             self.manifest_received.set()  # nobody waits forever for a manifest from a dead link
-        if flooded is not None:  # closed after the jobs were told: a flooder may be slow to acknowledge
+        if flooded is not None:  # closed after the jobs were told, and briefly: a flooder is slow to acknowledge
+            self.conn.ws.close_timeout = 1.0
             await self.conn.ws.close(code=1008, reason=flooded[:120])
 
     def _route(self, message: Any) -> str | None:
