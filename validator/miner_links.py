@@ -114,9 +114,8 @@ class MinerLink:
                 queue.put_nowait(reason)
             self.answers.put_nowait(reason)
             self.manifest_received.set()  # nobody waits forever for a manifest from a dead link
-        if flooded is not None:  # closed after the jobs were told, and briefly: a flooder is slow to acknowledge
-            self.conn.ws.close_timeout = 1.0
-            await self.conn.ws.close(code=1008, reason=flooded[:120])
+        if flooded is not None:  # closed after the jobs were told: a flooder is slow to acknowledge
+            await self.conn.drop(flooded)
 
     def _route(self, message: Any) -> str | None:
         """Hand one frame to whoever waits for it; a reason to drop the link if the miner floods."""

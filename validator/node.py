@@ -89,6 +89,7 @@ class ValidatorNode:
             while True:
                 message = await conn.recv(_from_facilitator)
                 if (flooded := guard.frame()) is not None:  # dropped; the link is dialed again after a backoff
+                    await conn.drop(flooded)
                     raise ProtocolError(ErrorCode.RATE_LIMITED, f"facilitator {flooded}")
                 await self.on_message(message)
         finally:
