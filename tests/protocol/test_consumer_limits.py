@@ -143,7 +143,7 @@ async def test_repeated_malformed_frames_ban_the_peer_and_its_next_handshake_is_
 
 
 async def test_a_ban_expires_and_the_peer_is_admitted_again(dialer: Hotkey, node_key: Hotkey, limits: Any) -> None:
-    limits.PROTOCOL_BAN_S = 1.0
+    limits.PROTOCOL_BAN_S = 0.5
     comm = await _connected(dialer, node_key)
     for _ in range(limits.PROTOCOL_BAN_STRIKES):
         await comm.send_to(text_data="[]")
@@ -151,7 +151,7 @@ async def test_a_ban_expires_and_the_peer_is_admitted_again(dialer: Hotkey, node
     assert (await comm.receive_json_from(timeout=3))["code"] == "banned"
     assert await _closed_with(comm) == CloseCode.BANNED
 
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(0.7)
     later = await _connected(dialer, node_key)
     assert (await _cancel(later))["type"] == "job.cancelled"
     await later.disconnect()
