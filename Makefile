@@ -37,6 +37,7 @@ bench: venv services images
 	$(PY) bench/verify_cost.py
 	$(PY) bench/cycle.py
 	$(PY) bench/receipts.py
+	$(PY) bench/ws_limits.py
 
 # Lint is everything static: style, format, types (product code, tests, benchmarks) and the
 # import contracts in pyproject.toml (layers, forbidden imports, role independence, no cycles).

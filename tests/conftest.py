@@ -1,6 +1,7 @@
 """Root fixtures shared by every test package: one fixture per concept (keys, seeded executor
 classes, replay-check nonces, structured log capture). App packages add only their own concepts."""
 
+import asyncio
 import io
 import json
 import logging
@@ -15,9 +16,11 @@ from django.conf import settings
 from django.db import connections
 
 import protocol.consumer
+import protocol.limits
 from config.logging import logging_dict
 from protocol.identity import node_hotkey
 from protocol.keys import CryptoType, Hotkey, hotkey_create, hotkey_write
+from protocol.limits import PeerLimits
 from protocol.nonces import RedisNonceStore
 
 
@@ -91,9 +94,22 @@ async def nonces(nonce_prefix: str) -> AsyncIterator[RedisNonceStore]:
 
 
 @pytest.fixture
-async def server_nonces(monkeypatch: pytest.MonkeyPatch, nonce_prefix: str) -> AsyncIterator[RedisNonceStore]:
+async def server_limits(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PeerLimits]:
+    """`protocol.limits`' process-wide rate buckets and bans, fresh for this test's event loop and
+    under a key prefix of its own, so one test's bans never refuse another test's peers."""
+    limits = PeerLimits(prefix=f"{settings.PROTOCOL_LIMITS_PREFIX}{uuid.uuid4().hex}:")
+    monkeypatch.setattr(protocol.limits, "_limits", (asyncio.get_running_loop(), limits))
+    yield limits
+    await limits.close()
+
+
+@pytest.fixture
+async def server_nonces(
+    monkeypatch: pytest.MonkeyPatch, nonce_prefix: str, server_limits: PeerLimits
+) -> AsyncIterator[RedisNonceStore]:
     """`protocol.consumer`'s process-wide nonce store, fresh for this test's event loop and key
-    prefix, so a serving consumer's replay checks see only this test's handshakes."""
+    prefix, so a serving consumer's replay checks see only this test's handshakes (and, through
+    `server_limits`, only its own rate limits and bans)."""
     store = RedisNonceStore(prefix=nonce_prefix)
     monkeypatch.setattr(protocol.consumer, "_store", store)
     yield store

@@ -14,6 +14,7 @@ from django.conf import settings
 from pydantic import TypeAdapter
 from websockets.exceptions import ConnectionClosed
 
+from protocol.buckets import inbound_guard
 from protocol.dialer import PeerConnection, dial_open
 from protocol.handshake import NonceStore
 from protocol.keys import Hotkey
@@ -30,6 +31,9 @@ _from_miner: TypeAdapter[Any] = TypeAdapter(MinerToValidator)
 BENCH_ANSWERS = (PowAnswer, MatmulCommit, MatmulOpening, BenchmarkFailed)
 # Answers waiting to be read by a cycle: beyond this the miner is flooding us and the rest is dropped.
 MAX_QUEUED_ANSWERS = 4096
+# Frames of one job its session has not read yet: a job has a handful (accepted, started, receipts,
+# the end), so beyond this the miner floods and the link is dropped (its jobs fail over elsewhere).
+MAX_QUEUED_PER_JOB = 1024
 TIMED = frozenset({"job.started", "job.finished", "job.failed", "job.cancelled"})  # frames timed on arrival
 
 
@@ -45,6 +49,7 @@ class MinerLink:
         self.manifest: ManifestMessage | None = None
         self.manifest_received = asyncio.Event()
         self.last_refused = ""  # why the last frame we could not read was refused
+        self.dropped = False  # by us, for flooding: closed (or closing), never reused
         # Benchmark answers with their arrival time (monotonic), taken here so that verifying
         # one answer never delays the clock of another.
         self.answers: asyncio.Queue[tuple[float, Any] | Exception] = asyncio.Queue()
@@ -56,7 +61,7 @@ class MinerLink:
 
     @property
     def open(self) -> bool:
-        return not self.reader.done()
+        return not self.reader.done() and not self.dropped
 
     def subscribe(self, job_uuid: UUID) -> asyncio.Queue[Any]:
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -86,39 +91,52 @@ class MinerLink:
 
     async def _read(self) -> None:
         reason: Exception = LinkLost("link closed")
+        guard = inbound_guard()
+        flooded: str | None = None
         try:
-            while True:
+            while flooded is None:
                 try:
                     message = await self.conn.recv(_from_miner)
                 except ProtocolError as exc:
                     logger.warning("miner %s sent a bad frame: %s", self.conn.peer_hotkey, exc)
                     self.last_refused = str(exc)[:1000]
+                    flooded = guard.frame() or guard.bad_frame(str(exc))
                     continue
-                if isinstance(message, ErrorMessage):
-                    logger.warning("miner %s: %s %s", self.conn.peer_hotkey, message.code, message.detail)
-                    continue
-                if isinstance(message, ManifestMessage):
-                    self.manifest = message
-                    self.manifest_received.set()
-                    continue
-                if isinstance(message, BENCH_ANSWERS):
-                    if self.answers.qsize() < MAX_QUEUED_ANSWERS:
-                        self.answers.put_nowait((time.monotonic(), message))
-                    continue
-                queue = self.queues.get(message.job_uuid)
-                if queue is None:
-                    logger.info("miner %s reported on job %s that is not ours", self.conn.peer_hotkey, message.job_uuid)
-                    continue
-                if message.type in TIMED:
-                    self.arrived.setdefault((message.job_uuid, message.type), time.monotonic())
-                queue.put_nowait(message)
+                flooded = guard.frame() or self._route(message)
         except ConnectionClosed as exc:
             reason = LinkLost(f"connection closed: {exc}")
         finally:
+            if flooded is not None:
+                logger.warning("dropping the link to miner %s: %s", self.conn.peer_hotkey, flooded)
+                self.dropped = True
+                self.last_refused = flooded
+                reason = LinkLost(f"miner dropped: {flooded}")
             for queue in self.queues.values():
                 queue.put_nowait(reason)
             self.answers.put_nowait(reason)
             self.manifest_received.set()  # nobody waits forever for a manifest from a dead link
+        if flooded is not None:  # closed after the jobs were told: a flooder is slow to acknowledge
+            await self.conn.drop(flooded)
+
+    def _route(self, message: Any) -> str | None:
+        """Hand one frame to whoever waits for it; a reason to drop the link if the miner floods."""
+        if isinstance(message, ErrorMessage):
+            logger.warning("miner %s: %s %s", self.conn.peer_hotkey, message.code, message.detail)
+        elif isinstance(message, ManifestMessage):
+            self.manifest = message
+            self.manifest_received.set()
+        elif isinstance(message, BENCH_ANSWERS):
+            if self.answers.qsize() < MAX_QUEUED_ANSWERS:
+                self.answers.put_nowait((time.monotonic(), message))
+        elif (queue := self.queues.get(message.job_uuid)) is None:
+            logger.info("miner %s reported on job %s that is not ours", self.conn.peer_hotkey, message.job_uuid)
+        elif queue.qsize() >= MAX_QUEUED_PER_JOB:
+            return f"over {MAX_QUEUED_PER_JOB} unread frames for job {message.job_uuid}"
+        else:
+            if message.type in TIMED:
+                self.arrived.setdefault((message.job_uuid, message.type), time.monotonic())
+            queue.put_nowait(message)
+        return None
 
 
 class MinerLinks:

@@ -15,10 +15,11 @@ from pydantic import TypeAdapter
 from websockets.exceptions import WebSocketException
 
 from executor.selectors import catalogue_envelope_get, catalogue_version_get
+from protocol.buckets import inbound_guard
 from protocol.dialer import PeerConnection, dial
 from protocol.handshake import NonceStore
 from protocol.keys import Hotkey
-from protocol.messages.common import ErrorMessage, JobSpec
+from protocol.messages.common import ErrorCode, ErrorMessage, JobSpec
 from protocol.messages.facilitator import (
     CatalogueOffer,
     FacilitatorToValidator,
@@ -83,9 +84,13 @@ class ValidatorNode:
         self.outbox_ready.set()
         flusher = asyncio.create_task(self._flush_outbox(conn))
         offerer = asyncio.create_task(self._offer_catalogue(conn))
+        guard = inbound_guard()
         try:
             while True:
                 message = await conn.recv(_from_facilitator)
+                if (flooded := guard.frame()) is not None:  # dropped; the link is dialed again after a backoff
+                    await conn.drop(flooded)
+                    raise ProtocolError(ErrorCode.RATE_LIMITED, f"facilitator {flooded}")
                 await self.on_message(message)
         finally:
             flusher.cancel()

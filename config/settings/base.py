@@ -99,6 +99,7 @@ from config.settings.components.celery import *  # noqa: E402, F403
 from config.settings.components.chain import *  # noqa: E402, F403
 from config.settings.components.dht import *  # noqa: E402, F403
 from config.settings.components.inputs import *  # noqa: E402, F403
+from config.settings.components.limits import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.meshwork import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403

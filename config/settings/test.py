@@ -19,3 +19,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HANDSHAKE_MAX_AGE_S = 30.0
 REST_FRAMEWORK_THROTTLE = None
+# Bans and buckets of this run only (the shared Redis also serves other runs and local networks).
+PROTOCOL_LIMITS_PREFIX = f"meshwork-test:{_worker}:{NODE_NAME}:limits:"

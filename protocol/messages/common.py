@@ -23,6 +23,10 @@ class ErrorCode(enum.StrEnum):
     TOO_LARGE = "too_large"
     REFUSED = "refused"  # well-formed, but the receiver will not act on it; the detail says why
     INTERNAL = "internal"
+    # Over the frame or connection rate: not processed; the detail ends with "retry_after_s=<s>".
+    RATE_LIMITED = "rate_limited"
+    # Banned for repeated bad frames: the connection closes; the detail ends with "retry_after_s=<s>".
+    BANNED = "banned"
 
 
 class ErrorMessage(Message):

@@ -17,6 +17,7 @@ from protocol.messages.miner import JobAccepted, JobReserve
 from protocol.wire import ProtocolError
 from tests.factories import signed_reserve
 from tests.validator.scripted_miner import complete, scripted_miner
+from validator import miner_links as miner_links_module
 from validator.miner_links import LinkLost, MinerLinks
 
 pytestmark = pytest.mark.usefixtures("fast_deadlines")
@@ -194,3 +195,71 @@ async def test_a_job_is_timed_by_when_its_frames_arrived_not_when_its_session_re
         assert {job for job, _ in link.arrived} == {mine}
         link.unsubscribe(mine)
         assert link.arrived == {}
+
+
+def _flooder(frames: list[str]) -> Any:
+    """A miner that answers a reservation with `frames`, as fast as it can write them."""
+
+    async def flood(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            for frame in frames:
+                await ws.send(frame.replace("JOB", str(message.job_uuid)))
+
+    return flood
+
+
+async def _dropped(queue: asyncio.Queue[Any]) -> tuple[int, LinkLost]:
+    """How many frames reached the job before the link was dropped, and why it was."""
+    delivered = 0
+    while not isinstance(item := await _next(queue), LinkLost):
+        delivered += 1
+    return delivered, item
+
+
+async def test_a_miner_flooding_over_the_rate_has_its_link_dropped_with_the_reason(
+    miner_links: MinerLinks, miner_key: Hotkey, settings: Any
+) -> None:
+    settings.PROTOCOL_RATE_PER_S, settings.PROTOCOL_RATE_BURST = 1.0, 20
+    frame = '{"type": "job.started", "job_uuid": "JOB"}'
+    async with scripted_miner(miner_key, _flooder([frame] * 200)) as address:
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        job_uuid = uuid.uuid4()
+        queue = link.subscribe(job_uuid)
+        await link.send(_reserve(job_uuid))
+        delivered, lost = await _dropped(queue)
+        assert 20 <= delivered < 30  # the burst, and what the rate refilled meanwhile
+        assert "miner dropped: flooding: over 1 frames/s after a burst of 20" in str(lost)
+        assert link.last_refused.startswith("flooding")
+        await asyncio.sleep(0)
+        assert not link.open
+
+
+async def test_a_miner_that_keeps_sending_bad_frames_has_its_link_dropped(
+    miner_links: MinerLinks, miner_key: Hotkey, settings: Any
+) -> None:
+    settings.PROTOCOL_BAN_STRIKES = 3
+    async with scripted_miner(miner_key, _flooder(["{not json"] * 10)) as address:
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        job_uuid = uuid.uuid4()
+        queue = link.subscribe(job_uuid)
+        await link.send(_reserve(job_uuid))
+        delivered, lost = await _dropped(queue)
+        assert delivered == 0
+        assert "3 bad frames within 60 s, the last: malformed: not JSON" in str(lost)
+
+
+async def test_frames_a_job_never_reads_are_bounded(
+    miner_links: MinerLinks, miner_key: Hotkey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(miner_links_module, "MAX_QUEUED_PER_JOB", 5)
+    frame = '{"type": "job.started", "job_uuid": "JOB"}'
+    async with scripted_miner(miner_key, _flooder([frame] * 10)) as address:
+        link = await miner_links.get(miner_hotkey=miner_key.ss58, address=address)
+        job_uuid = uuid.uuid4()
+        queue = link.subscribe(job_uuid)
+        await link.send(_reserve(job_uuid))
+        while link.open:  # the job's session is busy elsewhere: nothing reads its queue
+            await asyncio.sleep(0.02)
+        delivered, lost = await _dropped(queue)
+        assert delivered == 5
+        assert f"over 5 unread frames for job {job_uuid}" in str(lost)

@@ -22,7 +22,7 @@ from executor.services.catalogue import catalogue_apply, catalogue_build
 from protocol.catalogue import SignedCatalogue, catalogue_sign
 from protocol.handshake import NonceStore, handshake_build
 from protocol.keys import Hotkey
-from protocol.messages.common import Handshake, JobResult, JobSpec
+from protocol.messages.common import ErrorCode, ErrorMessage, Handshake, JobResult, JobSpec
 from protocol.messages.facilitator import CatalogueOffer, JobRequest, JobStatusUpdate, ValidatorToFacilitator
 from protocol.messages.jobs import JobStatus
 from tests.factories import job_spec
@@ -162,6 +162,21 @@ async def test_a_link_that_comes_up_again_resets_the_backoff(running):
     gaps = [b - a for a, b in itertools.pairwise(facilitator.attempts)]
     assert len(gaps) == 2
     assert all(0.5 <= gap < 0.5 * 1.5 + 0.5 for gap in gaps), gaps
+
+
+async def test_a_facilitator_flooding_over_the_rate_is_dropped_and_dialed_again(
+    running: Running, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.PROTOCOL_RATE_PER_S, settings.PROTOCOL_RATE_BURST = 1.0, 10
+    first = await running.facilitator.link()
+    for _ in range(30):
+        await first.send(ErrorMessage(code=ErrorCode.INTERNAL, detail="noise"))
+    second = await running.facilitator.link()
+    assert second.ws is not first.ws
+    assert any(
+        "rate_limited: facilitator flooding: over 1 frames/s after a burst of 10" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 # --- outbox ---------------------------------------------------------------------------------
