@@ -7,6 +7,7 @@ from chain.services.metagraph import metagraph_sync_at_startup
 from facilitator.services.sessions import validator_sessions_close_all
 from protocol.identity import node_ss58_or_empty
 from protocol.logs import bind_node
+from protocol.serving import daphne_argv
 
 
 class Command(BaseCommand):
@@ -21,13 +22,4 @@ class Command(BaseCommand):
         closed = validator_sessions_close_all()
         self.stderr.write(f"facilitator: closed {closed} stale validator sessions; serving on {options['port']}")
         with bind_node(hotkey=node_ss58_or_empty(), role="facilitator"):
-            CommandLineInterface().run(
-                [
-                    "--bind",
-                    options["host"],
-                    "--port",
-                    str(options["port"]),
-                    "--proxy-headers",
-                    "config.asgi:application",
-                ]
-            )
+            CommandLineInterface().run(daphne_argv(host=options["host"], port=options["port"]))
