@@ -51,6 +51,7 @@ from protocol.messages.jobs import (
     JobStarted,
     VolumeReady,
 )
+from protocol.reports import ReportTooLarge, result_fit
 
 logger = logging.getLogger(__name__)
 Emit = Callable[[JobProgress], Awaitable[None]]
@@ -74,9 +75,23 @@ async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, can
         # A reported job has no container any more (users and the validator rely on that); the
         # workspace is only host files, so its cleanup can wait until after the report.
         await job.remove_container()
-        await _emit(emit, terminal)
+        await _emit(emit, _fitted(terminal))
     finally:
         await job.cleanup()
+
+
+def _fitted(terminal: JobProgress) -> JobProgress:
+    """The terminal message with its result cut to fit one frame (protocol/reports.py). A result
+    that cannot fit (its output zip) fails the job, keeping its logs: never a lost report."""
+    result = getattr(terminal, "result", None)
+    if result is None:
+        return terminal
+    try:
+        return terminal.model_copy(update={"result": result_fit(result)})
+    except ReportTooLarge as exc:
+        failure = OutputTooLarge(f"the report does not fit in a frame: {exc}").failure()
+        bare = result_fit(result.model_copy(update={"output_zip_b64": ""}))
+        return JobFailed(job_uuid=terminal.job_uuid, failure=failure, result=bare)
 
 
 def _infrastructure(run: ExecutorRun, reason: FailureReason, detail: str) -> JobFailed:

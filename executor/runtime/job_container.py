@@ -168,7 +168,14 @@ class JobContainer:
         state = (await self.call(self.api.inspect_container, self.name))["State"]
         stdout, stderr = await self.call(read_logs, self.api, self.name)
         result = JobResult(
-            exit_code=state["ExitCode"], stdout=stdout, stderr=stderr, executor_seconds=run_seconds(state)
+            exit_code=state["ExitCode"],
+            stdout=stdout.text,
+            stderr=stderr.text,
+            executor_seconds=run_seconds(state),
+            stdout_bytes=stdout.written,
+            stderr_bytes=stderr.written,
+            stdout_truncated=stdout.truncated,
+            stderr_truncated=stderr.truncated,
         )
         return result, state
 

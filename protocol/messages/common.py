@@ -128,3 +128,9 @@ class JobResult(Message):
     stderr: str = Field(default="", max_length=MAX_LOG_CHARS)
     output_zip_b64: str = ""
     executor_seconds: float = Field(ge=0)
+    # How many bytes the job wrote to each stream, and whether the text above holds only their head
+    # (it then ends with the marker of `protocol/reports.py`); None from a peer that did not count.
+    stdout_bytes: int | None = Field(default=None, ge=0)
+    stderr_bytes: int | None = Field(default=None, ge=0)
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
