@@ -116,6 +116,16 @@ _JOB_REASONS = frozenset(
 )
 
 
+def failure_kind(reason: str) -> FailureKind:
+    """Whose fault a reported failure is, from its reason alone: a miner's claimed `kind` is not
+    trusted (calling its own engine's failure the job's would bill the user for it). A reason we do
+    not know cannot be blamed on the job."""
+    try:
+        return FailureReason(reason).kind
+    except ValueError:
+        return FailureKind.INFRASTRUCTURE
+
+
 class Failure(Message):
     kind: FailureKind
     reason: str = Field(max_length=64)
