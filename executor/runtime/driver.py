@@ -25,10 +25,10 @@ Container: no network, read-only root, all capabilities dropped, no-new-privileg
 (no swap) and pids limits from the class, user nobody (65534), 64 MiB /tmp tmpfs, input read-only
 at /volume, a size-limited writable /output. How /output is limited depends on the engine: see
 `workspace_host` (local engine: per-job tmpfs, hard limit) and `workspace_volume` (remote engine:
-Docker volume, checked after the run). Per job, a local engine sees 6 API calls: create, start,
-wait, inspect, logs (both streams), remove — no helper container, input is unpacked straight into
-a host directory. A remote engine adds put_archive (and get_archive, and a helper container with
-input) for its volumes.
+Docker volume, checked after the run). Per job, a local engine sees 6 API calls: create, attach
+(both streams, drained while it runs), start, wait, inspect, remove — no helper container, input
+is unpacked straight into a host directory. A remote engine adds put_archive (and get_archive, and
+a helper container with input) for its volumes.
 """
 
 import asyncio
