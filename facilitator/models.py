@@ -91,6 +91,12 @@ class Job(models.Model):
     exit_code = models.IntegerField(null=True, blank=True)
     stdout = models.TextField(blank=True, default="")
     stderr = models.TextField(blank=True, default="")
+    # Bytes the job wrote to each stream (None until reported), and whether stdout/stderr above keep
+    # only their head (they then end with a marker saying so).
+    stdout_bytes = models.BigIntegerField(null=True, blank=True)
+    stderr_bytes = models.BigIntegerField(null=True, blank=True)
+    stdout_truncated = models.BooleanField(default=False)
+    stderr_truncated = models.BooleanField(default=False)
     executor_seconds = models.FloatField(null=True, blank=True)
     price_per_second = models.DecimalField(max_digits=20, decimal_places=6)
     hold = models.DecimalField(max_digits=20, decimal_places=6)

@@ -183,8 +183,8 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             logger.info("job %s started for %s", message.job_uuid, self.peer_hotkey)
         try:
             await self.send_message(message)
-        except Exception:  # the validator may be gone; the job's end is recorded regardless
-            logger.warning("could not relay %s for %s", type(message).__name__, message.job_uuid)
+        except Exception as exc:  # the validator may be gone; the job's end is recorded regardless
+            logger.warning("could not relay %s for %s: %r", type(message).__name__, message.job_uuid, exc)
 
     async def _cancel(self, job_uuid: UUID) -> None:
         active = self.jobs.get(job_uuid)

@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from protocol.logs import bind_job
-from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec
+from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec, failure_kind
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
 from validator.miner_links import MinerLinks
@@ -159,8 +159,11 @@ async def _attempt(
         on_progress=on_progress,
     )
     terminal = ended.message
-    if isinstance(terminal, JobFailed) and terminal.failure.kind == FailureKind.INFRASTRUCTURE:
-        raise InfrastructureFailure(terminal.failure.reason, terminal.failure.detail)
+    if isinstance(terminal, JobFailed):
+        failure = terminal.failure.model_copy(update={"kind": failure_kind(terminal.failure.reason)})
+        if failure.kind == FailureKind.INFRASTRUCTURE:
+            raise InfrastructureFailure(failure.reason, failure.detail)
+        ended = replace(ended, message=terminal.model_copy(update={"failure": failure}))
     return ended
 
 

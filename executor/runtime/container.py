@@ -29,6 +29,8 @@ def container_create_kwargs(
         pids_limit=limits.pids,
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={TMP_MB}m,mode=1777"},
         ipc_mode="private",
+        # No log driver: the executor drains stdout/stderr itself, bounded (executor/runtime/logs.py).
+        log_config={"type": "none", "config": {}},
         mounts=mounts,
         device_requests=gpu_device_requests(limits.gpu_count),
     )

@@ -26,10 +26,10 @@ Container: no network, read-only root, all capabilities dropped, no-new-privileg
 (no swap) and pids limits from the class, user nobody (65534), 64 MiB /tmp tmpfs, input read-only
 at /volume, a size-limited writable /output. How /output is limited depends on the engine: see
 `workspace_host` (local engine: per-job tmpfs, hard limit) and `workspace_volume` (remote engine:
-Docker volume, checked after the run). Per job, a local engine sees 6 API calls: create, start,
-wait, inspect, logs (both streams), remove — no helper container, input is unpacked straight into
-a host directory. A remote engine adds put_archive (and get_archive, and a helper container with
-input) for its volumes.
+Docker volume, checked after the run). Per job, a local engine sees 6 API calls: create, attach
+(both streams, drained while it runs), start, wait, inspect, remove — no helper container, input
+is unpacked straight into a host directory. A remote engine adds put_archive (and get_archive, and
+a helper container with input) for its volumes.
 """
 
 import asyncio
@@ -52,6 +52,7 @@ from protocol.messages.jobs import (
     JobStarted,
     VolumeReady,
 )
+from protocol.reports import ReportTooLarge, result_fit
 
 logger = logging.getLogger(__name__)
 Emit = Callable[[JobProgress], Awaitable[None]]
@@ -75,9 +76,23 @@ async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, can
         # A reported job has no container any more (users and the validator rely on that); the
         # workspace is only host files, so its cleanup can wait until after the report.
         await job.remove_container()
-        await _emit(emit, terminal)
+        await _emit(emit, _fitted(terminal))
     finally:
         await job.cleanup()
+
+
+def _fitted(terminal: JobProgress) -> JobProgress:
+    """The terminal message with its result cut to fit one frame (protocol/reports.py). A result
+    that cannot fit (its output zip) fails the job, keeping its logs: never a lost report."""
+    result = getattr(terminal, "result", None)
+    if result is None:
+        return terminal
+    try:
+        return terminal.model_copy(update={"result": result_fit(result)})
+    except ReportTooLarge as exc:
+        failure = OutputTooLarge(f"the report does not fit in a frame: {exc}").failure()
+        bare = result_fit(result.model_copy(update={"output_zip_b64": ""}))
+        return JobFailed(job_uuid=terminal.job_uuid, failure=failure, result=bare)
 
 
 def _infrastructure(run: ExecutorRun, reason: FailureReason, detail: str) -> JobFailed:

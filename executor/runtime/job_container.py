@@ -18,7 +18,7 @@ from executor.runtime.container import container_create_kwargs, run_seconds
 from executor.runtime.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
 from executor.runtime.failures import CancelRequested, CommandNotRunnable, JobFailure, command_refusal
 from executor.runtime.inputs import input_open
-from executor.runtime.logs import read_logs
+from executor.runtime.logs import LogStreams
 from executor.runtime.names import container_name
 from executor.runtime.workspace import Workspace, workspace_open
 from protocol.messages.common import FailureReason, JobResult
@@ -31,6 +31,8 @@ T = TypeVar("T")
 PREPARE_DEADLINE_S = API_TIMEOUT_S
 VOLUME_LEEWAY_S = 60.0
 KILL_GRACE_S = 30.0
+# Once the container exited, what is left to drain is what the pipes still hold.
+LOG_DRAIN_GRACE_S = 30.0
 
 
 class Outcome(enum.Enum):
@@ -61,6 +63,8 @@ class JobContainer:
         self.workspace: Workspace | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         self._removed = False
+        self.logs = LogStreams()
+        self._drain: asyncio.Future[None] | None = None
 
     async def call(self, fn: Callable[..., T], *args: Any, _until_removed: bool = False, **kwargs: Any) -> T:
         """`_until_removed`: a call that only returns once the container is gone (`wait`); cleanup
@@ -130,6 +134,9 @@ class JobContainer:
 
     async def start(self) -> None:
         assert self.api is not None
+        # Attached before the start, so not one byte is missed; drained until the container ends.
+        await self.call(self.logs.attach, self.api, self.name)
+        self._drain = asyncio.ensure_future(self.call(self.logs.drain, _until_removed=True))
         try:
             await self.call(self.api.start, self.name)
         except APIError as exc:
@@ -166,9 +173,20 @@ class JobContainer:
         """Exit code, logs and run time of the exited container, with its raw state."""
         assert self.api is not None
         state = (await self.call(self.api.inspect_container, self.name))["State"]
-        stdout, stderr = await self.call(read_logs, self.api, self.name)
+        if self._drain is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._drain), LOG_DRAIN_GRACE_S)
+            self.logs.close()  # a stream still open now is stuck: keep what was read
+        stdout, stderr = self.logs.logs()
         result = JobResult(
-            exit_code=state["ExitCode"], stdout=stdout, stderr=stderr, executor_seconds=run_seconds(state)
+            exit_code=state["ExitCode"],
+            stdout=stdout.text,
+            stderr=stderr.text,
+            executor_seconds=run_seconds(state),
+            stdout_bytes=stdout.written,
+            stderr_bytes=stderr.written,
+            stdout_truncated=stdout.truncated,
+            stderr_truncated=stderr.truncated,
         )
         return result, state
 
@@ -196,6 +214,7 @@ class JobContainer:
 
     async def _cleanup(self) -> None:
         await self._remove_container()
+        self.logs.close()
         if self.workspace is not None:
             await self._teardown(self.workspace.cleanup)
 

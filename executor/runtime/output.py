@@ -1,7 +1,7 @@
 """Packing `/output` into the result zip, within limits.
 
-Two limits: the files' total size (the class's `output_mb`) and the zip's size
-(`EXECUTOR_MAX_OUTPUT_BYTES`, which keeps the result message within a frame). Only regular files
+Two limits: the files' total size (the class's `output_mb`) and the zip's size (`zip_limit()`:
+`EXECUTOR_MAX_OUTPUT_BYTES`, and never more than fits in a frame once base64-encoded). Only regular files
 are packed: symlinks could point anywhere on the host that reads them, and FIFOs would block."""
 
 import base64
@@ -10,10 +10,17 @@ import io
 import zipfile
 from typing import IO
 
+from django.conf import settings
+
 from executor.runtime.failures import OutputTooLarge
+from protocol.reports import output_zip_budget
 
 MAX_OUTPUT_ENTRIES = 65_536
 _CHUNK = 1024 * 1024
+
+
+def zip_limit() -> int:
+    return max(0, min(int(settings.EXECUTOR_MAX_OUTPUT_BYTES), output_zip_budget()))
 
 
 class OutputZip:

@@ -25,7 +25,7 @@ from docker.types import Mount
 from executor.runtime.failures import OutputTooLarge
 from executor.runtime.mounts import mounts_under, tmpfs_mount, unmount
 from executor.runtime.names import JOB_GID, JOB_UID
-from executor.runtime.output import MAX_OUTPUT_ENTRIES, OutputZip
+from executor.runtime.output import MAX_OUTPUT_ENTRIES, OutputZip, zip_limit
 from executor.runtime.zip_safety import zip_check, zip_extract, zip_open
 from protocol.messages.executor import ExecutorRun
 
@@ -94,7 +94,7 @@ class HostWorkspace:
     def collect_output(self) -> str:
         if os.statvfs(self.output).f_bavail == 0:
             raise OutputTooLarge(f"/output filled up: the limit is {self.output_bytes // MiB} MiB")
-        zipper = OutputZip(max_bytes=self.output_bytes, max_zip_bytes=settings.EXECUTOR_MAX_OUTPUT_BYTES)
+        zipper = OutputZip(max_bytes=self.output_bytes, max_zip_bytes=zip_limit())
         for dirpath, dirnames, filenames in os.walk(self.output):
             dirnames.sort()
             for filename in sorted(filenames):

@@ -25,7 +25,7 @@ from docker.errors import NotFound
 from docker.types import Mount
 
 from executor.runtime.names import JOB_GID, JOB_UID, job_labels
-from executor.runtime.output import OutputZip
+from executor.runtime.output import OutputZip, zip_limit
 from executor.runtime.zip_safety import zip_check, zip_open, zip_to_tar
 from protocol.messages.executor import ExecutorRun
 
@@ -112,7 +112,7 @@ class VolumeWorkspace:
                 self.api.remove_container(helper["Id"], force=True)
 
     def collect_output(self) -> str:
-        zipper = OutputZip(max_bytes=self.run.limits.output_mb * MiB, max_zip_bytes=settings.EXECUTOR_MAX_OUTPUT_BYTES)
+        zipper = OutputZip(max_bytes=self.run.limits.output_mb * MiB, max_zip_bytes=zip_limit())
         chunks, _stat = self.api.get_archive(self.container, "/output", chunk_size=MiB)
         try:
             with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(iter(chunks))), mode="r|") as tar:

@@ -128,6 +128,11 @@ class JobOutputSerializer(serializers.Serializer[Any]):
     exit_code = serializers.IntegerField(allow_null=True)
     stdout = serializers.CharField()
     stderr = serializers.CharField()
+    # An extension of DESIGN.md's job: how much each stream held, and whether stdout/stderr were cut.
+    stdout_bytes = serializers.IntegerField(allow_null=True, help_text="Bytes the job wrote to stdout.")
+    stderr_bytes = serializers.IntegerField(allow_null=True, help_text="Bytes the job wrote to stderr.")
+    stdout_truncated = serializers.BooleanField(help_text="stdout holds only its head, ending with a marker.")
+    stderr_truncated = serializers.BooleanField(help_text="stderr holds only its head, ending with a marker.")
     output_url = serializers.SerializerMethodField()
     executor_class = serializers.CharField()
     miner_hotkey = serializers.CharField()

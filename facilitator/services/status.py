@@ -63,6 +63,8 @@ def _apply(job: Job, update: JobStatusUpdate) -> None:
         job.exit_code = update.result.exit_code
         job.stdout = text_for_postgres(update.result.stdout)
         job.stderr = text_for_postgres(update.result.stderr)
+        job.stdout_bytes, job.stderr_bytes = update.result.stdout_bytes, update.result.stderr_bytes
+        job.stdout_truncated, job.stderr_truncated = update.result.stdout_truncated, update.result.stderr_truncated
         job.executor_seconds = update.result.executor_seconds
         if update.result.executor_seconds > 0 and job.started_at is None:
             job.started_at = now

@@ -145,6 +145,16 @@ _JOB_REASONS = frozenset(
 )
 
 
+def failure_kind(reason: str) -> FailureKind:
+    """Whose fault a reported failure is, from its reason alone: a miner's claimed `kind` is not
+    trusted (calling its own engine's failure the job's would bill the user for it). A reason we do
+    not know cannot be blamed on the job."""
+    try:
+        return FailureReason(reason).kind
+    except ValueError:
+        return FailureKind.INFRASTRUCTURE
+
+
 class Failure(Message):
     kind: FailureKind
     reason: str = Field(max_length=64)
@@ -157,3 +167,9 @@ class JobResult(Message):
     stderr: str = Field(default="", max_length=MAX_LOG_CHARS)
     output_zip_b64: str = ""
     executor_seconds: float = Field(ge=0)
+    # How many bytes the job wrote to each stream, and whether the text above holds only their head
+    # (it then ends with the marker of `protocol/reports.py`); None from a peer that did not count.
+    stdout_bytes: int | None = Field(default=None, ge=0)
+    stderr_bytes: int | None = Field(default=None, ge=0)
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False

@@ -13,9 +13,9 @@ from django.utils import timezone
 from facilitator.models import Job as FacilitatorJob
 from facilitator.services.credits import credits_grant
 from facilitator.services.status import job_apply_status_update
-from protocol.messages.common import JobResult, JobSpec
+from protocol.messages.common import Failure, JobResult, JobSpec
 from protocol.messages.facilitator import JobStatusUpdate
-from protocol.messages.jobs import ExecutorReady, JobFinished, JobStarted, VolumeReady
+from protocol.messages.jobs import ExecutorReady, JobFailed, JobFinished, JobStarted, VolumeReady
 from protocol.messages.miner import DeclineReason, JobDeclined, JobReserve, JobRun
 from tests.facilitator.factories import FUNDED_CREDITS, facilitator_job
 from tests.factories import UserFactory, job_spec
@@ -230,3 +230,34 @@ async def test_driving_a_job_binds_its_uuid_for_every_log_line_and_only_inside(m
     await driver.organic_job_drive(job_uuid=job_uuid, spec=job_spec(), ctx=None, cancel=asyncio.Event())  # type: ignore[arg-type]
     assert seen["job_uuid"] == str(job_uuid)
     assert "job_uuid" not in structlog.contextvars.get_contextvars()
+
+
+def fail_with(kind, reason):
+    """Accepts and starts the job, then reports it failed with the given (claimed) kind and reason."""
+
+    async def script(ws, message):
+        if isinstance(message, JobRun):
+            for progress in (ExecutorReady, VolumeReady, JobStarted):
+                await ws.send(progress(job_uuid=message.job_uuid).model_dump_json())
+            failure = Failure(kind=kind, reason=reason, detail="claimed")
+            result = JobResult(exit_code=1, executor_seconds=0.5)
+            await ws.send(JobFailed(job_uuid=message.job_uuid, failure=failure, result=result).model_dump_json())
+        else:
+            await complete(ws, message)
+
+    return script
+
+
+async def test_a_miner_calling_its_own_engine_failure_the_jobs_is_not_believed(make_hotkey, nonces):
+    job, events, miners = await _drive(make_hotkey, nonces, [fail_with("job", "docker_error"), complete])
+    assert job.status == "completed"
+    assert job.miner.hotkey == miners[1]
+    assert "docker_error" in events[1][2]  # the first attempt ended as an infrastructure failure
+
+
+async def test_a_failure_of_the_jobs_own_making_stays_the_jobs_whatever_the_miner_claims(make_hotkey, nonces):
+    job, _, miners = await _drive(make_hotkey, nonces, [fail_with("infrastructure", "output_too_large"), complete])
+    assert job.status == "failed"
+    assert (job.failure_kind, job.failure_reason) == ("job", "output_too_large")
+    assert job.miner.hotkey == miners[0]
+    assert job.attempts == 0

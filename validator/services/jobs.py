@@ -9,6 +9,7 @@ from django.utils import timezone
 from protocol.messages.common import Failure, JobResult, JobSpec
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+from protocol.reports import ReportTooLarge, result_fit
 from protocol.text import text_for_postgres
 from validator.models import FacilitatorOutbox, OrganicJob, OrganicJobEvent
 from validator.selectors import miner_get_by_hotkey, organic_job_get, outbox_last
@@ -44,7 +45,7 @@ def organic_job_record(
             # The same figure the job_finished receipt carries (validator/miner_session.py).
             "executor_seconds": billed_seconds(result=result, observed_seconds=observed_seconds),
         }
-        result = result.model_copy(update=cleaned)
+        result = _fitted(result.model_copy(update=cleaned))
     if failure is not None:
         texts = {"reason": text_for_postgres(failure.reason), "detail": text_for_postgres(failure.detail)}
         failure = failure.model_copy(update=texts)
@@ -73,6 +74,15 @@ def organic_job_record(
         )
         FacilitatorOutbox.objects.create(job=job, payload=update.model_dump(mode="json"))
     return True
+
+
+def _fitted(result: JobResult) -> JobResult:
+    """The facilitator hop has the same frame limit as the miner's: cut the logs if need be. Only a
+    miner breaking its executor's zip limit sends a zip that cannot fit: that zip is dropped."""
+    try:
+        return result_fit(result)
+    except ReportTooLarge:
+        return result_fit(result.model_copy(update={"output_zip_b64": ""}))
 
 
 def organic_job_attempt(*, job_uuid: UUID) -> int:

@@ -8,6 +8,7 @@ from chain.services.metagraph import metagraph_sync_at_startup
 from facilitator.services.sessions import validator_sessions_close_all
 from protocol.identity import node_ss58_or_empty
 from protocol.logs import bind_node
+from protocol.serving import daphne_argv
 from protocol.tls import TlsConfigError, daphne_tls_args
 
 
@@ -30,14 +31,4 @@ class Command(BaseCommand):
             + (f", TLS on {settings.TLS_PORT}" if tls else "")
         )
         with bind_node(hotkey=node_ss58_or_empty(), role="facilitator"):
-            CommandLineInterface().run(
-                [
-                    "--bind",
-                    options["host"],
-                    "--port",
-                    str(options["port"]),
-                    *tls,
-                    "--proxy-headers",
-                    "config.asgi:application",
-                ]
-            )
+            CommandLineInterface().run(daphne_argv(host=options["host"], port=options["port"], extra=tls))

@@ -13,6 +13,7 @@ from miner.specs import host_specs_refresh_sync
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
 from protocol.logs import bind_node
+from protocol.serving import daphne_argv
 from protocol.tls import TlsConfigError, daphne_tls_args
 
 
@@ -41,14 +42,4 @@ class Command(BaseCommand):
             f"serving on {options['host']}:{options['port']}" + (f", TLS on {settings.TLS_PORT}" if tls else "")
         )
         with bind_node(hotkey=hotkey.ss58, role="miner"):
-            CommandLineInterface().run(
-                [
-                    "--bind",
-                    options["host"],
-                    "--port",
-                    str(options["port"]),
-                    *tls,
-                    "--proxy-headers",
-                    "config.asgi:application",
-                ]
-            )
+            CommandLineInterface().run(daphne_argv(host=options["host"], port=options["port"], extra=tls))

@@ -41,6 +41,7 @@ def test_the_container_is_locked_down_and_labelled() -> None:
     assert host["PidsLimit"] == 50
     assert host["IpcMode"] == "private"
     assert host["Tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}
+    assert host["LogConfig"] == {"Type": "none", "Config": {}}  # nothing a job prints lands on disk
 
 
 def test_a_cpu_class_gets_no_device_requests_and_a_gpu_class_gets_its_gpus() -> None:

@@ -3,6 +3,7 @@ what the miner hears, and that nothing is left behind (the `drive` fixture check
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
@@ -241,8 +242,40 @@ async def test_logs_past_the_limit_are_truncated_with_a_marker(drive: Drive, set
     )
     driven = await drive(python_run(code))
     result: JobResult = driven.terminal.result
-    assert result.stdout == "a" * 1000 + "\n[... truncated 4000 bytes]"
-    assert result.stderr == "b" * 1000 + "\n[... truncated 500 bytes]"
+    assert result.stdout == "a" * 1000 + "\n[meshwork: stdout truncated: 5000 bytes written, 1000 kept]\n"
+    assert result.stderr == "b" * 1000 + "\n[meshwork: stderr truncated: 1500 bytes written, 1000 kept]\n"
+    assert (result.stdout_bytes, result.stdout_truncated) == (5000, True)
+    assert (result.stderr_bytes, result.stderr_truncated) == (1500, True)
+
+
+async def test_a_report_larger_than_a_frame_is_cut_to_fit_and_still_completes(drive: Drive, settings: Any) -> None:
+    # NUL bytes escape to 6 JSON bytes each: 200 KB kept per stream would take 2.4 MB in the frame.
+    settings.EXECUTOR_MAX_LOG_BYTES = 200_000
+    settings.PROTOCOL_MAX_FRAME_BYTES = 64 * 1024 + 300_000
+    code = "import sys\nsys.stdout.buffer.write(b'\\0' * 3_000_000); sys.stderr.buffer.write(b'e' * 500_000)"
+    driven = await drive(python_run(code))
+    assert isinstance(driven.terminal, JobFinished), driven.terminal
+    result: JobResult = driven.terminal.result
+    assert len(driven.terminal.model_dump_json().encode()) <= settings.PROTOCOL_MAX_FRAME_BYTES
+    assert (result.stdout_bytes, result.stderr_bytes) == (3_000_000, 500_000)
+    assert result.stdout_truncated
+    assert result.stderr_truncated
+    marker = re.search(r"\n\[meshwork: stdout truncated: 3000000 bytes written, (\d+) kept\]\n\Z", result.stdout)
+    assert marker is not None, result.stdout[-200:]
+    assert result.stdout[: marker.start()] == "\0" * int(marker.group(1))
+    assert result.stderr.startswith("e" * 1000)
+
+
+async def test_an_output_zip_too_large_for_a_frame_is_the_jobs_failure_with_its_logs(
+    drive: Drive, settings: Any
+) -> None:
+    settings.PROTOCOL_MAX_FRAME_BYTES = 64 * 1024 + 200_000  # zips of up to ~146 KB fit
+    code = "import os; print('wrote'); open('/output/noise', 'wb').write(os.urandom(400_000))"
+    driven = await drive(python_run(code))
+    failed = _failed(driven.terminal, "output_too_large")
+    assert "zips to more than" in failed.failure.detail
+    assert failed.result is not None
+    assert failed.result.stdout == "wrote\n"
 
 
 async def test_short_logs_keep_both_streams_apart(drive: Drive) -> None:

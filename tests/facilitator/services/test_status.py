@@ -186,3 +186,19 @@ def test_failure_with_nul_bytes_is_stored(job):
         "\ufffd",
         "5M\ufffd",
     )
+
+
+def test_the_streams_byte_counts_and_truncation_flags_are_kept(job):
+    result = {
+        "exit_code": 0,
+        "stdout": "o\n[meshwork: stdout truncated: 209715200 bytes written, 1 kept]\n",
+        "stderr": "e",
+        "executor_seconds": 4.0,
+        "stdout_bytes": 209715200,
+        "stderr_bytes": 1,
+        "stdout_truncated": True,
+    }
+    assert _update(job, "completed", result=result)
+    job.refresh_from_db()
+    assert (job.stdout_bytes, job.stdout_truncated) == (209715200, True)
+    assert (job.stderr_bytes, job.stderr_truncated) == (1, False)

@@ -191,3 +191,25 @@ def test_resend_last_reopens_only_the_final_report(job):
     assert organic_job_resend_last(job_uuid=uuid.uuid4()) is False
     fresh, _ = organic_job_receive(job_uuid=uuid.uuid4(), spec=job_spec())
     assert organic_job_resend_last(job_uuid=fresh.uuid) is False
+
+
+def test_a_result_too_large_for_the_facilitator_frame_is_cut_to_fit_not_lost(job, settings):
+    settings.PROTOCOL_MAX_FRAME_BYTES = 64 * 1024 + 50_000
+    result = JobResult(exit_code=0, stdout="o" * 200_000, executor_seconds=1, stdout_bytes=200_000)
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.COMPLETED, result=result, observed_seconds=1)
+
+    update = JobStatusUpdate.model_validate(_outbox(job)[0])
+    assert len(update.model_dump_json().encode()) <= settings.PROTOCOL_MAX_FRAME_BYTES
+    assert update.result is not None
+    assert (update.result.stdout_bytes, update.result.stdout_truncated) == (200_000, True)
+    assert update.result.stdout.endswith(" kept]\n")
+
+
+def test_a_zip_no_honest_executor_sends_is_dropped_and_the_job_still_reported(job, settings):
+    settings.PROTOCOL_MAX_FRAME_BYTES = 64 * 1024 + 50_000
+    result = JobResult(exit_code=0, stdout="ok", output_zip_b64="A" * 80_000, executor_seconds=1)
+    assert organic_job_record(job_uuid=job.uuid, status=JobStatus.COMPLETED, result=result, observed_seconds=1)
+
+    payload = _outbox(job)[0]
+    assert payload["status"] == "completed"
+    assert (payload["result"]["stdout"], payload["result"]["output_zip_b64"]) == ("ok", "")
