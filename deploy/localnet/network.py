@@ -9,7 +9,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from deploy.localnet.databases import database_url, ensure_databases
 from deploy.localnet.ports import free_ports
 from deploy.localnet.processes import ROOT, Proc, celery_worker, manage, stop_all
-from deploy.localnet.readiness import dht_online_miners, validators_connected
+from deploy.localnet.readiness import dht_online_miners, http_ok, validators_connected
 from deploy.localnet.sizing import (
     CALIBRATION_VERSION,
     admin_user_ensure,
@@ -69,6 +68,8 @@ class NetworkConfig:
     dht: bool = True  # a DHT bootnode plus a DHT process per validator and miner
     cycle_s: int = 300  # the validators' benchmark cycle (LOCALNET_CYCLE_S)
     calibrate_runs: int = 1  # 0: keep the classes as seeded (fast tests that run no benchmarks)
+    postgres_port: int = 5432  # a private instance for tests that restart it (tests/faults)
+    redis_url: str = "redis://127.0.0.1:6379/0"
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -106,7 +107,8 @@ class LocalNetwork:
         for i, node in enumerate(peers):
             node.dht_port = dht_ports[i] if dht_ports else self.config.port_base + 300 + i  # type: ignore[operator]
         names = [self._db(n.name) for n in self.nodes] + [self._db("chain")]
-        ensure_databases(template=self._db("template"), names=names, env=self._base_env(), migrate_existing=True)
+        template, port = self._db("template"), self.config.postgres_port
+        ensure_databases(template=template, names=names, env=self._base_env(), migrate_existing=True, port=port)
         if self.config.chain == "subtensor":
             self._start_subtensor()
         self._bootstrap()
@@ -215,7 +217,9 @@ class LocalNetwork:
             {
                 "DJANGO_SETTINGS_MODULE": "config.settings.local",
                 "CHAIN": "local",
-                "CHAIN_DATABASE_URL": database_url(self._db("chain")),
+                "CHAIN_DATABASE_URL": database_url(self._db("chain"), port=self.config.postgres_port),
+                "REDIS_URL": self.config.redis_url,
+                "CELERY_BROKER_URL": self.config.redis_url,
                 "MIN_VALIDATOR_STAKE": str(self.config.min_validator_stake),
                 "PYTHONUNBUFFERED": "1",
             }
@@ -262,7 +266,7 @@ class LocalNetwork:
                 "MESHWORK_ROLE": node.role,
                 "MESHWORK_NODE_NAME": node.name,
                 "MESHWORK_REDIS_PREFIX": f"{self.config.db_prefix}:{node.name}",
-                "DATABASE_URL": database_url(self._db(node.name)),
+                "DATABASE_URL": database_url(self._db(node.name), port=self.config.postgres_port),
                 "MESHWORK_HOTKEY_PATH": str(self.dir / "keys" / f"{node.name}.json"),
                 "FACILITATOR_URL": f"ws://127.0.0.1:{facilitator.port}/",
                 "FACILITATOR_HOTKEY": facilitator.hotkey.ss58,
@@ -329,9 +333,9 @@ class LocalNetwork:
             connected = self._validators_connected()
             for node in list(pending):
                 if node.role == "validator":
-                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node) and _http_ok(node.health_url)
+                    up = node.hotkey.ss58 in connected and self._sees_miners_in_dht(node) and http_ok(node.health_url)
                 else:
-                    up = _http_ok(node.health_url)
+                    up = http_ok(node.health_url)
                 if up:
                     pending.remove(node)
                     on_ready(node)
@@ -344,10 +348,11 @@ class LocalNetwork:
         if not self.config.dht:
             return True
         miners = {n.hotkey.ss58 for n in self.nodes if n.role == "miner"}
-        return miners <= dht_online_miners(database=self._db(validator.name), holder=validator.hotkey.ss58)
+        holder, port = validator.hotkey.ss58, self.config.postgres_port
+        return miners <= dht_online_miners(database=self._db(validator.name), holder=holder, port=port)
 
     def _validators_connected(self) -> set[str]:
-        return validators_connected(database=self._db("facilitator"))
+        return validators_connected(database=self._db("facilitator"), port=self.config.postgres_port)
 
     def _check_alive(self) -> None:
         for proc in self.procs:
@@ -386,11 +391,3 @@ class LocalNetwork:
         path.write_text(json.dumps({**self.credentials, "nodes": nodes}, indent=2) + "\n")
         os.chmod(path, 0o600)
         return path
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
-            return bool(response.status == 200)
-    except OSError:
-        return False

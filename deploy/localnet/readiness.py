@@ -1,17 +1,19 @@
 """Is the local network ready? Read straight from the nodes' databases (no node API needed)."""
 
+import urllib.request
+
 import psycopg
 
 from deploy.localnet.databases import database_url
 
 
-def _connect(database: str) -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(database_url(database).replace("postgres://", "postgresql://"))
+def _connect(database: str, port: int) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(database_url(database, port=port).replace("postgres://", "postgresql://"))
 
 
-def dht_online_miners(*, database: str, holder: str) -> set[str]:
+def dht_online_miners(*, database: str, holder: str, port: int = 5432) -> set[str]:
     """Miners whose ONLINE heartbeat the node `holder` (its DHT process) has heard."""
-    with _connect(database) as conn:
+    with _connect(database, port) as conn:
         rows = conn.execute(
             "SELECT hotkey FROM dht_nodeheartbeat WHERE holder = %s AND state = 'ONLINE' AND role = 'miner'",
             (holder,),
@@ -19,10 +21,18 @@ def dht_online_miners(*, database: str, holder: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def validators_connected(*, database: str) -> set[str]:
+def validators_connected(*, database: str, port: int = 5432) -> set[str]:
     """Validators holding a session with the facilitator whose database this is."""
-    with _connect(database) as conn:
+    with _connect(database, port) as conn:
         rows = conn.execute(
             "SELECT DISTINCT hotkey FROM facilitator_validatorsession WHERE disconnected_at IS NULL"
         ).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
+            return bool(response.status == 200)
+    except OSError:
+        return False

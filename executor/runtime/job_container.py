@@ -7,6 +7,7 @@ import contextlib
 import enum
 import functools
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from executor.runtime.container import container_create_kwargs, run_seconds
 from executor.runtime.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
 from executor.runtime.failures import CancelRequested, CommandNotRunnable, JobFailure, command_refusal
 from executor.runtime.inputs import input_open
+from executor.runtime.kills import engine_kill_signals
 from executor.runtime.logs import read_logs
 from executor.runtime.names import container_name
 from executor.runtime.workspace import Workspace, workspace_open
@@ -61,6 +63,7 @@ class JobContainer:
         self.workspace: Workspace | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         self._removed = False
+        self._started_at = 0.0  # wall clock, for the engine's event log (kills.py)
 
     async def call(self, fn: Callable[..., T], *args: Any, _until_removed: bool = False, **kwargs: Any) -> T:
         """`_until_removed`: a call that only returns once the container is gone (`wait`); cleanup
@@ -130,6 +133,7 @@ class JobContainer:
 
     async def start(self) -> None:
         assert self.api is not None
+        self._started_at = time.time() - 1.0  # the engine's clock may lag ours a little
         try:
             await self.call(self.api.start, self.name)
         except APIError as exc:
@@ -171,6 +175,13 @@ class JobContainer:
             exit_code=state["ExitCode"], stdout=stdout, stderr=stderr, executor_seconds=run_seconds(state)
         )
         return result, state
+
+    async def killed_from_outside(self) -> str | None:
+        """The signal of a kill the engine delivered (never our own: a timeout or a cancel returns
+        before this is asked), or None when nothing outside the job killed it."""
+        assert self.api is not None
+        signals = await self.call(engine_kill_signals, self.api, self.name, since=self._started_at)
+        return signals[-1] if signals else None
 
     async def collect_output(self) -> str:
         assert self.workspace is not None
