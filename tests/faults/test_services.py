@@ -4,6 +4,7 @@ stalls mid-report (SIGSTOP past the validator's deadlines, then SIGCONT).
 
 One network on a private Postgres and Redis (tests/faults/services.py): only those are restarted."""
 
+import contextlib
 import os
 import signal
 import time
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from deploy.localnet.network import LocalNetwork, NetworkConfig
-from tests.e2e.conftest import running_network
+from deploy.localnet.processes import stop_all
 from tests.faults.harness import account_balance, fault_report, settle, submit_batch, wait_running
 from tests.faults.services import PrivatePostgres, PrivateRedis
 
@@ -62,8 +63,29 @@ def net(
         redis_url=redis.url,
         extra_env=FAST_DEADLINES,
     )
-    with running_network(config, timeout=150) as network:
+    with _network(config) as network:
         yield network
+
+
+@contextlib.contextmanager
+def _network(config: NetworkConfig) -> Iterator[LocalNetwork]:
+    """`running_network` without its sweep, which starts a Django process per miner (tens of
+    seconds on a loaded machine): here only when a job container outlived the run."""
+    net = LocalNetwork(config)
+    try:
+        net.prepare()
+        net.start()
+        net.wait_ready(timeout=150)
+        yield net
+    finally:
+        stop_all(net.procs)
+        miners = [n for n in net.nodes if n.role == "miner"]
+        owners = {n.hotkey.ss58 for n in miners}
+        containers = docker.from_env().containers.list(all=True, filters={"label": "meshwork.owner"})
+        if any(c.labels.get("meshwork.owner") in owners for c in containers):
+            net.sweep(miners)
+        for proc in net.procs:
+            print(f"---- {proc.name} (last lines)\n{proc.tail(15)}")
 
 
 @pytest.fixture(scope="module")
@@ -139,16 +161,33 @@ def test_job_container_killed_is_an_infrastructure_failure(net: LocalNetwork, ap
 
 def test_miner_stalled_mid_report_is_timed_out_and_ignored(net: LocalNetwork, api: httpx.Client) -> None:
     before = account_balance(_facilitator_db(net), port=net.config.postgres_port)
-    uuids = submit_batch(api, tag="miner-stall", seconds=2.0)
-    wait_running(api, uuids, at_least=3)
+    # A 5 s job deadline: the validator gives up on a silent miner after 5 + 6 s (leeway).
+    uuids = submit_batch(api, tag="miner-stall", seconds=2.0, timeout_s=5)
     miner = net.node("miner1")
+    stalled = _running_on(api, uuids, miner.hotkey.ss58)
     pids = [p.popen.pid for p in miner.procs if p.popen is not None and p.alive]
     for pid in pids:
         os.killpg(pid, signal.SIGSTOP)
     try:
-        # Past the validator's stage deadline (job seconds + leeway) so it reroutes the job.
-        time.sleep(15)
+        time.sleep(15)  # past the run stage's deadline: the validator reroutes the stalled jobs
     finally:
         for pid in pids:
-            os.killpg(pid, signal.SIGCONT)
+            os.killpg(pid, signal.SIGCONT)  # it wakes and reports runs nobody waits for any more
     _check("miner stalled", net, api, uuids, before)
+    assert stalled, "miner1 ran none of the jobs"
+    for uuid in stalled:
+        job = api.get(f"/api/v1/jobs/{uuid}/").json()
+        failure = job.get("failure") or {}
+        assert job["miner_hotkey"] != miner.hotkey.ss58 or failure.get("kind") == "infrastructure", job
+
+
+def _running_on(api: httpx.Client, uuids: list[str], hotkey: str, timeout: float = 60) -> list[str]:
+    """Waits until the miner `hotkey` runs some of the jobs; returns those."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = [api.get(f"/api/v1/jobs/{u}/").json() for u in uuids]
+        mine = [j["uuid"] for j in jobs if j["status"] == "running" and j.get("miner_hotkey") == hotkey]
+        if mine:
+            return mine
+        time.sleep(0.2)
+    return []
