@@ -11,8 +11,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
-
 from dht.engine.node import DhtNode
 from dht.policy.namespaces import catalogue_key
 from dht.selectors import dht_records_of
@@ -20,6 +18,7 @@ from dht.services.records import dht_records_save
 from executor.selectors import catalogue_is_owner, catalogue_state_get
 from executor.services.catalogue import catalogue_apply, catalogue_publish_if_changed
 from protocol.catalogue import CatalogueError, SignedCatalogue, catalogue_verify
+from protocol.database import db_sync_to_async
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +44,14 @@ async def catalogue_fetch(node: DhtNode, *, holder: str, netuid: int) -> int:
     and version included) into Postgres for `catalogue_sync`; returns how many."""
     records = list((await node.get(catalogue_key(netuid))).values())
     if records:
-        await sync_to_async(dht_records_save, thread_sensitive=True)(holder=holder, records=records, dropped=[])
+        await db_sync_to_async(dht_records_save)(holder=holder, records=records, dropped=[])
     return len(records)
 
 
 async def catalogue_exchange(node: DhtNode, *, holder: str, netuid: int, published: CatalogueRound) -> int:
     """One round of the DHT process: the owner puts what it published, then every node fetches."""
-    if await sync_to_async(catalogue_is_owner, thread_sensitive=True)():
-        state = await sync_to_async(catalogue_state_get, thread_sensitive=True)()
+    if await db_sync_to_async(catalogue_is_owner)():
+        state = await db_sync_to_async(catalogue_state_get)()
         due = state.digest != published.digest or published.expires - time.time() < published.ttl_s / 3
         if state.envelope is not None and due:
             await catalogue_put(node, envelope=SignedCatalogue.model_validate(state.envelope), ttl_s=published.ttl_s)

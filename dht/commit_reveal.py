@@ -13,8 +13,6 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
-from asgiref.sync import sync_to_async
-
 from dht.engine.node import DhtNode
 from dht.policy.namespaces import commit_key, reveal_key
 from dht.policy.scores import EpochSchedule, scores_digest
@@ -27,6 +25,7 @@ from dht.services.scores import (
     dht_own_commit_save,
     dht_reveals_check,
 )
+from protocol.database import db_sync_to_async
 
 logger = logging.getLogger(__name__)
 
@@ -37,21 +36,19 @@ async def scores_commit(node: DhtNode, *, holder: str, epoch: int, scores: dict[
     clean = {k: float(v) for k, v in scores.items()}
     digest = scores_digest(salt=salt, scores=clean)
     value = ScoreCommitValue(epoch=epoch, digest=digest).model_dump()
-    await sync_to_async(dht_own_commit_save, thread_sensitive=True)(
-        holder=holder, epoch=epoch, salt=salt, scores=clean, digest=digest
-    )
+    await db_sync_to_async(dht_own_commit_save)(holder=holder, epoch=epoch, salt=salt, scores=clean, digest=digest)
     await node.put(commit_key(epoch), value, ttl_s=ttl_s)
     return digest
 
 
 async def scores_reveal(node: DhtNode, *, holder: str, epoch: int, ttl_s: float) -> bool:
     """Reveal what we committed for `epoch`; False when we committed nothing."""
-    own = await sync_to_async(dht_own_commit_get, thread_sensitive=True)(holder=holder, epoch=epoch)
+    own = await db_sync_to_async(dht_own_commit_get)(holder=holder, epoch=epoch)
     if own is None:
         return False
     value = ScoreRevealValue(epoch=epoch, salt=own.salt, scores=own.scores).model_dump()
     await node.put(reveal_key(epoch), value, ttl_s=ttl_s)
-    await sync_to_async(dht_own_commit_mark_revealed, thread_sensitive=True)(holder=holder, epoch=epoch)
+    await db_sync_to_async(dht_own_commit_mark_revealed)(holder=holder, epoch=epoch)
     return True
 
 
@@ -63,7 +60,7 @@ async def commits_freeze(node: DhtNode, *, holder: str, epoch: int) -> int:
         commit = ScoreCommitValue.model_validate(record.value)  # already schema-checked on receipt
         if commit.epoch == epoch:
             digests[record.owner] = commit.digest
-    return await sync_to_async(dht_commits_freeze, thread_sensitive=True)(holder=holder, epoch=epoch, digests=digests)
+    return await db_sync_to_async(dht_commits_freeze)(holder=holder, epoch=epoch, digests=digests)
 
 
 async def reveals_check(node: DhtNode, *, holder: str, epoch: int) -> dict[str, str]:
@@ -71,9 +68,7 @@ async def reveals_check(node: DhtNode, *, holder: str, epoch: int) -> dict[str, 
     "ok" or the reason its reveal was refused."""
     records = await node.get(reveal_key(epoch))
     reveals = {r.owner: ScoreRevealValue.model_validate(r.value) for r in records.values()}
-    return await sync_to_async(dht_reveals_check, thread_sensitive=True)(
-        holder=holder, epoch=epoch, reveals=reveals, digest=scores_digest
-    )
+    return await db_sync_to_async(dht_reveals_check)(holder=holder, epoch=epoch, reveals=reveals, digest=scores_digest)
 
 
 async def commit_reveal_step(
@@ -89,11 +84,11 @@ async def commit_reveal_step(
     """Do whatever the current phase asks for, once; returns what was done."""
     phase = schedule.phase(block)
     epoch = phase.epoch
-    own = await sync_to_async(dht_own_commit_get, thread_sensitive=True)(holder=holder, epoch=epoch)
+    own = await db_sync_to_async(dht_own_commit_get)(holder=holder, epoch=epoch)
     if schedule.in_commit(phase):
         if own is None and ("commit", epoch) not in done:
             done.add(("commit", epoch))
-            values = await sync_to_async(scores, thread_sensitive=True)(epoch)
+            values = await db_sync_to_async(scores)(epoch)
             if values:
                 await scores_commit(node, holder=holder, epoch=epoch, scores=values, ttl_s=ttl_s)
                 return "commit"

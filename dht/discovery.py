@@ -1,12 +1,11 @@
 """Discovery: fetch every validator's and miner's heartbeat from the DHT into Postgres, where the
 validator's router reads them (dht.selectors.dht_live_nodes)."""
 
-from asgiref.sync import sync_to_async
-
 from chain.interface import Role
 from dht.engine.node import DhtNode
 from dht.policy.namespaces import heartbeat_key
 from dht.services.heartbeats import dht_heartbeats_sync
+from protocol.database import db_sync_to_async
 
 
 async def heartbeats_discover(node: DhtNode, *, holder: str) -> int:
@@ -14,7 +13,5 @@ async def heartbeats_discover(node: DhtNode, *, holder: str) -> int:
     written = 0
     for role in Role:
         records = await node.get(heartbeat_key(role))
-        written += await sync_to_async(dht_heartbeats_sync, thread_sensitive=True)(
-            holder=holder, records=list(records.values())
-        )
+        written += await db_sync_to_async(dht_heartbeats_sync)(holder=holder, records=list(records.values()))
     return written

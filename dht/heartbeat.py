@@ -6,12 +6,11 @@ import random
 import time
 from collections.abc import Callable
 
-from asgiref.sync import sync_to_async
-
 from chain.interface import Role
 from dht.engine.node import DhtNode
 from dht.policy.namespaces import heartbeat_key
 from dht.policy.values import HeartbeatValue, NodeState
+from protocol.database import db_sync_to_async
 
 logger = logging.getLogger(__name__)
 RTT_PEERS = 5
@@ -40,7 +39,7 @@ class HeartbeatPublisher:
     async def value(self, state: NodeState) -> HeartbeatValue:
         try:
             # Providers may read the database (the miner's executor slots): keep them off the loop.
-            digest = await sync_to_async(self.manifest, thread_sensitive=True)()
+            digest = await db_sync_to_async(self.manifest)()
         except Exception:
             logger.exception("dht: manifest provider failed; publishing an empty digest")
             digest = ""

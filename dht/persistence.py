@@ -4,13 +4,12 @@ PersistenceHook (dht.engine.interfaces), implemented with this app's services an
 The in-memory store stays the hot path; changes are queued (deduplicated per slot) and flushed in
 batches by one task through a single DB thread, so a burst of STOREs costs one transaction."""
 
-from asgiref.sync import sync_to_async
-
 from dht.engine.records import Record
 from dht.engine.routing import Peer
 from dht.selectors import dht_known_peers, dht_stored_records
 from dht.services.peers import dht_peers_replace
 from dht.services.records import dht_records_save, dht_records_sweep
+from protocol.database import db_sync_to_async
 
 
 class PostgresPersistence:
@@ -33,19 +32,17 @@ class PostgresPersistence:
         records, dropped = list(self._upserts.values()), list(self._dropped)
         self._upserts, self._dropped = {}, set()
         if records or dropped:
-            await sync_to_async(dht_records_save, thread_sensitive=True)(
-                holder=self.holder, records=records, dropped=dropped
-            )
+            await db_sync_to_async(dht_records_save)(holder=self.holder, records=records, dropped=dropped)
 
     async def sweep(self) -> int:
-        return await sync_to_async(dht_records_sweep, thread_sensitive=True)(holder=self.holder)
+        return await db_sync_to_async(dht_records_sweep)(holder=self.holder)
 
     async def save_peers(self, peers: list[Peer]) -> None:
-        await sync_to_async(dht_peers_replace, thread_sensitive=True)(holder=self.holder, peers=peers)
+        await db_sync_to_async(dht_peers_replace)(holder=self.holder, peers=peers)
 
     # what a restarted node reloads (DhtNode.restore re-validates the records)
     async def stored_records(self, *, now: float) -> list[Record]:
-        return await sync_to_async(dht_stored_records, thread_sensitive=True)(holder=self.holder, now=now)
+        return await db_sync_to_async(dht_stored_records)(holder=self.holder, now=now)
 
     async def known_peers(self) -> list[Peer]:
-        return await sync_to_async(dht_known_peers, thread_sensitive=True)(holder=self.holder)
+        return await db_sync_to_async(dht_known_peers)(holder=self.holder)

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from functools import partial
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from chain.client import chain_client
@@ -29,6 +28,7 @@ from dht.policy.validation import validator_chain
 from dht.policy.values import NodeState
 from dht.providers import manifest_provider_from_settings, scores_provider_from_settings
 from dht.stake import chain_stake_source
+from protocol.database import db_sync_to_async
 from protocol.keys import Hotkey
 
 logger = logging.getLogger(__name__)
@@ -73,14 +73,12 @@ def dht_node_from_settings(hotkey: Hotkey, *, block_s: float, hook: PersistenceH
 
 async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -> None:
     # A chain backend may read its database or the network for this: keep it off the loop.
-    block_s = await sync_to_async(_block_seconds, thread_sensitive=True)()
+    block_s = await db_sync_to_async(_block_seconds)()
     persistence = PostgresPersistence(holder=hotkey.ss58)
     node = dht_node_from_settings(hotkey, block_s=block_s, hook=persistence)
     await node.start(options.host, options.port)
     restored = await node.restore(await persistence.stored_records(now=node.clock()))
-    chain_entries = await sync_to_async(chain_bootnodes, thread_sensitive=True)(
-        ChainNeurons(), port_offset=settings.DHT_CHAIN_PORT_OFFSET
-    )
+    chain_entries = await db_sync_to_async(chain_bootnodes)(ChainNeurons(), port_offset=settings.DHT_CHAIN_PORT_OFFSET)
     boot = [a for a in await resolve([*settings.DHT_BOOTNODES, *chain_entries]) if a != node.addr]
     size = await node.bootstrap(boot, known=await persistence.known_peers())
     if not boot and not options.bootnode:
@@ -136,7 +134,7 @@ def _commit_reveal_start(node: DhtNode, *, holder: str, block_s: float) -> None:
         node,
         holder=holder,
         schedule=schedule,
-        block=sync_to_async(lambda: chain_client().current_block(), thread_sensitive=True),
+        block=db_sync_to_async(lambda: chain_client().current_block()),
         scores=scores_provider_from_settings(),
         # Below the 3-epoch cap, so a receiver whose clock runs a little behind still accepts.
         ttl_s=2 * settings.DHT_EPOCH_BLOCKS * block_s,

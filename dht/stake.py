@@ -4,10 +4,9 @@ event loop and cached by dht.policy.stake.CachedStakeSource."""
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from asgiref.sync import sync_to_async
-
 from dht.engine.interfaces import StakeInfo
 from dht.policy.stake import CachedStakeSource, StakeTable
+from protocol.database import db_sync_to_async
 
 
 class NeuronLike(Protocol):
@@ -39,6 +38,4 @@ def chain_stake_source(
         return {n.hotkey: StakeInfo(stake=int(n.stake), role=str(n.role)) for n in client.neurons()}
 
     extra = {"clock": clock} if clock is not None else {}
-    return CachedStakeSource(
-        sync_to_async(read, thread_sensitive=True), refresh_s=refresh_s, miss_refresh_s=miss_refresh_s, **extra
-    )
+    return CachedStakeSource(db_sync_to_async(read), refresh_s=refresh_s, miss_refresh_s=miss_refresh_s, **extra)

@@ -3,7 +3,6 @@
 import logging
 from typing import Any, ClassVar
 
-from asgiref.sync import sync_to_async
 from pydantic import TypeAdapter
 
 from chain.selectors import chain_validator_refusal
@@ -13,6 +12,7 @@ from facilitator.services.intervals import credits_charge_interval
 from facilitator.services.sessions import validator_session_close, validator_session_open
 from facilitator.services.status import job_apply_status_update
 from protocol.consumer import SignedConsumer
+from protocol.database import db_sync_to_async
 from protocol.logs import bind_job
 from protocol.messages.common import ErrorCode, ErrorMessage
 from protocol.messages.facilitator import CatalogueOffer, JobIntervalCharge, JobStatusUpdate, ValidatorToFacilitator
@@ -26,13 +26,13 @@ class ValidatorChannelConsumer(SignedConsumer[Incoming]):
     incoming: ClassVar[TypeAdapter[Any]] = TypeAdapter(ValidatorToFacilitator)
 
     async def authorize(self, peer_hotkey: str) -> str | None:
-        return await sync_to_async(chain_validator_refusal)(peer_hotkey)
+        return await db_sync_to_async(chain_validator_refusal)(peer_hotkey)
 
     async def on_authenticated(self) -> None:
         assert self.peer_hotkey is not None
-        await sync_to_async(validator_session_open)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
-        await sync_to_async(jobs_resend_to_validator)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
-        await sync_to_async(jobs_dispatch_pending)()
+        await db_sync_to_async(validator_session_open)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
+        await db_sync_to_async(jobs_resend_to_validator)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
+        await db_sync_to_async(jobs_dispatch_pending)()
 
     async def handle(self, message: Incoming) -> None:
         if isinstance(message, ErrorMessage):
@@ -44,19 +44,19 @@ class ValidatorChannelConsumer(SignedConsumer[Incoming]):
             return
         with bind_job(message.job_uuid):  # sync_to_async carries the binding into the service's thread
             if isinstance(message, JobIntervalCharge):
-                await sync_to_async(credits_charge_interval)(validator_hotkey=self.peer_hotkey, charge=message)
+                await db_sync_to_async(credits_charge_interval)(validator_hotkey=self.peer_hotkey, charge=message)
             else:
-                await sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
+                await db_sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
 
     async def _on_catalogue_offer(self, message: CatalogueOffer) -> None:
         assert self.peer_hotkey is not None
         try:
-            await sync_to_async(catalogue_offer_apply)(envelope=message.envelope, validator_hotkey=self.peer_hotkey)
+            await db_sync_to_async(catalogue_offer_apply)(envelope=message.envelope, validator_hotkey=self.peer_hotkey)
         except CatalogueOfferRefused as exc:
             await self.send_message(ErrorMessage(code=ErrorCode.REFUSED, detail=f"catalogue.offer: {exc}"))
 
     async def disconnect(self, code: int) -> None:
-        await sync_to_async(validator_session_close)(channel_name=self.channel_name)
+        await db_sync_to_async(validator_session_close)(channel_name=self.channel_name)
 
     async def validator_forward(self, event: dict[str, Any]) -> None:
         """Channel-layer event from services: a ready-encoded message for this validator."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from pydantic import TypeAdapter
 
 from executor.selectors import executor_class_limits
@@ -27,6 +26,7 @@ from miner.services.receipts import (
 )
 from miner.services.runner import executor_start
 from protocol.consumer import SignedConsumer
+from protocol.database import db_sync_to_async
 from protocol.identity import node_hotkey
 from protocol.messages.benchmarks import BenchmarkStart, OpenRequest
 from protocol.messages.common import ErrorCode, ErrorMessage, FailureReason
@@ -72,7 +72,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         await super().connect()
 
     async def authorize(self, peer_hotkey: str) -> str | None:
-        return await sync_to_async(validator_refusal)(peer_hotkey)
+        return await db_sync_to_async(validator_refusal)(peer_hotkey)
 
     async def on_authenticated(self) -> None:
         assert self.peer_hotkey is not None
@@ -81,7 +81,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         )
         # Joined before reading the manifest: a change published in between is pushed, not lost.
         await self.channel_layer.group_add(MANIFEST_GROUP, self.channel_name)
-        manifest, _ = await sync_to_async(manifest_publish)()
+        manifest, _ = await db_sync_to_async(manifest_publish)()
         await self._send_manifest(manifest)
 
     async def miner_manifest(self, event: dict[str, Any]) -> None:
@@ -115,7 +115,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     async def _reserve(self, message: JobReserve) -> None:
         assert self.peer_hotkey is not None
         try:
-            slot, limits, accepted = await sync_to_async(_reserve_with_limits)(
+            slot, limits, accepted = await db_sync_to_async(_reserve_with_limits)(
                 validator_hotkey=self.peer_hotkey, reserve=message
             )
         except Decline as exc:
@@ -132,7 +132,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     async def _receipt_countersign(self, message: ReceiptCountersign) -> None:
         assert self.peer_hotkey is not None
         try:
-            await sync_to_async(accepted_countersign_save)(
+            await db_sync_to_async(accepted_countersign_save)(
                 job_uuid=message.job_uuid, validator_hotkey=self.peer_hotkey, signature=message.signature
             )
         except ReceiptRefused as exc:
@@ -141,7 +141,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     async def _receipt_offer(self, message: ReceiptOffer) -> None:
         assert self.peer_hotkey is not None
         try:
-            signature = await sync_to_async(receipt_offer_countersign)(
+            signature = await db_sync_to_async(receipt_offer_countersign)(
                 offer=message, validator_hotkey=self.peer_hotkey, own=node_hotkey()
             )
         except ReceiptRefused as exc:
@@ -169,7 +169,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             active.expiry.cancel()
         run = ExecutorRun(job_uuid=message.job_uuid, spec=message.spec, limits=active.limits)
         # Bookkeeping must not delay the container start: the status row is written alongside.
-        active.bookkeeping = asyncio.ensure_future(sync_to_async(job_mark_running)(job_uuid=message.job_uuid))
+        active.bookkeeping = asyncio.ensure_future(db_sync_to_async(job_mark_running)(job_uuid=message.job_uuid))
         active.task = executor_start(
             run=run, docker_url=active.slot.host.docker_url, cancel=active.cancel, emit=self._relay
         )
@@ -194,7 +194,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             self.jobs.pop(job_uuid, None)
             if active.expiry:
                 active.expiry.cancel()
-            await sync_to_async(job_finish)(job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED)
+            await db_sync_to_async(job_finish)(job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED)
             await self.send_message(JobCancelled(job_uuid=job_uuid))
             return
         active.cancel.set()
@@ -203,7 +203,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         active = self.jobs.get(job_uuid)
         if active is not None and active.task is None:
             self.jobs.pop(job_uuid, None)
-            await sync_to_async(job_finish)(
+            await db_sync_to_async(job_finish)(
                 job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED, reason=FailureReason.RESERVATION_EXPIRED
             )
 
@@ -244,6 +244,6 @@ async def _record_end(message: Any) -> None:
         status, reason = AcceptedJob.Status.FAILED, message.failure.reason
     else:
         status, reason = AcceptedJob.Status.CANCELLED, ""
-    await sync_to_async(job_finish)(
+    await db_sync_to_async(job_finish)(
         job_uuid=message.job_uuid, status=status, exit_code=exit_code, seconds=seconds, reason=reason
     )

@@ -5,7 +5,7 @@ carries on."""
 import asyncio
 import logging
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from executor.runtime.specs import host_specs_collect
@@ -13,6 +13,7 @@ from miner.models import ExecutorHost
 from miner.selectors import executor_hosts_all
 from miner.services.manifest import manifest_publish
 from miner.services.specs import host_specs_store
+from protocol.database import db_sync_to_async
 from protocol.messages.manifest import HostSpecs
 
 logger = logging.getLogger(__name__)
@@ -20,9 +21,9 @@ logger = logging.getLogger(__name__)
 
 async def host_specs_refresh(*, owner: str) -> int:
     """Collects every host at once; returns how many were read without error."""
-    hosts = await sync_to_async(executor_hosts_all)()
+    hosts = await db_sync_to_async(executor_hosts_all)()
     results = await asyncio.gather(*(_refresh_one(host, owner) for host in hosts))
-    await sync_to_async(manifest_publish)()
+    await db_sync_to_async(manifest_publish)()
     return sum(results)
 
 
@@ -36,7 +37,7 @@ async def _refresh_one(host: ExecutorHost, owner: str) -> bool:
         specs, error = HostSpecs(cpu_cores=0, memory_mb=0, disk_mb=0), f"{type(exc).__name__}: {exc}"
     if error:
         logger.warning("specs of executor host %s: %s", host.name, error)
-    await sync_to_async(host_specs_store)(host=host, specs=specs, error=error)
+    await db_sync_to_async(host_specs_store)(host=host, specs=specs, error=error)
     return not error
 
 

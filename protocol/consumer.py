@@ -39,6 +39,9 @@ class CloseCode(enum.IntEnum):
     BANNED = 4029
 
 
+CRASH_CLOSE_CODE = 1011  # what the ASGI server sends the peer when the application raised
+
+
 class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignore[misc]  # channels ships no types
     incoming: ClassVar[TypeAdapter[Any]]
     path: ClassVar[str]
@@ -67,6 +70,25 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
         )
         if self._address is not None:
             await self._admit_connection(peer_key_for_address(self._address))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            # A crash outside any handler (the channel layer's Redis went away while the consumer
+            # waited on it) skips websocket_disconnect: without this cleanup the node would keep the
+            # link's state, e.g. a facilitator's session that jobs are still dispatched to.
+            await self._cleanup_after_crash()
+            raise
+
+    async def _cleanup_after_crash(self) -> None:
+        timer = getattr(self, "_handshake_timer", None)
+        if timer is not None:
+            timer.cancel()
+        try:
+            await self.disconnect(CRASH_CLOSE_CODE)
+        except Exception:
+            logger.exception("%s: cleanup after a crash failed", self.path)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         # A refused or vanished peer must not leave the timer holding the consumer open.

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from protocol.database import db_sync_to_async
 from protocol.logs import bind_job
 from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec, failure_kind
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
@@ -43,7 +43,7 @@ class DriverContext:
 
 
 async def _record(ctx: DriverContext, **kwargs: Any) -> None:
-    await sync_to_async(organic_job_record)(**kwargs)
+    await db_sync_to_async(organic_job_record)(**kwargs)
     ctx.notify()
 
 
@@ -73,7 +73,7 @@ async def _drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: a
                 ctx, job_uuid=job_uuid, status=JobStatus.CANCELLED, detail="cancelled before a miner started it"
             )
             return
-        candidates = await sync_to_async(miners_for_job)(exclude=tries.excluded)
+        candidates = await db_sync_to_async(miners_for_job)(exclude=tries.excluded)
         if not candidates and tries.excluded:
             break  # every miner we could ask has declined for good or failed us
         # No miner alive at all (none registered yet, heartbeats lapsed): wait like a busy round.
@@ -100,7 +100,7 @@ async def _round(
         try:
             ended = await _attempt(ctx, job_uuid, spec, miner, cancel)
         except Declined as exc:
-            await sync_to_async(miner_decline_record)(
+            await db_sync_to_async(miner_decline_record)(
                 hotkey=miner.hotkey, job_uuid=job_uuid, executor_class=spec.executor_class, reason=exc.message.reason
             )
             if exc.message.reason == DeclineReason.BUSY:
@@ -110,7 +110,7 @@ async def _round(
             continue
         except InfrastructureFailure as exc:
             tries.excluded.add(miner.hotkey)
-            tries.attempts = await sync_to_async(organic_job_attempt)(job_uuid=job_uuid)
+            tries.attempts = await db_sync_to_async(organic_job_attempt)(job_uuid=job_uuid)
             tries.last_failure = exc
             await _note_infrastructure_failure(ctx, job_uuid, miner.hotkey, exc)
             return RoundOutcome.FAILED
@@ -129,7 +129,7 @@ async def _wait_or_cancel(cancel: asyncio.Event, seconds: float) -> None:
 async def _note_infrastructure_failure(
     ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, exc: InfrastructureFailure
 ) -> None:
-    await sync_to_async(miner_incident_record)(hotkey=miner_hotkey, job_uuid=str(job_uuid), reason=exc.reason)
+    await db_sync_to_async(miner_incident_record)(hotkey=miner_hotkey, job_uuid=str(job_uuid), reason=exc.reason)
     await _record(
         ctx,
         job_uuid=job_uuid,

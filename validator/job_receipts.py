@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from protocol.database import db_sync_to_async
 from protocol.keys import Hotkey
 from protocol.messages.common import JobSpec
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished
@@ -237,7 +237,7 @@ class JobReceipts:
 
     async def _guarded(self, func: Callable[..., Any], **kwargs: Any) -> Any:
         try:
-            return await sync_to_async(func)(**kwargs)
+            return await db_sync_to_async(func)(**kwargs)
         except Exception:  # a receipt we cannot store must not fail the user's job
             logger.exception("storing receipts of %s failed", self.started.job_uuid)
             return None

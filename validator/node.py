@@ -9,13 +9,13 @@ import random
 from typing import Any
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from pydantic import TypeAdapter
 from websockets.exceptions import WebSocketException
 
 from executor.selectors import catalogue_envelope_get, catalogue_version_get
 from protocol.buckets import inbound_guard
+from protocol.database import db_sync_to_async
 from protocol.dialer import PeerConnection, dial
 from protocol.handshake import NonceStore
 from protocol.keys import Hotkey
@@ -107,9 +107,9 @@ class ValidatorNode:
     async def accept_job(self, job_uuid: UUID, spec: JobSpec) -> None:
         if job_uuid in self.jobs and not self.jobs[job_uuid][0].done():
             return  # already driving it; the facilitator resends after reconnects
-        job, _ = await sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=spec)
+        job, _ = await db_sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=spec)
         if job.status in TERMINAL_STATUSES:
-            await sync_to_async(organic_job_resend_last)(job_uuid=job_uuid)
+            await db_sync_to_async(organic_job_resend_last)(job_uuid=job_uuid)
             self.outbox_ready.set()
             return
         cancel = asyncio.Event()
@@ -128,7 +128,7 @@ class ValidatorNode:
             self.outbox_ready.set()
 
     async def cancel_job(self, job_uuid: UUID) -> None:
-        await sync_to_async(organic_job_request_cancel)(job_uuid=job_uuid)
+        await db_sync_to_async(organic_job_request_cancel)(job_uuid=job_uuid)
         if job_uuid in self.jobs:
             self.jobs[job_uuid][1].set()
 
@@ -139,19 +139,19 @@ class ValidatorNode:
         while True:
             await self.outbox_ready.wait()
             self.outbox_ready.clear()
-            while rows := await sync_to_async(outbox_pending)():
+            while rows := await db_sync_to_async(outbox_pending)():
                 for row in rows:
                     await conn.send(_outbox_payload.validate_python(row.payload))
-                await sync_to_async(outbox_mark_sent)(ids=[r.id for r in rows])
+                await db_sync_to_async(outbox_mark_sent)(ids=[r.id for r in rows])
 
     async def _offer_catalogue(self, conn: PeerConnection) -> None:
         """Offer the applied catalogue once per link, and again whenever its version changes (the
         DHT sync applies new ones); a poll of one column every CATALOGUE_SYNC_S."""
         offered = -1
         while True:
-            version = await sync_to_async(catalogue_version_get)()
+            version = await db_sync_to_async(catalogue_version_get)()
             if version != offered:
-                envelope = await sync_to_async(catalogue_envelope_get)()
+                envelope = await db_sync_to_async(catalogue_envelope_get)()
                 if envelope is not None:
                     await conn.send(CatalogueOffer(envelope=envelope))
                     logger.info("offered catalogue version %d to the facilitator", envelope.catalogue.version)

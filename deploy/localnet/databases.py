@@ -20,14 +20,14 @@ def database_url(name: str, host: str = "127.0.0.1", port: int = 5432, user: str
     return f"postgres://{user}@{host}:{port}/{name}"
 
 
-def existing_databases(prefix: str) -> set[str]:
-    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+def existing_databases(prefix: str, *, port: int = 5432) -> set[str]:
+    with psycopg.connect(admin_dsn(port=port), autocommit=True) as conn:
         rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)).fetchall()
     return {r[0] for r in rows}
 
 
-def drop_databases(names: list[str]) -> None:
-    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+def drop_databases(names: list[str], *, port: int = 5432) -> None:
+    with psycopg.connect(admin_dsn(port=port), autocommit=True) as conn:
         for name in names:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -39,15 +39,17 @@ def migrate(url: str, env: Mapping[str, str]) -> None:
     )
 
 
-def ensure_databases(*, template: str, names: list[str], env: Mapping[str, str], migrate_existing: bool) -> list[str]:
+def ensure_databases(
+    *, template: str, names: list[str], env: Mapping[str, str], migrate_existing: bool, port: int = 5432
+) -> list[str]:
     """Create the missing databases from a freshly migrated template; returns those created."""
-    present = existing_databases(template.rsplit("_", 1)[0])
-    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+    present = existing_databases(template.rsplit("_", 1)[0], port=port)
+    with psycopg.connect(admin_dsn(port=port), autocommit=True) as conn:
         if template not in present:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
-    migrate(database_url(template), env)
+    migrate(database_url(template, port=port), env)
     created = []
-    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+    with psycopg.connect(admin_dsn(port=port), autocommit=True) as conn:
         for name in names:
             if name in present:
                 continue
@@ -56,7 +58,7 @@ def ensure_databases(*, template: str, names: list[str], env: Mapping[str, str],
             )
             created.append(name)
     if migrate_existing:
-        _migrate_all([database_url(n) for n in names if n not in created], env)
+        _migrate_all([database_url(n, port=port) for n in names if n not in created], env)
     return created
 
 

@@ -72,6 +72,8 @@ class NetworkConfig:
     dht: bool = True  # a DHT bootnode plus a DHT process per validator and miner
     cycle_s: int = 300  # the validators' benchmark cycle (LOCALNET_CYCLE_S)
     calibrate_runs: int = 1  # 0: keep the classes as seeded (fast tests that run no benchmarks)
+    postgres_port: int = 5432  # a private instance for tests that restart it (tests/faults)
+    redis_url: str = "redis://127.0.0.1:6379/0"
     extra_env: dict[str, str] = field(default_factory=dict)
     tls: bool = field(default_factory=localnet_tls_default)  # LOCALNET_TLS=0: plain ws between nodes
 
@@ -113,7 +115,8 @@ class LocalNetwork:
         if self.config.tls:  # the facilitator and the miners serve node-to-node TLS on a port of their own
             tls_assign([n for n in self.nodes if n.role != "validator"], self.dir / "tls", self.config.port_base)
         names = [self._db(n.name) for n in self.nodes] + [self._db("chain")]
-        ensure_databases(template=self._db("template"), names=names, env=self._base_env(), migrate_existing=True)
+        template, port = self._db("template"), self.config.postgres_port
+        ensure_databases(template=template, names=names, env=self._base_env(), migrate_existing=True, port=port)
         if self.config.chain == "subtensor":
             self._start_subtensor()
         self._bootstrap()
@@ -211,7 +214,9 @@ class LocalNetwork:
             {
                 "DJANGO_SETTINGS_MODULE": "config.settings.local",
                 "CHAIN": "local",
-                "CHAIN_DATABASE_URL": database_url(self._db("chain")),
+                "CHAIN_DATABASE_URL": database_url(self._db("chain"), port=self.config.postgres_port),
+                "REDIS_URL": self.config.redis_url,
+                "CELERY_BROKER_URL": self.config.redis_url,
                 "MIN_VALIDATOR_STAKE": str(self.config.min_validator_stake),
                 "PYTHONUNBUFFERED": "1",
             }
@@ -258,7 +263,7 @@ class LocalNetwork:
                 "MESHWORK_ROLE": node.role,
                 "MESHWORK_NODE_NAME": node.name,
                 "MESHWORK_REDIS_PREFIX": f"{self.config.db_prefix}:{node.name}",
-                "DATABASE_URL": database_url(self._db(node.name)),
+                "DATABASE_URL": database_url(self._db(node.name), port=self.config.postgres_port),
                 "MESHWORK_HOTKEY_PATH": str(self.dir / "keys" / f"{node.name}.json"),
                 "FACILITATOR_URL": f"{'wss' if facilitator.tls_port else 'ws'}://{facilitator.address}/",
                 "FACILITATOR_HOTKEY": facilitator.hotkey.ss58,
@@ -341,10 +346,11 @@ class LocalNetwork:
         if not self.config.dht:
             return True
         miners = {n.hotkey.ss58 for n in self.nodes if n.role == "miner"}
-        return miners <= dht_online_miners(database=self._db(validator.name), holder=validator.hotkey.ss58)
+        holder, port = validator.hotkey.ss58, self.config.postgres_port
+        return miners <= dht_online_miners(database=self._db(validator.name), holder=holder, port=port)
 
     def _validators_connected(self) -> set[str]:
-        return validators_connected(database=self._db("facilitator"))
+        return validators_connected(database=self._db("facilitator"), port=self.config.postgres_port)
 
     def _check_alive(self) -> None:
         for proc in self.procs:

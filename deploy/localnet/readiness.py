@@ -7,13 +7,13 @@ import psycopg
 from deploy.localnet.databases import database_url
 
 
-def _connect(database: str) -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(database_url(database).replace("postgres://", "postgresql://"))
+def _connect(database: str, port: int) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(database_url(database, port=port).replace("postgres://", "postgresql://"))
 
 
-def dht_online_miners(*, database: str, holder: str) -> set[str]:
+def dht_online_miners(*, database: str, holder: str, port: int = 5432) -> set[str]:
     """Miners whose ONLINE heartbeat the node `holder` (its DHT process) has heard."""
-    with _connect(database) as conn:
+    with _connect(database, port) as conn:
         rows = conn.execute(
             "SELECT hotkey FROM dht_nodeheartbeat WHERE holder = %s AND state = 'ONLINE' AND role = 'miner'",
             (holder,),
@@ -21,9 +21,9 @@ def dht_online_miners(*, database: str, holder: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def validators_connected(*, database: str) -> set[str]:
+def validators_connected(*, database: str, port: int = 5432) -> set[str]:
     """Validators holding a session with the facilitator whose database this is."""
-    with _connect(database) as conn:
+    with _connect(database, port) as conn:
         rows = conn.execute(
             "SELECT DISTINCT hotkey FROM facilitator_validatorsession WHERE disconnected_at IS NULL"
         ).fetchall()

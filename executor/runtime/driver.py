@@ -17,8 +17,9 @@ API
 
 It never raises: job failures are `JobFailed(kind="job")` with reason `nonzero_exit`, `timeout`,
 `out_of_memory`, `image_missing`, `input_invalid`, one of the URL input's `input_*` reasons
-(executor/runtime/input_fetch.py) or `output_too_large`; Docker
-errors are `docker_error`, a blown stage deadline `stage_timeout` and anything unexpected
+(executor/runtime/input_fetch.py) or `output_too_large`; Docker errors are `docker_error`, a blown
+stage deadline `stage_timeout`, a container killed through the engine by someone other than the
+job (`docker kill`, not the OOM killer) `container_killed`, and anything unexpected
 `executor_crashed` (kind "infrastructure"). The one exception is cancelling the task itself
 (miner shutdown): cleanup still runs, then CancelledError propagates and nothing more is emitted.
 
@@ -128,6 +129,11 @@ async def _drive(job: JobContainer, emit: Emit) -> JobProgress:
     if state.get("OOMKilled") and result.exit_code != 0:
         detail = f"killed for exceeding the memory limit of {job.run.limits.memory_mb} MiB"
         raise JobFailure(FailureReason.OUT_OF_MEMORY, detail, result=result)
+    if result.exit_code != 0 and (signal := await job.killed_from_outside()) is not None:
+        # `docker kill` by someone other than the job: the miner's side failed, so it is retried
+        # elsewhere and never billed (docs/faults.md).
+        detail = f"the container was killed from outside the job (signal {signal}, exit {result.exit_code})"
+        raise JobFailure(FailureReason.CONTAINER_KILLED, detail, result=result)
     try:
         output = await job.collect_output()
     except OutputTooLarge as exc:

@@ -7,6 +7,7 @@ import contextlib
 import enum
 import functools
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from executor.runtime.container import container_create_kwargs, run_seconds
 from executor.runtime.engine import API_TIMEOUT_S, DOCKER_POOL, docker_api
 from executor.runtime.failures import CancelRequested, CommandNotRunnable, JobFailure, command_refusal
 from executor.runtime.inputs import input_open
+from executor.runtime.kills import engine_kill_signals
 from executor.runtime.logs import LogStreams
 from executor.runtime.names import container_name
 from executor.runtime.workspace import Workspace, workspace_open
@@ -65,6 +67,7 @@ class JobContainer:
         self._removed = False
         self.logs = LogStreams()
         self._drain: asyncio.Future[None] | None = None
+        self._started_at = 0.0  # wall clock, for the engine's event log (kills.py)
 
     async def call(self, fn: Callable[..., T], *args: Any, _until_removed: bool = False, **kwargs: Any) -> T:
         """`_until_removed`: a call that only returns once the container is gone (`wait`); cleanup
@@ -137,6 +140,7 @@ class JobContainer:
         # Attached before the start, so not one byte is missed; drained until the container ends.
         await self.call(self.logs.attach, self.api, self.name)
         self._drain = asyncio.ensure_future(self.call(self.logs.drain, _until_removed=True))
+        self._started_at = time.time() - 1.0  # the engine's clock may lag ours a little
         try:
             await self.call(self.api.start, self.name)
         except APIError as exc:
@@ -189,6 +193,13 @@ class JobContainer:
             stderr_truncated=stderr.truncated,
         )
         return result, state
+
+    async def killed_from_outside(self) -> str | None:
+        """The signal of a kill the engine delivered (never our own: a timeout or a cancel returns
+        before this is asked), or None when nothing outside the job killed it."""
+        assert self.api is not None
+        signals = await self.call(engine_kill_signals, self.api, self.name, since=self._started_at)
+        return signals[-1] if signals else None
 
     async def collect_output(self) -> str:
         assert self.workspace is not None

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from pydantic import BaseModel
 
@@ -22,6 +21,7 @@ from miner.selectors import executor_slot_count
 from miner.services.benchmarks import BenchmarkRefusal, benchmark_claim
 from miner.services.jobs import job_finish
 from protocol.benchmarks.matmul import commit_rows, merkle_path
+from protocol.database import db_sync_to_async
 from protocol.logs import bind_job
 from protocol.messages.benchmarks import (
     BenchmarkFailed,
@@ -59,7 +59,7 @@ class BenchmarkSession:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self, message: BenchmarkStart) -> None:
-        refusal = start_refusal(message, executors=await sync_to_async(executor_slot_count)())
+        refusal = start_refusal(message, executors=await db_sync_to_async(executor_slot_count)())
         if refusal is None and any(c.challenge_id in self.running for c in message.challenges):
             refusal = ErrorMessage(code=ErrorCode.MALFORMED, detail="a challenge id of a running challenge")
         if refusal is None and not start_allowed(self.validator_hotkey):
@@ -85,7 +85,7 @@ class BenchmarkSession:
         uuid = challenge.challenge_id
         try:
             try:
-                slot, limits = await sync_to_async(benchmark_claim)(
+                slot, limits = await db_sync_to_async(benchmark_claim)(
                     validator_hotkey=self.validator_hotkey, challenge=challenge
                 )
             except BenchmarkRefusal as exc:
@@ -103,7 +103,7 @@ class BenchmarkSession:
                 )
                 await self._send(await self._answer(challenge, outcome))
             finally:
-                await sync_to_async(job_finish)(
+                await db_sync_to_async(job_finish)(
                     job_uuid=uuid,
                     status=AcceptedJob.Status.FINISHED if outcome and outcome.ok else AcceptedJob.Status.FAILED,
                     seconds=outcome.executor_seconds if outcome else None,

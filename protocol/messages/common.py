@@ -117,6 +117,7 @@ class FailureReason(enum.StrEnum):
     DOCKER_ERROR = "docker_error"
     STAGE_TIMEOUT = "stage_timeout"
     EXECUTOR_CRASHED = "executor_crashed"
+    CONTAINER_KILLED = "container_killed"  # killed through the engine by someone other than the job
     NO_CAPACITY = "no_capacity"  # no miner accepted the job (validator)
     VALIDATOR_LOST = "validator_lost"  # the validator holding the job went away (facilitator)
     RESERVATION_EXPIRED = "reservation_expired"  # reserved, but the job never followed (miner)

@@ -4,21 +4,25 @@ and failing handlers get typed errors and the connection keeps serving."""
 
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import pytest
+from channels.layers import channel_layers
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import path
 from pydantic import Field, TypeAdapter
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from protocol.consumer import CloseCode, SignedConsumer
+from protocol.consumer import CRASH_CLOSE_CODE, CloseCode, SignedConsumer
 from protocol.handshake import handshake_build, handshake_verify
 from protocol.keys import Hotkey, hotkey_create
 from protocol.messages.common import Handshake
 from protocol.messages.miner import JobAccepted, JobCancel, JobReserve
 from protocol.nonces import RedisNonceStore
 from tests.factories import job_accepted, signed_reserve
+from tests.faults.services import PrivateRedis
 
 PATH = "/v1/echo/"
 REFUSED_REASON = "not on the guest list"
@@ -207,3 +211,34 @@ async def test_a_second_handshake_after_authentication_is_an_unknown_type(dialer
     assert (error["type"], error["code"]) == ("error", "unknown_type")
     assert EchoConsumer.authenticated == [dialer.ss58]
     await comm.disconnect()
+
+
+class LayerConsumer(EchoConsumer):
+    """Waits on a channel layer of its own, on a Redis the test can kill."""
+
+    channel_layer_alias = "crash-test"
+    disconnected: ClassVar[list[int]] = []
+
+    async def disconnect(self, code: int) -> None:
+        self.disconnected.append(code)
+
+
+async def test_a_crash_in_the_channel_layer_still_runs_the_disconnect_cleanup(settings: Any, tmp_path: Path) -> None:
+    # channels_redis raises out of the consumer when its Redis goes away; websocket_disconnect never
+    # comes, so without the cleanup a facilitator kept that validator's session open for ever.
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    layer = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis.url]}}
+    settings.CHANNEL_LAYERS = {**settings.CHANNEL_LAYERS, LayerConsumer.channel_layer_alias: layer}
+    LayerConsumer.disconnected = []
+    try:
+        comm = WebsocketCommunicator(URLRouter([path("v1/echo/", LayerConsumer.as_asgi())]), PATH)
+        connected, _ = await comm.connect()
+        assert connected
+        redis.stop()
+        with pytest.raises(RedisConnectionError):
+            await comm.receive_output(timeout=10)
+        assert LayerConsumer.disconnected == [CRASH_CLOSE_CODE]
+    finally:
+        redis.stop()
+        channel_layers.backends.pop(LayerConsumer.channel_layer_alias, None)
