@@ -15,6 +15,7 @@ from validator.services.jobs import (
     organic_job_record,
     organic_job_request_cancel,
     organic_job_resend_last,
+    organic_job_resume,
     outbox_mark_sent,
 )
 
@@ -191,3 +192,36 @@ def test_resend_last_reopens_only_the_final_report(job):
     assert organic_job_resend_last(job_uuid=uuid.uuid4()) is False
     fresh, _ = organic_job_receive(job_uuid=uuid.uuid4(), spec=job_spec())
     assert organic_job_resend_last(job_uuid=fresh.uuid) is False
+
+
+def test_resume_of_a_job_a_miner_was_running_counts_an_attempt_and_reports_a_retry(job):
+    miner = MinerFactory.create()
+    organic_job_record(
+        job_uuid=job.uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
+    )
+    assert organic_job_resume(job_uuid=job.uuid)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DISPATCHED, 1)
+    last = _outbox(job)[-1]
+    assert (last["status"], last["miner_hotkey"]) == ("dispatched", miner.hotkey)
+    assert last["detail"].startswith("infrastructure failure: the validator restarted while miner")
+
+
+def test_resume_of_a_job_no_miner_had_changes_nothing(job):
+    assert not organic_job_resume(job_uuid=job.uuid)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.PENDING, 0)
+    assert _outbox(job) == []
+
+
+def test_resume_of_a_job_that_ended_changes_nothing(job):
+    miner = MinerFactory.create()
+    result = JobResult(exit_code=0, stdout="ok", executor_seconds=1.0)
+    organic_job_record(
+        job_uuid=job.uuid, status=JobStatus.COMPLETED, miner_hotkey=miner.hotkey, result=result, observed_seconds=1.0
+    )
+    before = _outbox(job)
+    assert not organic_job_resume(job_uuid=job.uuid)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 0)
+    assert _outbox(job) == before
