@@ -88,7 +88,7 @@ def test_miner_killed_mid_jobs_they_complete_elsewhere_charged_once(
 ) -> None:
     db, tag = facilitator_db(healthy), _tag("miner")
     before = account_balance(db)
-    uuids = submit_batch(fault_api, seconds=5, tag=tag)
+    uuids = submit_batch(fault_api, seconds=3, tag=tag)
     wait_running(fault_api, uuids, at_least=6)
     # One query, right before the kill: the miner with the most jobs running now.
     (victim_hotkey, _), *_ = facilitator_query(
