@@ -23,8 +23,8 @@ from tests.faults.harness import TERMINAL
 # containers starting at once on a loaded machine).
 FAULT_ENV = {
     "VALIDATOR_STAGE_LEEWAY_S": "15",
-    # An interval charge every second, so a job killed mid-run has charges its retry must refund.
-    "VALIDATOR_RECEIPT_INTERVAL_S": "1",
+    # An interval charge every 2 s, so a job killed mid-run has charges its retry must refund.
+    "VALIDATOR_RECEIPT_INTERVAL_S": "2",
     "LOG_LEVEL": "INFO",
 }
 

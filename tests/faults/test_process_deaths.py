@@ -33,8 +33,8 @@ def _assert_each_printed_once(jobs: dict[str, dict], uuids: list[str], tag: str)
 def test_validator_dht_process_killed_and_revived(healthy: LocalNetwork, fault_api: httpx.Client) -> None:
     db, tag = facilitator_db(healthy), _tag("validator-dht")
     before = account_balance(db)
-    uuids = submit_batch(fault_api, seconds=2, tag=tag)
-    wait_running(fault_api, uuids, at_least=6)
+    uuids = submit_batch(fault_api, seconds=3, tag=tag)
+    wait_running(fault_api, uuids, at_least=6, timeout=120)
 
     _kill_proc(healthy, "validator1-dht")
     time.sleep(1)
@@ -50,8 +50,8 @@ def test_validator_dht_process_killed_and_revived(healthy: LocalNetwork, fault_a
 def test_validator_killed_mid_jobs_resumes_them_once_revived(healthy: LocalNetwork, fault_api: httpx.Client) -> None:
     db, tag = facilitator_db(healthy), _tag("validator")
     before = account_balance(db)
-    uuids = submit_batch(fault_api, seconds=2, tag=tag)
-    wait_running(fault_api, uuids, at_least=6)
+    uuids = submit_batch(fault_api, seconds=3, tag=tag)
+    wait_running(fault_api, uuids, at_least=6, timeout=120)
 
     _kill_proc(healthy, "validator1")
     time.sleep(0.5)
@@ -69,8 +69,8 @@ def test_facilitator_killed_mid_jobs_loses_no_report_once_revived(
 ) -> None:
     db, tag = facilitator_db(healthy), _tag("facilitator")
     before = account_balance(db)
-    uuids = submit_batch(fault_api, seconds=2, tag=tag)
-    wait_running(fault_api, uuids, at_least=6)
+    uuids = submit_batch(fault_api, seconds=3, tag=tag)
+    wait_running(fault_api, uuids, at_least=6, timeout=120)
 
     healthy.kill("facilitator")
     time.sleep(1)  # jobs end meanwhile: their reports wait in the validator's outbox
@@ -89,7 +89,7 @@ def test_miner_killed_mid_jobs_they_complete_elsewhere_charged_once(
     db, tag = facilitator_db(healthy), _tag("miner")
     before = account_balance(db)
     uuids = submit_batch(fault_api, seconds=3, tag=tag)
-    wait_running(fault_api, uuids, at_least=6)
+    wait_running(fault_api, uuids, at_least=6, timeout=120)
     # One query, right before the kill: the miner with the most jobs running now.
     (victim_hotkey, _), *_ = facilitator_query(
         healthy,
