@@ -111,6 +111,14 @@ def validator_is_live(*, hotkey: str) -> bool:
     return ValidatorSession.objects.filter(hotkey=hotkey, disconnected_at=None).exists()
 
 
+def validator_last_disconnected_at(*, hotkey: str) -> datetime | None:
+    """When the validator's newest closed session ended (None if it never had one)."""
+    last: datetime | None = ValidatorSession.objects.filter(hotkey=hotkey).aggregate(last=Max("disconnected_at"))[
+        "last"
+    ]
+    return last
+
+
 async def api_token_user_aget(*, key: str) -> User | None:
     """The active user an API token belongs to (async: the long-poll view holds no thread)."""
     token = await Token.objects.select_related("user").filter(key=key).afirst()

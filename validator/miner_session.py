@@ -113,6 +113,9 @@ async def run_on_miner(
             ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts)
             await receipts.finish(ended.message, ended.observed_seconds, ended.started_at)
             return ended
+        except InfrastructureFailure:
+            await _abandon(link, job_uuid)
+            raise
         finally:
             link.unsubscribe(job_uuid)
     except LinkLost as exc:
@@ -121,6 +124,16 @@ async def run_on_miner(
         raise InfrastructureFailure("miner_unreachable", f"{type(exc).__name__}: {exc}") from exc
     except ProtocolError as exc:
         raise InfrastructureFailure("miner_protocol_error", str(exc)) from exc
+
+
+async def _abandon(link: MinerLink, job_uuid: UUID) -> None:
+    """We give up on a miner that missed a deadline or broke the protocol, and the job goes to
+    another one: tell this one to stop, so a slow miner does not run the job a second time (and
+    hold an executor for it) behind the retry. Best effort: the link may be gone already."""
+    try:
+        await link.send(JobCancel(job_uuid=job_uuid))
+    except (LinkLost, OSError, WebSocketException) as exc:
+        logger.info("could not cancel abandoned job %s on %s: %s", job_uuid, link.conn.peer_hotkey, exc)
 
 
 async def _reserve(

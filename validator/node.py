@@ -36,6 +36,7 @@ from validator.services.jobs import (
     organic_job_receive,
     organic_job_request_cancel,
     organic_job_resend_last,
+    organic_job_resume,
     outbox_mark_sent,
 )
 
@@ -107,11 +108,13 @@ class ValidatorNode:
     async def accept_job(self, job_uuid: UUID, spec: JobSpec) -> None:
         if job_uuid in self.jobs and not self.jobs[job_uuid][0].done():
             return  # already driving it; the facilitator resends after reconnects
-        job, _ = await db_sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=spec)
+        job, created = await db_sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=spec)
         if job.status in TERMINAL_STATUSES:
             await db_sync_to_async(organic_job_resend_last)(job_uuid=job_uuid)
             self.outbox_ready.set()
             return
+        if not created and await db_sync_to_async(organic_job_resume)(job_uuid=job_uuid):
+            self.outbox_ready.set()  # no driver of ours has it: an earlier process was driving it
         cancel = asyncio.Event()
         if job.cancel_requested:
             cancel.set()

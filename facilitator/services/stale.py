@@ -1,5 +1,10 @@
 """Jobs whose validator vanished: unstarted ones go back to the queue, started ones fail as
-infrastructure once they are past any deadline (the user is not charged)."""
+infrastructure once they are past any deadline (the user is not charged).
+
+The lease runs from the later of the job's dispatch and the validator's last disconnect: a
+validator that is only reconnecting (its own restart, or this facilitator's, which closes every
+session) gets the whole lease to come back and resume its jobs before they are handed to
+another validator behind its back."""
 
 from datetime import timedelta
 
@@ -8,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from facilitator.models import Job
-from facilitator.selectors import validator_is_live
+from facilitator.selectors import validator_is_live, validator_last_disconnected_at
 from facilitator.services.cancel import job_cancel
 from facilitator.services.credits import credits_settle
 from facilitator.services.events import job_record_event
@@ -26,8 +31,10 @@ def jobs_expire_stale() -> int:
     for job in candidates:
         if validator_is_live(hotkey=job.validator_hotkey) or job.dispatched_at is None:
             continue
-        deadline = job.dispatched_at + timedelta(seconds=job.timeout_s) + 2 * stale_after
-        if job.started_at is None and job.dispatched_at + stale_after < now:
+        gone = validator_last_disconnected_at(hotkey=job.validator_hotkey)
+        since = job.dispatched_at if gone is None else max(job.dispatched_at, gone)
+        deadline = max(job.dispatched_at + timedelta(seconds=job.timeout_s), since) + 2 * stale_after
+        if job.started_at is None and since + stale_after < now:
             with transaction.atomic():
                 requeued = Job.objects.filter(uuid=job.uuid, status=JobStatus.DISPATCHED, started_at=None).update(
                     status=JobStatus.PENDING, validator_hotkey="", dispatched_at=None

@@ -24,6 +24,7 @@ from facilitator.selectors import (
     jobs_pending_uuids,
     miner_executor_seconds,
     validator_is_live,
+    validator_last_disconnected_at,
     validator_sessions_live,
 )
 from protocol.messages.common import FailureKind
@@ -132,6 +133,15 @@ def test_live_validator_sessions():
     assert set(validator_sessions_live()) == {live, other}
     assert validator_sessions_live(hotkey="5V") == [live]
     assert (validator_is_live(hotkey="5V"), validator_is_live(hotkey="5Gone")) == (True, False)
+
+
+def test_a_validators_last_disconnect_is_its_newest_closed_session():
+    ValidatorSessionFactory.create(hotkey="5V", disconnected_at=T0)
+    ValidatorSessionFactory.create(hotkey="5V", disconnected_at=T0 + timedelta(minutes=5))
+    ValidatorSessionFactory.create(hotkey="5V")  # the live one has no end yet
+    ValidatorSessionFactory.create(hotkey="5W", disconnected_at=T0 + timedelta(hours=1))
+    assert validator_last_disconnected_at(hotkey="5V") == T0 + timedelta(minutes=5)
+    assert validator_last_disconnected_at(hotkey="5Never") is None
 
 
 @pytest.mark.django_db(transaction=True)

@@ -151,6 +151,62 @@ async def test_silence_after_accepting_is_a_missed_stage_deadline(run: SessionRu
     assert run.progress == [Progress.ACCEPTED]
 
 
+async def _cancel_seen(seen: asyncio.Event) -> bool:
+    try:
+        await asyncio.wait_for(seen.wait(), timeout=10)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def test_a_miner_that_missed_a_stage_deadline_is_told_to_cancel_the_abandoned_job(run: SessionRun) -> None:
+    cancelled = asyncio.Event()
+
+    async def slow_to_start(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            await complete(ws, message)
+        elif isinstance(message, JobCancel) and message.job_uuid == run.job_uuid:
+            cancelled.set()
+
+    async with scripted_miner(run.miner_key, slow_to_start) as address:
+        with pytest.raises(InfrastructureFailure) as info:
+            await run(address)
+        assert info.value.reason == "deadline_exceeded"
+        assert await _cancel_seen(cancelled), "the miner was left running a job the validator retries elsewhere"
+
+
+async def test_a_miner_that_broke_the_protocol_mid_job_is_told_to_cancel_it(run: SessionRun) -> None:
+    cancelled = asyncio.Event()
+    accepted: list[Any] = []
+
+    async def garbles(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            accepted.append(accepted_for(message))
+            await ws.send(accepted[0].model_dump_json())
+        elif isinstance(message, JobRun):
+            await ws.send(accepted[0].model_dump_json())  # out of place once running
+        elif isinstance(message, JobCancel):
+            cancelled.set()
+
+    async with scripted_miner(run.miner_key, garbles) as address:
+        with pytest.raises(InfrastructureFailure) as info:
+            await run(address)
+        assert info.value.reason == "miner_protocol_error"
+        assert await _cancel_seen(cancelled)
+
+
+async def test_a_miner_gone_mid_job_fails_the_attempt_without_an_error_from_the_cancel(run: SessionRun) -> None:
+    async def hang_up_after_start(ws: ServerConnection, message: Any) -> None:
+        if isinstance(message, JobReserve):
+            await complete(ws, message)
+        elif isinstance(message, JobRun):
+            await ws.send(JobStarted(job_uuid=message.job_uuid).model_dump_json())
+            await ws.close()
+
+    failure = await _failure(run, hang_up_after_start)
+    assert failure.reason == "miner_gone"
+
+
 async def test_no_answer_to_the_reservation_is_a_missed_deadline(run: SessionRun) -> None:
     async def mute(ws: ServerConnection, message: Any) -> None:
         return None

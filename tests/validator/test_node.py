@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 from pydantic import TypeAdapter
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -26,6 +27,7 @@ from protocol.messages.common import ErrorCode, ErrorMessage, Handshake, JobResu
 from protocol.messages.facilitator import CatalogueOffer, JobRequest, JobStatusUpdate, ValidatorToFacilitator
 from protocol.messages.jobs import JobStatus
 from tests.factories import job_spec
+from tests.validator.factories import MinerFactory
 from validator.driver import DriverContext
 from validator.miner_links import MinerLinks
 from validator.models import FacilitatorOutbox
@@ -278,6 +280,40 @@ async def test_a_job_sent_again_after_it_ended_is_not_rerun_and_its_end_is_resen
     assert (again.job_uuid, again.status) == (request.job_uuid, JobStatus.COMPLETED)
     assert await link.nothing()
     assert held_driver.drives == [request.job_uuid]
+
+
+async def test_a_job_an_earlier_process_was_running_is_closed_as_a_retry_then_driven_again(running, held_driver):
+    """What the node's own database knows from before a restart: the job was running on a miner
+    (which cancelled it when the validator vanished). The facilitator resends it on reconnect."""
+    miner = await sync_to_async(MinerFactory.create)()
+    request = JobRequest(job_uuid=uuid.uuid4(), spec=job_spec())
+    await sync_to_async(organic_job_receive)(job_uuid=request.job_uuid, spec=request.spec)
+    await sync_to_async(organic_job_record)(
+        job_uuid=request.job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
+    )
+    await sync_to_async(FacilitatorOutbox.objects.update)(sent_at=timezone.now())  # delivered before the crash
+
+    link = await running.facilitator.link()
+    await link.send(request)
+    retry = await link.update()
+    assert (retry.job_uuid, retry.status, retry.miner_hotkey) == (request.job_uuid, JobStatus.DISPATCHED, miner.hotkey)
+    assert "validator restarted" in retry.detail
+    await asyncio.sleep(0.3)
+    assert held_driver.drives == [request.job_uuid]
+    held_driver.release.set()
+    assert (await link.update()).status == JobStatus.COMPLETED
+
+
+async def test_a_job_no_miner_had_yet_is_driven_again_without_a_retry_report(running, held_driver):
+    request = JobRequest(job_uuid=uuid.uuid4(), spec=job_spec())
+    await sync_to_async(organic_job_receive)(job_uuid=request.job_uuid, spec=request.spec)
+    link = await running.facilitator.link()
+    await link.send(request)
+    await asyncio.sleep(0.3)
+    assert held_driver.drives == [request.job_uuid]
+    held_driver.release.set()
+    assert (await link.update()).status == JobStatus.COMPLETED
+    assert await link.nothing()
 
 
 # --- catalogue ------------------------------------------------------------------------------

@@ -93,6 +93,28 @@ def organic_job_attempt(*, job_uuid: UUID) -> int:
     return job.attempts
 
 
+def organic_job_resume(*, job_uuid: UUID) -> bool:
+    """A job this validator had sent to a miner, asked for again while no driver of this process
+    holds it: the process that drove it died (a miner cancels a dead validator's jobs). The lost
+    run counts as an infrastructure attempt, reported upstream as a retry (so the facilitator
+    refunds its interval charges and forgets its start), and the next run charges under a new
+    attempt number. False for a job no miner had yet, or one that ended: nothing to close."""
+    with transaction.atomic():
+        job = OrganicJob.objects.select_for_update().get(uuid=job_uuid)
+        if job.status in TERMINAL_STATUSES or (job.miner is None and job.status != JobStatus.RUNNING):
+            return False
+        job.attempts += 1
+        job.save(update_fields=["attempts", "updated_at"])
+        miner = job.miner.hotkey if job.miner is not None else ""
+        return organic_job_record(
+            job_uuid=job_uuid,
+            status=JobStatus.DISPATCHED,
+            detail=f"infrastructure failure: the validator restarted while miner {miner or '?'} had the job;"
+            " trying another miner",
+            miner_hotkey=miner,
+        )
+
+
 def organic_job_request_cancel(*, job_uuid: UUID) -> OrganicJob | None:
     updated = OrganicJob.objects.filter(uuid=job_uuid).update(cancel_requested=True, updated_at=timezone.now())
     return organic_job_get(job_uuid=job_uuid) if updated else None

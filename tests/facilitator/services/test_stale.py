@@ -125,3 +125,35 @@ def test_cancelled_unstarted_job_of_a_vanished_validator_is_not_run_again(funded
     assert job.cost == 0
     account = CreditAccount.objects.get(user=funded_user)
     assert (account.balance, account.held) == (FUNDED_CREDITS, Decimal(0))
+
+
+def test_the_lease_of_a_job_dispatched_long_ago_runs_from_its_validators_disconnect(funded_user):
+    """The validator held the job for a long time, then dropped (its restart, or ours): it gets
+    the whole lease to come back and resume the job before anyone else is given it."""
+    session = validator_session_open(hotkey=VALIDATOR, channel_name="long-lived")
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR)
+    later = timezone.now() + timedelta(seconds=10 * _stale_s())
+    with time_machine.travel(later, tick=False):
+        validator_session_close(channel_name=session.channel_name)
+    with time_machine.travel(later + timedelta(seconds=_stale_s() - 5)):
+        assert jobs_expire_stale() == 0
+    assert Job.objects.get(uuid=job.uuid).status == JobStatus.DISPATCHED
+    with time_machine.travel(later + timedelta(seconds=_stale_s() + 5)):
+        assert jobs_expire_stale() == 1
+    assert Job.objects.get(uuid=job.uuid).status == JobStatus.PENDING
+
+
+def test_a_started_job_of_a_validator_that_just_dropped_is_not_failed_at_once(funded_user):
+    session = validator_session_open(hotkey=VALIDATOR, channel_name="running-long")
+    job = facilitator_job(user=funded_user, validator_hotkey=VALIDATOR, timeout_s=10)
+    _start(job)
+    later = timezone.now() + timedelta(seconds=10 * _stale_s())
+    with time_machine.travel(later, tick=False):
+        validator_session_close(channel_name=session.channel_name)
+    with time_machine.travel(later + timedelta(seconds=_stale_s())):
+        assert jobs_expire_stale() == 0
+    assert Job.objects.get(uuid=job.uuid).status == JobStatus.RUNNING
+    with time_machine.travel(later + timedelta(seconds=2 * _stale_s() + 5)):
+        assert jobs_expire_stale() == 1
+    job.refresh_from_db()
+    assert (job.status, job.failure_kind, job.cost) == (JobStatus.FAILED, "infrastructure", Decimal(0))

@@ -15,6 +15,7 @@ from validator.services.jobs import (
     organic_job_record,
     organic_job_request_cancel,
     organic_job_resend_last,
+    organic_job_resume,
     outbox_mark_sent,
 )
 
@@ -213,3 +214,36 @@ def test_a_zip_no_honest_executor_sends_is_dropped_and_the_job_still_reported(jo
     payload = _outbox(job)[0]
     assert payload["status"] == "completed"
     assert (payload["result"]["stdout"], payload["result"]["output_zip_b64"]) == ("ok", "")
+
+
+def test_resume_of_a_job_a_miner_was_running_counts_an_attempt_and_reports_a_retry(job):
+    miner = MinerFactory.create()
+    organic_job_record(
+        job_uuid=job.uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
+    )
+    assert organic_job_resume(job_uuid=job.uuid)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DISPATCHED, 1)
+    last = _outbox(job)[-1]
+    assert (last["status"], last["miner_hotkey"]) == ("dispatched", miner.hotkey)
+    assert last["detail"].startswith("infrastructure failure: the validator restarted while miner")
+
+
+def test_resume_of_a_job_no_miner_had_changes_nothing(job):
+    assert not organic_job_resume(job_uuid=job.uuid)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.PENDING, 0)
+    assert _outbox(job) == []
+
+
+def test_resume_of_a_job_that_ended_changes_nothing(job):
+    miner = MinerFactory.create()
+    result = JobResult(exit_code=0, stdout="ok", executor_seconds=1.0)
+    organic_job_record(
+        job_uuid=job.uuid, status=JobStatus.COMPLETED, miner_hotkey=miner.hotkey, result=result, observed_seconds=1.0
+    )
+    before = _outbox(job)
+    assert not organic_job_resume(job_uuid=job.uuid)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 0)
+    assert _outbox(job) == before
