@@ -1,29 +1,33 @@
-"""One real network for the process-death scenarios (test_process_deaths.py): every node a real
-process on the shared Postgres, Redis and Docker. Each scenario kills something and revives it, so
-the next one starts from a healthy network (`healthy` waits for that)."""
+"""One real network for every fault scenario (test_process_deaths.py, test_services.py): every node
+a real process on a private Postgres and Redis (services.py), so a scenario may restart those
+without touching anyone else's, and on the machine's Docker. It starts once for the whole suite.
+Each scenario breaks something and the next one starts from a healthy network (`healthy` revives
+what is down and waits for it)."""
 
+import contextlib
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+import docker
 import httpx
-import psycopg
 import pytest
 
-from deploy.localnet.databases import admin_dsn
 from deploy.localnet.network import LocalNetwork, NetworkConfig
-from tests.e2e.conftest import _require_docker, fresh_prefix, running_network
-from tests.faults.harness import TERMINAL
+from deploy.localnet.processes import stop_all
+from tests.e2e.conftest import _require_docker
+from tests.faults.harness import Faults
+from tests.faults.services import PrivatePostgres, PrivateRedis
 
-# Deadlines short enough that a silent peer is given up in seconds (still long enough for twelve
-# containers starting at once on a loaded machine).
+# Deadlines short enough that a silent or stalled peer is given up in seconds, still long enough
+# for twenty containers starting at once on a loaded machine.
 FAULT_ENV = {
-    "VALIDATOR_STAGE_LEEWAY_S": "20",
-    # On a loaded machine a slow container start can miss a deadline before the kill adds its own
+    "VALIDATOR_STAGE_LEEWAY_S": "10",
+    "VALIDATOR_RESERVE_TIMEOUT_S": "5",
+    # On a loaded machine a slow container start can miss a deadline before the fault adds its own
     # failure: more tries than production's 3, so a scenario tests recovery, not the machine.
     "VALIDATOR_MAX_ATTEMPTS": "5",
     # An interval charge every 2 s, so a job killed mid-run has charges its retry must refund.
@@ -32,9 +36,23 @@ FAULT_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def fault_network() -> Iterator[LocalNetwork]:
+@pytest.fixture(scope="package")
+def services() -> Iterator[tuple[PrivatePostgres, PrivateRedis]]:
+    postgres = PrivatePostgres()
+    redis = PrivateRedis(postgres.directory / "redis")
+    postgres.start()
+    redis.start()
+    try:
+        yield postgres, redis
+    finally:
+        redis.stop()
+        postgres.remove()
+
+
+@pytest.fixture(scope="package")
+def fault_network(services: tuple[PrivatePostgres, PrivateRedis]) -> Iterator[LocalNetwork]:
     _require_docker()
+    postgres, redis = services
     # Not under pytest's basetemp: other runs prune it, and the logs are what explains a failure.
     directory = Path(tempfile.gettempdir()) / f"meshwork-faults-{os.environ.get('MESHWORK_TEST_ID', 'main')}"
     shutil.rmtree(directory, ignore_errors=True)
@@ -42,18 +60,42 @@ def fault_network() -> Iterator[LocalNetwork]:
         directory=directory,
         validators=1,
         miners=3,
-        executors=4,  # 12 executors: 20 short jobs run in two waves
+        executors=7,  # 21 executors: a scenario's 20 jobs run in one wave
         port_base=None,
-        db_prefix=fresh_prefix("faults"),
-        celery=False,
+        db_prefix=f"meshwork_faults_{os.environ.get('MESHWORK_TEST_ID', 'main')}",
+        celery=True,  # the facilitator's beat re-dispatches what a fault left pending
         calibrate_runs=0,
+        cycle_s=3600,  # no benchmark cycle during the scenarios
+        postgres_port=postgres.port,
+        redis_url=redis.url,
         extra_env=FAULT_ENV,
     )
-    with running_network(config, timeout=180) as net:
+    with _network(config) as net:
         yield net
 
 
-@pytest.fixture(scope="module")
+@contextlib.contextmanager
+def _network(config: NetworkConfig) -> Iterator[LocalNetwork]:
+    """`running_network` without its sweep, which starts a Django process per miner (seconds on a
+    loaded machine): here only when a job container outlived the run."""
+    net = LocalNetwork(config)
+    try:
+        net.prepare()
+        net.start()
+        net.wait_ready(timeout=150)
+        yield net
+    finally:
+        stop_all(net.procs)
+        miners = [n for n in net.nodes if n.role == "miner"]
+        owners = {n.hotkey.ss58 for n in miners}
+        containers = docker.from_env().containers.list(all=True, filters={"label": "meshwork.owner"})
+        if any(c.labels.get("meshwork.owner") in owners for c in containers):
+            net.sweep(miners)
+        for proc in net.procs:
+            print(f"---- {proc.name} (last lines)\n{proc.tail(15)}")
+
+
+@pytest.fixture(scope="package")
 def fault_api(fault_network: LocalNetwork) -> Iterator[httpx.Client]:
     creds = fault_network.credentials
     headers = {"Authorization": f"Token {creds['api_token']}"}
@@ -62,29 +104,25 @@ def fault_api(fault_network: LocalNetwork) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def healthy(fault_network: LocalNetwork) -> LocalNetwork:
+def faults(fault_network: LocalNetwork, fault_api: httpx.Client) -> Faults:
     """The network with every process running, every node ready again and no job in flight (so
     one scenario's stragglers never move the next one's balance)."""
     for node in fault_network.nodes:
         fault_network.revive(node.name)
     fault_network.wait_ready(timeout=120)
+    faults = Faults(net=fault_network, api=fault_api)
     deadline = time.monotonic() + 120
-    while (left := jobs_in_flight(fault_network)) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    while (left := faults.jobs_in_flight()) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert not left, f"{left} jobs of an earlier scenario still in flight"
-    return fault_network
+    return faults
 
 
-def facilitator_db(net: LocalNetwork) -> str:
-    return f"{net.config.db_prefix}_facilitator"
+@pytest.fixture
+def postgres(services: tuple[PrivatePostgres, PrivateRedis]) -> PrivatePostgres:
+    return services[0]
 
 
-def facilitator_query(net: LocalNetwork, query: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-    dsn = admin_dsn().replace("dbname=postgres", f"dbname={facilitator_db(net)}")
-    with psycopg.connect(dsn) as conn:
-        return list(conn.execute(query, params).fetchall())
-
-
-def jobs_in_flight(net: LocalNetwork) -> int:
-    rows = facilitator_query(net, "SELECT COUNT(*) FROM facilitator_job WHERE NOT status = ANY(%s)", (list(TERMINAL),))
-    return int(rows[0][0])
+@pytest.fixture
+def redis(services: tuple[PrivatePostgres, PrivateRedis]) -> PrivateRedis:
+    return services[1]

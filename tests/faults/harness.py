@@ -1,11 +1,14 @@
-"""What every fault scenario does: put jobs in flight, break something, then count what the network
-did with each job from the facilitator's own tables (not from what its API chooses to show).
+"""What every fault scenario does (`Faults.scenario`): put 20 jobs in flight, break something,
+wait for every job to end, then count what the network did with each job from the facilitator's
+own tables (not from what its API chooses to show) and assert the counts are clean.
 
-A scenario passes only when its report is clean: every job terminal, none lost, none completed
-twice, none charged twice, none charged for an infrastructure failure, and the account's balance
-equal to the sum of what its jobs cost."""
+A scenario passes only when its report is clean: all its jobs were in flight when the fault hit,
+every job is terminal, none lost, none completed twice, none charged twice, none charged for an
+infrastructure failure, and the account's balance equals the sum of what its jobs cost."""
 
 import time
+import uuid as uuidlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,11 +17,11 @@ from typing import Any
 import httpx
 import psycopg
 
-from deploy.localnet.databases import admin_dsn
+from deploy.localnet.network import LocalNetwork
+from tests.faults.report import IN_FLIGHT, TERMINAL, FaultReport, account_balance, facilitator_dsn, fault_report
 
 JOB_IMAGE = "meshwork/job-python:3.11"
-TERMINAL = {"completed", "failed", "timeout", "cancelled", "rejected"}
-IN_FLIGHT = 20  # the issue's floor for every scenario
+_PHASES = ("submitted and running", "fault", "settled")
 
 
 def sleeper(seconds: float, marker: str) -> list[str]:
@@ -41,132 +44,116 @@ def submit_batch(
         return list(pool.map(one, range(count)))
 
 
-def wait_running(api: httpx.Client, uuids: list[str], *, at_least: int, timeout: float = 60) -> int:
-    """Waits until `at_least` of the jobs are running (so the fault hits work in flight)."""
-    deadline = time.monotonic() + timeout
-    running = 0
-    while time.monotonic() < deadline:
-        running = sum(1 for u in uuids if _status(api, u) == "running")
-        if running >= at_least:
-            return running
-        time.sleep(0.2)
-    raise AssertionError(f"only {running} of {len(uuids)} jobs running after {timeout}s")
+@dataclass
+class Batch:
+    """One scenario's jobs: what the fault callback gets, and what the test checks afterwards."""
 
+    tag: str
+    uuids: list[str]
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # the API's view of each, once settled
+    report: FaultReport | None = None
 
-def settle(api: httpx.Client, uuids: list[str], *, timeout: float = 180) -> dict[str, dict[str, Any]]:
-    """Polls until every job is terminal or `timeout` passes; returns the last view of each."""
-    deadline = time.monotonic() + timeout
-    last: dict[str, dict[str, Any]] = {}
-    while time.monotonic() < deadline:
-        for uuid in uuids:
-            if last.get(uuid, {}).get("status") in TERMINAL:
-                continue
-            try:
-                response = api.get(f"/api/v1/jobs/{uuid}/", timeout=10)
-            except httpx.HTTPError:
-                continue  # the facilitator itself may be down for this scenario
-            if response.status_code == 200:
-                last[uuid] = dict(response.json())
-        if all(last.get(u, {}).get("status") in TERMINAL for u in uuids):
-            break
-        time.sleep(0.5)
-    return last
+    def assert_each_printed_once(self) -> None:
+        for i, job_uuid in enumerate(self.uuids):
+            assert self.views[job_uuid]["stdout"] == f"{self.tag}-{i}\n", self.views[job_uuid]
 
 
 @dataclass
-class FaultReport:
-    scenario: str
-    jobs: int = 0
-    terminal: int = 0
-    lost: list[str] = field(default_factory=list)  # not terminal at the end, or unknown to the facilitator
-    completed_twice: list[str] = field(default_factory=list)
-    charged_twice: list[str] = field(default_factory=list)  # more than one settlement, or cost above its seconds
-    charged_for_infrastructure: list[str] = field(default_factory=list)
-    statuses: dict[str, int] = field(default_factory=dict)
-    balance_off_by: Decimal = Decimal(0)
+class Faults:
+    """The fault network and its API, with the one shape every scenario has."""
+
+    net: LocalNetwork
+    api: httpx.Client
 
     @property
-    def clean(self) -> bool:
-        return not (self.lost or self.completed_twice or self.charged_twice or self.charged_for_infrastructure) and (
-            self.balance_off_by == 0
-        )
+    def dsn(self) -> str:
+        return facilitator_dsn(f"{self.net.config.db_prefix}_facilitator", port=self.net.config.postgres_port)
 
-    def line(self) -> str:
-        return (
-            f"[{self.scenario}] jobs={self.jobs} terminal={self.terminal} lost={len(self.lost)} "
-            f"completed_twice={len(self.completed_twice)} charged_twice={len(self.charged_twice)} "
-            f"charged_for_infrastructure={len(self.charged_for_infrastructure)} "
-            f"balance_off_by={self.balance_off_by} statuses={dict(sorted(self.statuses.items()))}"
-        )
+    def query(self, query: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            return list(conn.execute(query, params).fetchall())
 
+    def statuses(self, uuids: list[str]) -> dict[str, str]:
+        rows = self.query("SELECT uuid::text, status FROM facilitator_job WHERE uuid::text = ANY(%s)", (uuids,))
+        return {str(u): str(s) for u, s in rows}
 
-def account_balance(facilitator_db: str, *, host: str = "127.0.0.1", port: int = 5432) -> Decimal:
-    with psycopg.connect(admin_dsn(host, port).replace("dbname=postgres", f"dbname={facilitator_db}")) as conn:
-        row = conn.execute("SELECT COALESCE(SUM(balance), 0) FROM facilitator_creditaccount").fetchone()
-    return Decimal(row[0]) if row else Decimal(0)
+    def jobs_in_flight(self, uuids: list[str] | None = None) -> int:
+        """Jobs not yet terminal (of `uuids`, or all of them)."""
+        query = "SELECT COUNT(*) FROM facilitator_job WHERE NOT status = ANY(%s)"
+        if uuids is None:
+            return int(self.query(query, (list(TERMINAL),))[0][0])
+        return int(self.query(query + " AND uuid::text = ANY(%s)", (list(TERMINAL), uuids))[0][0])
 
+    def scenario(
+        self,
+        name: str,
+        fault: Callable[[Batch], None],
+        *,
+        seconds: float = 3.0,
+        timeout_s: int = 60,
+        running: int = 6,
+        settle_timeout: float = 150,
+    ) -> Batch:
+        """Submit 20 jobs → wait until `running` of them run → `fault` → wait for every job to
+        end → report → assert it clean. Returns the batch for the scenario's own checks."""
+        before = account_balance(self.dsn)
+        tag = f"{name.replace(' ', '-')}-{uuidlib.uuid4().hex[:6]}"
+        phases = [time.monotonic()]  # printed: where a scenario's time goes
+        batch = Batch(tag=tag, uuids=submit_batch(self.api, seconds=seconds, tag=tag, timeout_s=timeout_s))
+        self.wait_running(batch.uuids, at_least=running)
+        in_flight = self.jobs_in_flight(batch.uuids)
+        phases.append(time.monotonic())
+        fault(batch)
+        phases.append(time.monotonic())
+        self.settle(batch.uuids, timeout=settle_timeout)
+        phases.append(time.monotonic())
+        spans = ", ".join(f"{label} {b - a:.1f}s" for label, a, b in zip(_PHASES, phases, phases[1:], strict=False))
+        print(f"[{name}] {spans}", flush=True)
+        batch.views = self.views(batch.uuids)
+        batch.report = fault_report(name, batch.uuids, dsn=self.dsn, balance_before=before, in_flight=in_flight)
+        lost = {u: batch.views.get(u, {}).get("status") for u in batch.report.lost}
+        assert batch.report.clean, (batch.report.line(), lost)
+        return batch
 
-def fault_report(
-    scenario: str,
-    uuids: list[str],
-    *,
-    facilitator_db: str,
-    balance_before: Decimal,
-    host: str = "127.0.0.1",
-    port: int = 5432,
-) -> FaultReport:
-    """Counts from the facilitator's database what became of each job, and prints the counts."""
-    report = FaultReport(scenario=scenario, jobs=len(uuids))
-    dsn = admin_dsn(host, port).replace("dbname=postgres", f"dbname={facilitator_db}")
-    with psycopg.connect(dsn) as conn:
-        jobs = {
-            str(r[0]): r[1:]
-            for r in conn.execute(
-                "SELECT uuid, status, failure_kind, cost, executor_seconds, price_per_second"
-                " FROM facilitator_job WHERE uuid::text = ANY(%s)",
-                (uuids,),
-            )
-        }
-        completions: dict[str, int] = dict(
-            conn.execute(
-                "SELECT job_id::text, COUNT(*) FROM facilitator_jobstatusevent"
-                " WHERE status = 'completed' AND job_id::text = ANY(%s) GROUP BY job_id",
-                (uuids,),
-            ).fetchall()
-        )
-        ledger = {
-            str(r[0]): (Decimal(r[1]), int(r[2]))
-            for r in conn.execute(
-                "SELECT job_id, COALESCE(SUM(amount), 0), COUNT(*) FILTER (WHERE kind = 'charge')"
-                " FROM facilitator_credittransaction WHERE job_id::text = ANY(%s) GROUP BY job_id",
-                (uuids,),
-            )
-        }
-    charged_total = Decimal(0)
-    for uuid in uuids:
-        if uuid not in jobs or jobs[uuid][0] not in TERMINAL:
-            report.lost.append(uuid)
-            continue
-        status, failure_kind, cost, seconds, price = jobs[uuid]
-        report.terminal += 1
-        report.statuses[status] = report.statuses.get(status, 0) + 1
-        if completions.get(uuid, 0) > 1:
-            report.completed_twice.append(uuid)
-        charged, settlements = ledger.get(uuid, (Decimal(0), 0))
-        charged_total += charged
-        ceiling = Decimal(str(seconds or 0)) * Decimal(price) + Decimal("0.000002")
-        if settlements > 1 or charged > ceiling or (cost is not None and charged != Decimal(cost)):
-            report.charged_twice.append(uuid)
-        if failure_kind == "infrastructure" and charged != 0:
-            report.charged_for_infrastructure.append(uuid)
-    after = account_balance(facilitator_db, host=host, port=port)
-    report.balance_off_by = (balance_before - after) - charged_total
-    print(report.line(), flush=True)
-    return report
+    def wait_running(self, uuids: list[str], *, at_least: int, timeout: float = 120) -> int:
+        """Waits until `at_least` of the jobs run (so the fault hits work in flight)."""
+        deadline = time.monotonic() + timeout
+        running = 0
+        while time.monotonic() < deadline:
+            running = sum(1 for s in self.statuses(uuids).values() if s == "running")
+            if running >= at_least:
+                return running
+            time.sleep(0.1)
+        raise AssertionError(f"only {running} of {len(uuids)} jobs running after {timeout}s")
 
+    def settle(self, uuids: list[str], *, timeout: float) -> None:
+        """Waits until every job is terminal or `timeout` passes (one query a poll, straight from
+        the facilitator's database, which a scenario may be restarting)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.jobs_in_flight(uuids) == 0:
+                    return
+            except psycopg.OperationalError:
+                pass  # Postgres itself may be down for this scenario
+            time.sleep(0.2)
 
-def _status(api: httpx.Client, uuid: str) -> str:
-    try:
-        return str(api.get(f"/api/v1/jobs/{uuid}/", timeout=10).json()["status"])
-    except (httpx.HTTPError, KeyError, ValueError):
-        return "unknown"
+    def views(self, uuids: list[str]) -> dict[str, dict[str, Any]]:
+        """What the API shows of each job (output, history); a job it cannot show is left out."""
+
+        def one(job_uuid: str) -> tuple[str, dict[str, Any] | None]:
+            for _ in range(3):
+                try:
+                    response = self.api.get(f"/api/v1/jobs/{job_uuid}/", timeout=10)
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+                    continue
+                if response.status_code == 200:
+                    return job_uuid, dict(response.json())
+            return job_uuid, None
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            return {u: view for u, view in pool.map(one, uuids) if view is not None}
+
+    def balance(self) -> Decimal:
+        return account_balance(self.dsn)
