@@ -31,6 +31,8 @@ from deploy.localnet.supervisor import Backoff, Supervisor, SupervisorThread
 from deploy.localnet.tls import localnet_tls_default, tls_assign, tls_env
 from protocol.keys import Hotkey
 
+ASGI_APP = "config.asgi:application"  # what a validator's daphne serves (its admin, the miners API)
+
 
 @dataclass
 class Node:
@@ -66,6 +68,7 @@ class NetworkConfig:
     port_base: int | None = 8000  # None: pick free ports (tests)
     db_prefix: str = "meshwork_localnet"
     celery: bool = True
+    celery_roles: frozenset[str] = frozenset({"facilitator", "validator", "miner"})  # whose worker runs
     min_validator_stake: int = 1000
     credits: str = "100000"
     chain: str = "local"  # or "subtensor": the real runtime under Chopsticks
@@ -284,18 +287,9 @@ class LocalNetwork:
             }[node.role]
             node.procs.append(Proc(node.name, main, env, self.dir / "logs" / f"{node.name}.log"))
             if node.role == "validator":
-                http = [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(node.port),
-                    "config.asgi:application",
-                ]
+                http = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(node.port), ASGI_APP]
                 node.procs.append(Proc(f"{node.name}-http", http, env, self.dir / "logs" / f"{node.name}-http.log"))
-            if self.config.celery:
+            if self.config.celery and node.role in self.config.celery_roles:
                 schedule = str(self.dir / f"celerybeat-{node.name}")
                 # A validator's benchmark run holds a worker process for its deadlines: a second one
                 # keeps its metagraph sync and weight reveals on time meanwhile.
