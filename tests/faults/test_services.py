@@ -19,7 +19,7 @@ from tests.faults.services import PrivatePostgres, PrivateRedis
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.docker]
 
-OUTAGE_S = 2  # long enough that every client's first reconnect fails
+OUTAGE_S = 1  # long enough that every client's first reconnect fails
 
 
 def test_redis_restarted_with_jobs_in_flight(faults: Faults, redis: PrivateRedis) -> None:
