@@ -47,10 +47,14 @@ def test_job_container_killed_is_an_infrastructure_failure(faults: Faults) -> No
         client = docker.from_env()
         deadline = time.monotonic() + 30
         while len(killed) < 3 and time.monotonic() < deadline:
-            for container in client.containers.list(filters={"label": "meshwork.job"}):
-                job = container.labels.get("meshwork.job", "")
-                if job in batch.uuids and job not in killed and container.status == "running":
-                    container.kill(signal="SIGKILL")
+            # Sparse: the list call alone, no inspect of each container (one may be gone by then).
+            for container in client.containers.list(filters={"label": "meshwork.job"}, sparse=True):
+                job = container.attrs.get("Labels", {}).get("meshwork.job", "")
+                if job in batch.uuids and job not in killed and container.attrs.get("State") == "running":
+                    try:
+                        container.kill(signal="SIGKILL")
+                    except docker.errors.APIError:
+                        continue  # it ended (or was removed) since the list: try another
                     killed.append(job)
                     break
             time.sleep(0.2)
