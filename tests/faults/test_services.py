@@ -28,7 +28,7 @@ def test_redis_restarted_with_jobs_in_flight(faults: Faults, redis: PrivateRedis
         time.sleep(OUTAGE_S)
         redis.start()
 
-    faults.scenario("redis restarted", fault, seconds=2.0, running=3)
+    faults.scenario("redis restarted", fault, running=3)
 
 
 def test_postgres_restarted_with_jobs_in_flight(faults: Faults, postgres: PrivatePostgres) -> None:
@@ -37,7 +37,7 @@ def test_postgres_restarted_with_jobs_in_flight(faults: Faults, postgres: Privat
         time.sleep(OUTAGE_S)
         postgres.start()
 
-    faults.scenario("postgres restarted", fault, seconds=2.0, running=3)
+    faults.scenario("postgres restarted", fault, running=3)
 
 
 def test_job_container_killed_is_an_infrastructure_failure(faults: Faults) -> None:
