@@ -78,7 +78,7 @@ def fault_network(services: tuple[PrivatePostgres, PrivateRedis]) -> Iterator[Lo
 @contextlib.contextmanager
 def _network(config: NetworkConfig) -> Iterator[LocalNetwork]:
     """`running_network` without its sweep, which starts a Django process per miner (seconds on a
-    loaded machine): here only when a job container outlived the run."""
+    loaded machine): here only when a job container outlived the miners' own clean-up."""
     net = LocalNetwork(config)
     try:
         net.prepare()
@@ -86,14 +86,22 @@ def _network(config: NetworkConfig) -> Iterator[LocalNetwork]:
         net.wait_ready(timeout=150)
         yield net
     finally:
-        stop_all(net.procs, timeout=2)  # no job runs by now: a quicker SIGKILL loses nothing
         miners = [n for n in net.nodes if n.role == "miner"]
         owners = {n.hotkey.ss58 for n in miners}
-        containers = docker.from_env().containers.list(all=True, filters={"label": "meshwork.owner"})
-        if any(c.labels.get("meshwork.owner") in owners for c in containers):
+        deadline = time.monotonic() + 10
+        while _leftovers(owners) and time.monotonic() < deadline:  # running miners remove their own
+            time.sleep(0.2)
+        stop_all(net.procs, timeout=2)  # no job runs by now: a quicker SIGKILL loses nothing
+        if _leftovers(owners):
             net.sweep(miners)
         for proc in net.procs:
             print(f"---- {proc.name} (last lines)\n{proc.tail(15)}")
+
+
+def _leftovers(owners: set[str]) -> bool:
+    """Job containers of these miners still exist (sparse: no inspect of one that may be gone)."""
+    containers = docker.from_env().containers.list(all=True, filters={"label": "meshwork.owner"}, sparse=True)
+    return any(c.attrs.get("Labels", {}).get("meshwork.owner") in owners for c in containers)
 
 
 @pytest.fixture(scope="package")
