@@ -89,6 +89,20 @@ def test_not_json_is_malformed(raw):
     assert _code(raw) == ErrorCode.MALFORMED
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 50_000,  # a nesting bomb within the size limit (found by tests/fuzz)
+        '{"type": "job.status", "detail": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        ('{"a":' * 20_000 + "1" + "}" * 20_000).encode(),
+    ],
+)
+def test_deep_nesting_is_malformed_not_a_recursion_error(raw):
+    with pytest.raises(ProtocolError) as info:
+        decode(TO_FACILITATOR, raw, max_bytes=MAX * 4)
+    assert (info.value.code, info.value.detail) == (ErrorCode.MALFORMED, "not JSON: nesting too deep")
+
+
 def test_none_frame_is_malformed():
     assert _code(None) == ErrorCode.MALFORMED
 
