@@ -146,6 +146,32 @@ def test_missing_or_bad_fields_are_malformed_and_name_the_field(body, field):
     assert field in info.value.detail
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"image": "img\x00"},
+        {"executor_class": "cpu\x00"},
+        {"args": ["a", "b\x00"]},
+        {"env": {"K\x00": "v"}},
+        {"env": {"K": "\x00"}},
+        {"input": {"kind": "url", "url": "https://x.y/\x00"}},
+    ],
+)
+def test_a_nul_in_text_a_node_stores_is_malformed(spec):
+    # Postgres text cannot hold NUL: refused at the wire, not by the database (found by tests/fuzz).
+    body = {"type": "job.request", "job_uuid": str(uuid.uuid4()), "spec": job_spec().model_dump(mode="json") | spec}
+    with pytest.raises(ProtocolError) as info:
+        decode(TO_VALIDATOR, json.dumps(body), max_bytes=MAX)
+    assert info.value.code == ErrorCode.MALFORMED
+    assert "NUL characters are not allowed" in info.value.detail
+
+
+def test_a_nul_in_captured_output_still_travels():
+    result = {"exit_code": 0, "stdout": "a\x00b", "stderr": "\x00", "executor_seconds": 1}
+    update = decode(TO_FACILITATOR, json.dumps(_status(detail="x\x00", result=result)), max_bytes=MAX)
+    assert (update.detail, update.result.stdout) == ("x\x00", "a\x00b")
+
+
 def test_too_large_is_refused_before_parsing():
     raw = json.dumps(_status(detail="x" * 200))
     assert _code(raw, max_bytes=len(raw) - 1) == ErrorCode.TOO_LARGE
