@@ -36,8 +36,9 @@ class Exchange:
 
 
 class ProbedLink:
-    def __init__(self, comm: WebsocketCommunicator, *, outgoing: TypeAdapter[Any]) -> None:
+    def __init__(self, comm: WebsocketCommunicator, *, dialer: Hotkey, outgoing: TypeAdapter[Any]) -> None:
         self.comm = comm
+        self.dialer = dialer
         self.outgoing = outgoing
         self.sent = 0
 
@@ -53,7 +54,7 @@ class ProbedLink:
         await comm.send_to(text_data=hello.model_dump_json())
         reply = await comm.receive_json_from(timeout=REPLY_TIMEOUT_S)
         assert reply["type"] == "handshake", reply
-        return cls(comm, outgoing=outgoing)
+        return cls(comm, dialer=dialer, outgoing=outgoing)
 
     async def exchange(self, frame: str | bytes) -> Exchange:
         self.sent += 1
