@@ -1,29 +1,27 @@
-"""Fuzzing: bounded by the environment so CI runs a short pass and `make fuzz` the long one.
+"""Fixtures of the fuzz tests (their budget is tests/fuzz/budget.py) and the end-of-run tally."""
 
-FUZZ_EXAMPLES frames per consumer (CI default 500; `make fuzz` 100000) and SCHEMA_EXAMPLES
-requests per API operation (CI default 4). Hypothesis keeps no example database: a run leaves no
-files behind and every run explores afresh."""
-
-import os
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "500"))
-SCHEMA_EXAMPLES = int(os.environ.get("SCHEMA_EXAMPLES", "4"))
-# Small enough that an oversize frame is cheap to generate, large enough for any real message here.
-FUZZ_MAX_FRAME_BYTES = 256 * 1024
+from tests.fuzz.budget import FUZZ_MAX_FRAME_BYTES, TALLIES
 
-fuzz_settings = settings(
-    max_examples=FUZZ_EXAMPLES,
-    deadline=None,  # a shared, loaded machine: timing is not what is tested
-    database=None,
-    derandomize=False,
-    print_blob=True,
-    # One link serves every example: the fixtures are meant to outlive them.
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for name, counts in sorted(TALLIES.items()):
+        shown = ", ".join(f"{kind} {n}" for kind, n in counts.most_common())
+        terminalreporter.write_line(f"fuzz {name}: {shown}")
+
+
+@pytest.fixture(autouse=True)
+def quiet_logs() -> Iterator[None]:
+    """Every refused frame logs a warning: formatting 100,000 of them would be most of the run.
+    Errors (a handler that raised) still show."""
+    logging.disable(logging.WARNING)
+    yield
+    logging.disable(logging.NOTSET)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ UNKNOWN_TYPE answer to the probe marks the end of the answers to the fuzzed fram
 consumer is alive and still serving. Every frame it sends must parse as its outgoing union."""
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,15 +37,25 @@ class Exchange:
 
 
 class ProbedLink:
-    def __init__(self, comm: WebsocketCommunicator, *, dialer: Hotkey, outgoing: TypeAdapter[Any]) -> None:
+    def __init__(
+        self, comm: WebsocketCommunicator, *, dialer: Hotkey, outgoing: TypeAdapter[Any], tally: Counter[str]
+    ) -> None:
         self.comm = comm
         self.dialer = dialer
         self.outgoing = outgoing
+        self.tally = tally
         self.sent = 0
 
     @classmethod
     async def open(
-        cls, application: Any, *, path: str, dialer: Hotkey, server_ss58: str, outgoing: TypeAdapter[Any]
+        cls,
+        application: Any,
+        *,
+        path: str,
+        dialer: Hotkey,
+        server_ss58: str,
+        outgoing: TypeAdapter[Any],
+        tally: Counter[str],
     ) -> "ProbedLink":
         """Connect and pass the real signed handshake as `dialer`."""
         comm = WebsocketCommunicator(application, path)
@@ -54,7 +65,7 @@ class ProbedLink:
         await comm.send_to(text_data=hello.model_dump_json())
         reply = await comm.receive_json_from(timeout=REPLY_TIMEOUT_S)
         assert reply["type"] == "handshake", reply
-        return cls(comm, dialer=dialer, outgoing=outgoing)
+        return cls(comm, dialer=dialer, outgoing=outgoing, tally=tally)
 
     async def exchange(self, frame: str | bytes) -> Exchange:
         self.sent += 1
@@ -71,6 +82,8 @@ class ProbedLink:
                 and message.code == ErrorCode.UNKNOWN_TYPE
                 and repr(probe) in message.detail
             ):
+                self.tally["frames"] += 1
+                self.tally.update(_kind(r) for r in exchange.replies)
                 return exchange
             exchange.replies.append(message)
 
@@ -117,6 +130,11 @@ def assert_typed_answer(exchange: Exchange, *, refused: bool) -> None:
     if refused:
         codes = {e.code for e in exchange.errors()}
         assert codes & REFUSAL_CODES, f"no typed refusal of {_shown(exchange.frame)}: {exchange.replies}"
+
+
+def _kind(message: BaseModel) -> str:
+    kind = str(getattr(message, "type", type(message).__name__))
+    return f"{kind}:{message.code}" if isinstance(message, ErrorMessage) else kind
 
 
 def _shown(frame: str | bytes) -> str:

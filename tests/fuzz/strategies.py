@@ -22,12 +22,19 @@ texts = st.one_of(
 )
 huge_ints = st.one_of(st.integers(), st.integers(min_value=2**62, max_value=2**200), st.integers(max_value=-(2**62)))
 any_floats = st.floats(allow_nan=True, allow_infinity=True)
-json_scalars = st.one_of(st.none(), st.booleans(), huge_ints, any_floats, texts)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)),
-    max_leaves=12,
-)
+
+
+def json_trees(numbers: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    scalars = st.one_of(st.none(), st.booleans(), huge_ints, numbers, texts)
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)),
+        max_leaves=12,
+    )
+
+
+json_values = json_trees(any_floats)
+finite_json_values = json_trees(st.floats(allow_nan=False, allow_infinity=False))  # what a signer can sign
 hex_chars = st.text(alphabet="0123456789abcdef", min_size=1, max_size=130)
 signatures = st.one_of(hex_chars.map(lambda h: "0x" + h), texts)
 

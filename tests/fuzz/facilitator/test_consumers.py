@@ -28,7 +28,7 @@ from protocol.messages.common import FailureKind, FailureReason
 from protocol.messages.facilitator import FacilitatorToValidator, ValidatorToFacilitator
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 from tests.factories import UserFactory, job_spec
-from tests.fuzz.conftest import FUZZ_MAX_FRAME_BYTES, fuzz_settings
+from tests.fuzz.budget import FUZZ_MAX_FRAME_BYTES, fuzz_settings, tally
 from tests.fuzz.links import ProbedLink, assert_typed_answer, well_formed
 from tests.fuzz.strategies import frames, seconds, signatures, texts, uuid_texts
 
@@ -108,7 +108,7 @@ def validator_frames(pool: JobPool) -> st.SearchStrategy[dict[str, Any]]:
                             "netuid": st.integers(min_value=0, max_value=65535),
                             "version": st.one_of(st.integers(min_value=1, max_value=10), st.integers(min_value=2**63)),
                             "issued_at": st.just("2026-01-01T00:00:00Z"),
-                            "classes": st.just([]),
+                            "classes": st.builds(list),
                         }
                     ),
                     "signer": st.just(hotkey_create()[0].ss58),
@@ -138,7 +138,12 @@ def validator_key(node_key: Hotkey, executor_classes: dict[str, Any]) -> Hotkey:
 async def link(validator_key: Hotkey, node_key: Hotkey) -> Any:
     outgoing: TypeAdapter[Any] = TypeAdapter(FacilitatorToValidator)
     probed = await ProbedLink.open(
-        application, path=PATH, dialer=validator_key, server_ss58=node_key.ss58, outgoing=outgoing
+        application,
+        path=PATH,
+        dialer=validator_key,
+        server_ss58=node_key.ss58,
+        outgoing=outgoing,
+        tally=tally("facilitator consumer"),
     )
     yield probed
     await probed.close()

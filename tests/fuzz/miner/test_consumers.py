@@ -32,7 +32,7 @@ from protocol.messages.jobs import JobFinished, JobStarted
 from protocol.messages.miner import MinerToValidator, ReceiptOffer, ValidatorToMiner
 from protocol.receipts import IntervalPayload, receipt_sign
 from tests.factories import JOB_IMAGE
-from tests.fuzz.conftest import FUZZ_MAX_FRAME_BYTES, fuzz_settings
+from tests.fuzz.budget import FUZZ_MAX_FRAME_BYTES, fuzz_settings, tally
 from tests.fuzz.links import ProbedLink, assert_typed_answer, well_formed
 from tests.fuzz.strategies import frames, hex_chars, seconds, signatures, texts
 from tests.miner.factories import KnownValidatorFactory
@@ -94,8 +94,10 @@ def bounded(strategy: st.SearchStrategy[str], low: int, high: int) -> st.SearchS
 def miner_frames(*, validator: Hotkey, miner_ss58: str, jobs: Jobs) -> st.SearchStrategy[dict[str, Any]]:
     """Well-formed ValidatorToMiner messages, the signed ones signed for real (or by a stranger)."""
     stranger = hotkey_create()[0]
-    classes = st.one_of(st.just("cpu.small"), st.just("gpu.none"), bounded(texts, 1, 64))
-    images = st.one_of(st.just(JOB_IMAGE), bounded(texts, 0, 255))
+    # What a model holds (NUL is refused at the wire: `frames` adds it when it mutates a message).
+    storable = texts.filter(lambda s: "\x00" not in s)
+    classes = st.one_of(st.just("cpu.small"), st.just("gpu.none"), bounded(storable, 1, 64))
+    images = st.one_of(st.just(JOB_IMAGE), bounded(storable, 0, 255))
 
     @st.composite
     def reserve(draw: st.DrawFn) -> dict[str, Any]:
@@ -194,7 +196,12 @@ async def link(node_key: Hotkey) -> Any:
     await sync_to_async(KnownValidatorFactory.create)(hotkey=validator.ss58, stake=1000)
     outgoing: TypeAdapter[Any] = TypeAdapter(MinerToValidator)
     probed = await ProbedLink.open(
-        application, path=PATH, dialer=validator, server_ss58=node_key.ss58, outgoing=outgoing
+        application,
+        path=PATH,
+        dialer=validator,
+        server_ss58=node_key.ss58,
+        outgoing=outgoing,
+        tally=tally("miner consumer"),
     )
     yield probed
     await probed.close()
