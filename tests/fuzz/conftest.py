@@ -27,7 +27,7 @@ def quiet_logs() -> Iterator[None]:
 @pytest.fixture
 def fuzz_limits(settings: Any) -> None:
     """Limits a fuzzer would trip at once (every refused frame is a strike): raised so the frames
-    reach the code under test. tests/fuzz/test_limits.py shows the default limits ban such a peer."""
+    reach the code under test. tests/fuzz/facilitator/test_limits.py shows the default limits ban such a peer."""
     settings.PROTOCOL_RATE_PER_S = 1e9
     settings.PROTOCOL_RATE_BURST = 10**9
     settings.PROTOCOL_PEER_RATE_PER_S = 1e9

@@ -11,14 +11,11 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
-from django.conf import settings
 from django.urls import path
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from chain.interface import Role
-from chain.local import LocalChain
 from facilitator.consumers import ValidatorChannelConsumer
 from facilitator.models import Job
 from facilitator.services.credits import credits_grant
@@ -122,16 +119,6 @@ def validator_frames(pool: JobPool) -> st.SearchStrategy[dict[str, Any]]:
         {"type": st.just("error"), "code": st.sampled_from(["internal", "refused"]), "detail": texts}
     )
     return st.one_of(status, status, interval, catalogue, error)
-
-
-@pytest.fixture
-def validator_key(node_key: Hotkey, executor_classes: dict[str, Any]) -> Hotkey:
-    """A validator registered with enough stake on the local chain."""
-    hotkey = hotkey_create()[0]
-    chain = LocalChain()
-    chain.register(hotkey=hotkey.ss58, coldkey=hotkey_create()[0].ss58, role=Role.VALIDATOR)
-    chain.add_stake(hotkey=hotkey.ss58, amount=settings.MIN_VALIDATOR_STAKE)
-    return hotkey
 
 
 @pytest.fixture
