@@ -1,12 +1,22 @@
 """Fixtures of the fuzz tests (their budget is tests/fuzz/budget.py) and the end-of-run tally."""
 
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.fuzz.budget import FUZZ_MAX_FRAME_BYTES, TALLIES
+
+# Hypothesis caches what it learns (constants, unicode tables) under ./.hypothesis even without an
+# example database: outside the repository, a run leaves nothing behind in it.
+set_hypothesis_home_dir(
+    Path(tempfile.gettempdir()) / f"meshwork-hypothesis-{os.environ.get('MESHWORK_TEST_ID', 'main')}"
+)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
