@@ -1,8 +1,8 @@
 """`ProbedLink`: one authenticated websocket link to a consumer, driven in-process, that sends a
-fuzzed frame followed by a probe and collects everything the consumer sent in between.
+batch of fuzzed frames followed by a probe and collects everything the consumer sent in between.
 
 The probe is a frame of a unique unknown type: the consumer handles frames in order, so its
-UNKNOWN_TYPE answer to the probe marks the end of the answers to the fuzzed frame and proves the
+UNKNOWN_TYPE answer to the probe marks the end of the answers to the batch and proves the
 consumer is alive and still serving. Every frame it sends must parse as its outgoing union."""
 
 import json
@@ -29,7 +29,7 @@ class LinkBroken(AssertionError):
 
 @dataclass
 class Exchange:
-    frame: str | bytes
+    frames: list[str | bytes]
     replies: list[BaseModel] = field(default_factory=list)
 
     def errors(self) -> list[ErrorMessage]:
@@ -67,27 +67,28 @@ class ProbedLink:
         assert reply["type"] == "handshake", reply
         return cls(comm, dialer=dialer, outgoing=outgoing, tally=tally)
 
-    async def exchange(self, frame: str | bytes) -> Exchange:
+    async def exchange(self, frames: list[str | bytes]) -> Exchange:
         self.sent += 1
         probe = f"{PROBE_PREFIX}{self.sent}"
-        # send_input, not send_to: an empty frame is a frame too.
-        kind = "bytes" if isinstance(frame, bytes) else "text"
-        await self.comm.send_input({"type": "websocket.receive", kind: frame})
+        for frame in frames:
+            # send_input, not send_to: an empty frame is a frame too.
+            kind = "bytes" if isinstance(frame, bytes) else "text"
+            await self.comm.send_input({"type": "websocket.receive", kind: frame})
         await self.comm.send_to(text_data=json.dumps({"type": probe}))
-        exchange = Exchange(frame=frame)
+        exchange = Exchange(frames=frames)
         while True:
-            message = await self.receive(after=frame)
+            message = await self.receive(after=frames)
             if (
                 isinstance(message, ErrorMessage)
                 and message.code == ErrorCode.UNKNOWN_TYPE
                 and repr(probe) in message.detail
             ):
-                self.tally["frames"] += 1
+                self.tally["frames"] += len(frames)
                 self.tally.update(_kind(r) for r in exchange.replies)
                 return exchange
             exchange.replies.append(message)
 
-    async def receive(self, *, after: str | bytes) -> BaseModel:
+    async def receive(self, *, after: list[str | bytes]) -> BaseModel:
         try:
             event = await self.comm.receive_output(timeout=REPLY_TIMEOUT_S)
         except TimeoutError as exc:
@@ -123,13 +124,13 @@ def well_formed(frame: str | bytes, incoming: TypeAdapter[Any], *, max_bytes: in
     return True
 
 
-def assert_typed_answer(exchange: Exchange, *, refused: bool) -> None:
-    """A refused frame gets a typed refusal; no frame ever gets INTERNAL (a handler that raised)."""
+def assert_typed_answers(exchange: Exchange, *, refused: int) -> None:
+    """Each of the `refused` frames got a typed refusal (a handler may refuse a well-formed one
+    too: at least that many); no frame ever gets INTERNAL (a handler that raised)."""
     internal = [e for e in exchange.errors() if e.code == ErrorCode.INTERNAL]
-    assert not internal, f"handler failed on {_shown(exchange.frame)}: {internal}"
-    if refused:
-        codes = {e.code for e in exchange.errors()}
-        assert codes & REFUSAL_CODES, f"no typed refusal of {_shown(exchange.frame)}: {exchange.replies}"
+    assert not internal, f"handler failed on {_shown(exchange.frames)}: {internal}"
+    refusals = [e for e in exchange.errors() if e.code in REFUSAL_CODES]
+    assert len(refusals) >= refused, f"{refused} refused frames, {len(refusals)} refusals: {_shown(exchange.frames)}"
 
 
 def _kind(message: BaseModel) -> str:
@@ -137,5 +138,5 @@ def _kind(message: BaseModel) -> str:
     return f"{kind}:{message.code}" if isinstance(message, ErrorMessage) else kind
 
 
-def _shown(frame: str | bytes) -> str:
-    return f"frame {frame[:300]!r} ({len(frame)} long)"
+def _shown(frames: list[str | bytes]) -> str:
+    return "; ".join(f"frame {frame[:300]!r} ({len(frame)} long)" for frame in frames)

@@ -25,8 +25,8 @@ from protocol.messages.common import FailureKind, FailureReason
 from protocol.messages.facilitator import FacilitatorToValidator, ValidatorToFacilitator
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 from tests.factories import UserFactory, job_spec
-from tests.fuzz.budget import FUZZ_MAX_FRAME_BYTES, fuzz_settings, tally
-from tests.fuzz.links import ProbedLink, assert_typed_answer, well_formed
+from tests.fuzz.budget import FUZZ_BATCH, FUZZ_MAX_FRAME_BYTES, fuzz_settings, tally
+from tests.fuzz.links import ProbedLink, assert_typed_answers, well_formed
 from tests.fuzz.strategies import frames, seconds, signatures, texts, uuid_texts
 
 PATH = "/v1/facilitator/"
@@ -156,9 +156,10 @@ def strategy(pool: JobPool) -> st.SearchStrategy[str | bytes]:
 async def test_every_frame_gets_a_typed_answer_and_the_channel_keeps_serving(
     data: st.DataObject, link: ProbedLink, pool: JobPool, strategy: st.SearchStrategy[str | bytes]
 ) -> None:
-    frame = data.draw(strategy)
-    exchange = await link.exchange(frame)
-    assert_typed_answer(exchange, refused=not well_formed(frame, incoming, max_bytes=FUZZ_MAX_FRAME_BYTES))
-    text = frame.decode(errors="replace") if isinstance(frame, bytes) else frame
+    batch = data.draw(st.lists(strategy, min_size=FUZZ_BATCH, max_size=FUZZ_BATCH))
+    exchange = await link.exchange(batch)
+    refused = sum(not well_formed(f, incoming, max_bytes=FUZZ_MAX_FRAME_BYTES) for f in batch)
+    assert_typed_answers(exchange, refused=refused)
+    text = "".join(f.decode(errors="replace") if isinstance(f, bytes) else f for f in batch)
     if any(str(u) in text for u in pool.uuids):  # only a frame naming a job can have ended it
         await sync_to_async(pool.refill)()

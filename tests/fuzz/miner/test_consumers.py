@@ -32,8 +32,8 @@ from protocol.messages.jobs import JobFinished, JobStarted
 from protocol.messages.miner import MinerToValidator, ReceiptOffer, ValidatorToMiner
 from protocol.receipts import IntervalPayload, receipt_sign
 from tests.factories import JOB_IMAGE
-from tests.fuzz.budget import FUZZ_MAX_FRAME_BYTES, fuzz_settings, tally
-from tests.fuzz.links import ProbedLink, assert_typed_answer, well_formed
+from tests.fuzz.budget import FUZZ_BATCH, FUZZ_MAX_FRAME_BYTES, fuzz_settings, tally
+from tests.fuzz.links import ProbedLink, assert_typed_answers, well_formed
 from tests.fuzz.strategies import frames, hex_chars, seconds, signatures, texts
 from tests.miner.factories import KnownValidatorFactory
 from tests.receipts import signed_reserve
@@ -218,6 +218,7 @@ def strategy(link: ProbedLink, node_key: Hotkey) -> st.SearchStrategy[str | byte
 async def test_every_frame_gets_a_typed_answer_and_the_interface_keeps_serving(
     data: st.DataObject, link: ProbedLink, strategy: st.SearchStrategy[str | bytes]
 ) -> None:
-    frame = data.draw(strategy)
-    exchange = await link.exchange(frame)
-    assert_typed_answer(exchange, refused=not well_formed(frame, incoming, max_bytes=FUZZ_MAX_FRAME_BYTES))
+    batch = data.draw(st.lists(strategy, min_size=FUZZ_BATCH, max_size=FUZZ_BATCH))
+    exchange = await link.exchange(batch)
+    refused = sum(not well_formed(f, incoming, max_bytes=FUZZ_MAX_FRAME_BYTES) for f in batch)
+    assert_typed_answers(exchange, refused=refused)

@@ -24,7 +24,7 @@ from dht.engine.wire import ENVELOPE, REPLY_BODIES, RPC_DOMAIN, ErrorReply
 from dht.policy.stake import StaticStakeSource
 from protocol.keys import Hotkey, hotkey_create
 from tests.dht.swarm import config_with, node_build
-from tests.fuzz.budget import fuzz_settings, tally
+from tests.fuzz.budget import FUZZ_BATCH, fuzz_settings, tally
 from tests.fuzz.strategies import finite_json_values, hex_chars, mutated, raw_frames, texts
 
 pytestmark = pytest.mark.fuzz
@@ -145,7 +145,8 @@ async def test_every_datagram_is_dropped_with_a_reason_or_answered_and_the_node_
     data: st.DataObject, target: Target, strategy: st.SearchStrategy[bytes]
 ) -> None:
     replies = len(target.catcher.replies)
-    await target.feed(data.draw(strategy))
+    for datagram in data.draw(st.lists(strategy, min_size=FUZZ_BATCH, max_size=FUZZ_BATCH)):
+        await target.feed(datagram)
     for reply in target.catcher.replies[replies:]:
         envelope = ENVELOPE.validate_python(json.loads(reply.partition(b"\n")[2]) | {"sig": "0x00"})
         assert envelope.to == target.peer.ss58
