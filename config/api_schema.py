@@ -1,9 +1,9 @@
 """The OpenAPI schema documents the errors every operation can answer, not only its success: a
 client (and schemathesis, tests/fuzz/facilitator/test_api_schema.py) may rely on each response
-being one the schema names. Which errors follow from the operation itself: input → 400, a path
-parameter → 404, authentication → 401/403, a throttle → 429. Codes an operation declares itself
-(`@extend_schema(responses={402: ...})`) are kept as declared; one of the codes above declared
-with a description only gets its error body."""
+being one the schema names. Which errors follow from the operation itself: input → 400, a request
+body → 415 too (a malformed multipart body), a path parameter → 404, authentication → 401/403, a
+throttle → 429. Codes an operation declares itself (`@extend_schema(responses={402: ...})`) are
+kept as declared; one of the codes above declared with a description only gets its error body."""
 
 from typing import Any
 
@@ -21,6 +21,7 @@ REASONS = {
     "401": ("No valid credentials.", DETAIL),
     "403": ("Not allowed for these credentials.", DETAIL),
     "404": ("No such resource.", DETAIL),
+    "415": ("The body is not in a media type this operation reads.", DETAIL),
     "429": ("Too many requests; retry after the `Retry-After` header's seconds.", DETAIL),
 }
 
@@ -47,6 +48,8 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             codes += ["401", "403"]
         if "path" in places:
             codes.append("404")
+        if "requestBody" in operation:
+            codes.append("415")
         if getattr(self.view, "throttle_classes", None):
             codes.append("429")
         return codes

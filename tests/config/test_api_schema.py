@@ -1,5 +1,5 @@
 """The OpenAPI schema names every response an operation gives: paginated lists as pages, and the
-errors (400/401/403/404/429) beside the success (found by tests/fuzz/facilitator/test_api_schema.py)."""
+errors (400/401/403/404/415/429) beside the success (found by tests/fuzz/facilitator/test_api_schema.py)."""
 
 from typing import Any
 
@@ -27,7 +27,7 @@ def test_a_paginated_list_is_documented_as_a_page(schema, path):
 
 
 def test_errors_are_documented_from_what_the_operation_takes(schema):
-    assert set(_responses(schema, "/api/v1/jobs/", "post")) == {"201", "400", "401", "403", "429"}
+    assert set(_responses(schema, "/api/v1/jobs/", "post")) == {"201", "400", "401", "403", "415", "429"}
     assert set(_responses(schema, "/api/v1/jobs/{job_uuid}/", "get")) == {"200", "401", "403", "404", "429"}
     assert set(_responses(schema, "/api/v1/executor-classes/", "get")) == {"200", "401", "403", "429"}
     # A public operation needs no credentials (no 401/403), but is throttled per address.
