@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv services images localnet test bench lint typecheck fmt clean-localnet
+.PHONY: venv services images localnet test fuzz bench lint typecheck fmt clean-localnet
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -29,6 +29,12 @@ localnet: venv services images
 
 test: venv services images
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The long fuzzing pass (docs/fuzzing.md); `make test` runs the same tests with a short budget.
+FUZZ_EXAMPLES ?= 100000
+SCHEMA_EXAMPLES ?= 200
+fuzz: venv services
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMA_EXAMPLES=$(SCHEMA_EXAMPLES) $(PY) -m pytest -q -m fuzz -o timeout=0 tests/fuzz $(PYTEST_ARGS)
 
 bench: venv services images
 	$(PY) bench/organic_overhead.py

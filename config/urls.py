@@ -27,6 +27,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 for module in role_admin_modules(settings.MESHWORK_ROLE):
     import_module(module)
 
+# A path under /api/ that matches no route (or whose parameter does not convert) answers JSON.
+handler404 = "config.http_errors.not_found"
 urlpatterns: list[Any] = [path("healthz/", healthz)]
 if role_serves(settings.MESHWORK_ROLE, NodeRole.FACILITATOR):
     urlpatterns += [

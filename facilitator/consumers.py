@@ -10,7 +10,7 @@ from facilitator.services.catalogue import CatalogueOfferRefused, catalogue_offe
 from facilitator.services.dispatch import jobs_dispatch_pending, jobs_resend_to_validator
 from facilitator.services.intervals import credits_charge_interval
 from facilitator.services.sessions import validator_session_close, validator_session_open
-from facilitator.services.status import job_apply_status_update
+from facilitator.services.status import StatusUpdateRefused, job_apply_status_update
 from protocol.consumer import SignedConsumer
 from protocol.database import db_sync_to_async
 from protocol.logs import bind_job
@@ -46,7 +46,14 @@ class ValidatorChannelConsumer(SignedConsumer[Incoming]):
             if isinstance(message, JobIntervalCharge):
                 await db_sync_to_async(credits_charge_interval)(validator_hotkey=self.peer_hotkey, charge=message)
             else:
-                await db_sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
+                await self._on_status_update(message)
+
+    async def _on_status_update(self, message: JobStatusUpdate) -> None:
+        assert self.peer_hotkey is not None
+        try:
+            await db_sync_to_async(job_apply_status_update)(validator_hotkey=self.peer_hotkey, update=message)
+        except StatusUpdateRefused as exc:
+            await self.send_message(ErrorMessage(code=ErrorCode.REFUSED, detail=f"job.status: {exc}"))
 
     async def _on_catalogue_offer(self, message: CatalogueOffer) -> None:
         assert self.peer_hotkey is not None

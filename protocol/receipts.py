@@ -22,7 +22,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from protocol.canonical import canonical_json
 from protocol.keys import Hotkey, verify_signature
-from protocol.types import SS58Address, StrictModel
+from protocol.types import NulFreeText, SS58Address, StrictModel
 
 Crypto = Literal["sr25519", "ed25519"]
 MAX_RECEIPT_SECONDS = 86400.0 * 61  # a rental's 60 days and a margin: nothing longer is plausible
@@ -57,7 +57,7 @@ class _Payload(StrictModel):
     validator_crypto: Crypto = "sr25519"
     miner_hotkey: SS58Address
     miner_crypto: Crypto = "sr25519"
-    executor_class: str = Field(min_length=1, max_length=64)
+    executor_class: NulFreeText = Field(min_length=1, max_length=64)
     job_kind: JobKind = JobKind.ORGANIC
     at: datetime  # when the author signed it (UTC)
 

@@ -4,9 +4,21 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # Base58 alphabet; checksums are verified where it matters (`protocol.keys.is_ss58`, signatures).
+
+
+def _refuse_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("NUL characters are not allowed")
+    return text
+
+
+# Text a node looks up or stores as it came (classes, images, hosts, job arguments): Postgres text
+# cannot hold NUL, so a frame carrying one is refused at the wire (MALFORMED), not by the database.
+# Captured output (stdout, details) may hold NUL instead: it is replaced where it is stored.
+NulFreeText = Annotated[str, AfterValidator(_refuse_nul)]
 SS58Address = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[1-9A-HJ-NP-Za-km-z]+$")]
 
 

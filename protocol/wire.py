@@ -30,6 +30,8 @@ def decode(adapter: TypeAdapter[T], raw: str | bytes | None, *, max_bytes: int) 
         raise ProtocolError(ErrorCode.TOO_LARGE, f"frame of {size} bytes exceeds {max_bytes}")
     try:
         data: Any = json.loads(raw)
+    except RecursionError as exc:  # a nesting bomb: a few kilobytes of "[" exhaust the parser's stack
+        raise ProtocolError(ErrorCode.MALFORMED, "not JSON: nesting too deep") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(ErrorCode.MALFORMED, f"not JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):

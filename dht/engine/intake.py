@@ -2,6 +2,7 @@
 returns, goes through the validator; a valid write that changes state is charged to its owner's
 write budget."""
 
+import re
 from collections.abc import Callable
 
 from dht.engine.droplog import DropLog
@@ -9,6 +10,16 @@ from dht.engine.interfaces import RecordValidator, Rejected
 from dht.engine.ratelimit import TokenBuckets
 from dht.engine.record_store import PutOutcome, RecordStore
 from dht.engine.records import Record
+
+# Where a rejection's fixed words end: its detail (after a colon), a figure, a quoted name.
+_DETAIL_STARTS = re.compile(r":|\d| '")
+
+
+def rejection_class(reason: str) -> str:
+    """The fixed words of a rejection, without the figures and names a peer chooses: drops are
+    counted and rate-limited per reason, so a reason a peer can vary must not become a new one
+    (found by tests/fuzz: expiries and namespaces made a fresh reason, and a log line, per record)."""
+    return _DETAIL_STARTS.split(reason, maxsplit=1)[0].strip()[:60]
 
 
 class RecordIntake:
@@ -45,7 +56,7 @@ class RecordIntake:
             return early.value
         reason = await self.check(record)
         if reason is not None:
-            self._drops.drop(f"record rejected: {reason.split(':')[0]}", source)
+            self._drops.drop(f"record rejected: {rejection_class(reason)}", source)
             return f"rejected: {reason}"
         # Charged only for a valid write that changes state: replicas re-sending a record we already
         # hold are free, and a forger cannot spend its victim's budget.

@@ -13,7 +13,7 @@ from typing import Any
 
 from dht.engine.config import DhtConfig
 from dht.engine.droplog import DropLog
-from dht.engine.intake import RecordIntake
+from dht.engine.intake import RecordIntake, rejection_class
 from dht.engine.peer_client import PeerClient
 from dht.engine.records import Record
 from dht.engine.routing import Peer, RoutingTable
@@ -166,7 +166,7 @@ class Lookups:
                 continue
             reason = await self._intake.check(record)
             if reason is not None:
-                self._drops.drop(f"lookup reply record rejected: {reason.split(':')[0]}", source.addr)
+                self._drops.drop(f"lookup reply record rejected: {rejection_class(reason)}", source.addr)
                 continue
             best[record.subkey] = record
         return best

@@ -27,6 +27,8 @@ from protocol.messages.common import JobSpec
 
 
 class JobListCreateApi(APIView):
+    pagination_class = LimitOffsetPagination  # declared, so the schema documents the paginated list
+
     @extend_schema(
         parameters=[OpenApiParameter("status", str), OpenApiParameter("tag", str)],
         responses=JobOutputSerializer(many=True),
@@ -34,7 +36,7 @@ class JobListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         filters = JobListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(job_list(user=request.user, filters=filters.validated_data), request)
         data = JobOutputSerializer(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)

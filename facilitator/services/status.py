@@ -5,6 +5,7 @@ import base64
 import binascii
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,8 +27,18 @@ ALLOWED = {
 }
 
 
+class StatusUpdateRefused(Exception):
+    """The report is refused as a whole (nothing of it is applied); the message says why."""
+
+
 def job_apply_status_update(*, validator_hotkey: str, update: JobStatusUpdate) -> bool:
-    """Returns True when the update changed the job."""
+    """Returns True when the update changed the job; raises StatusUpdateRefused for a report no
+    job could have produced."""
+    seconds = update.result.executor_seconds if update.result is not None else 0.0
+    if not seconds <= settings.MAX_EXECUTOR_SECONDS:  # also refuses NaN, which compares false
+        raise StatusUpdateRefused(
+            f"result.executor_seconds {seconds} exceeds MAX_EXECUTOR_SECONDS ({settings.MAX_EXECUTOR_SECONDS})"
+        )
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(uuid=update.job_uuid).first()
         if job is None or job.validator_hotkey != validator_hotkey:

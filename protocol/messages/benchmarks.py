@@ -13,7 +13,7 @@ from pydantic import Field
 
 from protocol.messages.common import Message
 from protocol.messages.manifest import ClassName
-from protocol.types import StrictModel
+from protocol.types import NulFreeText, StrictModel
 
 Hex32 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # 32 bytes
 Hex16 = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]  # 16 bytes (128-bit seeds)
@@ -49,7 +49,7 @@ class CheckReason(enum.StrEnum):
 class ExecutorRef(StrictModel):
     """One executor of a miner: host name, class and index within that class on that host."""
 
-    host: str = Field(min_length=1, max_length=64)
+    host: NulFreeText = Field(min_length=1, max_length=64)
     executor_class: ClassName
     index: int = Field(ge=0, lt=256)
 

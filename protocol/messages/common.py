@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
-from protocol.types import SS58Address, StrictModel
+from protocol.types import NulFreeText, SS58Address, StrictModel
 
 MAX_LOG_CHARS = 2 * 1024 * 1024
 
@@ -73,7 +73,7 @@ class ZipInput(Message):
 
 class UrlInput(Message):
     kind: Literal["url"] = "url"
-    url: str = Field(max_length=2000, pattern=r"^https?://")
+    url: NulFreeText = Field(max_length=2000, pattern=r"^https?://")
 
 
 JobInput = Annotated[ZipInput | UrlInput, Field(discriminator="kind")]
@@ -82,10 +82,10 @@ JobInput = Annotated[ZipInput | UrlInput, Field(discriminator="kind")]
 class JobSpec(Message):
     """What a user asked to run; travels facilitator → validator → miner → executor unchanged."""
 
-    image: str = Field(min_length=1, max_length=255)
-    args: list[str] = Field(default_factory=list, max_length=256)
-    env: dict[str, str] = Field(default_factory=dict)
-    executor_class: str = Field(min_length=1, max_length=64)
+    image: NulFreeText = Field(min_length=1, max_length=255)
+    args: list[NulFreeText] = Field(default_factory=list, max_length=256)
+    env: dict[NulFreeText, NulFreeText] = Field(default_factory=dict)
+    executor_class: NulFreeText = Field(min_length=1, max_length=64)
     timeout_s: int = Field(ge=1, le=86400)
     input: JobInput | None = None
 

@@ -27,6 +27,7 @@ from protocol.messages.jobs import (
 )
 from protocol.messages.manifest import ManifestMessage
 from protocol.receipts import SIGNATURE, IntervalPayload, JobAcceptedPayload, JobFinishedPayload, JobStartedPayload
+from protocol.types import NulFreeText
 
 # How long a miner holds an executor for a reservation the validator never follows with JobRun;
 # the validator signs it into the `job_started` receipt (`ttl_s`), so both sides use this one figure.
@@ -62,8 +63,8 @@ class JobReserve(Message):
 
     type: Literal["job.reserve"] = "job.reserve"
     job_uuid: UUID
-    executor_class: str = Field(max_length=64)
-    image: str = Field(max_length=255)
+    executor_class: NulFreeText = Field(max_length=64)
+    image: NulFreeText = Field(max_length=255)
     timeout_s: int = Field(ge=1, le=86400)
     started: SignedStarted
 

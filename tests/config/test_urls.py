@@ -25,3 +25,20 @@ def test_health_check_answers(client):
     response = client.get("/healthz/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/jobs/not-a-uuid/", "/api/v2/nothing/", "/api/"])
+def test_an_unknown_api_path_is_a_json_404(client, path):
+    # Found by tests/fuzz: the API answered a path its routes do not match with Django's HTML page.
+    response = client.get(path)
+    assert (response.status_code, response["Content-Type"], response.json()) == (
+        404,
+        "application/json",
+        {"detail": "Not found."},
+    )
+
+
+def test_an_unknown_page_elsewhere_stays_html(client):
+    response = client.get("/no-such-page/")
+    assert (response.status_code, response["Content-Type"]) == (404, "text/html; charset=utf-8")

@@ -398,3 +398,22 @@ async def test_an_offer_for_a_job_not_reserved_here_is_refused(admitted_validato
     )
     assert await sync_to_async(_receipts)(unknown) == {}
     await comm.disconnect()
+
+
+@pytest.mark.parametrize("field", ["image", "executor_class"])
+async def test_a_reservation_with_a_nul_in_its_text_is_refused_as_malformed_not_a_database_error(
+    admitted_validator_key, node_key, fake_executor, field
+):
+    # Found by tests/fuzz: the NUL reached Postgres, which raised DataError (an INTERNAL answer).
+    comm = await _connect(admitted_validator_key, node_key.ss58)
+    frame = signed_reserve(validator=admitted_validator_key, miner_hotkey=node_key.ss58).model_dump(mode="json")
+    frame[field] += "\x00"
+    frame["started"]["payload"]["executor_class"] = frame["executor_class"]
+    await comm.send_json_to(frame)
+    error = await comm.receive_json_from(timeout=3)
+    assert (error["type"], error["code"]) == ("error", "malformed")
+    assert f"job.reserve.{field}: Value error, NUL characters are not allowed" in error["detail"]
+    assert await sync_to_async(AcceptedJob.objects.count)() == 0
+    # Still serving: a clean reservation is accepted.
+    await _reserve(comm, uuid.uuid4())
+    await comm.disconnect()

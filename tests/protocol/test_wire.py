@@ -89,6 +89,20 @@ def test_not_json_is_malformed(raw):
     assert _code(raw) == ErrorCode.MALFORMED
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 50_000,  # a nesting bomb within the size limit (found by tests/fuzz)
+        '{"type": "job.status", "detail": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        ('{"a":' * 20_000 + "1" + "}" * 20_000).encode(),
+    ],
+)
+def test_deep_nesting_is_malformed_not_a_recursion_error(raw):
+    with pytest.raises(ProtocolError) as info:
+        decode(TO_FACILITATOR, raw, max_bytes=MAX * 4)
+    assert (info.value.code, info.value.detail) == (ErrorCode.MALFORMED, "not JSON: nesting too deep")
+
+
 def test_none_frame_is_malformed():
     assert _code(None) == ErrorCode.MALFORMED
 
@@ -130,6 +144,32 @@ def test_missing_or_bad_fields_are_malformed_and_name_the_field(body, field):
         decode(TO_FACILITATOR, json.dumps(body), max_bytes=MAX)
     assert info.value.code == ErrorCode.MALFORMED
     assert field in info.value.detail
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"image": "img\x00"},
+        {"executor_class": "cpu\x00"},
+        {"args": ["a", "b\x00"]},
+        {"env": {"K\x00": "v"}},
+        {"env": {"K": "\x00"}},
+        {"input": {"kind": "url", "url": "https://x.y/\x00"}},
+    ],
+)
+def test_a_nul_in_text_a_node_stores_is_malformed(spec):
+    # Postgres text cannot hold NUL: refused at the wire, not by the database (found by tests/fuzz).
+    body = {"type": "job.request", "job_uuid": str(uuid.uuid4()), "spec": job_spec().model_dump(mode="json") | spec}
+    with pytest.raises(ProtocolError) as info:
+        decode(TO_VALIDATOR, json.dumps(body), max_bytes=MAX)
+    assert info.value.code == ErrorCode.MALFORMED
+    assert "NUL characters are not allowed" in info.value.detail
+
+
+def test_a_nul_in_captured_output_still_travels():
+    result = {"exit_code": 0, "stdout": "a\x00b", "stderr": "\x00", "executor_seconds": 1}
+    update = decode(TO_FACILITATOR, json.dumps(_status(detail="x\x00", result=result)), max_bytes=MAX)
+    assert (update.detail, update.result.stdout) == ("x\x00", "a\x00b")
 
 
 def test_too_large_is_refused_before_parsing():

@@ -15,6 +15,9 @@ FACILITATOR_MAX_INPUT_BYTES = env.int("FACILITATOR_MAX_INPUT_BYTES", default=16 
 DATA_UPLOAD_MAX_MEMORY_SIZE = FACILITATOR_MAX_INPUT_BYTES * 4 // 3 + 1024 * 1024
 FACILITATOR_DEFAULT_CREDITS = env.str("FACILITATOR_DEFAULT_CREDITS", default="0")
 FACILITATOR_DISPATCH_STALE_S = env.float("FACILITATOR_DISPATCH_STALE_S", default=60.0)
+# The most executor-seconds a validator may report for one job (a job runs 86400 s at most): a
+# report claiming more is refused, not billed.
+MAX_EXECUTOR_SECONDS = env.float("MAX_EXECUTOR_SECONDS", default=2 * 86400.0)
 
 # Validator.
 FACILITATOR_URL = env.str("FACILITATOR_URL", default="")

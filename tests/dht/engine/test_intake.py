@@ -85,3 +85,23 @@ async def test_only_valid_writes_spend_the_owners_budget(intake_parts, make_hotk
     ]
     assert store.current("kv:v", hotkey.ss58) == versions[1]
     assert drops.counts["owner over write rate"] == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "counted_as"),
+    [
+        ("expiry 133604s ahead exceeds the 86400s cap", "record rejected: expiry"),
+        ("unknown namespace 'chosen-by-the-peer'", "record rejected: unknown namespace"),
+        ("schema: value.port: not an int", "record rejected: schema"),
+        ("owner stake 5 below 10", "record rejected: owner stake"),
+        ("expired", "record rejected: expired"),
+    ],
+)
+async def test_a_rejection_is_counted_by_its_fixed_words_not_the_figures_a_peer_chose(
+    intake_parts, make_hotkey, reason, counted_as
+):
+    intake, judge, _store, drops = intake_parts
+    judge.refuse = reason
+    record = record_sign(hotkey=make_hotkey("ed25519"), key="kv:r", value=1, expires=time.time() + 60)
+    assert await intake.accept(record, source="t") == f"rejected: {reason}"
+    assert dict(drops.counts) == {counted_as: 1}

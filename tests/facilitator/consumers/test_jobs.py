@@ -178,3 +178,20 @@ async def test_update_from_a_validator_the_job_was_not_sent_to_is_ignored(
     [ignored] = [line for line in json_log() if "not its job" in line["event"]]
     assert ignored["job_uuid"] == str(theirs.uuid)  # the log line names the job it is about
     await comm.disconnect()
+
+
+@db
+async def test_a_report_of_absurd_executor_seconds_is_refused_with_a_reason(
+    registered_validator_key, node_key, funded_user
+):
+    job = await sync_to_async(job_for)(funded_user, registered_validator_key.ss58, status=JobStatus.RUNNING)
+    comm, _, _ = await channel_connect(registered_validator_key, node_key.ss58)
+    await comm.receive_json_from(timeout=3)  # the resend of the job it holds
+    result = {"exit_code": 0, "executor_seconds": 1e300}
+    await comm.send_to(text_data=status_frame(job.uuid, "completed", result=result))
+    error = await error_frame(comm)
+    assert error["code"] == "refused"
+    assert error["detail"].startswith("job.status: result.executor_seconds 1e+300 exceeds MAX_EXECUTOR_SECONDS")
+    refreshed = await sync_to_async(Job.objects.get)(uuid=job.uuid)
+    assert (refreshed.status, refreshed.cost) == (JobStatus.RUNNING, None)
+    await comm.disconnect()

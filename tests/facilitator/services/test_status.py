@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from facilitator.models import CreditTransaction, Job, JobOutput
-from facilitator.services.status import job_apply_status_update
+from facilitator.services.status import StatusUpdateRefused, job_apply_status_update
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import JobStatus
 from tests.facilitator.factories import facilitator_job
@@ -202,3 +202,16 @@ def test_the_streams_byte_counts_and_truncation_flags_are_kept(job):
     job.refresh_from_db()
     assert (job.stdout_bytes, job.stdout_truncated) == (209715200, True)
     assert (job.stderr_bytes, job.stderr_truncated) == (1, False)
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), 1e308, 172_800.5])
+def test_absurd_executor_seconds_are_refused_and_change_nothing(job, seconds, settings):
+    # Found by tests/fuzz: such a figure, once stored, made settlement raise decimal.InvalidOperation.
+    settings.MAX_EXECUTOR_SECONDS = 172_800.0
+    assert _update(job, "running")
+    with pytest.raises(StatusUpdateRefused, match="exceeds MAX_EXECUTOR_SECONDS"):
+        _update(job, "completed", result={"exit_code": 0, "executor_seconds": seconds})
+    job.refresh_from_db()
+    assert (job.status, job.executor_seconds, job.cost) == ("running", None, None)
+    # The job still ends normally on a plausible report.
+    assert _update(job, "completed", result={"exit_code": 0, "executor_seconds": 172_800.0})
