@@ -139,12 +139,64 @@ class MinerLink:
         return None
 
 
+class FreedSlots:
+    """Wakes the jobs waiting for a busy miner when one of our jobs of their executor class ends
+    (the miner frees the executor before it reports the end), oldest waiter first, one per freed
+    slot, instead of having them poll with sleeps. A generation count per class lets a job that
+    was busy-declined while a slot freed retry at once, not wait for the next one."""
+
+    def __init__(self) -> None:
+        self.generations: dict[str, int] = {}
+        self.waiters: dict[str, list[asyncio.Future[str]]] = {}
+
+    def generation(self, executor_class: str) -> int:
+        return self.generations.get(executor_class, 0)
+
+    def release(self, *, executor_class: str, miner_hotkey: str) -> None:
+        """A slot of `executor_class` just freed on `miner_hotkey`: wake the oldest waiter."""
+        self.generations[executor_class] = self.generation(executor_class) + 1
+        self._wake_one(executor_class, miner_hotkey)
+
+    def _wake_one(self, executor_class: str, miner_hotkey: str) -> None:
+        waiters = self.waiters.get(executor_class, [])
+        while waiters:
+            waiter = waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(miner_hotkey)
+                return
+
+    async def wait(self, *, executor_class: str, since: int, timeout: float, cancel: asyncio.Event) -> str | None:
+        """The hotkey of the miner whose slot freed (None: any, or freed before we waited); returns
+        without one after `timeout` or when `cancel` is set. A wake-up this waiter received but
+        cannot use (it was cancelled) is handed on to the next waiter."""
+        if self.generation(executor_class) != since:
+            return None
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.waiters.setdefault(executor_class, []).append(waiter)
+        cancelled: asyncio.Future[Any] = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait((waiter, cancelled), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cancelled.cancel()
+            if waiter in self.waiters.get(executor_class, []):
+                self.waiters[executor_class].remove(waiter)
+        if not waiter.done():
+            waiter.cancel()
+            return None
+        if cancel.is_set():
+            self._wake_one(executor_class, waiter.result())
+            return None
+        return waiter.result()
+
+
 class MinerLinks:
-    """At most one link per miner hotkey, dialed on first use and again after it drops."""
+    """At most one link per miner hotkey, dialed on first use and again after it drops; and the
+    slots our jobs free on them (`freed`), which wake the jobs waiting for a busy miner."""
 
     def __init__(self, *, hotkey: Hotkey, nonces: NonceStore) -> None:
         self.hotkey = hotkey
         self.nonces = nonces
+        self.freed = FreedSlots()
         self.links: dict[str, MinerLink] = {}
         self.locks: dict[str, asyncio.Lock] = {}
 

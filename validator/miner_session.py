@@ -88,6 +88,22 @@ class Ended:
     started_at: datetime | None = None  # wall clock of JobStarted's arrival
 
 
+EndCallback = Callable[[Ended], Awaitable[None]]
+
+
+async def _no_end(ended: Ended) -> None:
+    return None
+
+
+class EndNotRecorded(Exception):
+    """The job ended on the miner (and its receipts were traded) but the caller could not record
+    the end: it must not be run again elsewhere, and it is not the miner's failure."""
+
+    def __init__(self, ended: Ended) -> None:
+        super().__init__(f"the end of the job ({type(ended.message).__name__}) could not be recorded")
+        self.ended = ended
+
+
 async def run_on_miner(
     *,
     job_uuid: UUID,
@@ -96,7 +112,12 @@ async def run_on_miner(
     links: MinerLinks,
     cancel: asyncio.Event,
     on_progress: ProgressCallback,
+    on_end: EndCallback = _no_end,
 ) -> Ended:
+    """`on_end` records the job's end as soon as the terminal message is in, before the
+    job_finished receipt's round trip, so the user sees the result (and the slot's next job
+    starts) without waiting for it; if it raises, the receipts are still traded and
+    `EndNotRecorded` follows."""
     try:
         link = await links.get(miner_hotkey=miner.hotkey, address=miner.address)
         try:
@@ -111,7 +132,11 @@ async def run_on_miner(
             await link.send(JobRun(job_uuid=job_uuid, spec=spec))
             await receipts.countersign_accepted()  # after the payload: the job is not delayed
             ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts)
+            links.freed.release(executor_class=spec.executor_class, miner_hotkey=miner.hotkey)
+            not_recorded = await _ended(on_end, ended)
             await receipts.finish(ended.message, ended.observed_seconds, ended.started_at)
+            if not_recorded is not None:
+                raise EndNotRecorded(ended) from not_recorded
             return ended
         except InfrastructureFailure:
             await _abandon(link, job_uuid)
@@ -124,6 +149,15 @@ async def run_on_miner(
         raise InfrastructureFailure("miner_unreachable", f"{type(exc).__name__}: {exc}") from exc
     except ProtocolError as exc:
         raise InfrastructureFailure("miner_protocol_error", str(exc)) from exc
+
+
+async def _ended(on_end: EndCallback, ended: Ended) -> Exception | None:
+    try:
+        await on_end(ended)
+    except Exception as exc:  # the database, mostly: the miner's receipts must be traded all the same
+        logger.exception("recording the end of job %s failed", ended.message.job_uuid)
+        return exc
+    return None
 
 
 async def _abandon(link: MinerLink, job_uuid: UUID) -> None:
