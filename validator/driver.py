@@ -116,6 +116,9 @@ async def _round(
     busy = False
     for candidate in candidates:
         miner = MinerTarget(hotkey=candidate.hotkey, address=candidate.address)
+        if ctx.links.known_full(miner_hotkey=miner.hotkey, executor_class=spec.executor_class):
+            busy = True  # our own jobs fill it: wait for one of them to end instead of asking
+            continue
         try:
             await _attempt(ctx, job_uuid, spec, miner, cancel)
         except Declined as exc:

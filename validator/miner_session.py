@@ -127,12 +127,13 @@ async def run_on_miner(
             # blaming the miner.
             link = await links.get(miner_hotkey=miner.hotkey, address=miner.address, fresh=True)
             receipts = await _reserve(link, links, job_uuid, spec, on_progress)
+        slot = links.freed.hold(miner_hotkey=miner.hotkey, executor_class=spec.executor_class)
         try:
             await on_progress(Progress.ACCEPTED, None)
             await link.send(JobRun(job_uuid=job_uuid, spec=spec))
             await receipts.countersign_accepted()  # after the payload: the job is not delayed
             ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts)
-            links.freed.release(executor_class=spec.executor_class, miner_hotkey=miner.hotkey)
+            slot.free()  # the miner freed the executor before it reported the end
             not_recorded = await _ended(on_end, ended)
             await receipts.finish(ended.message, ended.observed_seconds, ended.started_at)
             if not_recorded is not None:
@@ -143,6 +144,7 @@ async def run_on_miner(
             raise
         finally:
             link.unsubscribe(job_uuid)
+            slot.free()  # however the session ended: a miner we abandoned was told to cancel
     except LinkLost as exc:
         raise InfrastructureFailure("miner_gone", str(exc)) from exc
     except (OSError, TimeoutError, WebSocketException) as exc:

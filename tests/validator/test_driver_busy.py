@@ -13,7 +13,9 @@ from websockets.asyncio.server import ServerConnection
 
 from protocol.messages.common import JobResult, JobSpec
 from protocol.messages.jobs import ExecutorReady, JobFinished, JobStarted, VolumeReady
+from protocol.messages.manifest import ManifestMessage
 from protocol.messages.miner import DeclineReason, JobDeclined, JobReserve, JobRun
+from tests.validator.factories import manifest_message
 from tests.validator.scripted_miner import complete, scripted_miner
 from validator.driver import DriverContext, organic_job_drive
 from validator.miner_links import MinerLinks
@@ -70,12 +72,20 @@ async def _until(condition: Callable[[], bool]) -> None:
     await asyncio.wait_for(poll(), HANG_GUARD_S)
 
 
-async def _network(stack: AsyncExitStack, make_hotkey: Any, scripts: list[Any]) -> list[str]:
-    """Scripted miners registered in routing order (fewer recent incidents route first)."""
+async def _network(
+    stack: AsyncExitStack, make_hotkey: Any, scripts: list[Any], manifest: ManifestMessage | None = None
+) -> list[str]:
+    """Scripted miners registered in routing order (fewer recent incidents route first), each
+    sending `manifest` after the handshake if given."""
+
+    async def send_manifest(ws: ServerConnection) -> None:
+        if manifest is not None:
+            await ws.send(manifest.model_dump_json())
+
     hotkeys = []
     for i, script in enumerate(scripts):
         key = make_hotkey()
-        address = await stack.enter_async_context(scripted_miner(key, script))
+        address = await stack.enter_async_context(scripted_miner(key, script, on_connect=send_manifest))
         miner = await Miner.objects.acreate(hotkey=key.ss58, address=address, stake=1)
         for _ in range(i):
             await MinerIncident.objects.acreate(miner=miner, job_uuid=uuid.uuid4(), reason="seed")
@@ -135,6 +145,26 @@ async def test_the_miner_that_freed_the_slot_is_asked_first(make_hotkey, nonces,
         await links.close_all()
     assert await _statuses(first, second) == ["completed", "completed"]
     assert busy_reserves == [first, second]  # woken, the second job went straight to the freed miner
+
+
+async def test_a_miner_our_jobs_fill_is_not_asked_until_one_of_them_ends(make_hotkey, nonces, settings) -> None:
+    settings.VALIDATOR_BUSY_WAIT_S = settings.VALIDATOR_QUEUE_TIMEOUT_S = 60
+    slot = OneSlot()
+    links = MinerLinks(hotkey=make_hotkey(), nonces=nonces)
+    ctx = DriverContext(links=links)
+    async with AsyncExitStack() as stack:
+        [hotkey] = await _network(stack, make_hotkey, [slot], manifest=manifest_message(main={"cpu.small": 1}))
+        first, first_done = await _start(ctx)
+        await _until(lambda: slot.holder == first)
+        second, second_done = await _start(ctx)
+        await _until(lambda: bool(links.freed.waiters.get("cpu.small")))
+        assert slot.reserves == [first]  # the manifest's one executor is ours: no busy decline asked for
+        slot.release.set()
+        await asyncio.wait_for(asyncio.gather(first_done, second_done), HANG_GUARD_S)
+        await links.close_all()
+    assert await _statuses(first, second) == ["completed", "completed"]
+    assert slot.reserves == [first, second]
+    assert links.freed.held == {(hotkey, "cpu.small"): 0}  # every slot counted back
 
 
 async def test_without_a_wake_up_a_busy_job_asks_again_after_the_busy_wait(make_hotkey, nonces, settings) -> None:

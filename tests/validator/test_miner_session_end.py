@@ -10,9 +10,9 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.server import ServerConnection
 
 from protocol.messages.jobs import JobFinished
-from protocol.messages.miner import ReceiptOffer
+from protocol.messages.miner import JobRun, ReceiptOffer
 from tests.validator.scripted_miner import SessionRun, complete, scripted_miner
-from validator.miner_session import Ended, EndNotRecorded, MinerTarget, run_on_miner
+from validator.miner_session import Ended, EndNotRecorded, InfrastructureFailure, MinerTarget, run_on_miner
 from validator.models import ReceiptRecord
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_deadlines", "close_async_db")]
@@ -77,3 +77,17 @@ async def test_the_end_frees_the_slot_for_a_job_waiting_on_that_class(run: Sessi
     async with scripted_miner(run.miner_key, complete) as address:
         await run(address)
     assert await asyncio.wait_for(waiting, 5) == run.miner_key.ss58
+
+
+async def test_a_session_the_miner_failed_gives_its_slot_back_too(run: SessionRun) -> None:
+    async def stall(ws: ServerConnection, message: Any) -> None:
+        if not isinstance(message, JobRun):
+            await complete(ws, message)  # accepts, then never reports progress
+
+    key = (run.miner_key.ss58, run.spec.executor_class)
+    async with scripted_miner(run.miner_key, stall) as address:
+        with pytest.raises(InfrastructureFailure):
+            await run(address)
+    # Abandoned (and told to cancel): counted off, so the miner is asked again by the next job.
+    assert run.links.freed.held == {key: 0}
+    assert run.links.freed.generation(run.spec.executor_class) == 1
