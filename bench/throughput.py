@@ -10,6 +10,7 @@ submit → running and submit → completed from the jobs' own status history.
 
 import argparse
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -48,16 +49,23 @@ def docker_argv(limits: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
-def bare_round(jobs: int, executors: int, argv: list[str]) -> float:
-    """`seq N | xargs -P E -n1 <docker run …>`: E containers at a time until N have run."""
-    script = f"seq {jobs} | xargs -P {executors} -I{{}} {' '.join(_quote(a) for a in argv)} > /dev/null"
-    start = time.perf_counter()
-    subprocess.run(["bash", "-c", script], check=True)
-    return time.perf_counter() - start
-
-
-def _quote(arg: str) -> str:
-    return "'" + arg.replace("'", "'\\''") + "'"
+def bare_round(jobs: int, executors: int, argv: list[str], completed: list[float]) -> float:
+    """`seq N | xargs -P E <docker run …>`: E containers at a time until N have run. Each
+    container's end is stamped (`date`, wall clock) so its submit → completed (all N are
+    "submitted" at the start) compares with Meshwork's."""
+    each = f"{shlex.join(argv)} > /dev/null && date +%s.%N"
+    items = "".join(f"{i}\n" for i in range(jobs))
+    wall, start = time.time(), time.perf_counter()
+    done = subprocess.run(
+        ["xargs", "-P", str(executors), "-I{}", "sh", "-c", each],
+        input=items,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    completed.extend(float(line) - wall for line in done.stdout.split())
+    return elapsed
 
 
 class Latencies:
@@ -115,7 +123,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     executors = args.miners * args.executors
-    prefix = f"meshwork_bench_tp_{os.environ.get('MESHWORK_TEST_ID', 'main')}"
+    prefix = f"meshwork_tp_{os.environ.get('MESHWORK_TEST_ID', 'main')}"  # own prefix: other benches drop theirs
     drop_databases(sorted(existing_databases(prefix + "_")))
     directory = Path(tempfile.mkdtemp(prefix="meshwork-bench-tp-"))
     config = NetworkConfig(
@@ -135,14 +143,14 @@ def main() -> None:
             limits = next(c for c in rows if c["name"] == "cpu.small")
             argv = docker_argv(limits)
             meshwork_round(api, executors, Latencies())  # warm-up: links, images, page cache
-            bare_round(executors, executors, argv)
-            latencies = Latencies()
+            bare_round(executors, executors, argv, [])
+            latencies, bare_completed = Latencies(), list[float]()
             meshwork: list[float] = []
             bare: list[float] = []
             for i in range(args.rounds):
                 pair: list[tuple[list[float], Callable[[], float]]] = [
                     (meshwork, lambda: meshwork_round(api, args.jobs, latencies)),
-                    (bare, lambda: bare_round(args.jobs, executors, argv)),
+                    (bare, lambda: bare_round(args.jobs, executors, argv, bare_completed)),
                 ]
                 for samples, run in pair if i % 2 == 0 else reversed(pair):
                     samples.append(run())
@@ -153,9 +161,14 @@ def main() -> None:
         print(f"xargs -P {executors} docker run: median {b:.1f} s (rounds: {', '.join(f'{x:.1f}' for x in bare)})")
         print(f"through Meshwork REST:          median {m:.1f} s (rounds: {', '.join(f'{x:.1f}' for x in meshwork)})")
         print(f"ratio (Meshwork / bare): {m / b:.2f}x  (goal ≤ 1.2x)")
-        for name, values in (("submit → running", latencies.running), ("submit → completed", latencies.completed)):
+        rows = [
+            ("Meshwork submit → running", latencies.running),
+            ("Meshwork submit → completed", latencies.completed),
+            ("bare start → completed", bare_completed),
+        ]
+        for name, values in rows:
             p50, p95 = percentile(values, 50), percentile(values, 95)
-            print(f"{name:<20} p50 {p50:6.2f} s   p95 {p95:6.2f} s   ({len(values)} jobs)")
+            print(f"{name:<28} p50 {p50:6.2f} s   p95 {p95:6.2f} s   ({len(values)} jobs)")
     finally:
         net.stop()
         drop_databases(sorted(existing_databases(prefix + "_")))
