@@ -83,7 +83,7 @@ class MinerLink:
         try:
             await self.conn.send(message)
         except ConnectionClosed as exc:
-            raise LinkLost(str(exc)) from exc
+            raise LinkLost(f"connection closed: {exc}") from exc
 
     async def close(self) -> None:
         self.reader.cancel()

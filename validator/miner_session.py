@@ -130,7 +130,8 @@ async def run_on_miner(
         slot = links.freed.hold(miner_hotkey=miner.hotkey, executor_class=spec.executor_class)
         try:
             await on_progress(Progress.ACCEPTED, None)
-            await link.send(JobRun(job_uuid=job_uuid, spec=spec))
+            if not pipelines(spec):
+                await link.send(JobRun(job_uuid=job_uuid, spec=spec))
             await receipts.countersign_accepted()  # after the payload: the job is not delayed
             ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts)
             slot.free()  # the miner freed the executor before it reported the end
@@ -162,6 +163,14 @@ async def _ended(on_end: EndCallback, ended: Ended) -> Exception | None:
     return None
 
 
+def pipelines(spec: JobSpec) -> bool:
+    """Whether the payload rides with the reservation (saving a round trip before the container
+    starts): only when a miner that declines learns nothing beyond the image and the command and
+    carries nothing it would drop: no env (it may hold secrets), no input (an inline zip is
+    large, a URL may embed a credential)."""
+    return not spec.env and spec.input is None
+
+
 async def _abandon(link: MinerLink, job_uuid: UUID) -> None:
     """We give up on a miner that missed a deadline or broke the protocol, and the job goes to
     another one: tell this one to stop, so a slow miner does not run the job a second time (and
@@ -187,6 +196,7 @@ async def _reserve(
         on_charge=lambda: on_progress(Progress.CHARGED, None),
     )
     link.subscribe(job_uuid)
+    pipelined = pipelines(spec)
     try:
         signed = SignedStarted(payload=started, signature=receipts.started_signature)
         await link.send(
@@ -196,22 +206,25 @@ async def _reserve(
                 image=spec.image,
                 timeout_s=spec.timeout_s,
                 started=signed,
+                spec=spec if pipelined else None,
             )
         )
         reply = await _recv(link, job_uuid, settings.VALIDATOR_RESERVE_TIMEOUT_S, "reservation")
+        if isinstance(reply, JobDeclined):
+            raise Declined(reply)
+        if not isinstance(reply, JobAccepted):
+            raise InfrastructureFailure("miner_protocol_error", f"expected accept/decline, got {type(reply).__name__}")
+        refusal = receipts.accept(reply)
+        if refusal is not None:
+            raise InfrastructureFailure("miner_protocol_error", refusal)
+    except InfrastructureFailure:
+        if pipelined:  # the miner may have accepted (late, or forged) and started it already
+            await _abandon(link, job_uuid)
+        link.unsubscribe(job_uuid)
+        raise
     except BaseException:
         link.unsubscribe(job_uuid)
         raise
-    if isinstance(reply, JobDeclined):
-        link.unsubscribe(job_uuid)
-        raise Declined(reply)
-    if not isinstance(reply, JobAccepted):
-        link.unsubscribe(job_uuid)
-        raise InfrastructureFailure("miner_protocol_error", f"expected accept/decline, got {type(reply).__name__}")
-    refusal = receipts.accept(reply)
-    if refusal is not None:
-        link.unsubscribe(job_uuid)
-        raise InfrastructureFailure("miner_protocol_error", refusal)
     return receipts
 
 
