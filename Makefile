@@ -38,6 +38,7 @@ fuzz: venv services
 
 bench: venv services images
 	$(PY) bench/organic_overhead.py
+	$(PY) bench/throughput.py
 	$(PY) bench/executor_overhead.py
 	$(PY) bench/dht_scale.py
 	$(PY) bench/verify_cost.py

@@ -72,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    prefix = "meshwork_bench"
+    prefix = f"meshwork_bench_{os.environ.get('MESHWORK_TEST_ID', 'main')}"  # parallel runs never collide
     drop_databases(sorted(existing_databases(prefix + "_")))
     directory = Path(tempfile.mkdtemp(prefix="meshwork-bench-"))
     net = LocalNetwork(

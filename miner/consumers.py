@@ -128,6 +128,8 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         )
         self.jobs[message.job_uuid] = active
         await self.send_message(accepted)
+        if message.spec is not None:  # the payload came with the reservation: start at once
+            await self._run(JobRun(job_uuid=message.job_uuid, spec=message.spec))
 
     async def _receipt_countersign(self, message: ReceiptCountersign) -> None:
         assert self.peer_hotkey is not None

@@ -1,5 +1,7 @@
 """Drives one organic job to an end: pick a miner, run it there, and on an infrastructure
-failure try another miner, a bounded number of times. Declines cost no attempt."""
+failure try another miner, a bounded number of times. Declines cost no attempt; a job every
+miner is too busy for waits until one of our jobs of its class ends (`FreedSlots`), at most
+VALIDATOR_BUSY_WAIT_S at a time (slots freed by other validators or by benchmarks wake no one)."""
 
 import asyncio
 import enum
@@ -19,7 +21,14 @@ from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpe
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
 from validator.miner_links import MinerLinks
-from validator.miner_session import Declined, Ended, InfrastructureFailure, MinerTarget, Progress, run_on_miner
+from validator.miner_session import (
+    Declined,
+    Ended,
+    InfrastructureFailure,
+    MinerTarget,
+    Progress,
+    run_on_miner,
+)
 from validator.selectors import miners_for_job
 from validator.services.jobs import organic_job_attempt, organic_job_record
 from validator.services.miners import miner_decline_record, miner_incident_record
@@ -52,12 +61,13 @@ class _Tries:
     excluded: set[str] = field(default_factory=set)
     attempts: int = 0
     last_failure: InfrastructureFailure | None = None
+    freed_on: str | None = None  # the miner whose freed slot woke us: asked first
 
 
 async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: asyncio.Event) -> None:
-    """Rounds over the known miners. A busy miner may be asked again next round (the job waits,
-    with backoff, up to VALIDATOR_QUEUE_TIMEOUT_S); one that declined for another reason or
-    failed us is not asked again for this job. Infrastructure failures are bounded by
+    """Rounds over the known miners. A busy miner may be asked again next round (the job waits
+    for a freed slot, up to VALIDATOR_QUEUE_TIMEOUT_S in all); one that declined for another
+    reason or failed us is not asked again for this job. Infrastructure failures are bounded by
     VALIDATOR_MAX_ATTEMPTS."""
     with bind_job(job_uuid):  # this coroutine runs as its own task: the binding stays in it
         await _drive(job_uuid=job_uuid, spec=spec, ctx=ctx, cancel=cancel)
@@ -66,14 +76,16 @@ async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext
 async def _drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: asyncio.Event) -> None:
     tries = _Tries()
     deadline = time.monotonic() + settings.VALIDATOR_QUEUE_TIMEOUT_S
-    backoff = 0.1
+    freed = ctx.links.freed
+    backoff = 0.1  # for when no miner is alive at all: one may come up any moment
     while tries.attempts < settings.VALIDATOR_MAX_ATTEMPTS:
         if cancel.is_set():
             await _record(
                 ctx, job_uuid=job_uuid, status=JobStatus.CANCELLED, detail="cancelled before a miner started it"
             )
             return
-        candidates = await db_sync_to_async(miners_for_job)(exclude=tries.excluded)
+        since = freed.generation(spec.executor_class)  # before the round: a slot freed during it counts
+        candidates = _freed_first(await db_sync_to_async(miners_for_job)(exclude=tries.excluded), tries.freed_on)
         if not candidates and tries.excluded:
             break  # every miner we could ask has declined for good or failed us
         # No miner alive at all (none registered yet, heartbeats lapsed): wait like a busy round.
@@ -84,10 +96,17 @@ async def _drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: a
         if outcome == RoundOutcome.DONE:
             return
         if outcome == RoundOutcome.BUSY:
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break
-            await _wait_or_cancel(cancel, backoff + random.uniform(0, backoff))
-            backoff = min(backoff * 2, 2.0)
+            if candidates:
+                held = settings.VALIDATOR_BUSY_WAIT_S
+            else:
+                held, backoff = backoff, min(backoff * 2, settings.VALIDATOR_BUSY_WAIT_S)
+            held *= random.uniform(1.0, 1.25)  # jobs that time out together do not ask in step
+            tries.freed_on = await freed.wait(
+                executor_class=spec.executor_class, since=since, timeout=min(held, left), cancel=cancel
+            )
     await _give_up(ctx, job_uuid, tries.attempts, tries.last_failure)
 
 
@@ -97,8 +116,11 @@ async def _round(
     busy = False
     for candidate in candidates:
         miner = MinerTarget(hotkey=candidate.hotkey, address=candidate.address)
+        if ctx.links.known_full(miner_hotkey=miner.hotkey, executor_class=spec.executor_class):
+            busy = True  # our own jobs fill it: wait for one of them to end instead of asking
+            continue
         try:
-            ended = await _attempt(ctx, job_uuid, spec, miner, cancel)
+            await _attempt(ctx, job_uuid, spec, miner, cancel)
         except Declined as exc:
             await db_sync_to_async(miner_decline_record)(
                 hotkey=miner.hotkey, job_uuid=job_uuid, executor_class=spec.executor_class, reason=exc.message.reason
@@ -114,16 +136,13 @@ async def _round(
             tries.last_failure = exc
             await _note_infrastructure_failure(ctx, job_uuid, miner.hotkey, exc)
             return RoundOutcome.FAILED
-        await _record_terminal(ctx, job_uuid, miner.hotkey, ended)
-        return RoundOutcome.DONE
+        return RoundOutcome.DONE  # recorded by `_attempt` as it ended (EndNotRecorded: propagates)
     return RoundOutcome.BUSY if busy else RoundOutcome.DECLINED
 
 
-async def _wait_or_cancel(cancel: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(cancel.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
+def _freed_first(candidates: list[Any], hotkey: str | None) -> list[Any]:
+    """The routing order, but the miner that just freed a slot first: the others are likely full."""
+    return sorted(candidates, key=lambda c: c.hotkey != hotkey) if hotkey else candidates
 
 
 async def _note_infrastructure_failure(
@@ -141,7 +160,10 @@ async def _note_infrastructure_failure(
 
 async def _attempt(
     ctx: DriverContext, job_uuid: UUID, spec: JobSpec, miner: MinerTarget, cancel: asyncio.Event
-) -> Ended:
+) -> None:
+    """Runs the job on `miner`; its end is recorded the moment it is known (before the receipt
+    round trip), unless the miner failed us, which raises InfrastructureFailure after it."""
+
     async def on_progress(event: Progress, detail: str | None) -> None:
         if event == Progress.CHARGED:  # an interval charge waits in the outbox
             ctx.notify()
@@ -150,21 +172,29 @@ async def _attempt(
                 ctx, job_uuid=job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
             )
 
-    ended = await run_on_miner(
+    miners_fault: list[InfrastructureFailure] = []
+
+    async def on_end(ended: Ended) -> None:
+        terminal = ended.message
+        if isinstance(terminal, JobFailed):
+            failure = terminal.failure.model_copy(update={"kind": failure_kind(terminal.failure.reason)})
+            if failure.kind == FailureKind.INFRASTRUCTURE:
+                miners_fault.append(InfrastructureFailure(failure.reason, failure.detail))
+                return
+            ended = replace(ended, message=terminal.model_copy(update={"failure": failure}))
+        await _record_terminal(ctx, job_uuid, miner.hotkey, ended)
+
+    await run_on_miner(
         job_uuid=job_uuid,
         spec=spec,
         miner=miner,
         links=ctx.links,
         cancel=cancel,
         on_progress=on_progress,
+        on_end=on_end,
     )
-    terminal = ended.message
-    if isinstance(terminal, JobFailed):
-        failure = terminal.failure.model_copy(update={"kind": failure_kind(terminal.failure.reason)})
-        if failure.kind == FailureKind.INFRASTRUCTURE:
-            raise InfrastructureFailure(failure.reason, failure.detail)
-        ended = replace(ended, message=terminal.model_copy(update={"failure": failure}))
-    return ended
+    if miners_fault:
+        raise miners_fault[0]
 
 
 async def _record_terminal(ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, ended: Ended) -> None:

@@ -83,7 +83,7 @@ class MinerLink:
         try:
             await self.conn.send(message)
         except ConnectionClosed as exc:
-            raise LinkLost(str(exc)) from exc
+            raise LinkLost(f"connection closed: {exc}") from exc
 
     async def close(self) -> None:
         self.reader.cancel()
@@ -139,12 +139,94 @@ class MinerLink:
         return None
 
 
+class FreedSlots:
+    """Wakes the jobs waiting for a busy miner when one of our jobs of their executor class ends
+    (the miner frees the executor before it reports the end), oldest waiter first, one per freed
+    slot, instead of having them poll with sleeps. A generation count per class lets a job that
+    was busy-declined while a slot freed retry at once, not wait for the next one.
+
+    It also counts the executors our jobs hold per miner and class, so a miner whose manifest
+    they fill is not asked (and made to decline) at all."""
+
+    def __init__(self) -> None:
+        self.generations: dict[str, int] = {}
+        self.waiters: dict[str, list[asyncio.Future[str]]] = {}
+        self.held: dict[tuple[str, str], int] = {}  # (miner hotkey, class) → our jobs there
+
+    def generation(self, executor_class: str) -> int:
+        return self.generations.get(executor_class, 0)
+
+    def holding(self, *, miner_hotkey: str, executor_class: str) -> int:
+        return self.held.get((miner_hotkey, executor_class), 0)
+
+    def hold(self, *, miner_hotkey: str, executor_class: str) -> "HeldSlot":
+        """One of our jobs was accepted on the miner: it holds an executor until `free()`."""
+        key = (miner_hotkey, executor_class)
+        self.held[key] = self.held.get(key, 0) + 1
+        return HeldSlot(self, miner_hotkey, executor_class)
+
+    def release(self, *, executor_class: str, miner_hotkey: str) -> None:
+        """A slot of `executor_class` just freed on `miner_hotkey`: wake the oldest waiter."""
+        self.generations[executor_class] = self.generation(executor_class) + 1
+        self._wake_one(executor_class, miner_hotkey)
+
+    def _wake_one(self, executor_class: str, miner_hotkey: str) -> None:
+        waiters = self.waiters.get(executor_class, [])
+        while waiters:
+            waiter = waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(miner_hotkey)
+                return
+
+    async def wait(self, *, executor_class: str, since: int, timeout: float, cancel: asyncio.Event) -> str | None:
+        """The hotkey of the miner whose slot freed (None: any, or freed before we waited); returns
+        without one after `timeout` or when `cancel` is set. A wake-up this waiter received but
+        cannot use (it was cancelled) is handed on to the next waiter."""
+        if self.generation(executor_class) != since:
+            return None
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.waiters.setdefault(executor_class, []).append(waiter)
+        cancelled: asyncio.Future[Any] = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait((waiter, cancelled), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cancelled.cancel()
+            if waiter in self.waiters.get(executor_class, []):
+                self.waiters[executor_class].remove(waiter)
+        if not waiter.done():
+            waiter.cancel()
+            return None
+        if cancel.is_set():
+            self._wake_one(executor_class, waiter.result())
+            return None
+        return waiter.result()
+
+
+class HeldSlot:
+    def __init__(self, slots: FreedSlots, miner_hotkey: str, executor_class: str) -> None:
+        self.slots = slots
+        self.miner_hotkey = miner_hotkey
+        self.executor_class = executor_class
+        self.freed = False
+
+    def free(self) -> None:
+        """Once only (the job's end, or whatever way its session ends): count it off, wake a waiter."""
+        if self.freed:
+            return
+        self.freed = True
+        key = (self.miner_hotkey, self.executor_class)
+        self.slots.held[key] = max(0, self.slots.held.get(key, 0) - 1)
+        self.slots.release(executor_class=self.executor_class, miner_hotkey=self.miner_hotkey)
+
+
 class MinerLinks:
-    """At most one link per miner hotkey, dialed on first use and again after it drops."""
+    """At most one link per miner hotkey, dialed on first use and again after it drops; and the
+    slots our jobs free on them (`freed`), which wake the jobs waiting for a busy miner."""
 
     def __init__(self, *, hotkey: Hotkey, nonces: NonceStore) -> None:
         self.hotkey = hotkey
         self.nonces = nonces
+        self.freed = FreedSlots()
         self.links: dict[str, MinerLink] = {}
         self.locks: dict[str, asyncio.Lock] = {}
 
@@ -165,6 +247,17 @@ class MinerLinks:
             )
             self.links[miner_hotkey] = MinerLink(conn)
             return self.links[miner_hotkey]
+
+    def known_full(self, *, miner_hotkey: str, executor_class: str) -> bool:
+        """Our own jobs fill every executor of the class the miner's manifest claims (so asking
+        would only earn a busy decline). Unknown (no link or manifest yet, or a class the manifest
+        lacks, which the miner should decline for what it is): not full."""
+        link = self.links.get(miner_hotkey)
+        if link is None or link.manifest is None:
+            return False
+        capacity = link.manifest.totals().get(executor_class, 0)
+        held = self.freed.holding(miner_hotkey=miner_hotkey, executor_class=executor_class)
+        return capacity > 0 and held >= capacity
 
     async def close_all(self) -> None:
         for link in self.links.values():

@@ -88,6 +88,22 @@ class Ended:
     started_at: datetime | None = None  # wall clock of JobStarted's arrival
 
 
+EndCallback = Callable[[Ended], Awaitable[None]]
+
+
+async def _no_end(ended: Ended) -> None:
+    return None
+
+
+class EndNotRecorded(Exception):
+    """The job ended on the miner (and its receipts were traded) but the caller could not record
+    the end: it must not be run again elsewhere, and it is not the miner's failure."""
+
+    def __init__(self, ended: Ended) -> None:
+        super().__init__(f"the end of the job ({type(ended.message).__name__}) could not be recorded")
+        self.ended = ended
+
+
 async def run_on_miner(
     *,
     job_uuid: UUID,
@@ -96,7 +112,12 @@ async def run_on_miner(
     links: MinerLinks,
     cancel: asyncio.Event,
     on_progress: ProgressCallback,
+    on_end: EndCallback = _no_end,
 ) -> Ended:
+    """`on_end` records the job's end as soon as the terminal message is in, before the
+    job_finished receipt's round trip, so the user sees the result (and the slot's next job
+    starts) without waiting for it; if it raises, the receipts are still traded and
+    `EndNotRecorded` follows."""
     try:
         link = await links.get(miner_hotkey=miner.hotkey, address=miner.address)
         try:
@@ -106,24 +127,48 @@ async def run_on_miner(
             # blaming the miner.
             link = await links.get(miner_hotkey=miner.hotkey, address=miner.address, fresh=True)
             receipts = await _reserve(link, links, job_uuid, spec, on_progress)
+        slot = links.freed.hold(miner_hotkey=miner.hotkey, executor_class=spec.executor_class)
         try:
             await on_progress(Progress.ACCEPTED, None)
-            await link.send(JobRun(job_uuid=job_uuid, spec=spec))
+            if not pipelines(spec):
+                await link.send(JobRun(job_uuid=job_uuid, spec=spec))
             await receipts.countersign_accepted()  # after the payload: the job is not delayed
             ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts)
+            slot.free()  # the miner freed the executor before it reported the end
+            not_recorded = await _ended(on_end, ended)
             await receipts.finish(ended.message, ended.observed_seconds, ended.started_at)
+            if not_recorded is not None:
+                raise EndNotRecorded(ended) from not_recorded
             return ended
         except InfrastructureFailure:
             await _abandon(link, job_uuid)
             raise
         finally:
             link.unsubscribe(job_uuid)
+            slot.free()  # however the session ended: a miner we abandoned was told to cancel
     except LinkLost as exc:
         raise InfrastructureFailure("miner_gone", str(exc)) from exc
     except (OSError, TimeoutError, WebSocketException) as exc:
         raise InfrastructureFailure("miner_unreachable", f"{type(exc).__name__}: {exc}") from exc
     except ProtocolError as exc:
         raise InfrastructureFailure("miner_protocol_error", str(exc)) from exc
+
+
+async def _ended(on_end: EndCallback, ended: Ended) -> Exception | None:
+    try:
+        await on_end(ended)
+    except Exception as exc:  # the database, mostly: the miner's receipts must be traded all the same
+        logger.exception("recording the end of job %s failed", ended.message.job_uuid)
+        return exc
+    return None
+
+
+def pipelines(spec: JobSpec) -> bool:
+    """Whether the payload rides with the reservation (saving a round trip before the container
+    starts): only when a miner that declines learns nothing beyond the image and the command and
+    carries nothing it would drop: no env (it may hold secrets), no input (an inline zip is
+    large, a URL may embed a credential)."""
+    return not spec.env and spec.input is None
 
 
 async def _abandon(link: MinerLink, job_uuid: UUID) -> None:
@@ -151,6 +196,7 @@ async def _reserve(
         on_charge=lambda: on_progress(Progress.CHARGED, None),
     )
     link.subscribe(job_uuid)
+    pipelined = pipelines(spec)
     try:
         signed = SignedStarted(payload=started, signature=receipts.started_signature)
         await link.send(
@@ -160,22 +206,25 @@ async def _reserve(
                 image=spec.image,
                 timeout_s=spec.timeout_s,
                 started=signed,
+                spec=spec if pipelined else None,
             )
         )
         reply = await _recv(link, job_uuid, settings.VALIDATOR_RESERVE_TIMEOUT_S, "reservation")
+        if isinstance(reply, JobDeclined):
+            raise Declined(reply)
+        if not isinstance(reply, JobAccepted):
+            raise InfrastructureFailure("miner_protocol_error", f"expected accept/decline, got {type(reply).__name__}")
+        refusal = receipts.accept(reply)
+        if refusal is not None:
+            raise InfrastructureFailure("miner_protocol_error", refusal)
+    except InfrastructureFailure:
+        if pipelined:  # the miner may have accepted (late, or forged) and started it already
+            await _abandon(link, job_uuid)
+        link.unsubscribe(job_uuid)
+        raise
     except BaseException:
         link.unsubscribe(job_uuid)
         raise
-    if isinstance(reply, JobDeclined):
-        link.unsubscribe(job_uuid)
-        raise Declined(reply)
-    if not isinstance(reply, JobAccepted):
-        link.unsubscribe(job_uuid)
-        raise InfrastructureFailure("miner_protocol_error", f"expected accept/decline, got {type(reply).__name__}")
-    refusal = receipts.accept(reply)
-    if refusal is not None:
-        link.unsubscribe(job_uuid)
-        raise InfrastructureFailure("miner_protocol_error", refusal)
     return receipts
 
 

@@ -3,10 +3,10 @@ jobs; the miner sends its manifest after the handshake (protocol/messages/manife
 benchmarks travel on the same link (protocol/messages/benchmarks.py)."""
 
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from protocol.messages.benchmarks import (
     BenchmarkFailed,
@@ -58,8 +58,11 @@ class SignedAccepted(Message):
 
 
 class JobReserve(Message):
-    """Asks for an executor of a class; carries no payload until the miner accepts. `started` is
-    the signed reservation: the miner checks it names this job, class, itself and the sender."""
+    """Asks for an executor of a class. `started` is the signed reservation: the miner checks it
+    names this job, class, itself and the sender. `spec`, when given, is the payload pipelined
+    with the reservation (a miner that accepts starts the job at once and no JobRun follows); the
+    validator sends it only when there is nothing in it a declining miner should not see or carry
+    (no env, no input). Without it the payload follows the acceptance as JobRun."""
 
     type: Literal["job.reserve"] = "job.reserve"
     job_uuid: UUID
@@ -67,6 +70,16 @@ class JobReserve(Message):
     image: NulFreeText = Field(max_length=255)
     timeout_s: int = Field(ge=1, le=86400)
     started: SignedStarted
+    spec: JobSpec | None = None
+
+    @model_validator(mode="after")
+    def _spec_is_the_reservations(self) -> Self:
+        if self.spec is None:
+            return self
+        reserved = (self.executor_class, self.image, self.timeout_s)
+        if (self.spec.executor_class, self.spec.image, self.spec.timeout_s) != reserved:
+            raise ValueError("the pipelined spec differs from the reservation (class, image or timeout)")
+        return self
 
 
 class JobRun(Message):

@@ -21,6 +21,7 @@ def fast_deadlines(settings: Any) -> None:
     settings.EXECUTOR_URL_FETCH_TIMEOUT_S = 0.5
     settings.VALIDATOR_MAX_ATTEMPTS = 3
     settings.VALIDATOR_QUEUE_TIMEOUT_S = 10
+    settings.VALIDATOR_BUSY_WAIT_S = 0.3
     settings.VALIDATOR_RECEIPT_COUNTERSIGN_WAIT_S = 0.5
 
 

@@ -3,10 +3,11 @@ testing how the validator copes with miners that are slow, busy, lying or gone."
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter
 from websockets.asyncio.server import ServerConnection, serve
@@ -63,6 +64,24 @@ async def complete(ws: ServerConnection, message: Any) -> None:
         await ws.send(JobFinished(job_uuid=message.job_uuid, result=result).model_dump_json())
 
 
+class _Accepting:
+    """The connection as a script sees it, noting the jobs the script accepted."""
+
+    def __init__(self, ws: ServerConnection) -> None:
+        self.ws = ws
+        self.accepted: set[uuid.UUID] = set()
+
+    async def send(self, text: str) -> None:
+        with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):  # scripts send garbage too
+            frame = json.loads(text)
+            if frame.get("type") == "job.accepted":
+                self.accepted.add(uuid.UUID(frame["job_uuid"]))
+        await self.ws.send(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ws, name)
+
+
 @contextlib.asynccontextmanager
 async def scripted_miner(
     hotkey: Hotkey,
@@ -78,14 +97,20 @@ async def scripted_miner(
     async def handler(ws: ServerConnection) -> None:
         miner_key.set(hotkey)
         hello = Handshake.model_validate_json(await ws.recv())
+        seen = _Accepting(ws)
+        conn = cast(ServerConnection, seen)
         if connections is not None:
-            connections.append(ws)
+            connections.append(conn)  # what scripts get: identity checks hold
         reply = handshake_build(hotkey=hotkey, peer_hotkey=hello.hotkey, path=hello.path, peer_nonce=hello.nonce)
         await ws.send(reply.model_dump_json())
         if on_connect is not None:
             await on_connect(ws)
         async for raw in ws:
-            await script(ws, _incoming.validate_json(raw))
+            message = _incoming.validate_json(raw)
+            await script(conn, message)
+            # A pipelined payload: a real miner that accepted starts the job as if JobRun came.
+            if isinstance(message, JobReserve) and message.spec is not None and message.job_uuid in seen.accepted:
+                await script(conn, JobRun(job_uuid=message.job_uuid, spec=message.spec))
 
     async with serve(handler, "127.0.0.1", 0) as server:
         port = next(iter(server.sockets)).getsockname()[1]

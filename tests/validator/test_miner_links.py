@@ -18,7 +18,7 @@ from protocol.wire import ProtocolError
 from tests.factories import signed_reserve
 from tests.validator.scripted_miner import complete, scripted_miner
 from validator import miner_links as miner_links_module
-from validator.miner_links import LinkLost, MinerLinks
+from validator.miner_links import FreedSlots, LinkLost, MinerLinks
 
 pytestmark = pytest.mark.usefixtures("fast_deadlines")
 VALIDATOR = hotkey_create()[0]  # signs the reservations (the links do not read them)
@@ -263,3 +263,68 @@ async def test_frames_a_job_never_reads_are_bounded(
         delivered, lost = await _dropped(queue)
         assert delivered == 5
         assert f"over 5 unread frames for job {job_uuid}" in str(lost)
+
+
+# --- FreedSlots: wake-ups for jobs waiting on busy miners ------------------------------------
+
+
+def _waiter(freed: FreedSlots, cancel: asyncio.Event | None = None, *, timeout: float = 5.0) -> asyncio.Task[Any]:
+    since = freed.generation("cpu.small")
+    return asyncio.ensure_future(
+        freed.wait(executor_class="cpu.small", since=since, timeout=timeout, cancel=cancel or asyncio.Event())
+    )
+
+
+async def _settle() -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def test_a_freed_slot_wakes_the_oldest_waiter_only_and_names_the_miner() -> None:
+    freed = FreedSlots()
+    first, second = _waiter(freed), _waiter(freed, timeout=0.2)
+    await _settle()
+    freed.release(executor_class="cpu.small", miner_hotkey="5Miner")
+    assert await first == "5Miner"
+    assert await second is None  # nothing freed for it: its own timeout ended the wait
+    assert freed.waiters["cpu.small"] == []
+
+
+async def test_a_slot_freed_during_the_round_means_no_wait_at_all() -> None:
+    freed = FreedSlots()
+    since = freed.generation("cpu.small")
+    freed.release(executor_class="cpu.small", miner_hotkey="5Miner")  # nobody waits yet
+    result = await freed.wait(executor_class="cpu.small", since=since, timeout=60, cancel=asyncio.Event())
+    assert result is None
+    assert freed.waiters == {}
+
+
+async def test_a_slot_of_another_class_wakes_no_one() -> None:
+    freed = FreedSlots()
+    waiter = _waiter(freed, timeout=0.2)
+    await _settle()
+    freed.release(executor_class="gpu.big", miner_hotkey="5Miner")
+    assert await waiter is None
+    assert freed.generation("cpu.small") == 0
+
+
+async def test_a_cancelled_waiter_hands_its_wake_up_to_the_next() -> None:
+    freed = FreedSlots()
+    cancel = asyncio.Event()
+    cancelled, other = _waiter(freed, cancel), _waiter(freed)
+    await _settle()
+    # Both arrive in one go: the wake-up reaches the cancelled job first, which cannot use it.
+    freed.release(executor_class="cpu.small", miner_hotkey="5Miner")
+    cancel.set()
+    assert await cancelled is None
+    assert await other == "5Miner"
+
+
+async def test_a_cancel_ends_the_wait_without_a_slot() -> None:
+    freed = FreedSlots()
+    cancel = asyncio.Event()
+    waiter = _waiter(freed, cancel, timeout=60)
+    await _settle()
+    cancel.set()
+    assert await waiter is None
+    assert freed.waiters["cpu.small"] == []

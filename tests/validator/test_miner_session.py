@@ -34,6 +34,7 @@ from validator.models import ReceiptRecord
 from validator.services.own_receipts import billed_seconds
 
 SPEC = job_spec(timeout_s=2)  # what the `run` fixture runs
+ENV_SPEC = job_spec(timeout_s=2, env={"TOKEN": "secret"})  # its payload follows the acceptance
 # Receipts are stored from the session's database thread: rows must be committed.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_deadlines", "close_async_db")]
 
@@ -104,17 +105,15 @@ async def test_the_miner_sees_the_reservation_then_the_payload(run: SessionRun) 
         seen.append(message)
         await complete(ws, message)
 
+    run.spec = ENV_SPEC  # with env: not pipelined (test_miner_session_pipelined.py)
     async with scripted_miner(run.miner_key, record) as address:
         await run(address)
     assert [type(m) for m in seen] == [JobReserve, JobRun, ReceiptCountersign, ReceiptOffer]
     reserve, job_run = seen[0], seen[1]
-    assert (reserve.job_uuid, reserve.executor_class, reserve.image, reserve.timeout_s) == (
-        run.job_uuid,
-        SPEC.executor_class,
-        SPEC.image,
-        2,
-    )
-    assert job_run == JobRun(job_uuid=run.job_uuid, spec=SPEC)
+    assert reserve.spec is None
+    assert reserve.job_uuid == run.job_uuid
+    assert (reserve.executor_class, reserve.image, reserve.timeout_s) == (SPEC.executor_class, SPEC.image, 2)
+    assert job_run == JobRun(job_uuid=run.job_uuid, spec=ENV_SPEC)
     # The reservation is signed by the validator and names this job, class, miner and timeout.
     started = reserve.started.payload
     assert (started.job_uuid, started.executor_class, started.timeout_s) == (run.job_uuid, SPEC.executor_class, 2)
@@ -393,6 +392,7 @@ async def test_a_bad_acceptance_is_the_miners_protocol_error_and_nothing_runs(
             accepted = accepted.model_copy(update={"accepted": signed})
         await ws.send(accepted.model_dump_json())
 
+    run.spec = ENV_SPEC  # not pipelined: nothing reached the miner to run
     failure = await _failure(run, forger)
     assert (failure.reason, failure.detail) == ("miner_protocol_error", detail)
     assert seen == [JobReserve]

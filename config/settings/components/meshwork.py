@@ -24,6 +24,9 @@ FACILITATOR_URL = env.str("FACILITATOR_URL", default="")
 FACILITATOR_HOTKEY = env.str("FACILITATOR_HOTKEY", default="")
 VALIDATOR_MAX_ATTEMPTS = env.int("VALIDATOR_MAX_ATTEMPTS", default=3)
 VALIDATOR_QUEUE_TIMEOUT_S = env.float("VALIDATOR_QUEUE_TIMEOUT_S", default=600.0)
+# A job every miner is busy for is woken when one of our jobs of its class ends; it asks again
+# after this long anyway (slots freed by other validators' jobs or benchmarks wake no one).
+VALIDATOR_BUSY_WAIT_S = env.float("VALIDATOR_BUSY_WAIT_S", default=2.0)
 VALIDATOR_RESERVE_TIMEOUT_S = env.float("VALIDATOR_RESERVE_TIMEOUT_S", default=10.0)
 VALIDATOR_STAGE_LEEWAY_S = env.float("VALIDATOR_STAGE_LEEWAY_S", default=30.0)
 # The validator's read-only API: a miner's page lists the checks of its last this many benchmark runs.
