@@ -5,7 +5,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import docker
@@ -18,24 +17,19 @@ from django.urls import path
 import miner.consumers
 from executor.services.hosts import executor_hosts_parse
 from miner.consumers import ValidatorInterfaceConsumer
-from miner.models import AcceptedJob, ExecutorSlot, MinerReceipt
+from miner.models import AcceptedJob, ExecutorSlot
 from miner.services.executors import executor_hosts_sync
 from protocol.handshake import handshake_build
-from protocol.keys import Hotkey, hotkey_create
+from protocol.keys import Hotkey
 from protocol.messages.common import ErrorCode
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobStarted
 from protocol.messages.miner import (
-    DeclineReason,
     JobAccepted,
     JobCancel,
-    JobReserve,
     JobRun,
-    ReceiptCountersign,
-    ReceiptCountersigned,
-    ReceiptOffer,
 )
-from protocol.receipts import IntervalPayload, receipt_sign, signed_by
+from protocol.receipts import signed_by
 from tests.factories import job_spec, signed_reserve
 
 PATH = "/v1/miner/"
@@ -275,145 +269,3 @@ async def test_a_validator_leaving_mid_job_kills_the_real_container(
     assert await _eventually(lambda: _job(job_uuid)[0], AcceptedJob.Status.CANCELLED, timeout=30) == "cancelled"
     assert await sync_to_async(_slot_holder)() is None
     assert docker_engine.containers.list(all=True, filters=owned) == []
-
-
-# --- receipts -------------------------------------------------------------------------------
-
-
-def _receipts(job_uuid: uuid.UUID) -> dict[tuple[str, int], MinerReceipt]:
-    return {(r.kind, r.index): r for r in MinerReceipt.objects.filter(job_uuid=job_uuid)}
-
-
-async def _declined(comm: WebsocketCommunicator, reserve: JobReserve) -> dict[str, Any]:
-    await comm.send_to(text_data=reserve.model_dump_json())
-    reply = await comm.receive_json_from(timeout=3)
-    assert (reply["type"], reply["reason"]) == ("job.declined", DeclineReason.BAD_RECEIPT), reply
-    assert await sync_to_async(_slot_holder)() is None  # nothing was claimed for it
-    assert await sync_to_async(_receipts)(reserve.job_uuid) == {}
-    return reply
-
-
-@pytest.mark.parametrize(
-    ("overrides", "detail"),
-    [
-        ({"miner_hotkey": "other"}, "job_started receipt: miner_hotkey is not this miner"),
-        ({"netuid": 77}, "job_started receipt: netuid is not 1"),
-        ({"timeout_s": 61}, "job_started receipt: timeout_s differs from the reservation's"),
-        ({"executor_class": "cpu.large"}, "job_started receipt: executor_class differs from the reservation's"),
-        ({"job_uuid": uuid.uuid4()}, "job_started receipt: job_uuid differs from the reservation's"),
-    ],
-)
-async def test_a_reservation_whose_receipt_is_not_this_job_is_declined_as_a_bad_receipt(
-    admitted_validator_key, node_key, fake_executor, overrides, detail, make_hotkey
-):
-    comm = await _connect(admitted_validator_key, node_key.ss58)
-    if overrides.get("miner_hotkey") == "other":
-        overrides = {"miner_hotkey": make_hotkey().ss58}
-    reserve = signed_reserve(validator=admitted_validator_key, miner_hotkey=node_key.ss58, receipt=overrides)
-    assert (await _declined(comm, reserve))["detail"] == detail
-    await comm.disconnect()
-
-
-async def test_a_reservation_signed_by_someone_else_is_declined_as_a_bad_receipt(
-    admitted_validator_key, node_key, fake_executor, make_hotkey
-):
-    comm = await _connect(admitted_validator_key, node_key.ss58)
-    forged = signed_reserve(validator=admitted_validator_key, miner_hotkey=node_key.ss58, signer=make_hotkey())
-    detail = (await _declined(comm, forged))["detail"]
-    assert detail == "job_started receipt: the validator's signature does not verify"
-    # A receipt naming another validator, even signed by it, is not the sender's.
-    other = make_hotkey()
-    foreign = signed_reserve(validator=other, miner_hotkey=node_key.ss58)
-    assert (await _declined(comm, foreign))["detail"] == "job_started receipt: validator_hotkey is not the sender"
-    await comm.disconnect()
-
-
-async def test_an_accepted_reservation_stores_both_receipts_and_takes_the_validators_countersignature(
-    admitted_validator_key, node_key, fake_executor
-):
-    comm = await _connect(admitted_validator_key, node_key.ss58)
-    job_uuid = uuid.uuid4()
-    accepted = await _reserve(comm, job_uuid)
-    stored = await sync_to_async(_receipts)(job_uuid)
-    assert set(stored) == {("job_started", 0), ("job_accepted", 0)}
-    assert stored[("job_started", 0)].miner_signature == accepted.started_countersignature
-    assert stored[("job_accepted", 0)].validator_signature == ""  # until the validator countersigns
-
-    # A countersignature that does not verify is refused and not kept.
-    other = receipt_sign(accepted.accepted.payload, hotkey_create()[0])
-    await comm.send_to(text_data=ReceiptCountersign(job_uuid=job_uuid, signature=other).model_dump_json())
-    error = await comm.receive_json_from(timeout=3)
-    assert (error["code"], error["detail"]) == (
-        ErrorCode.REFUSED,
-        "job_accepted countersignature: the validator's signature does not verify",
-    )
-    good = receipt_sign(accepted.accepted.payload, admitted_validator_key)
-    await comm.send_to(text_data=ReceiptCountersign(job_uuid=job_uuid, signature=good).model_dump_json())
-    assert await comm.receive_nothing(timeout=0.3)
-    stored = await sync_to_async(_receipts)(job_uuid)
-    assert stored[("job_accepted", 0)].validator_signature == good
-    await comm.disconnect()
-
-
-def _offer(
-    validator: Hotkey, accepted: JobAccepted, *, seconds: float = 1.0, index: int = 1, **over: Any
-) -> ReceiptOffer:
-    fields = accepted.accepted.payload.model_dump(exclude={"kind", "at"}) | {"at": datetime.now(UTC)}
-    payload = IntervalPayload.model_validate(fields | {"index": index, "seconds": seconds} | over)
-    return ReceiptOffer(payload=payload, signature=receipt_sign(payload, validator))
-
-
-async def _answer(comm: WebsocketCommunicator, offer: ReceiptOffer) -> dict[str, Any]:
-    await comm.send_to(text_data=offer.model_dump_json())
-    return await comm.receive_json_from(timeout=3)
-
-
-async def test_an_offered_interval_is_countersigned_once_and_the_same_offer_gets_the_same_answer(
-    admitted_validator_key, node_key, fake_executor
-):
-    comm = await _connect(admitted_validator_key, node_key.ss58)
-    job_uuid = uuid.uuid4()
-    accepted = await _reserve(comm, job_uuid)
-    offer = _offer(admitted_validator_key, accepted, seconds=5.0)
-    first = ReceiptCountersigned.model_validate(await _answer(comm, offer))
-    assert (first.job_uuid, first.kind, first.index) == (job_uuid, "interval", 1)
-    assert signed_by(offer.payload, signer="miner", signature=first.signature)
-    again = ReceiptCountersigned.model_validate(await _answer(comm, offer))
-    assert again.signature == first.signature
-    stored = (await sync_to_async(_receipts)(job_uuid))[("interval", 1)]
-    assert (stored.validator_signature, stored.miner_signature) == (offer.signature, first.signature)
-
-    await comm.disconnect()
-
-
-async def test_an_offer_for_a_job_not_reserved_here_is_refused(admitted_validator_key, node_key, fake_executor):
-    comm = await _connect(admitted_validator_key, node_key.ss58)
-    accepted = await _reserve(comm, uuid.uuid4())
-    unknown = uuid.uuid4()
-    error = await _answer(comm, _offer(admitted_validator_key, accepted, job_uuid=unknown))
-    assert (error["type"], error["code"], error["detail"]) == (
-        "error",
-        ErrorCode.REFUSED,
-        f"interval receipt: job {unknown} was not reserved here by this validator",
-    )
-    assert await sync_to_async(_receipts)(unknown) == {}
-    await comm.disconnect()
-
-
-@pytest.mark.parametrize("field", ["image", "executor_class"])
-async def test_a_reservation_with_a_nul_in_its_text_is_refused_as_malformed_not_a_database_error(
-    admitted_validator_key, node_key, fake_executor, field
-):
-    # Found by tests/fuzz: the NUL reached Postgres, which raised DataError (an INTERNAL answer).
-    comm = await _connect(admitted_validator_key, node_key.ss58)
-    frame = signed_reserve(validator=admitted_validator_key, miner_hotkey=node_key.ss58).model_dump(mode="json")
-    frame[field] += "\x00"
-    frame["started"]["payload"]["executor_class"] = frame["executor_class"]
-    await comm.send_json_to(frame)
-    error = await comm.receive_json_from(timeout=3)
-    assert (error["type"], error["code"]) == ("error", "malformed")
-    assert f"job.reserve.{field}: Value error, NUL characters are not allowed" in error["detail"]
-    assert await sync_to_async(AcceptedJob.objects.count)() == 0
-    # Still serving: a clean reservation is accepted.
-    await _reserve(comm, uuid.uuid4())
-    await comm.disconnect()
