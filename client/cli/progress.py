@@ -21,7 +21,8 @@ def job_follow(client: MeshworkClient, job: Job, *, console: Console, window_s: 
     """Shows the job's progress on `console` until it ends; returns it as it ended."""
     shown = 0
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    # Off a terminal (a log, a pipe) only the status lines are written: no spinner frames.
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(_description(job), total=None)
         for snapshot in client.follow(job.uuid, window_s=window_s):
             for event in snapshot.status_history[shown:]:
