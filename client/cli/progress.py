@@ -26,7 +26,7 @@ def job_follow(client: MeshworkClient, job: Job, *, console: Console, window_s: 
         task = progress.add_task(_description(job), total=None)
         for snapshot in client.follow(job.uuid, window_s=window_s):
             for event in snapshot.status_history[shown:]:
-                progress.console.print(status_line(event), highlight=False)
+                progress.console.print(status_line(event), highlight=False, soft_wrap=True)
             shown = len(snapshot.status_history)
             progress.update(task, description=_description(snapshot))
             job = snapshot

@@ -36,7 +36,7 @@ def job_print(job: Job, console: Console) -> None:
             grid.add_row(name, escape(value))
     console.print(grid, highlight=False)
     for event in job.status_history:
-        console.print("  " + status_line(event), highlight=False)
+        console.print("  " + status_line(event), highlight=False, soft_wrap=True)
 
 
 def classes_print(classes: Iterable[ExecutorClass], console: Console) -> None:
