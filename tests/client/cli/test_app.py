@@ -40,6 +40,7 @@ def test_submit_prints_the_uuid_and_sends_every_option(cli, tmp_path):
     assert (job.image, job.args, job.env, job.timeout_s, job.tag, job.executor_class) == (
         IMAGE, ["python3", "-c", "print(1)"], {"A": "1", "B": "x=y"}, 30, "cli", "cpu.small",
     )  # fmt: skip
+    assert job.input is not None
     archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(job.input["zip_b64"])))
     assert archive.read("data/a.txt") == b"hello"
 
