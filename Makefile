@@ -15,7 +15,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $(STAMP)
 
+# The project itself, editable, for its console scripts (`meshwork`): reinstalled whenever the venv's
+# editable finder does not point at this checkout (a fresh venv, a moved or second checkout).
 venv: $(STAMP)
+	@grep -qsF "'$(CURDIR)/client'" $(VENV)/lib/python3.11/site-packages/__editable___meshwork_*_finder.py \
+		|| $(PY) -m pip install -q --no-deps -e .
 
 services:
 	@bash deploy/setup/ensure-services.sh

@@ -1,0 +1,1 @@
+"""The `meshwork` command (docs/cli.md): typer verbs over `client.sdk`, errors as one line."""

@@ -1,0 +1,150 @@
+"""`meshwork`: the verbs of DESIGN.md "CLI and installers" (the storage and rental verbs come with
+those features). Each verb parses its arguments, makes one or two SDK calls and prints."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+from client.cli.config import Connection, connection_resolve
+from client.cli.errors import CliError, OneLineErrors, report
+from client.cli.inputs import env_parse, input_zip
+from client.cli.outcome import job_exit_code, job_failure_line
+from client.cli.progress import job_follow
+from client.cli.render import classes_print, job_print
+from client.sdk import MeshworkClient
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    name="meshwork",
+    help="Submit and follow jobs on a Meshwork network.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+JobId = Annotated[UUID, typer.Argument(metavar="UUID", help="The job's uuid.", show_default=False)]
+
+
+@app.callback()
+def connect(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(envvar="MESHWORK_URL", help="The facilitator's base URL.")] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="MESHWORK_TOKEN", help="Your API token.", show_envvar=True)
+    ] = None,
+) -> None:
+    """Resolved only when a verb needs it, so `--help` works without a network."""
+    ctx.obj = (url, token)
+
+
+@app.command()
+def submit(
+    ctx: typer.Context,
+    image: Annotated[str, typer.Argument(help="The job's image, e.g. meshwork/job-python:3.11.")],
+    args: Annotated[list[str] | None, typer.Argument(help="The job's command, after --.", show_default=False)] = None,
+    executor_class: Annotated[str | None, typer.Option("--class", help="Executor class (see `classes`).")] = None,
+    timeout: Annotated[int | None, typer.Option(help="Seconds the job may run (1..86400; default 600).")] = None,
+    env: Annotated[list[str] | None, typer.Option(help="KEY=VALUE, repeatable.", show_default=False)] = None,
+    input_path: Annotated[Path | None, typer.Option("--input", help="A directory or zip, at /volume.")] = None,
+    tag: Annotated[str | None, typer.Option(help="A label to find the job by.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow it; exit with its exit code.")] = False,
+) -> int:
+    """Submit a job and print its uuid (with --wait: follow it, print its output, exit with its code)."""
+    variables = env_parse(env or [])
+    blob = input_zip(input_path) if input_path is not None else None
+    with _client(ctx) as client:
+        job = client.submit(
+            image,
+            args=args or [],
+            env=variables,
+            executor_class=executor_class,
+            timeout_s=timeout,
+            input_zip=blob,
+            tag=tag,
+        )
+        typer.echo(job.uuid)
+        if not wait:
+            return 0
+        try:
+            job = job_follow(client, job, console=Console(stderr=True))
+        except KeyboardInterrupt:
+            return report(f"stopped following; job {job.uuid} keeps running (`meshwork cancel {job.uuid}`)", 130)
+    sys.stdout.write(job.stdout)
+    sys.stderr.write(job.stderr)
+    failure = job_failure_line(job)
+    if failure:
+        report(failure, 0)
+    return job_exit_code(job)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    job_uuid: JobId,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON.")] = False,
+) -> None:
+    """Print a job's status, outcome and status history."""
+    with _client(ctx) as client:
+        job = client.job(job_uuid)
+    if as_json:
+        typer.echo(job.model_dump_json(indent=2))
+    else:
+        job_print(job, Console())
+
+
+@app.command()
+def logs(ctx: typer.Context, job_uuid: JobId) -> None:
+    """Print a job's stdout (to stdout) and stderr (to stderr)."""
+    with _client(ctx) as client:
+        job = client.job(job_uuid)
+    sys.stdout.write(job.stdout)
+    sys.stderr.write(job.stderr)
+    if not job.finished:
+        typer.echo(f"meshwork: job {job.uuid} is {job.status}; its logs come when it ends", err=True)
+
+
+@app.command()
+def cancel(ctx: typer.Context, job_uuid: JobId) -> None:
+    """Cancel a job that has not ended."""
+    with _client(ctx) as client:
+        job = client.cancel(job_uuid)
+    typer.echo(f"{job.uuid} {job.status}")
+
+
+@app.command()
+def download(
+    ctx: typer.Context,
+    job_uuid: JobId,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the zip.")] = None,
+) -> None:
+    """Download the zip of a job's /output (default UUID-output.zip)."""
+    with _client(ctx) as client:
+        content = client.output(job_uuid)
+    path = output or Path(f"{job_uuid}-output.zip")
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    typer.echo(f"{path} ({len(content)} bytes)")
+
+
+@app.command()
+def classes(ctx: typer.Context) -> None:
+    """List the executor classes jobs can ask for."""
+    with _client(ctx) as client:
+        found = client.executor_classes()
+    classes_print(found, Console())
+
+
+def _client(ctx: typer.Context) -> MeshworkClient:
+    url, token = ctx.obj
+    connection: Connection = connection_resolve(url=url, token=token)
+    return MeshworkClient(connection.url, connection.token)
+
+
+def main() -> None:
+    """The console script."""
+    app(prog_name="meshwork")

@@ -1,0 +1,84 @@
+"""The facilitator's responses as pydantic models (DESIGN.md "Facilitator REST API").
+
+Unknown fields are ignored, so a newer facilitator that adds fields does not break an older
+client; the fields below are the ones the API promises."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+JobStatus = Literal["pending", "dispatched", "running", "completed", "failed", "timeout", "cancelled", "rejected"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "timeout", "cancelled", "rejected"})
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class StatusEvent(_Response):
+    status: str
+    at: datetime
+    detail: str = ""
+
+
+class JobFailure(_Response):
+    kind: Literal["job", "infrastructure"]
+    reason: str
+    detail: str = ""
+
+
+class Job(_Response):
+    uuid: UUID
+    status: JobStatus
+    status_history: list[StatusEvent]
+    image: str = ""
+    args: list[str] = []
+    tag: str = ""
+    timeout_s: int | None = None
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    output_url: str | None
+    executor_class: str
+    miner_hotkey: str
+    validator_hotkey: str
+    cost: Decimal | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    failure: JobFailure | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class JobPage(_Response):
+    """One page of `GET /api/v1/jobs/` (limit/offset pagination)."""
+
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[Job]
+
+
+class ExecutorClass(_Response):
+    name: str
+    description: str = ""
+    cpus: float
+    memory_mb: int
+    gpu: bool = False
+    gpu_count: int = 0
+    gpu_model: str = ""
+    price_per_second: Decimal
+    weight: float | None = None
+
+
+class Account(_Response):
+    username: str
+    balance: Decimal
+    held: Decimal
+    available: Decimal
