@@ -88,7 +88,9 @@ def test_a_miner_joins_the_running_network_and_receives_jobs(network: LocalNetwo
     )
     output = Output(proc)
     try:
+        started = time.monotonic()
         out = output.until("Press Ctrl-C", timeout=150)
+        print(f"joined in {time.monotonic() - started:.0f}s")
         assert "miner2 joined and receives work" in out
         creds = json.loads((network.dir / "credentials.json").read_text())
         joined = next(n for n in creds["nodes"] if n["name"] == "miner2")
@@ -106,10 +108,15 @@ def test_a_miner_joins_the_running_network_and_receives_jobs(network: LocalNetwo
                 if joined["hotkey"] in miners:
                     break
         assert joined["hotkey"] in miners, f"no job landed on the new miner: {miners}"
+        print(
+            f"{len(miners)} job(s) until one landed on miner2, {time.monotonic() - started:.0f}s after the join began"
+        )
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     rest = output.rest()
+    assert proc.stdout is not None
+    proc.stdout.close()
     assert proc.returncode == 0, rest
     assert "stopped." in rest
     creds = json.loads((network.dir / "credentials.json").read_text())
