@@ -13,13 +13,15 @@ ROLE=miner
 #
 # usage: install_<role>.sh [--dry-run] [--register --coldkey SS58] [--serve HOST:PORT] [--port N]
 #                          [--prefix DIR] [--no-start] [SSH_DESTINATION] HOTKEY_PATH
-# Environment: MESHWORK_REPO (git URL of the code), MESHWORK_REF (branch or tag), and for the node's
-# .env FACILITATOR_URL, FACILITATOR_HOTKEY, CHAIN, CHAIN_ENDPOINT, CHAIN_NETUID, DHT_BOOTNODES.
+# Environment: MESHWORK_SSH_OPTIONS (more ssh/scp options), MESHWORK_REPO (git URL of the code), MESHWORK_REF (branch or tag), and for the node's
+# .env FACILITATOR_URL, FACILITATOR_HOTKEY, CHAIN (default subtensor), CHAIN_ENDPOINT, CHAIN_NETUID,
+# CHAIN_DATABASE_URL (CHAIN=local), DHT_BOOTNODES.
 
 MESHWORK_REPO_DEFAULT="https://github.com/meshwork-subnet/meshwork.git"  # placeholder: set MESHWORK_REPO
 STEP_NO=0
 # Settings an install on an SSH destination takes along from this shell.
-FORWARDED_SETTINGS="MESHWORK_REPO MESHWORK_REF MESHWORK_PORT FACILITATOR_URL FACILITATOR_HOTKEY CHAIN CHAIN_ENDPOINT CHAIN_NETUID DHT_BOOTNODES"
+FORWARDED_SETTINGS="MESHWORK_REPO MESHWORK_REF MESHWORK_PORT FACILITATOR_URL FACILITATOR_HOTKEY CHAIN CHAIN_ENDPOINT
+  CHAIN_NETUID CHAIN_DATABASE_URL DHT_BOOTNODES"
 
 say() { printf '%s\n' "$*"; }
 die() { printf '%s: %s\n' "$INSTALLER" "$*" >&2; exit 1; }
@@ -140,18 +142,24 @@ check_port() {
   say "    port $PORT is free"
 }
 
+# SSH_HOST ([user@]host) and SSH_PORT (22) from [user@]host or ssh://[user@]host[:port]: scp takes
+# no ssh:// destination with a path, so both are called with -p/-P.
 check_destination_syntax() {
+  local rest=${1#ssh://}
   [[ $1 =~ ^([A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*$|^ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?$ ]] ||
     die "SSH_DESTINATION must be [user@]host or ssh://[user@]host[:port], not '$1'"
+  SSH_HOST=${rest%:*} SSH_PORT=22
+  read -r -a SSH_OPTS <<<"${MESHWORK_SSH_OPTIONS:-}"  # e.g. "-i ~/.ssh/deploy_key" or "-F ssh_config"
+  [ "$rest" = "$SSH_HOST" ] || SSH_PORT=${rest##*:}
 }
 
 check_destination_reachable() {
   local out
   if [ "$DRY_RUN" = 1 ]; then
-    run ssh -o BatchMode=yes -o ConnectTimeout=10 "$DEST" true
+    run ssh "${SSH_OPTS[@]}" -o BatchMode=yes -o ConnectTimeout=10 -p "$SSH_PORT" "$SSH_HOST" true
     return
   fi
-  out=$(ssh -o BatchMode=yes -o ConnectTimeout=10 "$DEST" true 2>&1) && return 0
+  out=$(ssh "${SSH_OPTS[@]}" -o BatchMode=yes -o ConnectTimeout=10 -p "$SSH_PORT" "$SSH_HOST" true 2>&1) && return 0
   say "    cannot log in to $DEST over SSH (key-based login needed): ${out//$'\n'/ }"
   return 1
 }
@@ -189,7 +197,8 @@ write_env() {
   local -a wanted=(
     "MESHWORK_ROLE=$ROLE" "MESHWORK_HOME=$PREFIX" "MESHWORK_PORT=$PORT" "MESHWORK_DHT_PORT=$((PORT + 1))"
     "DJANGO_SETTINGS_MODULE=config.settings.production" "DJANGO_SECRET_KEY=$(secret)" "POSTGRES_PASSWORD=$(secret)"
-    "CHAIN=${CHAIN:-local}" "CHAIN_ENDPOINT=${CHAIN_ENDPOINT:-}" "CHAIN_NETUID=${CHAIN_NETUID:-}"
+    "CHAIN=${CHAIN:-subtensor}" "CHAIN_ENDPOINT=${CHAIN_ENDPOINT:-}" "CHAIN_NETUID=${CHAIN_NETUID:-}"
+    "CHAIN_DATABASE_URL=${CHAIN_DATABASE_URL:-}"
     "FACILITATOR_URL=${FACILITATOR_URL:-}" "FACILITATOR_HOTKEY=${FACILITATOR_HOTKEY:-}"
     "DHT_BOOTNODES=${DHT_BOOTNODES:-}"
   )
@@ -200,7 +209,8 @@ write_env() {
   mkdir -p "$PREFIX" && touch "$env" && chmod 600 "$env" || return 1
   for pair in "${wanted[@]}"; do
     key=${pair%%=*} value=${pair#*=}
-    grep -q "^$key=" "$env" || printf '%s=%s\n' "$key" "$value" >>"$env"
+    # An unset setting stays out of .env, so the node's own default applies.
+    [ -z "$value" ] || grep -q "^$key=" "$env" || printf '%s=%s\n' "$key" "$value" >>"$env"
   done
   say "    $env ($(wc -l <"$env") settings)"
 }
@@ -273,7 +283,7 @@ install_there() {
   step "check the hotkey file $HOTKEY_PATH" check_hotkey
   step "check $DEST answers over SSH" check_destination_reachable
   local remote_key=/tmp/meshwork-hotkey-$ROLE.json
-  step "copy the hotkey to $DEST:$remote_key" run scp -q -o BatchMode=yes "$HOTKEY_PATH" "$DEST:$remote_key"
+  step "copy the hotkey to $SSH_HOST:$remote_key" copy_hotkey "$remote_key"
   local -a args=(--remote --port "$PORT" --prefix "$PREFIX")
   [ "$DRY_RUN" = 0 ] || args+=(--dry-run)
   [ "$REGISTER" = 0 ] || args+=(--register --coldkey "$COLDKEY")
@@ -282,10 +292,21 @@ install_there() {
   step "run the $ROLE installer on $DEST" run_there "${args[@]}" "$remote_key"
 }
 
+copy_hotkey() {
+  local out
+  if [ "$DRY_RUN" = 1 ]; then
+    run scp "${SSH_OPTS[@]}" -q -o BatchMode=yes -P "$SSH_PORT" "$HOTKEY_PATH" "$SSH_HOST:$1"
+    return
+  fi
+  out=$(scp "${SSH_OPTS[@]}" -q -o BatchMode=yes -P "$SSH_PORT" "$HOTKEY_PATH" "$SSH_HOST:$1" 2>&1) && return 0
+  say "    ${out//$'\n'/ }"
+  return 1
+}
+
 # What the destination runs: this installer's functions and settings, then install_main.
 run_there() {
   local script name
-  script="set -euo pipefail; $(declare -f)"
+  script="set -euo pipefail; STEP_NO=0; $(declare -f)"
   for name in INSTALLER ROLE MESHWORK_REPO_DEFAULT $FORWARDED_SETTINGS; do
     [ -z "${!name:-}" ] || script+=$'\n'"$name=$(printf '%q' "${!name}")"
   done
@@ -294,7 +315,7 @@ run_there() {
     say "    would run over ssh $DEST: bash -s (this installer's functions) -- $*"
     return 0
   fi
-  ssh -o BatchMode=yes "$DEST" bash -s <<<"$script"
+  ssh "${SSH_OPTS[@]}" -o BatchMode=yes -p "$SSH_PORT" "$SSH_HOST" bash -s <<<"$script"
 }
 
 install_main() {

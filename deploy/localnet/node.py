@@ -53,9 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         node = node_add(network, role)
         print(f"joining {node.name} ({role}, {node.hotkey.ss58}) to the network in {directory} ...", flush=True)
+        began = time.monotonic()
         node_register(network, node)
+        print(f"  database, registration, stake and address on the chain: {time.monotonic() - began:.0f}s", flush=True)
         network.start(only=[node])
         node_wait_ready(network, node, timeout=args.timeout)
+        print(f"  started and seen by the network: {time.monotonic() - began:.0f}s", flush=True)
         joined = True
         _announce(network, node)
         network.supervise(report=lambda line: print(line, flush=True))

@@ -9,7 +9,8 @@ import shutil
 import socket
 import stat
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -111,8 +112,8 @@ def test_a_dry_run_on_a_destination_copies_the_key_and_runs_there(installer: Run
         f"copy the hotkey to ops@node-1.example:{remote_key}",
         f"run the {role} installer on ops@node-1.example",
     ]
-    assert "would run: ssh -o BatchMode=yes -o ConnectTimeout=10 ops@node-1.example true" in done.stdout
-    assert f"would run: scp -q -o BatchMode=yes {hotkey_file} ops@node-1.example:{remote_key}" in done.stdout
+    assert "would run: ssh -o BatchMode=yes -o ConnectTimeout=10 -p 22 ops@node-1.example true" in done.stdout
+    assert f"would run: scp -q -o BatchMode=yes -P 22 {hotkey_file} ops@node-1.example:{remote_key}" in done.stdout
     assert f"--remote --port {8100 if role == 'miner' else 8200}" in done.stdout
 
 
@@ -252,6 +253,7 @@ def test_a_real_install_keeps_its_secrets_on_a_rerun(
     assert env["MESHWORK_ROLE"] == "miner"
     assert env["MESHWORK_PORT"] == port
     assert env["FACILITATOR_HOTKEY"] == "5Fac"
+    assert "FACILITATOR_URL" not in env  # unset: the node's own default applies
     assert re.fullmatch(r"[0-9a-f]{48}", env["DJANGO_SECRET_KEY"])
     assert env["POSTGRES_PASSWORD"] != env["DJANGO_SECRET_KEY"]
     assert stat.S_IMODE(env_path.stat().st_mode) == 0o600
@@ -279,3 +281,59 @@ def test_the_installers_are_shellcheck_clean_and_generated_from_the_library() ->
     generate = ROOT / "deploy/install/generate.sh"
     check = subprocess.run(["bash", str(generate), "--check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real OpenSSH server on a loopback port, logging in root with a key made here; yields the
+    destination and the client's environment (an ssh config with the key, via MESHWORK_SSH_OPTIONS)."""
+    sshd_bin = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not Path(sshd_bin).exists() or os.geteuid() != 0:
+        pytest.fail("the SSH install test needs openssh-server and root (`make tools` installs it)")
+    base = tmp_path / "ssh"
+    base.mkdir()
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)], check=True)
+    (base / "authorized_keys").write_text((base / "client.pub").read_text())
+    port = free_port()
+    config = base / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {base / 'host'}\nPidFile {base / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {base / 'authorized_keys'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nSubsystem sftp /usr/lib/openssh/sftp-server\n"
+    )
+    (base / "ssh_config").write_text(
+        f"Host 127.0.0.1\n  IdentityFile {base / 'client'}\n  StrictHostKeyChecking no\n"
+        "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)  # its privilege-separation directory
+    server = subprocess.Popen([sshd_bin, "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    try:
+        yield f"ssh://root@127.0.0.1:{port}", {"MESHWORK_SSH_OPTIONS": f"-F {base / 'ssh_config'}"}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_real_install_over_ssh_runs_the_steps_there(
+    installer: Run, hotkey_file: Path, code_repo: Path, tmp_path: Path, sshd: tuple[str, dict[str, str]]
+) -> None:
+    destination, client_env = sshd
+    prefix = tmp_path / "remote-prefix"
+    args = ["--no-start", "--port", str(free_port()), "--prefix", str(prefix), destination, str(hotkey_file)]
+    done = installer("validator", *args, MESHWORK_REPO=str(code_repo), FACILITATOR_HOTKEY="5Fac", **client_env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The destination ran the local steps itself (its own system check, its own .env).
+    assert "[1] check the system (Debian/Ubuntu, x86_64/arm64)" in done.stdout
+    assert f"Meshwork validator installed in {prefix}" in done.stdout
+    env = _env_file(prefix / ".env")
+    assert env["MESHWORK_ROLE"] == "validator"
+    assert env["FACILITATOR_HOTKEY"] == "5Fac"  # taken along from this shell
+    assert (prefix / "keys" / "hotkey.json").read_bytes() == hotkey_file.read_bytes()
+    assert not Path("/tmp/meshwork-hotkey-validator.json").exists()  # the copy in transit is gone
