@@ -5,14 +5,14 @@
 #
 # usage: install_<role>.sh [--dry-run] [--register --coldkey SS58] [--serve HOST:PORT] [--port N]
 #                          [--prefix DIR] [--no-start] [SSH_DESTINATION] HOTKEY_PATH
-# Environment: MESHWORK_SSH_OPTIONS (more ssh/scp options), MESHWORK_REPO (git URL of the code), MESHWORK_REF (branch or tag), and for the node's
+# Environment: MESHWORK_SSH_OPTIONS (more ssh/scp options), MESHWORK_PROJECT (compose project), MESHWORK_REPO (git URL of the code), MESHWORK_REF (branch or tag), and for the node's
 # .env FACILITATOR_URL, FACILITATOR_HOTKEY, CHAIN (default subtensor), CHAIN_ENDPOINT, CHAIN_NETUID,
 # CHAIN_DATABASE_URL (CHAIN=local), DHT_BOOTNODES.
 
 MESHWORK_REPO_DEFAULT="https://github.com/meshwork-subnet/meshwork.git"  # placeholder: set MESHWORK_REPO
 STEP_NO=0
 # Settings an install on an SSH destination takes along from this shell.
-FORWARDED_SETTINGS="MESHWORK_REPO MESHWORK_REF MESHWORK_PORT FACILITATOR_URL FACILITATOR_HOTKEY CHAIN CHAIN_ENDPOINT
+FORWARDED_SETTINGS="MESHWORK_REPO MESHWORK_REF MESHWORK_PORT MESHWORK_PROJECT MESHWORK_APP_IMAGE FACILITATOR_URL FACILITATOR_HOTKEY CHAIN CHAIN_ENDPOINT
   CHAIN_NETUID CHAIN_DATABASE_URL DHT_BOOTNODES"
 
 say() { printf '%s\n' "$*"; }
@@ -48,6 +48,7 @@ parse_args() {
   DRY_RUN=0 REGISTER=0 COLDKEY="" SERVE="" START=1 DEST="" HOTKEY_PATH="" REMOTE=0
   PORT=${MESHWORK_PORT:-$([ "$ROLE" = miner ] && echo 8100 || echo 8200)}
   PREFIX=${MESHWORK_PREFIX:-/opt/meshwork-$ROLE}
+  PROJECT=${MESHWORK_PROJECT:-meshwork-$ROLE}  # the compose project: two nodes of a role on one host
   local positional=()
   while [ $# -gt 0 ]; do
     case $1 in
@@ -207,13 +208,17 @@ write_env() {
   say "    $env ($(wc -l <"$env") settings)"
 }
 
+# Readable by the containers' user (the app image runs as 65534, the miner's node as root) only.
 install_hotkey() {
-  run install -d -m 700 "$PREFIX/keys" && run install -m 600 "$HOTKEY_PATH" "$PREFIX/keys/hotkey.json"
+  local -a owner=()
+  [ "$(id -u)" != 0 ] || owner=(-o 65534 -g 65534)
+  run install -d -m 700 "${owner[@]}" "$PREFIX/keys" &&
+    run install -m 600 "${owner[@]}" "$HOTKEY_PATH" "$PREFIX/keys/hotkey.json"
 }
 
 compose() {
   # shellcheck disable=SC2046  # the compose command is one or two words
-  run $(compose_cmd) --env-file "$PREFIX/.env" -p "meshwork-$ROLE" -f "$PREFIX/src/deploy/compose/node.yml" "$@"
+  run $(compose_cmd) --env-file "$PREFIX/.env" -p "$PROJECT" -f "$PREFIX/src/deploy/compose/node.yml" "$@"
 }
 
 register_node() {
@@ -247,8 +252,8 @@ check_ready() {
 
 print_next() {
   say "Meshwork $ROLE installed in $PREFIX (hotkey ${HOTKEY_SS58:-?})."
-  say "  admin:  http://127.0.0.1:$PORT/admin/ (create a login: $(compose_cmd) -p meshwork-$ROLE exec node python manage.py createsuperuser)"
-  say "  logs:   $(compose_cmd) --env-file $PREFIX/.env -p meshwork-$ROLE -f $PREFIX/src/deploy/compose/node.yml logs -f"
+  say "  admin:  http://127.0.0.1:$PORT/admin/ (create a login: $(compose_cmd) -p $PROJECT exec node python manage.py createsuperuser)"
+  say "  logs:   $(compose_cmd) --env-file $PREFIX/.env -p $PROJECT -f $PREFIX/src/deploy/compose/node.yml logs -f"
   say "  health: curl http://127.0.0.1:$PORT/readyz/"
 }
 
