@@ -1,7 +1,8 @@
 """One more node for a running local network (`make node ROLE=miner|validator`): what an operator
-does for a new node, done here — a key pair, registration, stake and the served address on the
-network's chain, a database of its own, its TLS certificate — then its processes (the node, its
-DHT node on the network's bootnode, its Celery worker and beat) and a wait until its peers see it.
+does for a new node (keygen, `chain register | stake | serve`), done here — a key pair,
+registration, stake and the served address on the network's chain, a database of its own, its
+TLS certificate — then its processes (the node, its DHT node on the network's bootnode, its
+Celery worker and beat) and a wait until its peers see it.
 
 The node takes the next free name (`miner4`, `validator2`, ...). Its keys and database are kept in
 `$LOCALNET_DIR`, so joining again with that name is the same node coming back."""
@@ -14,9 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-
-from deploy.localnet.databases import database_url, ensure_databases
+from deploy.localnet.databases import ensure_databases
 from deploy.localnet.network import LocalNetwork, Node
 from deploy.localnet.ports import free_ports
 from deploy.localnet.readiness import dht_online_miners, http_ok, validators_connected
@@ -80,25 +79,26 @@ def node_remove(network: LocalNetwork, node: Node) -> None:
 
 
 def node_register(network: LocalNetwork, node: Node) -> None:
-    """Its database, then register, stake and serve on the chain with the `chain` command."""
+    """Its database, then registration, stake and served address on the chain: the plan the
+    network's own nodes were registered with (`manage.py localnet_bootstrap`, idempotent), run as
+    the facilitator, whose metagraph so has the new node at once (a validator is admitted)."""
     config = network.config
-    env = network._env(node)
     name = f"{config.db_prefix}_{node.name}"
     template = f"{config.db_prefix}_template"
+    env = network._env(node)
     ensure_databases(template=template, names=[name], env=env, migrate_existing=True, port=config.postgres_port)
-    manage_checked(["chain", "register", "--coldkey", node.coldkey, "--role", node.role], env)
-    missing = node.stake - _stake(network, node)
-    if missing > 0:
-        manage_checked(["chain", "stake", "--amount", str(missing)], env)
-    if node.address:
-        manage_checked(["chain", "serve", "--address", node.address], env)
-
-
-def _stake(network: LocalNetwork, node: Node) -> int:
-    url = database_url(f"{network.config.db_prefix}_chain", port=network.config.postgres_port)
-    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
-        row = conn.execute("SELECT stake FROM chain_localneuron WHERE hotkey = %s", (node.hotkey.ss58,)).fetchone()
-    return int(row[0]) if row else 0
+    state = json.loads((network.dir / "state.json").read_text())
+    plan = {
+        "nodes": [
+            {"hotkey": node.hotkey.ss58, "coldkey": node.coldkey, "role": node.role, "stake": node.stake}
+            | {"address": node.address}
+        ],
+        "user": {"username": "admin", "password": state["admin_password"], "credits": config.credits},
+    }
+    plan_path = network.dir / f"plan-{node.name}.json"
+    plan_path.write_text(json.dumps(plan))
+    os.chmod(plan_path, 0o600)  # the admin password
+    manage_checked(["localnet_bootstrap", str(plan_path)], network._env(network.nodes[0]))
 
 
 def node_ready(network: LocalNetwork, node: Node) -> bool:

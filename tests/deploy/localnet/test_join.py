@@ -19,6 +19,7 @@ import pytest
 from deploy.localnet.network import LocalNetwork, NetworkConfig
 from deploy.localnet.processes import ROOT
 from deploy.localnet.published import network_publish
+from deploy.localnet.readiness import validators_connected
 from tests.e2e.conftest import _require_docker, fresh_prefix, running_network, submit, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -34,7 +35,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
         executors=1,
         port_base=None,
         db_prefix=fresh_prefix("e2e_join"),
-        celery_roles=frozenset({"validator"}),  # its beat syncs the metagraph: the new miner is seen
+        # Its beat syncs the metagraph, so it sees a new miner; the facilitator's is synced by the join.
+        celery_roles=frozenset({"validator"}),
         calibrate_runs=0,
         extra_env={"CHAIN_SYNC_INTERVAL_S": "2"},
     )
@@ -122,6 +124,30 @@ def test_a_miner_joins_the_running_network_and_receives_jobs(network: LocalNetwo
     assert "stopped." in rest
     creds = json.loads((network.dir / "credentials.json").read_text())
     assert "miner2" not in {n["name"] for n in creds["nodes"]}
+
+
+def _join(network: LocalNetwork, role: str) -> tuple[subprocess.Popen[str], Output]:
+    env = {**os.environ, "LOCALNET_DIR": str(network.dir), "PYTHONUNBUFFERED": "1"}
+    argv = [sys.executable, str(ROOT / "deploy/localnet/node.py"), "--role", role]
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc, Output(proc)
+
+
+def test_a_validator_joins_and_the_facilitator_holds_its_session(network: LocalNetwork) -> None:
+    proc, output = _join(network, "validator")
+    try:
+        out = output.until("Press Ctrl-C", timeout=150)
+        assert "validator2 joined and is connected to the facilitator" in out
+        creds = json.loads((network.dir / "credentials.json").read_text())
+        joined = next(n for n in creds["nodes"] if n["name"] == "validator2")
+        db = f"{network.config.db_prefix}_facilitator"
+        assert joined["hotkey"] in validators_connected(database=db)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    assert proc.returncode == 0, output.rest()
 
 
 def test_joining_a_stopped_network_says_so_in_one_line(tmp_path: Path) -> None:
