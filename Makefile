@@ -6,7 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv services images localnet test fuzz bench lint typecheck fmt clean-localnet
+# ROLE=miner|validator for `make node`.
+ROLE ?=
+
+.PHONY: venv services tools images localnet node test fuzz bench lint typecheck fmt clean-localnet
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -24,12 +27,21 @@ venv: $(STAMP)
 services:
 	@bash deploy/setup/ensure-services.sh
 
+# shellcheck and docker-compose, for the installers (deploy/install/); make lint and test need them.
+tools:
+	@bash deploy/setup/ensure-tools.sh
+test lint: tools
+
 images: services
 	@bash deploy/images/build-job-python.sh
 	@bash deploy/images/build-bench.sh
 
 localnet: venv services images
 	$(PY) deploy/localnet/run.py
+
+# One more node for the running `make localnet` (same LOCALNET_DIR), in the foreground.
+node: venv
+	$(PY) deploy/localnet/node.py --role "$(ROLE)"
 
 test: venv services images
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -57,6 +69,8 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
+	shellcheck deploy/install_validator.sh deploy/install_miner.sh deploy/install/*.sh deploy/setup/ensure-tools.sh
+	bash deploy/install/generate.sh --check
 
 typecheck: venv
 	$(VENV)/bin/mypy .

@@ -277,8 +277,8 @@ class LocalNetwork:
         return env
 
     # -- running ----------------------------------------------------------------------------------
-    def start(self) -> None:
-        for node in self.nodes:
+    def start(self, only: list[Node] | None = None) -> None:  # only: `make node` starts one node
+        for node in self.nodes if only is None else only:
             env = self._env(node)
             main = {
                 "facilitator": manage("run_facilitator", "--port", str(node.port)),

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  #
 
 from deploy.localnet.databases import drop_databases, existing_databases  # noqa: E402
 from deploy.localnet.network import LocalNetwork, NetworkConfig  # noqa: E402
+from deploy.localnet.published import network_publish, network_unpublish  # noqa: E402
 
 
 def _int_env(name: str, default: int) -> int:
@@ -84,6 +85,7 @@ def main() -> None:
             )
         started = True
         _announce(network, network.write_credentials())
+        network_publish(network)  # what `make node` joins (deploy/localnet/published.py)
         # From here on a node that dies is reported and restarted; only Ctrl-C ends the network.
         network.supervise(report=lambda line: print(line, flush=True))
         while True:
@@ -93,6 +95,7 @@ def main() -> None:
     except Exception as exc:  # whatever stopped the start-up: one line, not a traceback
         print(f"\nthe local network could not start: {exc}", file=sys.stderr, flush=True)
     finally:
+        network_unpublish(directory)
         print("\nstopping the local network ...", flush=True)
         network.stop()
         print("stopped.")
@@ -117,7 +120,9 @@ def _announce(network: LocalNetwork, path: Path) -> None:
             for n in network.nodes
             if n.role == "validator"
         )
-        + f"Logs: {network.dir / 'logs'}\nPress Ctrl-C to stop every node.",
+        + f"Logs: {network.dir / 'logs'}\n"
+        "Add a node from another terminal: make node ROLE=miner (or ROLE=validator)\n"
+        "Press Ctrl-C to stop every node.",
         flush=True,
     )
 
