@@ -62,7 +62,13 @@ def test_a_garbled_peer_version_is_refused_with_the_reason():
 
 @pytest.mark.parametrize(
     ("setting", "chain", "minimum"),
-    [("", None, None), ("0.2.0", None, "0.2.0"), ("", "0.3.0", "0.3.0"), ("0.4.0", "0.3.0", "0.4.0"), ("0.2.0", "0.3.0", "0.3.0")],
+    [
+        ("", None, None),
+        ("0.2.0", None, "0.2.0"),
+        ("", "0.3.0", "0.3.0"),
+        ("0.4.0", "0.3.0", "0.4.0"),
+        ("0.2.0", "0.3.0", "0.3.0"),
+    ],
 )
 def test_the_minimum_is_the_higher_of_setting_and_chain(settings, monkeypatch, setting, chain, minimum):
     settings.MESHWORK_MIN_VERSION = setting
