@@ -126,7 +126,7 @@ def _old_server(server_key: Hotkey, hellos: list[str]):
     def answer(raw: str) -> str:
         hellos.append(raw)
         try:
-            hello = decode(TypeAdapter(OldHandshake), raw, max_bytes=64 * 1024)
+            decode(TypeAdapter(OldHandshake), raw, max_bytes=64 * 1024)
         except ProtocolError as exc:
             return encode(exc.as_message())
         reply = handshake_build(
