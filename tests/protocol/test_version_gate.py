@@ -129,6 +129,7 @@ def _old_server(server_key: Hotkey, hellos: list[str]):
             decode(TypeAdapter(OldHandshake), raw, max_bytes=64 * 1024)
         except ProtocolError as exc:
             return encode(exc.as_message())
+        hello = Handshake.model_validate_json(raw)
         reply = handshake_build(
             hotkey=server_key, peer_hotkey=hello.hotkey, path=PATH, peer_nonce=hello.nonce, node_version=None
         )
