@@ -13,6 +13,7 @@ import ipaddress
 import logging
 from typing import Any, ClassVar, Generic, TypeVar
 
+import structlog
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from pydantic import BaseModel, TypeAdapter
@@ -22,6 +23,7 @@ from protocol.handshake import handshake_build, handshake_verify
 from protocol.identity import node_hotkey
 from protocol.limits import Outcome, Verdict, peer_key_for_address, peer_key_for_hotkey, peer_limits
 from protocol.messages.common import ErrorCode, ErrorMessage, Handshake
+from protocol.metrics import PEER_SESSIONS
 from protocol.nonces import RedisNonceStore
 from protocol.tls import TlsConfigError, node_tls_fingerprint, node_tls_required
 from protocol.version import NODE_VERSION
@@ -92,6 +94,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
         timer = getattr(self, "_handshake_timer", None)
         if timer is not None:
             timer.cancel()
+        self._session_end()
         try:
             await self.disconnect(CRASH_CLOSE_CODE)
         except Exception:
@@ -100,7 +103,13 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         # A refused or vanished peer must not leave the timer holding the consumer open.
         self._handshake_timer.cancel()
+        self._session_end()
         await super().websocket_disconnect(message)
+
+    def _session_end(self) -> None:
+        if getattr(self, "_counted", False):
+            self._counted = False
+            PEER_SESSIONS.labels(path=self.path).dec()
 
     async def _handshake_timed_out(self) -> None:
         if self.peer_hotkey is None and not self._closing:
@@ -180,6 +189,10 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
         self._handshake_timer.cancel()
         self.peer_hotkey = hello.hotkey
         self.peer_crypto = hello.crypto
+        # Every later line this connection's task logs names its peer (protocol/logs.py).
+        structlog.contextvars.bind_contextvars(peer=hello.hotkey)
+        PEER_SESSIONS.labels(path=self.path).inc()
+        self._counted = True
         reply = handshake_build(
             hotkey=own,
             peer_hotkey=hello.hotkey,
