@@ -23,12 +23,14 @@ class CeleryLiveness:
         ttl_s = max(1, int(settings.CELERY_ALIVE_MAX_AGE_S * 2))
         self.client.set(self.key, repr(time.time()), ex=ttl_s)
 
-    def age_s(self) -> float | None:
-        """Seconds since the last heartbeat; None if there is none. Raises redis.RedisError."""
+    def last_beat_at(self) -> float | None:
+        """The wall-clock time of the last heartbeat; None if there is none. Raises redis.RedisError."""
         raw = cast(bytes | None, self.client.get(self.key))  # a sync client: never an awaitable
-        if raw is None:
-            return None
-        return max(0.0, time.time() - float(raw))
+        return None if raw is None else float(raw)
+
+    def age_s(self) -> float | None:
+        last = self.last_beat_at()
+        return None if last is None else max(0.0, time.time() - last)
 
 
 class LivenessBeater:
