@@ -171,5 +171,5 @@ def job_median_seconds_per_class(*, since: datetime) -> list[tuple[str, float]]:
 
 def job_status_counts(*, since: datetime) -> dict[str, int]:
     """Jobs created since `since`, per status (for /metrics; the (status, created_at) index)."""
-    rows = Job.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("id")).order_by()
+    rows = Job.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("pk")).order_by()
     return {status: n for status, n in rows}

@@ -9,6 +9,7 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import path
+from prometheus_client import REGISTRY
 from pydantic import TypeAdapter, create_model
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -194,3 +195,31 @@ async def test_with_a_minimum_an_old_server_is_refused_as_too_old(dialer, nonces
             await _dial(server, dialer, server_key.ss58, nonces)
     assert info.value.detail == "peer predates version announcements; this subnet requires >= 0.2.0"
     assert len(hellos) == 1
+
+
+# --- the sessions gauge of /metrics/
+
+
+def _sessions() -> float:
+    return REGISTRY.get_sample_value("meshwork_peer_sessions", {"path": PATH}) or 0.0
+
+
+@pytest.mark.usefixtures("server_nonces")
+async def test_an_authenticated_session_counts_until_it_closes(dialer, node_key):
+    before = _sessions()
+    comm = await _open()
+    await _hello(comm, dialer, node_key, NODE_VERSION)
+    await comm.receive_json_from(timeout=3)
+    assert _sessions() == before + 1
+    await comm.disconnect()
+    assert _sessions() == before
+
+
+@pytest.mark.usefixtures("server_nonces", "minimum")
+async def test_a_refused_handshake_is_no_session(dialer, node_key):
+    before = _sessions()
+    comm = await _open()
+    await _hello(comm, dialer, node_key, "0.0.1")
+    await comm.receive_json_from(timeout=3)
+    await comm.receive_output(timeout=2)
+    assert _sessions() == before
