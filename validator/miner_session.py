@@ -269,9 +269,9 @@ async def _follow(
         if message is None or message is _QUIET:
             continue
         if isinstance(message, JobFinished | JobFailed | JobCancelled):
-            if stage is Stage.RUN and isinstance(message, JobFinished):
-                JOB_STAGE_SECONDS.labels(role="validator", stage=stage).observe(time.monotonic() - stage_since)
             observed = 0.0 if started is None else max(0.0, link.arrival(job_uuid, message.type) - started)
+            if started is not None and isinstance(message, JobFinished):  # the run, on arrival clocks
+                JOB_STAGE_SECONDS.labels(role="validator", stage=Stage.RUN).observe(observed)
             return Ended(message=message, observed_seconds=observed, started_at=started_at)
         if isinstance(message, ReceiptCountersigned):
             await receipts.countersigned(message)
