@@ -104,6 +104,7 @@ class LocalChain(CommitRevealChain):
             neurons=self.neurons(),
             commit_reveal=subnet.commit_reveal,
             weights_rate_limit=subnet.weights_rate_limit,
+            weights_version=subnet.weights_version,
         )
 
     def register(self, *, hotkey: str, coldkey: str, role: Role) -> Neuron:

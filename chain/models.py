@@ -13,6 +13,9 @@ class LocalSubnet(models.Model):
     commit_reveal = models.BooleanField(default=False)
     reveal_period = models.PositiveIntegerField(default=1)  # epochs from a commit to its reveal
     weights_rate_limit = models.PositiveBigIntegerField(default=0)  # blocks between two weight settings
+    # Subtensor's WeightsVersionKey: the lowest node version the subnet accepts, as an integer
+    # (protocol.version.version_as_int; 0 = none). Set by the subnet owner.
+    weights_version = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"subnet {self.netuid}"

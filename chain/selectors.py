@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 
 from chain.client import chain_client
 from chain.interface import Neuron, Role
-from chain.models import LocalNeuron, MetagraphNeuron, MetagraphSnapshot, WeightCommit
+from chain.models import LocalNeuron, LocalSubnet, MetagraphNeuron, MetagraphSnapshot, WeightCommit
+from protocol.version import version_from_int
 
 
 def chain_neurons() -> list[Neuron]:
@@ -47,6 +48,18 @@ def chain_validator_refusal(hotkey: str) -> str | None:
     if neuron.stake < settings.MIN_VALIDATOR_STAKE:
         return f"{hotkey} has stake {neuron.stake} < minimum {settings.MIN_VALIDATOR_STAKE}"
     return None
+
+
+def chain_min_version() -> str | None:
+    """The lowest node version the subnet accepts (its weights version key), None if it sets none:
+    from the synced metagraph for a real chain, from LocalChain's subnet row otherwise."""
+    client = chain_client()
+    if client.synced:
+        snapshot = metagraph_snapshot(chain=client.name, netuid=client.netuid)
+        key = 0 if snapshot is None else snapshot.weights_version
+    else:
+        key = LocalSubnet.objects.filter(netuid=client.netuid).values_list("weights_version", flat=True).first() or 0
+    return version_from_int(key) if key else None
 
 
 # --- LocalChain's tables (its state)

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from config.logging import logging_configure
 from protocol.identity import node_ss58_or_empty
+from protocol.liveness import CeleryLiveness, LivenessBeater
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("meshwork")
@@ -20,6 +21,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 _bound: dict[str, Mapping[str, Token[Any]]] = {}  # task id → what task_prerun bound
+_beaters: list[LivenessBeater] = []
 
 
 @signals.setup_logging.connect
@@ -48,3 +50,17 @@ def _task_unbind(task_id: str, **kwargs: Any) -> None:
     tokens = _bound.pop(task_id, None)
     if tokens:
         structlog.contextvars.reset_contextvars(**tokens)
+
+
+@signals.worker_ready.connect
+def _liveness_start(**kwargs: Any) -> None:
+    """The worker's heartbeat (protocol/liveness.py), read by /readyz/ and `manage.py celery_alive`."""
+    beater = LivenessBeater(CeleryLiveness())
+    beater.start()
+    _beaters.append(beater)
+
+
+@signals.worker_shutdown.connect
+def _liveness_stop(**kwargs: Any) -> None:
+    while _beaters:
+        _beaters.pop().stop()

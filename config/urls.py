@@ -1,7 +1,8 @@
-"""HTTP routes per role: every node serves its health check, its admin (only its own apps' models)
-and static assets; the REST API, its schema and docs, and the dashboard are the facilitator's; the
-read-only miners and cycles API, the verification and score charts are the validator's; the receipts
-API is the miner's (role "all" serves them all under api/v1/: their paths differ)."""
+"""HTTP routes per role: every node serves its probes (healthz, readyz, metrics: config/probes.py),
+its admin (only its own apps' models) and static assets; the REST API, its schema and docs, and the
+dashboard are the facilitator's; the read-only miners and cycles API, the verification and score
+charts are the validator's; the receipts API is the miner's (role "all" serves them all under
+api/v1/: their paths differ)."""
 
 from importlib import import_module
 from typing import Any
@@ -9,19 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.probes import healthz, metrics, readyz
 from config.roles import NodeRole, role_admin_modules, role_serves
 from facilitator.dashboard.views import dashboard
 from validator.dashboard.scores import scores_dashboard
 from validator.dashboard.views import verification_dashboard
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
-
 
 # SimpleAdminConfig does not autodiscover: a node registers only its role's admin modules.
 for module in role_admin_modules(settings.MESHWORK_ROLE):
@@ -29,7 +25,7 @@ for module in role_admin_modules(settings.MESHWORK_ROLE):
 
 # A path under /api/ that matches no route (or whose parameter does not convert) answers JSON.
 handler404 = "config.http_errors.not_found"
-urlpatterns: list[Any] = [path("healthz/", healthz)]
+urlpatterns: list[Any] = [path("healthz/", healthz), path("readyz/", readyz), path("metrics/", metrics)]
 if role_serves(settings.MESHWORK_ROLE, NodeRole.FACILITATOR):
     urlpatterns += [
         path("admin/dashboard/", dashboard, name="meshwork-dashboard"),

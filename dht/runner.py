@@ -30,6 +30,7 @@ from dht.providers import manifest_provider_from_settings, scores_provider_from_
 from dht.stake import chain_stake_source
 from protocol.database import db_sync_to_async
 from protocol.keys import Hotkey
+from protocol.version import NODE_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ async def dht_run(*, hotkey: Hotkey, options: RunOptions, stop: asyncio.Event) -
         publisher = HeartbeatPublisher(
             node,
             role=options.role,
-            version=settings.DHT_NODE_VERSION,
+            version=NODE_VERSION,  # protocol/version.py: the one source of the version
             addresses=options.addresses,
             manifest=manifest_provider_from_settings(),
             ttl_s=min(4 * interval_s, settings.DHT_HEARTBEAT_MAX_TTL_S),

@@ -122,3 +122,9 @@ def dht_agreements_with(*, holder: str, validator: str, epochs: int) -> dict[str
         other = row.validator_b if row.validator_a == validator else row.validator_a
         out.setdefault(other, []).append((row.epoch, row.agreement))
     return dict(sorted(out.items()))
+
+
+def dht_routing_table_size(*, holder: str) -> int:
+    """Peers in the routing table of the DHT node `holder`, as its process last snapshotted it
+    (every 60 s, `DhtNode.maintenance_start`, and at shutdown): the DHT runs in its own process."""
+    return KnownPeer.objects.filter(holder=holder).count()

@@ -167,3 +167,9 @@ def job_median_seconds_per_class(*, since: datetime) -> list[tuple[str, float]]:
     for cls, took in rows:
         per_class.setdefault(cls, []).append(took.total_seconds())
     return [(cls, statistics.median(v)) for cls, v in sorted(per_class.items())]
+
+
+def job_status_counts(*, since: datetime) -> dict[str, int]:
+    """Jobs created since `since`, per status (for /metrics; the (status, created_at) index)."""
+    rows = Job.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("pk")).order_by()
+    return {status: n for status, n in rows}

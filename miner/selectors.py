@@ -3,8 +3,10 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Count
 
 from miner.models import (
+    AcceptedJob,
     AccessRule,
     ExecutorHost,
     ExecutorSlot,
@@ -86,3 +88,9 @@ def receipts_served(*, after_id: int = 0, since: datetime | None = None, limit: 
     if since is not None:
         rows = rows.filter(created_at__gte=since)
     return list(rows.order_by("id")[:limit])
+
+
+def accepted_job_status_counts(*, since: datetime) -> dict[str, int]:
+    """Jobs this miner accepted since `since`, per status (for /metrics)."""
+    rows = AcceptedJob.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("pk")).order_by()
+    return {status: n for status, n in rows}

@@ -13,6 +13,7 @@ import ipaddress
 import logging
 from typing import Any, ClassVar, Generic, TypeVar
 
+import structlog
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from pydantic import BaseModel, TypeAdapter
@@ -22,8 +23,11 @@ from protocol.handshake import handshake_build, handshake_verify
 from protocol.identity import node_hotkey
 from protocol.limits import Outcome, Verdict, peer_key_for_address, peer_key_for_hotkey, peer_limits
 from protocol.messages.common import ErrorCode, ErrorMessage, Handshake
+from protocol.metrics import PEER_SESSIONS
 from protocol.nonces import RedisNonceStore
 from protocol.tls import TlsConfigError, node_tls_fingerprint, node_tls_required
+from protocol.version import NODE_VERSION
+from protocol.version_gate import version_gate
 from protocol.wire import ProtocolError, decode, encode
 
 logger = logging.getLogger(__name__)
@@ -36,9 +40,14 @@ class CloseCode(enum.IntEnum):
     UNAUTHENTICATED = 4003
     UNAUTHORIZED = 4004
     RATE_LIMITED = 4008  # too many connection attempts from one address
+    VERSION_TOO_OLD = 4026  # the peer runs a version below the subnet's minimum
     BANNED = 4029
 
 
+_HANDSHAKE_CLOSE_CODES = {
+    ErrorCode.UNAUTHORIZED: CloseCode.UNAUTHORIZED,
+    ErrorCode.VERSION_TOO_OLD: CloseCode.VERSION_TOO_OLD,
+}
 CRASH_CLOSE_CODE = 1011  # what the ASGI server sends the peer when the application raised
 
 
@@ -85,6 +94,7 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
         timer = getattr(self, "_handshake_timer", None)
         if timer is not None:
             timer.cancel()
+        self._session_end()
         try:
             await self.disconnect(CRASH_CLOSE_CODE)
         except Exception:
@@ -93,7 +103,13 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         # A refused or vanished peer must not leave the timer holding the consumer open.
         self._handshake_timer.cancel()
+        self._session_end()
         await super().websocket_disconnect(message)
+
+    def _session_end(self) -> None:
+        if getattr(self, "_counted", False):
+            self._counted = False
+            PEER_SESSIONS.labels(path=self.path).dec()
 
     async def _handshake_timed_out(self) -> None:
         if self.peer_hotkey is None and not self._closing:
@@ -137,11 +153,11 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
             logger.warning("%s: refused handshake from %s: %s", self.path, self._address, exc)
             await self.send_message(exc.as_message())
             self._handshake_timer.cancel()
-            await self.strike(f"handshake {exc.code}: {exc.detail[:200]}")
+            if exc.code != ErrorCode.VERSION_TOO_OLD:  # an honest old node is not misbehaving
+                await self.strike(f"handshake {exc.code}: {exc.detail[:200]}")
             if not self._closing:
                 self._closing = True
-                code = CloseCode.UNAUTHORIZED if exc.code == ErrorCode.UNAUTHORIZED else CloseCode.UNAUTHENTICATED
-                await self.close(code=int(code))
+                await self.close(code=int(_HANDSHAKE_CLOSE_CODES.get(exc.code, CloseCode.UNAUTHENTICATED)))
 
     async def _handshake(self, raw: str | bytes | None) -> None:
         hello = decode(_handshake_adapter, raw, max_bytes=64 * 1024)
@@ -166,14 +182,25 @@ class SignedConsumer(AsyncWebsocketConsumer, Generic[IncomingT]):  # type: ignor
             self._handshake_timer.cancel()
             await self._close_banned(Verdict(Outcome.BANNED, retry_after_s=ban.remaining_s, reason=ban.reason))
             return
+        await version_gate(hello.node_version)
         refusal = await self.authorize(hello.hotkey)
         if refusal is not None:
             raise ProtocolError(ErrorCode.UNAUTHORIZED, refusal)
         self._handshake_timer.cancel()
         self.peer_hotkey = hello.hotkey
         self.peer_crypto = hello.crypto
+        # Every later line this connection's task logs names its peer (protocol/logs.py).
+        structlog.contextvars.bind_contextvars(peer=hello.hotkey)
+        PEER_SESSIONS.labels(path=self.path).inc()
+        self._counted = True
         reply = handshake_build(
-            hotkey=own, peer_hotkey=hello.hotkey, path=self.path, peer_nonce=hello.nonce, tls_fingerprint=own_tls
+            hotkey=own,
+            peer_hotkey=hello.hotkey,
+            path=self.path,
+            peer_nonce=hello.nonce,
+            tls_fingerprint=own_tls,
+            # Only to a dialer that announced its own: one from before the field could not read it.
+            node_version=NODE_VERSION if hello.node_version is not None else None,
         )
         await self.send_message(reply)
         await self.on_authenticated()

@@ -15,6 +15,7 @@ from protocol.canonical import canonical_json
 from protocol.keys import Hotkey, verify_signature
 from protocol.messages.common import ErrorCode, Handshake
 from protocol.tls import tls_binding_check
+from protocol.version import NODE_VERSION
 from protocol.wire import ProtocolError
 
 
@@ -24,7 +25,13 @@ class NonceStore(Protocol):
 
 
 def handshake_build(
-    *, hotkey: Hotkey, peer_hotkey: str, path: str, peer_nonce: str | None = None, tls_fingerprint: str | None = None
+    *,
+    hotkey: Hotkey,
+    peer_hotkey: str,
+    path: str,
+    peer_nonce: str | None = None,
+    tls_fingerprint: str | None = None,
+    node_version: str | None = NODE_VERSION,
 ) -> Handshake:
     unsigned = Handshake(
         path=path,
@@ -36,6 +43,7 @@ def handshake_build(
         peer_nonce=peer_nonce,
         signature="",
         tls_fingerprint=tls_fingerprint,
+        node_version=node_version,
     )
     signature = hotkey.sign(canonical_json(unsigned.signed_fields()))
     return unsigned.model_copy(update={"signature": signature})

@@ -33,6 +33,7 @@ from protocol.messages.miner import (
     ReceiptCountersigned,
     SignedStarted,
 )
+from protocol.metrics import JOB_STAGE_SECONDS
 from protocol.wire import ProtocolError
 from validator.job_receipts import JobReceipts, started_payload
 from validator.miner_links import LinkLost, MinerLink, MinerLinks
@@ -247,7 +248,8 @@ async def _follow(
     }
     stage = Stage.EXECUTOR
     budget = budgets[stage]
-    stage_deadline = time.monotonic() + budget
+    stage_since = time.monotonic()  # when the current stage began: its duration is a metric
+    stage_deadline = stage_since + budget
     cancel_sent = False
     started: float | None = None  # monotonic arrival of JobStarted
     started_at: datetime | None = None  # and its wall clock, for the job_finished receipt
@@ -268,10 +270,13 @@ async def _follow(
             continue
         if isinstance(message, JobFinished | JobFailed | JobCancelled):
             observed = 0.0 if started is None else max(0.0, link.arrival(job_uuid, message.type) - started)
+            if started is not None and isinstance(message, JobFinished):  # the run, on arrival clocks
+                JOB_STAGE_SECONDS.labels(role="validator", stage=Stage.RUN).observe(observed)
             return Ended(message=message, observed_seconds=observed, started_at=started_at)
         if isinstance(message, ReceiptCountersigned):
             await receipts.countersigned(message)
             continue  # not progress: the stage's deadline stands
+        ended = stage
         if isinstance(message, ExecutorReady):
             stage = Stage.VOLUME
         elif isinstance(message, VolumeReady):
@@ -285,6 +290,9 @@ async def _follow(
             await on_progress(Progress.STARTED, None)
         else:
             raise InfrastructureFailure("miner_protocol_error", f"unexpected {type(message).__name__}")
+        if stage is not ended:  # the stage `ended` waited for has been reached
+            JOB_STAGE_SECONDS.labels(role="validator", stage=ended).observe(time.monotonic() - stage_since)
+            stage_since = time.monotonic()
         budget = leeway if cancel_sent else budgets[stage]
         stage_deadline = time.monotonic() + budget
 

@@ -102,6 +102,7 @@ from config.settings.components.inputs import *  # noqa: E402, F403
 from config.settings.components.limits import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.meshwork import *  # noqa: E402, F403
+from config.settings.components.operations import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403
 from config.settings.components.scoring import *  # noqa: E402, F403
 from config.settings.components.tls import *  # noqa: E402, F403

@@ -21,3 +21,6 @@ HANDSHAKE_MAX_AGE_S = 30.0
 REST_FRAMEWORK_THROTTLE = None
 # Bans and buckets of this run only (the shared Redis also serves other runs and local networks).
 PROTOCOL_LIMITS_PREFIX = f"meshwork-test:{_worker}:{NODE_NAME}:limits:"
+
+# Peers of any version in tests, unless one sets a minimum (the chain provider reads the database).
+MESHWORK_MIN_VERSION_PROVIDER = ""

@@ -6,6 +6,7 @@ Used by `make localnet` (deploy/localnet/run.py) and by the end-to-end tests."""
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -271,6 +272,7 @@ class LocalNetwork:
                 "FACILITATOR_URL": f"{'wss' if facilitator.tls_port else 'ws'}://{facilitator.address}/",
                 "FACILITATOR_HOTKEY": facilitator.hotkey.ss58,
                 "MINER_EXECUTOR_HOSTS": f"local=local;cpu.small={self.config.executors}",
+                "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "metrics" / node.name),  # docs/observability.md
             }
         )
         env.update(tls_env(self.dir / "tls", node.name, node.tls_port, enabled=self.config.tls))
@@ -280,6 +282,8 @@ class LocalNetwork:
     def start(self, only: list[Node] | None = None) -> None:  # only: `make node` starts one node
         for node in self.nodes if only is None else only:
             env = self._env(node)
+            shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)  # a previous run's samples
+            Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True)
             main = {
                 "facilitator": manage("run_facilitator", "--port", str(node.port)),
                 "validator": manage("run_validator"),

@@ -27,6 +27,9 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
     # Banned for repeated bad frames: the connection closes; the detail ends with "retry_after_s=<s>".
     BANNED = "banned"
+    # The peer runs a version below the subnet's minimum (protocol/version.py): the connection
+    # closes; upgrading is the fix, retrying is not.
+    VERSION_TOO_OLD = "version_too_old"
 
 
 class ErrorMessage(Message):
@@ -40,8 +43,11 @@ class Handshake(Message):
 
     `tls_fingerprint` (optional, over TLS only) binds the session to its TLS channel: the SHA-256
     of the server's certificate as the signer knows it, its own in a server's reply, the one it was
-    shown in a dialer's hello (protocol/tls.py). Left out of the frame and the signed bytes when
-    absent, so a plain handshake is, byte for byte, what it was before the field existed."""
+    shown in a dialer's hello (protocol/tls.py). `node_version` (optional): the signer's software
+    version (protocol/version.py), checked against the subnet's minimum; a server answers with it
+    only to a hello that carried it, so a dialer from before the field can still read the reply.
+    Both are left out of the frame and the signed bytes when absent, so such a handshake is, byte
+    for byte, what it was before the fields existed."""
 
     type: Literal["handshake"] = "handshake"
     version: Literal[1] = 1
@@ -54,12 +60,14 @@ class Handshake(Message):
     peer_nonce: str | None = Field(default=None, max_length=64)
     signature: str = Field(max_length=200)
     tls_fingerprint: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    node_version: str | None = Field(default=None, max_length=32, pattern=r"^[0-9A-Za-z.!+-]+$")
 
     @model_serializer(mode="wrap")
-    def _without_absent_fingerprint(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _without_absent_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        if data.get("tls_fingerprint") is None:
-            data.pop("tls_fingerprint", None)
+        for name in ("tls_fingerprint", "node_version"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
     def signed_fields(self) -> dict[str, object]:

@@ -6,8 +6,11 @@ import pytest
 from chain.client import chain_client
 from chain.interface import Role
 from chain.local import LocalChain
-from chain.selectors import ChainNeurons, chain_neuron, chain_neurons, chain_validator_refusal
+from chain.models import LocalSubnet
+from chain.router import chain_alias
+from chain.selectors import ChainNeurons, chain_min_version, chain_neuron, chain_neurons, chain_validator_refusal
 from protocol.keys import hotkey_create
+from protocol.version import version_as_int
 from tests.chain.factories import LocalNeuronFactory, MetagraphNeuronFactory, MetagraphSnapshotFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +105,24 @@ def test_a_real_chain_never_synced_refuses_with_a_clear_reason_and_does_not_sync
 def test_a_snapshot_claimed_but_never_stored_serves_nothing(subtensor):
     MetagraphNeuronFactory.create(snapshot=MetagraphSnapshotFactory.create(synced_at=None))
     assert chain_neurons() == []
+
+
+# --- the subnet's minimum node version (its weights version key)
+
+
+def test_the_local_subnet_sets_no_minimum_by_default(local_chain):
+    local_chain.current_block()  # creates the subnet row
+    assert chain_min_version() is None
+
+
+def test_the_local_subnet_minimum_is_its_weights_version(local_chain):
+    local_chain.current_block()
+    LocalSubnet.objects.using(chain_alias()).update(weights_version=version_as_int("0.3.1"))
+    assert chain_min_version() == "0.3.1"
+    assert local_chain.fetch_metagraph().weights_version == 301
+
+
+def test_a_real_chains_minimum_is_the_synced_weights_version(subtensor):
+    assert chain_min_version() is None  # never synced: nothing to require
+    MetagraphSnapshotFactory.create(chain="subtensor", netuid=1, weights_version=10203)
+    assert chain_min_version() == "1.2.3"

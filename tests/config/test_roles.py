@@ -54,7 +54,7 @@ VALIDATOR_ENV = {"FACILITATOR_URL": "ws://127.0.0.1:8000/", "FACILITATOR_HOTKEY"
 # The view each path resolves to (None: a 404). Without the dashboard, its path falls to the
 # admin's catch-all (which answers with a login redirect or a 404).
 EVERY_NODE = {
-    "/healthz/": "config.urls.healthz",
+    "/healthz/": "config.probes.healthz",
     "/admin/": "admin:index",
     "/static/admin/css/base.css": "django.contrib.staticfiles.views.serve",
 }

@@ -242,3 +242,12 @@ async def test_a_crash_in_the_channel_layer_still_runs_the_disconnect_cleanup(se
     finally:
         redis.stop()
         channel_layers.backends.pop(LayerConsumer.channel_layer_alias, None)
+
+
+async def test_lines_logged_for_a_connection_name_its_peer(dialer, node_key, json_log):
+    comm = await _connected(dialer, node_key)
+    await comm.send_to(text_data='{"type": "nope"}')
+    assert (await comm.receive_json_from(timeout=3))["code"] == "unknown_type"
+    refused = [line for line in json_log() if "refused frame" in line["event"]]
+    assert [line["peer"] for line in refused] == [dialer.ss58]
+    await comm.disconnect()

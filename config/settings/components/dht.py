@@ -36,7 +36,6 @@ DHT_HEARTBEAT_LAPSE_S = env.float("DHT_HEARTBEAT_LAPSE_S", default=95.0)
 # Network-wide cap on a heartbeat's lifetime (not derived from this node's interval, so nodes with
 # different intervals still accept each other's heartbeats).
 DHT_HEARTBEAT_MAX_TTL_S = env.float("DHT_HEARTBEAT_MAX_TTL_S", default=600.0)
-DHT_NODE_VERSION = env.str("DHT_NODE_VERSION", default="0.1.0")
 # What the role apps publish through their DHT process, as dotted paths (dht/providers.py loads
 # them, so dht/ never imports a role app). Each defaults to its role's own provider, so a node
 # started by hand publishes like one started by the localnet; empty = nothing to publish.
