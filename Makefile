@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv services images localnet test fuzz bench lint typecheck fmt clean-localnet
+.PHONY: venv services images app-image compose compose-down localnet test fuzz bench lint typecheck fmt clean-localnet
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -20,9 +20,21 @@ venv: $(STAMP)
 services:
 	@bash deploy/setup/ensure-services.sh
 
-images: services
+images: services app-image
 	@bash deploy/images/build-job-python.sh
 	@bash deploy/images/build-bench.sh
+
+# meshwork/base (debootstrap) and meshwork/app (wheels built here), for docker-compose.yml.
+app-image: venv services
+	@bash deploy/setup/ensure-compose.sh
+	@bash deploy/images/build-app.sh
+
+# The whole network in containers (docs/compose.md); compose-down removes it with its volumes.
+compose: venv services images
+	@bash deploy/compose/up.sh
+
+compose-down:
+	docker-compose down --volumes --remove-orphans
 
 localnet: venv services images
 	$(PY) deploy/localnet/run.py
