@@ -17,6 +17,7 @@ import shlex
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,13 +123,19 @@ def main() -> None:
     (STATE / "plan.json").write_text(json.dumps(plan))
     out = _run(["localnet_bootstrap", str(STATE / "plan.json")], node_env("facilitator"))
     state["api_token"] = json.loads(out.strip().splitlines()[-1])["api_token"]
-    # cpu.small gets this machine's cores shared by every executor, as on `make localnet`.
+    # cpu.small gets this machine's cores shared by every executor, as on `make localnet`; these
+    # steps touch a database each, so they run side by side (each is a Django start-up).
     size = class_size(executors=len(args.miners) * args.executors)
     resize = ["size_class", "cpu.small", "--cpus", str(size.cpus), "--memory-mb", str(size.memory_mb)]
-    for name in ("facilitator", args.validators[0]):
-        _run([*resize, "--description", size.description], node_env(name))
-    for name in args.validators:
-        admin_user_ensure(env=node_env(name), password=state["admin_password"])
+    with ThreadPoolExecutor() as pool:
+        sized = [pool.submit(_run, [*resize, "--description", size.description], node_env(name))
+                 for name in ("facilitator", args.validators[0])]  # fmt: skip
+        admins = [pool.submit(admin_user_ensure, env=node_env(n), password=state["admin_password"])
+                  for n in args.validators]  # fmt: skip
+        for done in sized:
+            done.result()
+        for made in admins:
+            made.result()
 
     state_path.write_text(json.dumps(state))
     os.chmod(state_path, 0o600)

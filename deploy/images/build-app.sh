@@ -29,16 +29,26 @@ if ! cmp -s "$wheels/.source" .cache/wheels/.source 2>/dev/null; then
   basename "$wheels" > .cache/wheels/.source && cp .cache/wheels/.source "$wheels/.source"
 fi
 
-# What the image is built from: the base, the Dockerfile, the wheels and every file of the
-# source tree that git would commit (tracked or not, ignored ones excluded, as .dockerignore does).
+# What the image is built from: the base, the wheels and every file of the source tree that git
+# would commit (tracked or not, ignored ones excluded), less what .dockerignore keeps out of the
+# image too (docs, tests, benchmarks): editing those rebuilds nothing.
 base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
 source_hash=$( { echo "$base_id"; cat .cache/wheels/.source;
-  git ls-files -z --cached --others --exclude-standard | sort -z | xargs -0 sha256sum 2>/dev/null; } | sha256sum | cut -c1-64)
+  git ls-files -z --cached --others --exclude-standard -- . ':!docs' ':!tests' ':!bench' ':!*.md' |
+    sort -z | xargs -0 sha256sum 2>/dev/null; } | sha256sum | cut -c1-64)
 current=$(docker image inspect -f '{{ index .Config.Labels "meshwork.app.source" }}' "$IMAGE" 2>/dev/null || true)
 if [ "$current" = "$source_hash" ]; then
   echo "image $IMAGE present (source ${source_hash:0:12})"; exit 0
 fi
 echo "building $IMAGE"
-DOCKER_BUILDKIT=0 docker build -q -f deploy/Dockerfile --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-  --label "meshwork.app.source=$source_hash" -t "$IMAGE" . >/dev/null
+# The classic builder: BuildKit is not part of Debian's docker.io 20.10 without buildx. Its output
+# (and its deprecation notice) is shown only when the build fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! DOCKER_BUILDKIT=0 docker build -f deploy/Dockerfile --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+  --label "meshwork.app.source=$source_hash" -t "$IMAGE" . >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "building $IMAGE failed (above)" >&2
+  exit 1
+fi
 echo "built $IMAGE (source ${source_hash:0:12})"
