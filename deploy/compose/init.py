@@ -2,7 +2,8 @@
 """The compose network's one-shot set-up (the `init` service of docker-compose.yml), the same
 steps `make localnet` takes, on the compose Postgres: a database per node and the local chain,
 each node's keys and TLS certificate, the nodes registered, staked and served on the local chain,
-the user with an API token and credits, the validators' admin login. Everything is kept in the
+the user with an API token and credits, the validators' admin login, `cpu.small` sized to this
+machine and calibrated on it (benchmark containers on the host's engine). Everything is kept in the
 state volume, so a second `up` reuses it and this only migrates.
 
 Writes /state/network.env (what every node shares: the facilitator's and the subnet owner's
@@ -28,7 +29,13 @@ import psycopg  # noqa: E402
 from deploy.localnet.databases import admin_dsn, database_url, ensure_databases  # noqa: E402
 from deploy.localnet.keys import key_load_or_create  # noqa: E402
 from deploy.localnet.processes import manage  # noqa: E402
-from deploy.localnet.sizing import admin_user_ensure, class_size, local_chain_env, verification_env  # noqa: E402
+from deploy.localnet.sizing import (  # noqa: E402
+    CALIBRATION_VERSION,
+    admin_user_ensure,
+    class_size,
+    local_chain_env,
+    verification_env,
+)
 from deploy.localnet.tls import cert_ensure  # noqa: E402
 
 STATE = Path(os.environ.get("MESHWORK_STATE", "/state"))
@@ -136,6 +143,13 @@ def main() -> None:
             done.result()
         for made in admins:
             made.result()
+    # Then measured here on the subnet owner, whose catalogue carries the reference times to every
+    # node: once per sizing (a validator's benchmarks are "uncalibrated" failures until then).
+    sizing = [size.cpus, size.memory_mb, 1, CALIBRATION_VERSION]
+    if state.get("calibrated") != sizing:
+        print(f"init: calibrating cpu.small ({size.cpus:g} CPU) on this machine ...", flush=True)
+        print(_run(["calibrate_class", "cpu.small", "--runs", "1"], node_env(args.validators[0])).strip(), flush=True)
+        state["calibrated"] = sizing
 
     state_path.write_text(json.dumps(state))
     os.chmod(state_path, 0o600)
