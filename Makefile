@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # ROLE=miner|validator for `make node`.
 ROLE ?=
 
-.PHONY: venv services tools images localnet node test fuzz bench lint typecheck fmt clean-localnet
+.PHONY: venv services tools images app-image compose compose-down localnet node test fuzz bench lint typecheck fmt clean-localnet
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -32,9 +32,21 @@ tools:
 	@bash deploy/setup/ensure-tools.sh
 test lint: tools
 
-images: services
+images: services app-image
 	@bash deploy/images/build-job-python.sh
 	@bash deploy/images/build-bench.sh
+
+# meshwork/base (debootstrap) and meshwork/app (wheels built here), for docker-compose.yml.
+app-image: venv services
+	@bash deploy/setup/ensure-compose.sh
+	@bash deploy/images/build-app.sh
+
+# The whole network in containers (docs/compose.md); compose-down removes it with its volumes.
+compose: venv services images
+	@bash deploy/compose/up.sh
+
+compose-down:
+	docker-compose down --volumes --remove-orphans
 
 localnet: venv services images
 	$(PY) deploy/localnet/run.py

@@ -20,8 +20,8 @@ def database_url(name: str, host: str = "127.0.0.1", port: int = 5432, user: str
     return f"postgres://{user}@{host}:{port}/{name}"
 
 
-def existing_databases(prefix: str, *, port: int = 5432) -> set[str]:
-    with psycopg.connect(admin_dsn(port=port), autocommit=True) as conn:
+def existing_databases(prefix: str, *, port: int = 5432, host: str = "127.0.0.1") -> set[str]:
+    with psycopg.connect(admin_dsn(host=host, port=port), autocommit=True) as conn:
         rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)).fetchall()
     return {r[0] for r in rows}
 
@@ -40,16 +40,23 @@ def migrate(url: str, env: Mapping[str, str]) -> None:
 
 
 def ensure_databases(
-    *, template: str, names: list[str], env: Mapping[str, str], migrate_existing: bool, port: int = 5432
+    *,
+    template: str,
+    names: list[str],
+    env: Mapping[str, str],
+    migrate_existing: bool,
+    port: int = 5432,
+    host: str = "127.0.0.1",
 ) -> list[str]:
-    """Create the missing databases from a freshly migrated template; returns those created."""
-    present = existing_databases(template.rsplit("_", 1)[0], port=port)
-    with psycopg.connect(admin_dsn(port=port), autocommit=True) as conn:
+    """Create the missing databases from a freshly migrated template; returns those created.
+    `host` is where Postgres answers (compose: its service name); a password comes from PGPASSWORD."""
+    present = existing_databases(template.rsplit("_", 1)[0], port=port, host=host)
+    with psycopg.connect(admin_dsn(host=host, port=port), autocommit=True) as conn:
         if template not in present:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
-    migrate(database_url(template, port=port), env)
+    migrate(database_url(template, host=host, port=port), env)
     created = []
-    with psycopg.connect(admin_dsn(port=port), autocommit=True) as conn:
+    with psycopg.connect(admin_dsn(host=host, port=port), autocommit=True) as conn:
         for name in names:
             if name in present:
                 continue
@@ -58,7 +65,7 @@ def ensure_databases(
             )
             created.append(name)
     if migrate_existing:
-        _migrate_all([database_url(n, port=port) for n in names if n not in created], env)
+        _migrate_all([database_url(n, host=host, port=port) for n in names if n not in created], env)
     return created
 
 

@@ -29,11 +29,11 @@ def cert_paths(directory: Path, name: str) -> tuple[Path, Path]:
     return directory / f"{name}.crt", directory / f"{name}.key"
 
 
-def cert_ensure(directory: Path, name: str) -> None:
+def cert_ensure(directory: Path, name: str, hosts: Sequence[str] = ("127.0.0.1", "localhost")) -> None:
     """The node's certificate and key, made on first use and reused on every later start."""
     cert, key = cert_paths(directory, name)
     if not (cert.exists() and key.exists()):
-        self_signed_cert_write(cert_path=cert, key_path=key, common_name=name, hosts=["127.0.0.1", "localhost"])
+        self_signed_cert_write(cert_path=cert, key_path=key, common_name=name, hosts=list(hosts))
 
 
 def tls_env(directory: Path, name: str, tls_port: int, *, enabled: bool) -> dict[str, str]:
