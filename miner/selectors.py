@@ -14,6 +14,7 @@ from miner.models import (
     PublishedManifest,
 )
 from protocol.messages.manifest import HostManifest, HostSpecs, ManifestMessage
+from protocol.tunables import tunable
 
 
 def validator_refusal(hotkey: str) -> str | None:
@@ -22,8 +23,9 @@ def validator_refusal(hotkey: str) -> str | None:
     known = KnownValidator.objects.filter(hotkey=hotkey).first()
     if known is None:
         return f"{hotkey} is not a validator registered on subnet {settings.CHAIN_NETUID}"
-    if known.stake < settings.MIN_VALIDATOR_STAKE:
-        return f"{hotkey} has stake {known.stake} < minimum {settings.MIN_VALIDATOR_STAKE}"
+    minimum = tunable("MIN_VALIDATOR_STAKE")
+    if known.stake < minimum:
+        return f"{hotkey} has stake {known.stake} < minimum {minimum}"
     return _list_refusal(AccessRule.Kind.HOTKEY, hotkey) or _list_refusal(AccessRule.Kind.COLDKEY, known.coldkey)
 
 

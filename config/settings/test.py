@@ -21,3 +21,6 @@ HANDSHAKE_MAX_AGE_S = 30.0
 REST_FRAMEWORK_THROTTLE = None
 # Bans and buckets of this run only (the shared Redis also serves other runs and local networks).
 PROTOCOL_LIMITS_PREFIX = f"meshwork-test:{_worker}:{NODE_NAME}:limits:"
+# Each test starts from no overrides (tests/conftest.py) and sees a save through constance at once
+# (its signal); no test waits for the refresh.
+TUNABLES_REFRESH_S = 3600.0

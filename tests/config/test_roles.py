@@ -68,7 +68,7 @@ VALIDATOR_PATHS = {"/api/v1/miners/": "validator-miner-list", "/api/v1/miners/5S
 NO_VALIDATOR_PATHS = dict.fromkeys(VALIDATOR_PATHS)
 MINER_PATHS = {"/api/v1/receipts/": "miner-receipt-list"}
 NO_MINER_PATHS = dict.fromkeys(MINER_PATHS)
-SHARED_APPS = ["auth", "authtoken", "chain", "dht"]
+SHARED_APPS = ["auth", "authtoken", "chain", "constance", "dht"]
 
 
 @pytest.mark.parametrize(
