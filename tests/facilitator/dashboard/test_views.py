@@ -57,13 +57,13 @@ def _seed() -> None:
     the infrastructure's) and one two days old, which no 24 h figure may count."""
     now = timezone.now()
     for took, miner in ((2, MINER_A), (4, MINER_A), (6, MINER_B), (8, MINER_B)):
-        job = JobFactory(status=JobStatus.COMPLETED, miner_hotkey=miner, executor_seconds=float(took))
+        job = JobFactory.create(status=JobStatus.COMPLETED, miner_hotkey=miner, executor_seconds=float(took))
         Job.objects.filter(uuid=job.uuid).update(started_at=now, finished_at=job.created_at + timedelta(seconds=took))
     JobFactory(
         status=JobStatus.FAILED, miner_hotkey=MINER_A, failure_kind=FailureKind.JOB, failure_reason="nonzero_exit"
     )
     JobFactory(status=JobStatus.FAILED, failure_kind=FailureKind.INFRASTRUCTURE, failure_reason="miner_lost")
-    old = JobFactory(status=JobStatus.COMPLETED, miner_hotkey="5Old" + "o" * 44)
+    old = JobFactory.create(status=JobStatus.COMPLETED, miner_hotkey="5Old" + "o" * 44)
     Job.objects.filter(uuid=old.uuid).update(created_at=now - timedelta(days=2), started_at=now - timedelta(days=2))
 
 

@@ -52,7 +52,7 @@ def test_every_chart_even_before_any_job(staff_client, executor_classes):
 
 
 def test_executors_jobs_receipts_and_earnings(staff_client, executor_classes):
-    slots = [ExecutorSlotFactory() for _ in range(3)]
+    slots = [ExecutorSlotFactory.create() for _ in range(3)]
     slots[0].job_uuid = uuid.uuid4()
     slots[0].save()
     AcceptedJobFactory(status=AcceptedJob.Status.FINISHED)
