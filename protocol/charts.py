@@ -20,7 +20,8 @@ def bar_chart_svg(*, title: str, bars: list[Bar], unit: str = "", width: int = 6
     height = 34 + row * max(1, len(bars))
     top = max((b.value for b in bars), default=0) or 1
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" '
         f'aria-label="{escape(title)}" style="font:12px sans-serif">',
         f'<text x="0" y="16" style="font-weight:bold">{escape(title)}</text>',
     ]
@@ -77,7 +78,8 @@ def line_chart_svg(
         return _TOP + plot_h * (1 - min(y, top) / top)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" '
         f'aria-label="{escape(title)}" style="font:12px sans-serif">',
         f'<text x="0" y="16" style="font-weight:bold">{escape(title)}</text>',
     ]

@@ -99,7 +99,7 @@ def nodes(seeded_database: tuple[str, dict[str, Any]]) -> Iterator[dict[str, str
             proc.terminate()
         for proc in procs.values():
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
