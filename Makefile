@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv services images localnet test fuzz bench lint typecheck fmt clean-localnet
+.PHONY: venv services images browser localnet test fuzz bench lint typecheck fmt clean-localnet
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -24,10 +24,14 @@ images: services
 	@bash deploy/images/build-job-python.sh
 	@bash deploy/images/build-bench.sh
 
+# Debian's headless Chromium for the admin's browser tests (tests/browser/).
+browser:
+	@bash deploy/setup/ensure-browser.sh
+
 localnet: venv services images
 	$(PY) deploy/localnet/run.py
 
-test: venv services images
+test: venv services images browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The long fuzzing pass (docs/fuzzing.md); `make test` runs the same tests with a short budget.

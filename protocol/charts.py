@@ -190,3 +190,18 @@ def window_parse(value: str | None) -> Window:
 def time_series(label: str, values: dict[datetime, float]) -> Series:
     """A series over time: x is the bucket's Unix timestamp (drawn with `time_ticks`)."""
     return Series(label, tuple((at.timestamp(), float(v)) for at, v in sorted(values.items())))
+
+
+def bucket_starts(window: Window, now: datetime) -> list[datetime]:
+    """Every bucket's start in the window, oldest first (UTC hours or days, as the database truncates)."""
+    step = timedelta(seconds=window.step_s)
+    newest = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if window.step == "day":
+        newest = newest.replace(hour=0)
+    count = int(window.span / step)
+    return [newest - step * i for i in range(count - 1, -1, -1)]
+
+
+def zero_filled(values: dict[datetime, float], starts: list[datetime]) -> dict[datetime, float]:
+    """A count per bucket, 0 where nothing was counted (a quiet hour is a 0, not a gap)."""
+    return {at: values.get(at, 0.0) for at in starts} | values

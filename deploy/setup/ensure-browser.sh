@@ -8,7 +8,7 @@ if [ -x "$CHROMIUM" ]; then exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "[setup] chromium is missing and installing it needs root (apt-get install chromium)" >&2; exit 1; }
 echo "[setup] installing chromium"
 # Another apt run (a parallel setup) holds the lock for a while: wait for it rather than fail.
-for _ in $(seq 120); do
+for _ in 1 2 3; do
   if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
       chromium fonts-dejavu-core >/dev/null; then

@@ -2,8 +2,10 @@
 
 from datetime import datetime
 
+from django.utils import timezone
+
 from facilitator.selectors import JobBucket
-from protocol.charts import Window, line_chart_svg, time_series, time_ticks
+from protocol.charts import Window, bucket_starts, line_chart_svg, time_series, time_ticks, zero_filled
 
 
 def _line(
@@ -14,7 +16,13 @@ def _line(
     y_label: str,
     unit: str = "",
     y_max: float | None = None,
+    counts: bool = True,
 ) -> str:
+    """`counts`: a bucket without rows is a 0 (jobs, miners); else a gap (rates, latencies). A
+    window without any rows stays "no data yet"."""
+    if counts and any(series.values()):
+        starts = bucket_starts(window, timezone.now())
+        series = {label: zero_filled(values, starts) for label, values in series.items()}
     return line_chart_svg(
         title=f"{title} ({window.label})",
         series=[time_series(label, values) for label, values in series.items()],
@@ -51,6 +59,7 @@ def failure_rate_chart(buckets: list[JobBucket], window: Window) -> str:
         y_label="of the jobs submitted (%)",
         unit=" %",
         y_max=100.0,
+        counts=False,
     )
 
 
@@ -65,6 +74,7 @@ def latency_chart(buckets: list[JobBucket], window: Window) -> str:
         },
         y_label="seconds",
         unit=" s",
+        counts=False,
     )
 
 

@@ -22,13 +22,26 @@ from miner.selectors import (
     executors_per_class,
     receipt_buckets,
 )
-from protocol.charts import WINDOWS, Bar, Window, bar_chart_svg, line_chart_svg, time_series, time_ticks, window_parse
+from protocol.charts import (
+    WINDOWS,
+    Bar,
+    Window,
+    bar_chart_svg,
+    bucket_starts,
+    line_chart_svg,
+    time_series,
+    time_ticks,
+    window_parse,
+    zero_filled,
+)
 
 
 def _line(title: str, window: Window, series: dict[str, dict[datetime, float]], *, y_label: str, unit: str = "") -> str:
+    # Every series here counts: a quiet bucket is a 0 (a window without any rows: "no data yet").
+    starts = bucket_starts(window, timezone.now()) if any(series.values()) else []
     return line_chart_svg(
         title=f"{title} ({window.label})",
-        series=[time_series(label, values) for label, values in sorted(series.items())],
+        series=[time_series(label, zero_filled(values, starts)) for label, values in sorted(series.items())],
         x_label=f"{window.step} (UTC)",
         y_label=y_label,
         unit=unit,

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from deploy.localnet.databases import ROOT, database_url, drop_databases, ensure_databases
 from deploy.localnet.ports import free_ports
@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
+VIEWPORT: ViewportSize = {"width": 1440, "height": 1000}
+TALL: ViewportSize = {"width": 1440, "height": 2200}
 ROLES = ("facilitator", "validator", "miner")
 
 
@@ -132,7 +134,7 @@ def browser() -> Iterator[Browser]:
 
 
 def logged_in(browser: Browser, base: str) -> Page:
-    page = browser.new_page(viewport={"width": 1440, "height": 1000}, base_url=base)
+    page = browser.new_page(viewport=VIEWPORT, base_url=base)
     page.goto("/admin/login/?next=/admin/")
     page.fill("input[name=username]", USERNAME)
     page.fill("input[name=password]", PASSWORD)
@@ -146,7 +148,13 @@ def logged_in(browser: Browser, base: str) -> Page:
 
 
 def screenshot(page: Page, role: str, name: str, *, full_page: bool = False) -> Path:
+    """`full_page`: a viewport tall enough for a page of charts (playwright's own full-page capture
+    loses the theme's fixed sidebar and header)."""
     path = SCREENSHOTS / role / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=full_page)
+    if full_page:
+        page.set_viewport_size(TALL)
+    page.screenshot(path=str(path))
+    if full_page:
+        page.set_viewport_size(VIEWPORT)
     return path
