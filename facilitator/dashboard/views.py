@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -73,6 +74,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "admin/meshwork_dashboard.html",
         {
+            **admin.site.each_context(request),  # the theme's sidebar, header and site title
             "title": "Network overview",
             "kpis": kpis,
             "charts": [mark_safe(c) for c in charts],  # noqa: S308 (the chart functions escape)

@@ -8,6 +8,7 @@ What the subnet pays out is decided by the validators' weights on chain, not sho
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -100,6 +101,7 @@ def miner_dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "admin/meshwork_dashboard.html",
         {
+            **admin.site.each_context(request),  # the theme's sidebar, header and site title
             "title": "Miner overview",
             "kpis": kpis,
             "charts": [mark_safe(c) for c in charts],  # noqa: S308 (the chart functions escape)
