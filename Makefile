@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # ROLE=miner|validator for `make node`.
 ROLE ?=
 
-.PHONY: venv services tools images app-image compose compose-down localnet node test fuzz bench lint typecheck fmt clean-localnet
+.PHONY: venv services tools images app-image compose compose-down browser localnet node test fuzz bench lint typecheck fmt clean-localnet
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -48,6 +48,10 @@ compose: venv services images
 compose-down:
 	docker-compose down --volumes --remove-orphans
 
+# Debian's headless Chromium for the admin's browser tests (tests/browser/).
+browser:
+	@bash deploy/setup/ensure-browser.sh
+
 localnet: venv services images
 	$(PY) deploy/localnet/run.py
 
@@ -55,7 +59,7 @@ localnet: venv services images
 node: venv
 	$(PY) deploy/localnet/node.py --role "$(ROLE)"
 
-test: venv services images
+test: venv services images browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The long fuzzing pass (docs/fuzzing.md); `make test` runs the same tests with a short budget.

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from chain.client import chain_client
 from chain.interface import Neuron, Role
 from chain.models import LocalNeuron, LocalSubnet, MetagraphNeuron, MetagraphSnapshot, WeightCommit
+from protocol.tunables import tunable
 from protocol.version import version_from_int
 
 
@@ -45,8 +46,9 @@ def chain_validator_refusal(hotkey: str) -> str | None:
         return f"{hotkey} is not registered on subnet {settings.CHAIN_NETUID}"
     if neuron.role != Role.VALIDATOR:
         return f"{hotkey} is registered as a {neuron.role}, not a validator"
-    if neuron.stake < settings.MIN_VALIDATOR_STAKE:
-        return f"{hotkey} has stake {neuron.stake} < minimum {settings.MIN_VALIDATOR_STAKE}"
+    minimum = tunable("MIN_VALIDATOR_STAKE")
+    if neuron.stake < minimum:
+        return f"{hotkey} has stake {neuron.stake} < minimum {minimum}"
     return None
 
 

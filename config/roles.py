@@ -17,7 +17,9 @@ class NodeRole(enum.StrEnum):
 
 
 # Every node keeps users and API tokens, syncs the chain and takes part in the DHT.
-SHARED_ADMIN_MODULES = ("django.contrib.auth.admin", "rest_framework.authtoken.admin", "chain.admin", "dht.admin")
+# Users and tokens are registered with the admin theme's classes (config/admin_auth.py); the
+# runtime-tunable parameters (django-constance) are every node's too.
+SHARED_ADMIN_MODULES = ("config.admin_auth", "constance.admin", "chain.admin", "dht.admin")
 ROLE_ADMIN_MODULES: dict[NodeRole, tuple[str, ...]] = {
     # The facilitator prices jobs by executor class; the miner sizes its executors by it.
     NodeRole.FACILITATOR: ("facilitator.admin", "executor.admin"),

@@ -1,8 +1,8 @@
 """HTTP routes per role: every node serves its probes (healthz, readyz, metrics: config/probes.py),
 its admin (only its own apps' models) and static assets; the REST API, its schema and docs, and the
 dashboard are the facilitator's; the read-only miners and cycles API, the verification and score
-charts are the validator's; the receipts API is the miner's (role "all" serves them all under
-api/v1/: their paths differ)."""
+charts are the validator's; the receipts API and the miner overview are the miner's (role "all"
+serves them all under api/v1/: their paths differ)."""
 
 from importlib import import_module
 from typing import Any
@@ -16,6 +16,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config.probes import healthz, metrics, readyz
 from config.roles import NodeRole, role_admin_modules, role_serves
 from facilitator.dashboard.views import dashboard
+from miner.dashboard.views import miner_dashboard
 from validator.dashboard.scores import scores_dashboard
 from validator.dashboard.views import verification_dashboard
 
@@ -40,7 +41,10 @@ if role_serves(settings.MESHWORK_ROLE, NodeRole.VALIDATOR):
         path("api/v1/", include("validator.urls")),
     ]
 if role_serves(settings.MESHWORK_ROLE, NodeRole.MINER):
-    urlpatterns.append(path("api/v1/", include("miner.urls")))
+    urlpatterns += [
+        path("admin/miner-overview/", miner_dashboard, name="meshwork-miner"),
+        path("api/v1/", include("miner.urls")),
+    ]
 urlpatterns.append(path("admin/", admin.site.urls))
 if settings.SERVE_STATIC:
     # A plain route, not a middleware: async views (the job long-poll) stay async.

@@ -16,10 +16,11 @@ from executor.services.catalogue import (
     executor_class_delete,
     executor_class_save,
 )
+from protocol.admin_theme import ModelAdmin
 
 
 @admin.register(ExecutorClass)
-class ExecutorClassAdmin(admin.ModelAdmin[ExecutorClass]):
+class ExecutorClassAdmin(ModelAdmin[ExecutorClass]):
     list_display = [
         "name",
         "cpus",

@@ -1,9 +1,10 @@
 from django.contrib import admin
 
 from facilitator.models import CreditAccount, CreditTransaction, Job, JobStatusEvent, ValidatorSession
+from protocol.admin_theme import ModelAdmin, TabularInline
 
 
-class JobStatusEventInline(admin.TabularInline[JobStatusEvent, Job]):
+class JobStatusEventInline(TabularInline[JobStatusEvent, Job]):
     model = JobStatusEvent
     extra = 0
     can_delete = False
@@ -14,7 +15,7 @@ class JobStatusEventInline(admin.TabularInline[JobStatusEvent, Job]):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin[Job]):
+class JobAdmin(ModelAdmin[Job]):
     list_display = ["uuid", "user", "status", "executor_class", "miner_hotkey", "cost", "created_at"]
     list_filter = ["status", "executor_class", "failure_kind"]
     search_fields = ["uuid", "tag", "miner_hotkey", "validator_hotkey"]
@@ -24,19 +25,19 @@ class JobAdmin(admin.ModelAdmin[Job]):
 
 
 @admin.register(CreditAccount)
-class CreditAccountAdmin(admin.ModelAdmin[CreditAccount]):
+class CreditAccountAdmin(ModelAdmin[CreditAccount]):
     list_display = ["user", "balance", "held"]
     readonly_fields = ["held"]
 
 
 @admin.register(CreditTransaction)
-class CreditTransactionAdmin(admin.ModelAdmin[CreditTransaction]):
+class CreditTransactionAdmin(ModelAdmin[CreditTransaction]):
     list_display = ["account", "kind", "amount", "job", "attempt", "index", "created_at"]
     list_filter = ["kind"]
     readonly_fields = ["account", "kind", "amount", "job", "attempt", "index", "note", "created_at"]
 
 
 @admin.register(ValidatorSession)
-class ValidatorSessionAdmin(admin.ModelAdmin[ValidatorSession]):
+class ValidatorSessionAdmin(ModelAdmin[ValidatorSession]):
     list_display = ["hotkey", "connected_at", "disconnected_at"]
     readonly_fields = ["hotkey", "channel_name", "connected_at", "disconnected_at"]

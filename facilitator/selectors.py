@@ -3,15 +3,32 @@
 import statistics
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, TypedDict
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Extract, Trunc
 from rest_framework.authtoken.models import Token
 
 from facilitator.models import CreditAccount, CreditTransaction, Job, JobOutput, JobStatusEvent, ValidatorSession
+from protocol.aggregates import Percentile
+from protocol.messages.common import FailureKind
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 
 IN_FLIGHT = [JobStatus.DISPATCHED, JobStatus.RUNNING]
@@ -173,3 +190,58 @@ def job_status_counts(*, since: datetime) -> dict[str, int]:
     """Jobs created since `since`, per status (for /metrics; the (status, created_at) index)."""
     rows = Job.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("pk")).order_by()
     return {status: n for status, n in rows}
+
+
+# The network overview (facilitator/dashboard/overview.py): jobs per time bucket since `since`.
+
+
+class JobBucket(TypedDict):
+    at: datetime  # the bucket's start (UTC)
+    jobs: int  # submitted in the bucket
+    completed: int
+    failed_job: int  # failed through the job's own fault (exit code, bad image, its timeout)
+    failed_infrastructure: int  # failed through a miner's or validator's (retried, never billed)
+    miners: int  # distinct miners that were given the bucket's jobs
+    p50_s: float | None  # submit→finish time of the bucket's finished jobs
+    p95_s: float | None
+
+
+def job_buckets(*, since: datetime, step: Literal["hour", "day"]) -> list[JobBucket]:
+    """Oldest first; buckets without jobs are absent."""
+    took = ExpressionWrapper(Extract(F("finished_at") - F("created_at"), "epoch"), output_field=FloatField())
+    finished = Q(finished_at__isnull=False)
+    rows = (
+        Job.objects.filter(created_at__gte=since)
+        .annotate(at=Trunc("created_at", step))
+        .values("at")
+        .annotate(
+            jobs=Count("uuid"),
+            completed=Count("uuid", filter=Q(status=JobStatus.COMPLETED)),
+            failed_job=Count("uuid", filter=Q(failure_kind=FailureKind.JOB)),
+            failed_infrastructure=Count("uuid", filter=Q(failure_kind=FailureKind.INFRASTRUCTURE)),
+            miners=Count("miner_hotkey", distinct=True, filter=~Q(miner_hotkey="")),
+            p50_s=Percentile(took, fraction=0.5, filter=finished),
+            p95_s=Percentile(took, fraction=0.95, filter=finished),
+        )
+        .order_by("at")
+    )
+    return [JobBucket(**row) for row in rows]  # type: ignore[typeddict-item]
+
+
+def job_buckets_per_class(*, since: datetime, step: Literal["hour", "day"]) -> dict[str, dict[datetime, int]]:
+    """Executor class → bucket start → jobs submitted for it."""
+    rows = (
+        Job.objects.filter(created_at__gte=since)
+        .annotate(at=Trunc("created_at", step))
+        .values("executor_class", "at")
+        .annotate(n=Count("uuid"))
+    )
+    per_class: dict[str, dict[datetime, int]] = {}
+    for row in rows:
+        per_class.setdefault(row["executor_class"], {})[row["at"]] = row["n"]
+    return per_class
+
+
+def miners_serving(*, since: datetime) -> int:
+    """Distinct miners that started a job since `since`: the miners the network is using now."""
+    return Job.objects.filter(started_at__gte=since).exclude(miner_hotkey="").values("miner_hotkey").distinct().count()

@@ -1,9 +1,12 @@
 """Reads of the miner's tables: who may send jobs, and what executors this miner offers."""
 
 from datetime import datetime
+from typing import Literal, TypedDict
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, FloatField, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Trunc
 
 from miner.models import (
     AcceptedJob,
@@ -16,6 +19,8 @@ from miner.models import (
     PublishedManifest,
 )
 from protocol.messages.manifest import HostManifest, HostSpecs, ManifestMessage
+from protocol.receipts import ReceiptKind
+from protocol.tunables import tunable
 
 
 def validator_refusal(hotkey: str) -> str | None:
@@ -24,8 +29,9 @@ def validator_refusal(hotkey: str) -> str | None:
     known = KnownValidator.objects.filter(hotkey=hotkey).first()
     if known is None:
         return f"{hotkey} is not a validator registered on subnet {settings.CHAIN_NETUID}"
-    if known.stake < settings.MIN_VALIDATOR_STAKE:
-        return f"{hotkey} has stake {known.stake} < minimum {settings.MIN_VALIDATOR_STAKE}"
+    minimum = tunable("MIN_VALIDATOR_STAKE")
+    if known.stake < minimum:
+        return f"{hotkey} has stake {known.stake} < minimum {minimum}"
     return _list_refusal(AccessRule.Kind.HOTKEY, hotkey) or _list_refusal(AccessRule.Kind.COLDKEY, known.coldkey)
 
 
@@ -84,7 +90,7 @@ def manifest_published() -> ManifestMessage | None:
 
 def receipts_served(*, after_id: int = 0, since: datetime | None = None, limit: int) -> list[MinerReceipt]:
     """Receipts with both signatures, oldest first by id (the cursor), at most `limit`."""
-    rows = MinerReceipt.objects.filter(id__gt=after_id).exclude(validator_signature="").exclude(miner_signature="")
+    rows = _served().filter(id__gt=after_id)
     if since is not None:
         rows = rows.filter(created_at__gte=since)
     return list(rows.order_by("id")[:limit])
@@ -94,3 +100,73 @@ def accepted_job_status_counts(*, since: datetime) -> dict[str, int]:
     """Jobs this miner accepted since `since`, per status (for /metrics)."""
     rows = AcceptedJob.objects.filter(created_at__gte=since).values_list("status").annotate(n=Count("pk")).order_by()
     return {status: n for status, n in rows}
+
+
+# The miner's overview (miner/dashboard/): its executors now, its jobs, receipts and earnings over time.
+
+
+def executors_per_class() -> dict[str, tuple[int, int]]:
+    """Executor class → (executors, busy now)."""
+    rows = ExecutorSlot.objects.values("executor_class").annotate(
+        total=Count("id"), busy=Count("id", filter=Q(job_uuid__isnull=False))
+    )
+    return {row["executor_class"]: (row["total"], row["busy"]) for row in rows}
+
+
+def accepted_job_buckets(*, since: datetime, step: Literal["hour", "day"]) -> dict[str, dict[datetime, int]]:
+    """Job status → bucket start → jobs accepted in the bucket that now have that status."""
+    rows = (
+        AcceptedJob.objects.filter(created_at__gte=since)
+        .annotate(at=Trunc("created_at", step))
+        .values("status", "at")
+        .annotate(n=Count("uuid"))
+    )
+    per_status: dict[str, dict[datetime, int]] = {}
+    for row in rows:
+        per_status.setdefault(row["status"], {})[row["at"]] = row["n"]
+    return per_status
+
+
+def receipt_buckets(*, since: datetime, step: Literal["hour", "day"]) -> dict[str, dict[datetime, int]]:
+    """Receipt kind → bucket start → receipts stored with both signatures (the ones served)."""
+    rows = (
+        _served().filter(created_at__gte=since)
+        .annotate(at=Trunc("created_at", step))
+        .values("kind", "at")
+        .annotate(n=Count("id"))
+    )  # fmt: skip
+    per_kind: dict[str, dict[datetime, int]] = {}
+    for row in rows:
+        per_kind.setdefault(row["kind"], {})[row["at"]] = row["n"]
+    return per_kind
+
+
+class CreditedSeconds(TypedDict):
+    at: datetime
+    job_kind: str  # organic | benchmark
+    executor_class: str
+    seconds: float
+
+
+def credited_seconds(*, since: datetime, step: Literal["hour", "day"]) -> list[CreditedSeconds]:
+    """What this miner is credited with: the executor-seconds of its `job_finished` receipts that
+    both sides signed (the figure every validator scores it by, capped by what the validator
+    observed), per bucket of the receipt's arrival, job kind and executor class."""
+    seconds = Cast(KeyTextTransform("seconds", "payload"), FloatField())
+    rows = (
+        _served().filter(kind=ReceiptKind.JOB_FINISHED, created_at__gte=since)
+        .annotate(at=Trunc("created_at", step), job_kind=KeyTextTransform("job_kind", "payload"),
+                  executor_class=KeyTextTransform("executor_class", "payload"))
+        .values("at", "job_kind", "executor_class")
+        .annotate(seconds=Sum(seconds))
+        .order_by("at")
+    )  # fmt: skip
+    return [
+        CreditedSeconds(at=r["at"], job_kind=r["job_kind"] or "organic", executor_class=r["executor_class"] or "",
+                        seconds=r["seconds"] or 0.0)
+        for r in rows
+    ]  # fmt: skip
+
+
+def _served() -> "QuerySet[MinerReceipt]":
+    return MinerReceipt.objects.exclude(validator_signature="").exclude(miner_signature="")

@@ -3,7 +3,9 @@ no JavaScript, no CDN, readable anywhere."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from html import escape
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,8 @@ def bar_chart_svg(*, title: str, bars: list[Bar], unit: str = "", width: int = 6
     height = 34 + row * max(1, len(bars))
     top = max((b.value for b in bars), default=0) or 1
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" '
         f'aria-label="{escape(title)}" style="font:12px sans-serif">',
         f'<text x="0" y="16" style="font-weight:bold">{escape(title)}</text>',
     ]
@@ -56,10 +59,13 @@ def line_chart_svg(
     marks: dict[float, str] | None = None,
     width: int = 720,
     height: int = 280,
+    x_format: Callable[[float], str] | None = None,
 ) -> str:
     """One line per series over a shared x axis (e.g. cycle numbers), y from 0, a legend with each
     series' last value, and optional `marks`: an x flagged with a "×" under the axis, its note as the
-    tooltip (e.g. a cycle whose weights never reached the chain)."""
+    tooltip (e.g. a cycle whose weights never reached the chain). `x_format` writes an x value
+    (default: as a number; `time_ticks` for Unix timestamps)."""
+    tick = x_format or _tick
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
     xs = sorted({x for s in series for x, _ in s.points} | set(marks or {}))
     top = y_max or max((y for s in series for _, y in s.points), default=0) or 1
@@ -72,7 +78,8 @@ def line_chart_svg(
         return _TOP + plot_h * (1 - min(y, top) / top)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" '
         f'aria-label="{escape(title)}" style="font:12px sans-serif">',
         f'<text x="0" y="16" style="font-weight:bold">{escape(title)}</text>',
     ]
@@ -83,18 +90,25 @@ def line_chart_svg(
     step = max(1, len(xs) // 8)  # at most ~8 tick labels, so they never overlap
     for i, x in enumerate(xs):
         if i % step == 0 or i == len(xs) - 1:
-            parts.append(f'<text x="{px(x):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{_tick(x)}</text>')
+            label = escape(tick(x))
+            parts.append(f'<text x="{px(x):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{label}</text>')
     for x, note in sorted((marks or {}).items()):
         parts.append(
             f'<text x="{px(x):.1f}" y="{_TOP + plot_h + 30}" text-anchor="middle" fill="#c0392b">×'
-            f"<title>{_tick(x)}: {escape(note)}</title></text>"
+            f"<title>{escape(tick(x))}: {escape(note)}</title></text>"
         )
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
-        parts.append(_line(s, colour=colour, px=px, py=py, unit=unit))
+        parts.append(_line(s, colour=colour, px=px, py=py, unit=unit, tick=tick))
         parts.append(_legend_row(s, colour=colour, x=width - _RIGHT + 12, y=_TOP + 4 + i * 18, unit=unit))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def time_ticks(step_s: float) -> Callable[[float], str]:
+    """Writes a Unix timestamp as its UTC hour ("14:00") for steps under a day, else its date ("12-02")."""
+    pattern = "%H:%M" if step_s < 86400 else "%m-%d"
+    return lambda x: datetime.fromtimestamp(x, tz=UTC).strftime(pattern)
 
 
 def _tick(x: float) -> str:
@@ -129,12 +143,65 @@ def _legend_row(s: Series, *, colour: str, x: int, y: int, unit: str) -> str:
     )
 
 
-def _line(s: Series, *, colour: str, px: Callable[[float], float], py: Callable[[float], float], unit: str) -> str:
+def _line(
+    s: Series,
+    *,
+    colour: str,
+    px: Callable[[float], float],
+    py: Callable[[float], float],
+    unit: str,
+    tick: Callable[[float], str],
+) -> str:
     points = sorted(s.points)
     path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in points)
     dots = "".join(
         f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{colour}">'
-        f"<title>{escape(s.label)} @ {_tick(x)}: {_number(y)}{escape(unit)}</title></circle>"
+        f"<title>{escape(s.label)} @ {escape(tick(x))}: {_number(y)}{escape(unit)}</title></circle>"
         for x, y in points
     )
     return f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>{dots}'
+
+
+@dataclass(frozen=True)
+class Window:
+    """How far back a dashboard looks, and the bucket its series are counted in."""
+
+    key: str
+    label: str
+    span: timedelta
+    step: Literal["hour", "day"]
+
+    @property
+    def step_s(self) -> float:
+        return 3600.0 if self.step == "hour" else 86400.0
+
+
+WINDOWS = {
+    "24h": Window("24h", "last 24 h, per hour", timedelta(hours=24), "hour"),
+    "7d": Window("7d", "last 7 days, per day", timedelta(days=7), "day"),
+}
+
+
+def window_parse(value: str | None) -> Window:
+    """The window a dashboard's `?window=` names; an unknown one shows the default (24 h)."""
+    return WINDOWS.get(value or "", WINDOWS["24h"])
+
+
+def time_series(label: str, values: dict[datetime, float]) -> Series:
+    """A series over time: x is the bucket's Unix timestamp (drawn with `time_ticks`)."""
+    return Series(label, tuple((at.timestamp(), float(v)) for at, v in sorted(values.items())))
+
+
+def bucket_starts(window: Window, now: datetime) -> list[datetime]:
+    """Every bucket's start in the window, oldest first (UTC hours or days, as the database truncates)."""
+    step = timedelta(seconds=window.step_s)
+    newest = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if window.step == "day":
+        newest = newest.replace(hour=0)
+    count = int(window.span / step)
+    return [newest - step * i for i in range(count - 1, -1, -1)]
+
+
+def zero_filled(values: dict[datetime, float], starts: list[datetime]) -> dict[datetime, float]:
+    """A count per bucket, 0 where nothing was counted (a quiet hour is a 0, not a gap)."""
+    return {at: values.get(at, 0.0) for at in starts} | values

@@ -132,3 +132,12 @@ def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def tunables_from_settings() -> None:
+    """Each test starts with no runtime overrides in force (protocol/tunables.py): a save through
+    constance in an earlier test was rolled back with its transaction."""
+    from protocol.tunables import tunables_reset  # after Django is set up, like executor_classes
+
+    tunables_reset()

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from protocol.admin_theme import ModelAdmin, TabularInline
 from validator.models import (
     BenchmarkCheck,
     BenchmarkCycle,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 _M = TypeVar("_M", bound=Model)
 
 
-class OrganicJobEventInline(admin.TabularInline[OrganicJobEvent, OrganicJob]):
+class OrganicJobEventInline(TabularInline[OrganicJobEvent, OrganicJob]):
     model = OrganicJobEvent
     extra = 0
     can_delete = False
@@ -42,7 +43,7 @@ class OrganicJobEventInline(admin.TabularInline[OrganicJobEvent, OrganicJob]):
 
 
 @admin.register(OrganicJob)
-class OrganicJobAdmin(admin.ModelAdmin[OrganicJob]):
+class OrganicJobAdmin(ModelAdmin[OrganicJob]):
     list_display = ["uuid", "status", "miner", "attempts", "executor_seconds", "created_at"]
     list_filter = ["status", "failure_kind"]
     readonly_fields = [f.name for f in OrganicJob._meta.fields]
@@ -50,26 +51,26 @@ class OrganicJobAdmin(admin.ModelAdmin[OrganicJob]):
 
 
 @admin.register(Miner)
-class MinerAdmin(admin.ModelAdmin[Miner]):
+class MinerAdmin(ModelAdmin[Miner]):
     list_display = ["hotkey", "uid", "address", "stake", "is_active", "synced_at"]
     list_filter = ["is_active"]
 
 
 @admin.register(MinerIncident)
-class MinerIncidentAdmin(admin.ModelAdmin[MinerIncident]):
+class MinerIncidentAdmin(ModelAdmin[MinerIncident]):
     list_display = ["miner", "job_uuid", "reason", "at"]
     list_filter = ["reason"]
 
 
 @admin.register(FacilitatorOutbox)
-class FacilitatorOutboxAdmin(admin.ModelAdmin[FacilitatorOutbox]):
+class FacilitatorOutboxAdmin(ModelAdmin[FacilitatorOutbox]):
     list_display = ["job", "created_at", "sent_at"]
 
 
 # --- what the validator verified: records, shown read-only ------------------------------------
 
 
-class RecordAdmin(admin.ModelAdmin[_M]):
+class RecordAdmin(ModelAdmin[_M]):
     """Records of what was claimed and checked: viewable, never edited, added or deleted by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -246,7 +247,7 @@ def _class_inputs(classes: list[dict[str, Any]]) -> str:
     )
 
 
-class MinerScoreInline(admin.TabularInline[MinerScore, ScoringCycle]):
+class MinerScoreInline(TabularInline[MinerScore, ScoringCycle]):
     model = MinerScore
     extra = max_num = 0  # shown, never added (every field is read-only, so never changed either)
     can_delete = False

@@ -20,6 +20,7 @@ from protocol.logs import bind_job
 from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec, failure_kind
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
 from protocol.messages.miner import DeclineReason
+from protocol.tunables import tunable
 from validator.miner_links import MinerLinks
 from validator.miner_session import (
     Declined,
@@ -75,7 +76,7 @@ async def organic_job_drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext
 
 async def _drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: asyncio.Event) -> None:
     tries = _Tries()
-    deadline = time.monotonic() + settings.VALIDATOR_QUEUE_TIMEOUT_S
+    deadline = time.monotonic() + tunable("VALIDATOR_QUEUE_TIMEOUT_S")
     freed = ctx.links.freed
     backoff = 0.1  # for when no miner is alive at all: one may come up any moment
     while tries.attempts < settings.VALIDATOR_MAX_ATTEMPTS:

@@ -10,7 +10,6 @@ import time
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from pydantic import TypeAdapter
 from websockets.exceptions import ConnectionClosed
 
@@ -23,6 +22,7 @@ from protocol.messages.common import ErrorMessage
 from protocol.messages.manifest import ManifestMessage
 from protocol.messages.miner import MinerToValidator
 from protocol.tls import peer_ws_url
+from protocol.tunables import tunable
 from protocol.wire import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ class MinerLinks:
                 hotkey=self.hotkey,
                 peer_hotkey=miner_hotkey,
                 nonces=self.nonces,
-                timeout=settings.VALIDATOR_RESERVE_TIMEOUT_S,
+                timeout=tunable("VALIDATOR_RESERVE_TIMEOUT_S"),
             )
             self.links[miner_hotkey] = MinerLink(conn)
             return self.links[miner_hotkey]

@@ -34,6 +34,7 @@ from protocol.messages.miner import (
     SignedStarted,
 )
 from protocol.metrics import JOB_STAGE_SECONDS
+from protocol.tunables import tunable
 from protocol.wire import ProtocolError
 from validator.job_receipts import JobReceipts, started_payload
 from validator.miner_links import LinkLost, MinerLink, MinerLinks
@@ -210,7 +211,7 @@ async def _reserve(
                 spec=spec if pipelined else None,
             )
         )
-        reply = await _recv(link, job_uuid, settings.VALIDATOR_RESERVE_TIMEOUT_S, "reservation")
+        reply = await _recv(link, job_uuid, tunable("VALIDATOR_RESERVE_TIMEOUT_S"), "reservation")
         if isinstance(reply, JobDeclined):
             raise Declined(reply)
         if not isinstance(reply, JobAccepted):
@@ -239,7 +240,7 @@ async def _follow(
 ) -> Ended:
     """Every stage must make progress within its budget; a running job also gets an interval
     receipt every VALIDATOR_RECEIPT_INTERVAL_S (monotonic) from JobStarted on."""
-    leeway = settings.VALIDATOR_STAGE_LEEWAY_S
+    leeway = tunable("VALIDATOR_STAGE_LEEWAY_S")
     budgets = {
         Stage.EXECUTOR: leeway,
         Stage.VOLUME: settings.EXECUTOR_URL_FETCH_TIMEOUT_S + leeway,

@@ -18,6 +18,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 
 INSTALLED_APPS = [
     "daphne",
+    # The admin theme (docs/admin.md): before django.contrib.admin, whose templates it overrides;
+    # its app replaces the default admin site with unfold's.
+    "unfold",
+    "unfold.contrib.constance",
     # No autodiscovery: config/urls.py registers only the role's admin modules.
     "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
@@ -30,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "constance",
     "protocol",
     "chain",
     "facilitator",
@@ -94,6 +99,7 @@ STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 # collectstatic, no web server) unless a deployment puts a web server in front.
 SERVE_STATIC = env.bool("MESHWORK_SERVE_STATIC", default=True)
 
+from config.settings.components.admin import *  # noqa: E402, F403
 from config.settings.components.catalogue import *  # noqa: E402, F403
 from config.settings.components.celery import *  # noqa: E402, F403
 from config.settings.components.chain import *  # noqa: E402, F403

@@ -24,3 +24,7 @@ PROTOCOL_LIMITS_PREFIX = f"meshwork-test:{_worker}:{NODE_NAME}:limits:"
 
 # Peers of any version in tests, unless one sets a minimum (the chain provider reads the database).
 MESHWORK_MIN_VERSION_PROVIDER = ""
+
+# Each test starts from no overrides (tests/conftest.py) and sees a save through constance at once
+# (its signal); no test waits for the refresh.
+TUNABLES_REFRESH_S = 3600.0

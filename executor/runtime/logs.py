@@ -18,19 +18,19 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from docker import APIClient
 from docker.utils.socket import frames_iter_no_tty
 
 from protocol.messages.common import MAX_LOG_CHARS
 from protocol.reports import log_text
+from protocol.tunables import tunable
 
 _STDOUT, _STDERR = 1, 2
 
 
 def log_limit() -> int:
     # Room for the marker within the message's own cap (chars >= decoded bytes).
-    return max(0, min(int(settings.EXECUTOR_MAX_LOG_BYTES), MAX_LOG_CHARS - 128))
+    return max(0, min(int(tunable("EXECUTOR_MAX_LOG_BYTES")), MAX_LOG_CHARS - 128))
 
 
 @dataclass(frozen=True)

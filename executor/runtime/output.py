@@ -10,17 +10,16 @@ import io
 import zipfile
 from typing import IO
 
-from django.conf import settings
-
 from executor.runtime.failures import OutputTooLarge
 from protocol.reports import output_zip_budget
+from protocol.tunables import tunable
 
 MAX_OUTPUT_ENTRIES = 65_536
 _CHUNK = 1024 * 1024
 
 
 def zip_limit() -> int:
-    return max(0, min(int(settings.EXECUTOR_MAX_OUTPUT_BYTES), output_zip_budget()))
+    return max(0, min(int(tunable("EXECUTOR_MAX_OUTPUT_BYTES")), output_zip_budget()))
 
 
 class OutputZip:

@@ -13,6 +13,7 @@ from executor.models import ExecutorClass
 from executor.selectors import executor_class_is_active
 from protocol.input_urls import BadInputUrl, input_url_parse
 from protocol.messages.jobs import JobStatus
+from protocol.tunables import tunable
 
 IMAGE_RE = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -85,8 +86,9 @@ class JobCreateSerializer(serializers.Serializer[Any]):
         blob = value["zip_b64"]
         if not isinstance(blob, str):
             raise serializers.ValidationError("zip_b64 must be a base64 string")
-        if len(blob) * 3 // 4 > settings.FACILITATOR_MAX_INPUT_BYTES:
-            raise InputTooLarge(f"input is larger than {settings.FACILITATOR_MAX_INPUT_BYTES} bytes")
+        limit = tunable("FACILITATOR_MAX_INPUT_BYTES")
+        if len(blob) * 3 // 4 > limit:
+            raise InputTooLarge(f"input is larger than {limit} bytes")
         try:
             raw = base64.b64decode(blob, validate=True)
         except (binascii.Error, ValueError) as exc:

@@ -1,40 +1,84 @@
-"""The admin dashboard: the numbers people compare, drawn as charts."""
+"""The facilitator's network overview: the figures people compare, now and over time."""
 
 from datetime import timedelta
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from chain.interface import Role
+from chain.selectors import chain_neurons
+from facilitator.dashboard.overview import classes_chart, failure_rate_chart, jobs_chart, latency_chart, miners_chart
 from facilitator.selectors import (
-    job_counts_by_status,
+    job_buckets,
+    job_buckets_per_class,
     job_failure_counts,
-    job_median_seconds_per_class,
     miner_executor_seconds,
+    miners_serving,
+    validator_sessions_live,
 )
-from protocol.charts import Bar, bar_chart_svg
+from protocol.charts import WINDOWS, Bar, bar_chart_svg, window_parse
 
-WINDOW = timedelta(days=1)
 TOP_MINERS = 15
+ONLINE = timedelta(hours=1)  # a miner that started a job within the last hour counts as online
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "-"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f} s"
 
 
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    since = timezone.now() - WINDOW
-    by_status = [Bar(status, n) for status, n in job_counts_by_status(since=since)]
-    seconds = [Bar(hotkey[:12] + "…", s) for hotkey, s in miner_executor_seconds(since=since, limit=TOP_MINERS)]
-    failures = [Bar(f"{kind}: {reason}", n) for kind, reason, n in job_failure_counts(since=since)]
-    latency = [Bar(cls, s) for cls, s in job_median_seconds_per_class(since=since)]
+    window = window_parse(request.GET.get("window"))
+    now = timezone.now()
+    since = now - window.span
+    buckets = job_buckets(since=since, step=window.step)
+    jobs = sum(b["jobs"] for b in buckets)
+    failed = sum(b["failed_job"] + b["failed_infrastructure"] for b in buckets)
+    newest = buckets[-1] if buckets else None
+    kpis = [
+        {"key": "miners-online", "label": "Miners online", "value": miners_serving(since=now - ONLINE),
+         "note": "started a job in the last hour"},
+        {"key": "miners-registered", "label": "Miners registered",
+         "value": sum(1 for n in chain_neurons() if n.role == Role.MINER), "note": "on the synced metagraph"},
+        {"key": "validators", "label": "Validators connected", "value": len(validator_sessions_live())},
+        {"key": "jobs", "label": "Jobs", "value": jobs, "note": window.label},
+        {"key": "failure-rate", "label": "Failure rate", "value": _percent(failed, jobs), "note": window.label},
+        {"key": "latency", "label": "p50 / p95 (newest bucket)",
+         "value": f"{_seconds(newest['p50_s'] if newest else None)} / {_seconds(newest['p95_s'] if newest else None)}"},
+    ]  # fmt: skip
     charts = [
-        bar_chart_svg(title="Jobs in the last 24 h, by status", bars=by_status),
-        bar_chart_svg(title="Executor-seconds per miner (24 h)", bars=seconds, unit=" s"),
-        bar_chart_svg(title="Median submit→finish time per executor class (24 h)", bars=latency, unit=" s"),
-        bar_chart_svg(title="Failures by kind and reason (24 h)", bars=failures),
+        jobs_chart(buckets, window),
+        failure_rate_chart(buckets, window),
+        latency_chart(buckets, window),
+        miners_chart(buckets, window),
+        classes_chart(job_buckets_per_class(since=since, step=window.step), window),
+        bar_chart_svg(
+            title=f"Executor-seconds per miner ({window.label.split(',')[0]})",
+            bars=[Bar(h[:12] + "…", s) for h, s in miner_executor_seconds(since=since, limit=TOP_MINERS)],
+            unit=" s",
+        ),
+        bar_chart_svg(
+            title=f"Failures by kind and reason ({window.label.split(',')[0]})",
+            bars=[Bar(f"{kind}: {reason}", n) for kind, reason, n in job_failure_counts(since=since)],
+        ),
     ]
     return render(
         request,
         "admin/meshwork_dashboard.html",
-        {"title": "Meshwork dashboard", "charts": [mark_safe(c) for c in charts]},  # noqa: S308 (escaped)
+        {
+            **admin.site.each_context(request),  # the theme's sidebar, header and site title
+            "title": "Network overview",
+            "kpis": kpis,
+            "charts": [mark_safe(c) for c in charts],  # noqa: S308 (the chart functions escape)
+            "window": window.key,
+            "window_choices": [(w.key, w.label) for w in WINDOWS.values()],
+        },
     )

@@ -4,7 +4,7 @@ the process (one daphne process serves every validator link), so reconnecting do
 import time
 from collections import defaultdict, deque
 
-from django.conf import settings
+from protocol.tunables import tunable
 
 WINDOW_S = 3600.0
 _starts: dict[str, deque[float]] = defaultdict(deque)
@@ -16,7 +16,7 @@ def start_allowed(validator_hotkey: str, *, now: float | None = None) -> bool:
     starts = _starts[validator_hotkey]
     while starts and starts[0] <= now - WINDOW_S:
         starts.popleft()
-    if len(starts) >= settings.MINER_BENCH_MAX_STARTS_PER_HOUR:
+    if len(starts) >= tunable("MINER_BENCH_MAX_STARTS_PER_HOUR"):
         return False
     starts.append(now)
     return True

@@ -35,6 +35,7 @@ from protocol.messages.benchmarks import (
     RowOpening,
 )
 from protocol.messages.common import ErrorCode, ErrorMessage
+from protocol.tunables import tunable
 
 logger = logging.getLogger(__name__)
 Send = Callable[[BaseModel], Awaitable[None]]
@@ -63,7 +64,7 @@ class BenchmarkSession:
         if refusal is None and any(c.challenge_id in self.running for c in message.challenges):
             refusal = ErrorMessage(code=ErrorCode.MALFORMED, detail="a challenge id of a running challenge")
         if refusal is None and not start_allowed(self.validator_hotkey):
-            limit = settings.MINER_BENCH_MAX_STARTS_PER_HOUR
+            limit = tunable("MINER_BENCH_MAX_STARTS_PER_HOUR")
             refusal = ErrorMessage(code=ErrorCode.REFUSED, detail=f"more than {limit} benchmark starts in an hour")
         if refusal is not None:
             logger.warning("benchmark start from %s refused: %s", self.validator_hotkey, refusal.detail)

@@ -14,6 +14,7 @@ from miner.selectors import validator_refusal
 from miner.services.executors import slot_release
 from protocol.messages.benchmarks import BenchmarkFailReason, BenchmarkKind, Challenge
 from protocol.messages.executor import ExecutorLimits
+from protocol.tunables import tunable
 
 # Room in the output zip besides C itself (zip headers; random floats do not compress).
 _ZIP_SLACK_BYTES = 64 * 1024
@@ -35,7 +36,10 @@ def benchmark_check(challenge: Challenge) -> None:
         )
     if challenge.matmul is not None and challenge.benchmark is BenchmarkKind.MATMUL:
         size = challenge.matmul.n**2 * 4
-        if size + _ZIP_SLACK_BYTES > settings.EXECUTOR_MAX_OUTPUT_BYTES or size > settings.MINER_BENCH_MAX_COMMIT_BYTES:
+        if (
+            size + _ZIP_SLACK_BYTES > tunable("EXECUTOR_MAX_OUTPUT_BYTES")
+            or size > settings.MINER_BENCH_MAX_COMMIT_BYTES
+        ):
             raise BenchmarkRefusal(BenchmarkFailReason.TOO_LARGE, f"C of n={challenge.matmul.n} is {size} bytes")
 
 

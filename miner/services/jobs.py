@@ -3,7 +3,6 @@
 from typing import TypedDict, Unpack
 from uuid import UUID
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from executor.selectors import executor_class_is_active
@@ -11,6 +10,7 @@ from miner.models import AcceptedJob, ExecutorSlot
 from miner.selectors import validator_refusal
 from miner.services.executors import DuplicateClaim, slot_claim, slot_release
 from protocol.messages.miner import DeclineReason, JobReserve
+from protocol.tunables import tunable
 
 
 class Decline(Exception):
@@ -31,7 +31,7 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"no executor class {reserve.executor_class!r}")
     if not ExecutorSlot.objects.filter(executor_class=reserve.executor_class).exists():
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"this miner has no {reserve.executor_class} executors")
-    allow = settings.MINER_IMAGE_ALLOWLIST
+    allow = tunable("MINER_IMAGE_ALLOWLIST")
     if allow and not any(_image_allowed(reserve.image, entry) for entry in allow):
         raise Decline(DeclineReason.IMAGE_NOT_ALLOWED, f"{reserve.image} is not on this miner's allowlist")
     if AcceptedJob.objects.filter(uuid=reserve.job_uuid).exists():

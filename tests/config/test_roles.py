@@ -29,7 +29,7 @@ def mounted(path):
         return None
 
 paths = ["/healthz/", "/admin/", "/api/v1/jobs/", "/api/docs/", "/admin/dashboard/", "/static/admin/css/base.css",
-         "/api/v1/miners/", "/api/v1/miners/5Someone/", "/api/v1/receipts/"]
+         "/api/v1/miners/", "/api/v1/miners/5Someone/", "/api/v1/receipts/", "/admin/miner-overview/"]
 print(json.dumps({
     "paths": {p: mounted(p) for p in paths},
     "websockets": sorted(str(r.pattern) for r in websocket_urlpatterns),
@@ -66,9 +66,12 @@ NO_FACILITATOR_PATHS = {
 }
 VALIDATOR_PATHS = {"/api/v1/miners/": "validator-miner-list", "/api/v1/miners/5Someone/": "validator-miner-detail"}
 NO_VALIDATOR_PATHS = dict.fromkeys(VALIDATOR_PATHS)
-MINER_PATHS = {"/api/v1/receipts/": "miner-receipt-list"}
-NO_MINER_PATHS = dict.fromkeys(MINER_PATHS)
-SHARED_APPS = ["auth", "authtoken", "chain", "dht"]
+MINER_PATHS = {"/api/v1/receipts/": "miner-receipt-list", "/admin/miner-overview/": "meshwork-miner"}
+NO_MINER_PATHS = {
+    "/api/v1/receipts/": None,
+    "/admin/miner-overview/": "admin:django.contrib.admin.sites.catch_all_view",
+}
+SHARED_APPS = ["auth", "authtoken", "chain", "constance", "dht"]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 the manifest a miner offers."""
 
 import pytest
+from constance import config as constance_config
 
 from miner.models import AccessRule
 from miner.selectors import executor_hosts_all, executor_manifest, validator_refusal
@@ -31,6 +32,15 @@ def test_unknown_validator_is_refused():
 def test_under_staked_validator_is_refused():
     validator = KnownValidatorFactory.create(stake=999)
     assert validator_refusal(validator.hotkey) == f"{validator.hotkey} has stake 999 < minimum 1000"
+
+
+def test_a_minimum_stake_raised_in_the_admin_refuses_a_validator_admitted_before():
+    validator = KnownValidatorFactory.create(stake=1500)
+    assert validator_refusal(validator.hotkey) is None
+    constance_config.MIN_VALIDATOR_STAKE = 2000  # what the admin's constance page saves
+    assert validator_refusal(validator.hotkey) == f"{validator.hotkey} has stake 1500 < minimum 2000"
+    constance_config.MIN_VALIDATOR_STAKE = 1500
+    assert validator_refusal(validator.hotkey) is None
 
 
 def test_blacklisted_hotkey_is_refused():

@@ -1,4 +1,15 @@
-from protocol.charts import Bar, Series, bar_chart_svg, line_chart_svg
+from datetime import UTC, datetime
+
+from protocol.charts import (
+    Bar,
+    Series,
+    bar_chart_svg,
+    bucket_starts,
+    line_chart_svg,
+    time_ticks,
+    window_parse,
+    zero_filled,
+)
 
 
 def test_each_bar_is_labelled_with_its_value_and_scaled_to_the_largest() -> None:
@@ -97,3 +108,33 @@ def test_large_numbers_are_written_in_full() -> None:
     assert ">4200001</text>" in svg  # an x tick, not 4.2e+06
     assert ">1,080</text>" in svg  # the top of the y axis, not 1.08e+03
     assert "<title>a @ 4200002: 12.5</title>" in svg
+
+
+def test_a_day_window_has_24_hourly_buckets_ending_with_the_current_hour():
+    now = datetime(2026, 12, 2, 14, 37, 5, tzinfo=UTC)
+    starts = bucket_starts(window_parse("24h"), now)
+    assert len(starts) == 24
+    assert starts[-1] == datetime(2026, 12, 2, 14, tzinfo=UTC)
+    assert starts[0] == datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+
+def test_a_week_window_has_daily_buckets_and_an_unknown_window_is_the_day():
+    now = datetime(2026, 12, 2, 14, 37, tzinfo=UTC)
+    starts = bucket_starts(window_parse("7d"), now)
+    assert starts == [datetime(2026, 11, 26 + i, tzinfo=UTC) for i in range(5)] + [
+        datetime(2026, 12, 1, tzinfo=UTC),
+        datetime(2026, 12, 2, tzinfo=UTC),
+    ]
+    assert window_parse("forever") is window_parse("24h")
+
+
+def test_quiet_buckets_count_zero_and_counted_ones_are_kept():
+    starts = [datetime(2026, 12, 2, h, tzinfo=UTC) for h in (12, 13, 14)]
+    filled = zero_filled({starts[1]: 4.0}, starts)
+    assert filled == {starts[0]: 0.0, starts[1]: 4.0, starts[2]: 0.0}
+
+
+def test_time_ticks_write_hours_or_dates():
+    at = datetime(2026, 12, 2, 14, tzinfo=UTC).timestamp()
+    assert time_ticks(3600)(at) == "14:00"
+    assert time_ticks(86400)(at) == "12-02"

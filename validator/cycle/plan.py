@@ -10,6 +10,7 @@ from django.conf import settings
 
 from protocol.benchmarks.pow import pow_challenge
 from protocol.messages.benchmarks import BenchmarkKind, Challenge, ExecutorRef, MatmulParams, PowParams
+from protocol.tunables import tunable
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def pow_reference(info: ClassInfo, difficulty: int) -> float | None:
 
 
 def deadline_for(info: ClassInfo, reference_s: float, *, newcomer: bool) -> float:
-    factor = float(settings.VALIDATOR_DEADLINE_FACTOR)
+    factor = float(tunable("VALIDATOR_DEADLINE_FACTOR"))
     if newcomer:
         factor *= settings.VALIDATOR_NEWCOMER_DEADLINE_FACTOR
     return info.spin_up_s + reference_s * factor

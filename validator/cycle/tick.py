@@ -18,6 +18,7 @@ from chain.client import chain_client
 from chain.selectors import metagraph_snapshot
 from protocol.identity import node_hotkey
 from protocol.nonces import RedisNonceStore
+from protocol.tunables import tunable
 from validator.cycle.run import RunSummary, benchmark_run
 from validator.models import BenchmarkCycle
 from validator.selectors import miners_for_job, miners_never_benchmarked
@@ -27,8 +28,9 @@ DEFAULT_TEMPO_BLOCKS = 360  # Bittensor's default tempo, for a chain whose metag
 
 
 def cycle_seconds() -> float:
-    if settings.VALIDATOR_CYCLE_S > 0:
-        return float(settings.VALIDATOR_CYCLE_S)
+    configured = float(tunable("VALIDATOR_CYCLE_S"))
+    if configured > 0:
+        return configured
     snapshot = metagraph_snapshot(chain=settings.CHAIN, netuid=settings.CHAIN_NETUID)
     tempo = snapshot.tempo if snapshot is not None and snapshot.tempo else DEFAULT_TEMPO_BLOCKS
     return float(tempo) * chain_client().block_seconds()

@@ -3,6 +3,7 @@ far the other validators' revealed scores agree with its own."""
 
 from datetime import timedelta
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -126,6 +127,7 @@ def scores_dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "admin/meshwork_dashboard.html",
         {
+            **admin.site.each_context(request),  # the theme's sidebar, header and site title
             "title": "Scores and weights of this validator",
             "charts": [mark_safe(c) for c in charts],  # noqa: S308 (the chart functions escape)
             "links": links,

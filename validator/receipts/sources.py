@@ -4,12 +4,11 @@ what each job's `job_started` receipt promised. Kept here, beside their only use
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.conf import settings
-
 from chain.interface import Role
 from chain.selectors import chain_neurons
 from dht.selectors import dht_miner_addresses
 from protocol.receipts import ReceiptKind
+from protocol.tunables import tunable
 from validator.models import Miner, ReceiptCursor, ReceiptRecord
 
 
@@ -39,7 +38,7 @@ def receipt_validators() -> frozenset[str]:
     """Hotkeys whose receipts count: validators of the subnet with at least MIN_VALIDATOR_STAKE, per
     the synced metagraph (LocalChain's tables on a local chain)."""
     return frozenset(
-        n.hotkey for n in chain_neurons() if n.role == Role.VALIDATOR and n.stake >= settings.MIN_VALIDATOR_STAKE
+        n.hotkey for n in chain_neurons() if n.role == Role.VALIDATOR and n.stake >= tunable("MIN_VALIDATOR_STAKE")
     )
 
 

@@ -17,6 +17,7 @@ from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 from validator.models import (
     BenchmarkCheck,
+    BenchmarkCycle,
     FacilitatorOutbox,
     Miner,
     MinerCycle,
@@ -276,3 +277,21 @@ def mean_efficiency_by_miner(*, since: datetime, limit: int) -> list[tuple[str, 
         .order_by("-mean")[:limit]
     )
     return [(r["miner__hotkey"], round(float(r["mean"]), 3)) for r in rows]
+
+
+def pass_rate_per_cycle(*, cycles: int) -> dict[str, list[tuple[int, float]]]:
+    """Benchmark → (cycle number, percent of its checks passed) over the last `cycles` cycles run."""
+    numbers = list(BenchmarkCycle.objects.order_by("-id").values_list("number", flat=True)[:cycles])
+    rows = (
+        BenchmarkCheck.objects.filter(cycle__number__in=numbers)
+        .values("benchmark", "cycle__number")
+        .annotate(n=Count("id"), ok=Count("id", filter=Q(passed=True)))
+    )
+    per_benchmark: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        per_benchmark.setdefault(r["benchmark"], []).append((r["cycle__number"], 100.0 * r["ok"] / r["n"]))
+    return {b: sorted(points) for b, points in sorted(per_benchmark.items())}
+
+
+def miners_active_count() -> int:
+    return Miner.objects.filter(is_active=True).count()

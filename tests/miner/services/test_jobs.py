@@ -1,9 +1,10 @@
 import pytest
+from constance import config as constance_config
 
 from executor.services.catalogue import catalogue_apply
 from executor.services.hosts import executor_hosts_parse
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.services.executors import executor_hosts_sync
+from miner.services.executors import executor_hosts_sync, slot_release
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
 from protocol.keys import hotkey_create
 from protocol.messages.miner import DeclineReason, JobReserve
@@ -134,6 +135,21 @@ def test_image_allowlist(admitted_validator_key, settings, allowlist, image, all
         decline = _declined(admitted_validator_key.ss58, reserve)
         assert decline.reason == DeclineReason.IMAGE_NOT_ALLOWED
         assert image in decline.detail
+
+
+def test_an_allowlist_saved_in_the_admin_refuses_the_next_job_without_a_restart(admitted_validator_key):
+    def accepted(image: str) -> None:
+        reserve = _reserve(image=image)
+        job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=reserve)
+        slot_release(job_uuid=reserve.job_uuid)  # two executors only: free it for the next
+
+    accepted("alpine:3.19")
+    constance_config.MINER_IMAGE_ALLOWLIST = "meshwork/*, python"  # the admin's constance page saves text
+    decline = _declined(admitted_validator_key.ss58, _reserve(image="alpine:3.19"))
+    assert decline.reason == DeclineReason.IMAGE_NOT_ALLOWED
+    accepted("python:3.12")
+    constance_config.MINER_IMAGE_ALLOWLIST = ""  # emptied again: every image
+    accepted("alpine:3.19")
 
 
 def test_empty_allowlist_allows_any_image(admitted_validator_key):

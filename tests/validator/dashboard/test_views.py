@@ -28,10 +28,10 @@ def test_only_staff_see_it(client):
     assert client.get(URL)["Location"].startswith("/admin/login/")
 
 
-def test_five_charts_even_before_any_run(staff_client):
+def test_six_charts_even_before_any_run(staff_client):
     html = staff_client.get(URL).content.decode()
-    assert html.count('role="img"') == 5
-    assert html.count("no data yet") == 5
+    assert html.count('role="img"') == 6
+    assert html.count("no data yet") == 6
 
 
 def test_charts_show_verified_executors_pass_rates_reasons_and_efficiency(staff_client):
@@ -54,7 +54,7 @@ def test_charts_show_verified_executors_pass_rates_reasons_and_efficiency(staff_
                 efficiency=0.5 if benchmark == "pow" else None,
             )
     html = staff_client.get(URL).content.decode()
-    assert html.count('role="img"') == 5
+    assert html.count('role="img"') == 6
     assert "no data yet" not in html
     assert ">5Honesthhhhh…<" in html
     assert ">5Cheatcccccc…<" in html

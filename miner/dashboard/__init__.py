@@ -1,0 +1,1 @@
+"""The miner's admin pages of charts."""
