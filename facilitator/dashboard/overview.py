@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from facilitator.selectors import JobBucket
+from facilitator.selectors import ClassCensusFigures, JobBucket
 from protocol.charts import Window, bucket_starts, line_chart_svg, time_series, time_ticks, zero_filled
 
 
@@ -93,4 +93,19 @@ def classes_chart(per_class: dict[str, dict[datetime, int]], window: Window) -> 
         window,
         {cls: {at: float(n) for at, n in values.items()} for cls, values in sorted(per_class.items())},
         y_label="jobs",
+    )
+
+
+def census_chart(per_class: dict[str, dict[datetime, ClassCensusFigures]], window: Window) -> str:
+    """Two lines per class; a bucket without a report is a gap (no validator said anything)."""
+    series: dict[str, dict[datetime, float]] = {}
+    for cls, buckets in per_class.items():
+        series[f"{cls} verified"] = {at: float(f["verified"]) for at, f in buckets.items()}
+        series[f"{cls} claimed"] = {at: float(f["claimed"]) for at, f in buckets.items()}
+    return _line(
+        "Executors verified vs claimed per class (validators' reports)",
+        window,
+        series,
+        y_label="executors",
+        counts=False,
     )
