@@ -1,6 +1,7 @@
 """The network overview's charts, drawn from the selectors' time buckets (facilitator/selectors.py)."""
 
 from datetime import datetime
+from typing import Literal
 
 from django.utils import timezone
 
@@ -96,16 +97,19 @@ def classes_chart(per_class: dict[str, dict[datetime, int]], window: Window) -> 
     )
 
 
-def census_chart(per_class: dict[str, dict[datetime, ClassCensusFigures]], window: Window) -> str:
-    """Two lines per class; a bucket without a report is a gap (no validator said anything)."""
-    series: dict[str, dict[datetime, float]] = {}
-    for cls, buckets in per_class.items():
-        series[f"{cls} verified"] = {at: float(f["verified"]) for at, f in buckets.items()}
-        series[f"{cls} claimed"] = {at: float(f["claimed"]) for at, f in buckets.items()}
-    return _line(
-        "Executors verified vs claimed per class (validators' reports)",
-        window,
-        series,
-        y_label="executors",
-        counts=False,
-    )
+CENSUS_FIGURES: tuple[Literal["verified", "claimed"], ...] = ("verified", "claimed")
+
+
+def census_charts(per_class: dict[str, dict[datetime, ClassCensusFigures]], window: Window) -> list[str]:
+    """Verified, then claimed: one line per class each (the legend's labels are short); a bucket
+    without a report is a gap (no validator said anything then)."""
+    return [
+        _line(
+            f"Executors {figure} per class (validators' reports)",
+            window,
+            {cls: {at: float(f[figure]) for at, f in buckets.items()} for cls, buckets in per_class.items()},
+            y_label="executors",
+            counts=False,
+        )
+        for figure in CENSUS_FIGURES
+    ]

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from chain.interface import Role
 from chain.selectors import chain_neurons
 from facilitator.dashboard.overview import (
-    census_chart,
+    census_charts,
     classes_chart,
     failure_rate_chart,
     jobs_chart,
@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         latency_chart(buckets, window),
         miners_chart(buckets, window),
         classes_chart(job_buckets_per_class(since=since, step=window.step), window),
-        census_chart(executor_census_buckets(since=since, step=window.step), window),
+        *census_charts(executor_census_buckets(since=since, step=window.step), window),
         bar_chart_svg(
             title=f"Executor-seconds per miner ({window.label.split(',')[0]})",
             bars=[Bar(h[:12] + "…", s) for h, s in miner_executor_seconds(since=since, limit=TOP_MINERS)],
