@@ -220,7 +220,7 @@ def _figures(miners: int, claimed: int, verified: int) -> ClassCensusFigures:
 
 def test_the_latest_census_combines_connected_validators_by_the_highest_figure():
     now = datetime.now(UTC)
-    a, b, gone = ValidatorSessionFactory(), ValidatorSessionFactory(), ValidatorSessionFactory()
+    a, b, gone = (ValidatorSessionFactory.create() for _ in range(3))
     ValidatorSession.objects.filter(id=gone.id).update(disconnected_at=now)
     _report(a.hotkey, at=now - timedelta(minutes=30), cpu_small=(9, 9, 9))  # superseded by a's newer one
     _report(a.hotkey, at=now - timedelta(minutes=1), cpu_small=(2, 5, 3), gpu_a100=(1, 1, 0))

@@ -42,7 +42,7 @@ def _frame(**changes) -> str:
 
 
 BAD_CLASS = {"executor_class": "cpu.small", "miners": 1, "claimed": 1, "verified": 1}
-BAD_FRAMES = {
+BAD_FRAMES: dict[str, tuple[dict[str, object], str]] = {
     "too_many_classes": (
         {"classes": [{**BAD_CLASS, "executor_class": f"c{i}"} for i in range(MAX_CENSUS_CLASSES + 1)]},
         "classes",

@@ -106,7 +106,7 @@ def test_the_admin_index_and_sidebar_link_to_the_dashboard(staff_client):
 
 def test_executors_verified_vs_claimed_come_from_the_connected_validators_reports(staff_client):
     for verified, claimed in ((3, 5), (4, 4)):  # two validators: the highest figure of each counts
-        session = ValidatorSessionFactory()
+        session = ValidatorSessionFactory.create()
         row = {"executor_class": "cpu.small", "miners": 2, "claimed": claimed, "verified": verified}
         ExecutorCensusReport.objects.create(
             validator_hotkey=session.hotkey, cycle=1, reported_at=timezone.now(), classes=[row]
