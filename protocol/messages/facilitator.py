@@ -1,10 +1,9 @@
 """Facilitator ↔ validator, over `/v1/facilitator/` (the validator dials out)."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator
 
 from protocol.catalogue import SignedCatalogue
 from protocol.messages.common import ErrorMessage, Failure, JobResult, JobSpec, Message
@@ -79,8 +78,8 @@ class ExecutorCensus(Message):
     which the validator sends no more on that link."""
 
     type: Literal["executor.census"] = "executor.census"
-    cycle: int = Field(ge=0)
-    at: datetime
+    cycle: int = Field(ge=0, le=2**63 - 1)  # a run number: a bigint wherever it is stored
+    at: AwareDatetime
     classes: list[ClassCensus] = Field(max_length=MAX_CENSUS_CLASSES)
 
     @field_validator("classes")

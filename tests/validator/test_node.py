@@ -434,9 +434,10 @@ async def test_the_census_is_sent_on_connect_and_after_each_finished_run(quick_c
     assert (await _census(again)).cycle == 6
 
 
-_old_facilitator_accepts: TypeAdapter[Any] = TypeAdapter(
-    Annotated[JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ErrorMessage, Field(discriminator="type")]
-)
+OldValidatorToFacilitator = Annotated[
+    JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ErrorMessage, Field(discriminator="type")
+]
+_old_facilitator_accepts: TypeAdapter[Any] = TypeAdapter(OldValidatorToFacilitator)
 
 
 async def test_a_facilitator_that_does_not_know_the_census_is_sent_no_more_and_keeps_the_link(

@@ -53,6 +53,8 @@ BAD_FRAMES: dict[str, tuple[dict[str, object], str]] = {
     "class_twice": ({"classes": [BAD_CLASS, BAD_CLASS]}, "once"),
     "unknown_field": ({"classes": [{**BAD_CLASS, "price": 1}]}, "price"),
     "no_time": ({"at": "yesterday"}, "at"),
+    "naive_time": ({"at": "2026-01-01T00:00:00"}, "at"),
+    "cycle_past_a_bigint": ({"cycle": 2**63}, "cycle"),
 }
 
 
