@@ -32,6 +32,7 @@ from facilitator.selectors import (
 from protocol.charts import WINDOWS, Bar, bar_chart_svg, window_parse
 
 TOP_MINERS = 15
+CENSUS_KPIS = 6  # executor classes shown as figures (all of them are in the charts)
 ONLINE = timedelta(hours=1)  # a miner that started a job within the last hour counts as online
 
 
@@ -49,10 +50,12 @@ def _census_kpis() -> list[dict[str, object]]:
     if not latest:
         return [{"key": "executors", "label": "Executors verified / claimed", "value": "-",
                  "note": "no connected validator reported yet"}]  # fmt: skip
+    # Miners name the classes they claim: the figures are for those with most executors verified.
+    ranked = sorted(latest.items(), key=lambda item: (-item[1]["verified"], -item[1]["claimed"], item[0]))
     return [
         {"key": f"executors-{cls}", "label": f"{cls}: verified / claimed",
          "value": f"{f['verified']} / {f['claimed']}", "note": f"{f['miners']} miners; highest of the validators"}
-        for cls, f in latest.items()
+        for cls, f in sorted(ranked[:CENSUS_KPIS], key=lambda item: item[0])
     ]  # fmt: skip
 
 

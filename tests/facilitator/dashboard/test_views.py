@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from facilitator.dashboard.views import CENSUS_KPIS
 from facilitator.models import ExecutorCensusReport, Job
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
@@ -118,3 +119,15 @@ def test_executors_verified_vs_claimed_come_from_the_connected_validators_report
         title = f"Executors {figure} per class (validators&#x27; reports) (last 24 h, per hour)"
         chart = html.split(title, 1)[1].split("</svg>", 1)[0]
         assert f"cpu.small {value}<" in chart  # the legend: the class and its newest figure
+
+
+def test_the_figures_are_for_the_classes_with_most_executors_verified(staff_client):
+    session = ValidatorSessionFactory.create()
+    rows = [{"executor_class": f"c{i}", "miners": 1, "claimed": 9, "verified": i} for i in range(CENSUS_KPIS + 2)]
+    ExecutorCensusReport.objects.create(
+        validator_hotkey=session.hotkey, cycle=1, reported_at=timezone.now(), classes=rows
+    )
+    html = staff_client.get(URL).content.decode()
+    assert html.count('data-kpi="executors-') == CENSUS_KPIS
+    assert 'data-kpi="executors-c0"' not in html  # the two with fewest verified are only charted
+    assert _kpi(html, f"executors-c{CENSUS_KPIS + 1}") == f"{CENSUS_KPIS + 1} / 9"
