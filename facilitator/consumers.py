@@ -7,6 +7,7 @@ from pydantic import TypeAdapter
 
 from chain.selectors import chain_validator_refusal
 from facilitator.services.catalogue import CatalogueOfferRefused, catalogue_offer_apply
+from facilitator.services.census import executor_census_record
 from facilitator.services.dispatch import jobs_dispatch_pending, jobs_resend_to_validator
 from facilitator.services.intervals import credits_charge_interval
 from facilitator.services.sessions import validator_session_close, validator_session_open
@@ -15,10 +16,16 @@ from protocol.consumer import SignedConsumer
 from protocol.database import db_sync_to_async
 from protocol.logs import bind_job
 from protocol.messages.common import ErrorCode, ErrorMessage
-from protocol.messages.facilitator import CatalogueOffer, JobIntervalCharge, JobStatusUpdate, ValidatorToFacilitator
+from protocol.messages.facilitator import (
+    CatalogueOffer,
+    ExecutorCensus,
+    JobIntervalCharge,
+    JobStatusUpdate,
+    ValidatorToFacilitator,
+)
 
 logger = logging.getLogger(__name__)
-Incoming = JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ErrorMessage
+Incoming = JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ExecutorCensus | ErrorMessage
 
 
 class ValidatorChannelConsumer(SignedConsumer[Incoming]):
@@ -41,6 +48,9 @@ class ValidatorChannelConsumer(SignedConsumer[Incoming]):
         assert self.peer_hotkey is not None
         if isinstance(message, CatalogueOffer):
             await self._on_catalogue_offer(message)
+            return
+        if isinstance(message, ExecutorCensus):
+            await db_sync_to_async(executor_census_record)(validator_hotkey=self.peer_hotkey, census=message)
             return
         with bind_job(message.job_uuid):  # sync_to_async carries the binding into the service's thread
             if isinstance(message, JobIntervalCharge):

@@ -149,3 +149,21 @@ class ValidatorSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hotkey} via {self.channel_name}"
+
+
+class ExecutorCensusReport(models.Model):
+    """One `executor.census` a validator sent: executors per class, claimed vs verified, as that
+    validator last verified them. Bounded: facilitator/services/census.py prunes old rows."""
+
+    validator_hotkey = models.CharField(max_length=64)
+    cycle = models.BigIntegerField()  # the validator's newest finished benchmark run
+    reported_at = models.DateTimeField()  # when the validator counted it (its clock)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # [{"executor_class", "miners", "claimed", "verified"}], as the message carried it
+    classes = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["validator_hotkey", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"census of {self.validator_hotkey} (cycle {self.cycle})"

@@ -26,7 +26,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Extract, Trunc
 from rest_framework.authtoken.models import Token
 
-from facilitator.models import CreditAccount, CreditTransaction, Job, JobOutput, JobStatusEvent, ValidatorSession
+from facilitator.models import (
+    CreditAccount,
+    CreditTransaction,
+    ExecutorCensusReport,
+    Job,
+    JobOutput,
+    JobStatusEvent,
+    ValidatorSession,
+)
 from protocol.aggregates import Percentile
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
@@ -245,3 +253,59 @@ def job_buckets_per_class(*, since: datetime, step: Literal["hour", "day"]) -> d
 def miners_serving(*, since: datetime) -> int:
     """Distinct miners that started a job since `since`: the miners the network is using now."""
     return Job.objects.filter(started_at__gte=since).exclude(miner_hotkey="").values("miner_hotkey").distinct().count()
+
+
+# Executors verified vs claimed, as validators report them (`executor.census`). Several validators
+# are combined per class by the highest figure any one of them reports: each verifies every miner
+# on its own, so one that has not yet run a newcomer's benchmarks undercounts, never the reverse.
+
+
+class ClassCensusFigures(TypedDict):
+    miners: int
+    claimed: int
+    verified: int
+
+
+def _combined(reports: list[list[dict[str, Any]]]) -> dict[str, ClassCensusFigures]:
+    out: dict[str, ClassCensusFigures] = {}
+    for classes in reports:
+        for c in classes:
+            now = out.setdefault(c["executor_class"], ClassCensusFigures(miners=0, claimed=0, verified=0))
+            now["miners"] = max(now["miners"], int(c["miners"]))
+            now["claimed"] = max(now["claimed"], int(c["claimed"]))
+            now["verified"] = max(now["verified"], int(c["verified"]))
+    return dict(sorted(out.items()))
+
+
+def executor_census_latest() -> dict[str, ClassCensusFigures]:
+    """Per class, the latest report of each connected validator, combined (highest figure)."""
+    live = ValidatorSession.objects.filter(disconnected_at=None).values("hotkey")
+    rows = (
+        ExecutorCensusReport.objects.filter(validator_hotkey__in=live)
+        .order_by("validator_hotkey", "-received_at", "-id")
+        .distinct("validator_hotkey")
+        .values_list("classes", flat=True)
+    )
+    return _combined(list(rows))
+
+
+def executor_census_buckets(
+    *, since: datetime, step: Literal["hour", "day"]
+) -> dict[str, dict[datetime, ClassCensusFigures]]:
+    """Class → bucket start → the figures of each validator's latest report in the bucket,
+    combined (highest figure); buckets without reports are absent."""
+    rows = (
+        ExecutorCensusReport.objects.filter(received_at__gte=since)
+        .annotate(at=Trunc("received_at", step))
+        .order_by("at", "validator_hotkey", "-received_at", "-id")
+        .distinct("at", "validator_hotkey")
+        .values_list("at", "classes")
+    )
+    per_bucket: dict[datetime, list[list[dict[str, Any]]]] = {}
+    for at, classes in rows:
+        per_bucket.setdefault(at, []).append(classes)
+    out: dict[str, dict[datetime, ClassCensusFigures]] = {}
+    for at, reports in per_bucket.items():
+        for executor_class, figures in _combined(reports).items():
+            out.setdefault(executor_class, {})[at] = figures
+    return dict(sorted(out.items()))

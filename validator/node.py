@@ -1,7 +1,8 @@
 """The validator's long-running process: a link to the facilitator (reconnecting with backoff
 and jitter), one task per organic job, an outbox flusher that sends status updates (and interval
-charges) in order, and a catalogue offerer that hands the facilitator the signed catalogue this
-validator applied."""
+charges) in order, a catalogue offerer that hands the facilitator the signed catalogue this
+validator applied, and a census reporter that tells it the executors per class claimed vs
+verified after each finished benchmark run."""
 
 import asyncio
 import logging
@@ -22,6 +23,7 @@ from protocol.keys import Hotkey
 from protocol.messages.common import ErrorCode, ErrorMessage, JobSpec
 from protocol.messages.facilitator import (
     CatalogueOffer,
+    ExecutorCensus,
     FacilitatorToValidator,
     JobCancelRequest,
     JobRequest,
@@ -32,6 +34,7 @@ from protocol.wire import ProtocolError
 from validator.driver import DriverContext, organic_job_drive
 from validator.miner_links import MinerLinks
 from validator.selectors import outbox_pending
+from validator.selectors.census import benchmark_run_last_finished, executor_census_build
 from validator.services.jobs import (
     organic_job_receive,
     organic_job_request_cancel,
@@ -59,6 +62,7 @@ class ValidatorNode:
         self.jobs: dict[UUID, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self.outbox_ready = asyncio.Event()
         self.connected = asyncio.Event()
+        self.census_refused = False  # this link's facilitator does not know `executor.census`
 
     async def run_forever(self) -> None:
         delay = 0.5
@@ -85,6 +89,8 @@ class ValidatorNode:
         self.outbox_ready.set()
         flusher = asyncio.create_task(self._flush_outbox(conn))
         offerer = asyncio.create_task(self._offer_catalogue(conn))
+        self.census_refused = False
+        census = asyncio.create_task(self._report_census(conn))
         guard = inbound_guard()
         try:
             while True:
@@ -96,6 +102,7 @@ class ValidatorNode:
         finally:
             flusher.cancel()
             offerer.cancel()
+            census.cancel()
 
     async def on_message(self, message: object) -> None:
         if isinstance(message, JobRequest):
@@ -103,6 +110,11 @@ class ValidatorNode:
         elif isinstance(message, JobCancelRequest):
             await self.cancel_job(message.job_uuid)
         elif isinstance(message, ErrorMessage):
+            if message.code == ErrorCode.UNKNOWN_TYPE and "executor.census" in message.detail:
+                # A facilitator from before the census: it goes on serving jobs; send it no more.
+                self.census_refused = True
+                logger.info("the facilitator does not know executor.census; not reporting it on this link")
+                return
             logger.warning("facilitator error %s: %s", message.code, message.detail)
 
     async def accept_job(self, job_uuid: UUID, spec: JobSpec) -> None:
@@ -160,6 +172,20 @@ class ValidatorNode:
                     logger.info("offered catalogue version %d to the facilitator", envelope.catalogue.version)
                 offered = version
             await asyncio.sleep(settings.CATALOGUE_SYNC_S)
+
+    async def _report_census(self, conn: PeerConnection) -> None:
+        """The census once per link, and again after each newly finished benchmark run; a poll of
+        one row every VALIDATOR_CENSUS_POLL_S. Nothing before a run finished."""
+        reported: int | None = None
+        while not self.census_refused:
+            last = await db_sync_to_async(benchmark_run_last_finished)()
+            if last is not None and last != reported:
+                census: ExecutorCensus | None = await db_sync_to_async(executor_census_build)()
+                if census is not None:
+                    await conn.send(census)
+                    logger.info("reported the executor census of run %d to the facilitator", census.cycle)
+                reported = last
+            await asyncio.sleep(settings.VALIDATOR_CENSUS_POLL_S)
 
 
 def validator_node_from_settings(*, hotkey: Hotkey, nonces: NonceStore) -> ValidatorNode:

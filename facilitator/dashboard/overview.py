@@ -1,10 +1,11 @@
 """The network overview's charts, drawn from the selectors' time buckets (facilitator/selectors.py)."""
 
 from datetime import datetime
+from typing import Literal
 
 from django.utils import timezone
 
-from facilitator.selectors import JobBucket
+from facilitator.selectors import ClassCensusFigures, JobBucket
 from protocol.charts import Window, bucket_starts, line_chart_svg, time_series, time_ticks, zero_filled
 
 
@@ -94,3 +95,21 @@ def classes_chart(per_class: dict[str, dict[datetime, int]], window: Window) -> 
         {cls: {at: float(n) for at, n in values.items()} for cls, values in sorted(per_class.items())},
         y_label="jobs",
     )
+
+
+CENSUS_FIGURES: tuple[Literal["verified", "claimed"], ...] = ("verified", "claimed")
+
+
+def census_charts(per_class: dict[str, dict[datetime, ClassCensusFigures]], window: Window) -> list[str]:
+    """Verified, then claimed: one line per class each (the legend's labels are short); a bucket
+    without a report is a gap (no validator said anything then)."""
+    return [
+        _line(
+            f"Executors {figure} per class (validators' reports)",
+            window,
+            {cls: {at: float(f[figure]) for at, f in buckets.items()} for cls, buckets in per_class.items()},
+            y_label="executors",
+            counts=False,
+        )
+        for figure in CENSUS_FIGURES
+    ]

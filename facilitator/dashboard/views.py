@@ -11,8 +11,17 @@ from django.utils.safestring import mark_safe
 
 from chain.interface import Role
 from chain.selectors import chain_neurons
-from facilitator.dashboard.overview import classes_chart, failure_rate_chart, jobs_chart, latency_chart, miners_chart
+from facilitator.dashboard.overview import (
+    census_charts,
+    classes_chart,
+    failure_rate_chart,
+    jobs_chart,
+    latency_chart,
+    miners_chart,
+)
 from facilitator.selectors import (
+    executor_census_buckets,
+    executor_census_latest,
     job_buckets,
     job_buckets_per_class,
     job_failure_counts,
@@ -23,6 +32,7 @@ from facilitator.selectors import (
 from protocol.charts import WINDOWS, Bar, bar_chart_svg, window_parse
 
 TOP_MINERS = 15
+CENSUS_KPIS = 6  # executor classes shown as figures (all of them are in the charts)
 ONLINE = timedelta(hours=1)  # a miner that started a job within the last hour counts as online
 
 
@@ -32,6 +42,21 @@ def _percent(part: int, whole: int) -> str:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f} s"
+
+
+def _census_kpis() -> list[dict[str, object]]:
+    """One figure per class, "verified / claimed", from the connected validators' latest reports."""
+    latest = executor_census_latest()
+    if not latest:
+        return [{"key": "executors", "label": "Executors verified / claimed", "value": "-",
+                 "note": "no connected validator reported yet"}]  # fmt: skip
+    # Miners name the classes they claim: the figures are for those with most executors verified.
+    ranked = sorted(latest.items(), key=lambda item: (-item[1]["verified"], -item[1]["claimed"], item[0]))
+    return [
+        {"key": f"executors-{cls}", "label": f"{cls}: verified / claimed",
+         "value": f"{f['verified']} / {f['claimed']}", "note": f"{f['miners']} miners; highest of the validators"}
+        for cls, f in sorted(ranked[:CENSUS_KPIS], key=lambda item: item[0])
+    ]  # fmt: skip
 
 
 @staff_member_required
@@ -54,12 +79,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {"key": "latency", "label": "p50 / p95 (newest bucket)",
          "value": f"{_seconds(newest['p50_s'] if newest else None)} / {_seconds(newest['p95_s'] if newest else None)}"},
     ]  # fmt: skip
+    kpis += _census_kpis()
     charts = [
         jobs_chart(buckets, window),
         failure_rate_chart(buckets, window),
         latency_chart(buckets, window),
         miners_chart(buckets, window),
         classes_chart(job_buckets_per_class(since=since, step=window.step), window),
+        *census_charts(executor_census_buckets(since=since, step=window.step), window),
         bar_chart_svg(
             title=f"Executor-seconds per miner ({window.label.split(',')[0]})",
             bars=[Bar(h[:12] + "…", s) for h, s in miner_executor_seconds(since=since, limit=TOP_MINERS)],

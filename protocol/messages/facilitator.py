@@ -3,11 +3,12 @@
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from protocol.catalogue import SignedCatalogue
 from protocol.messages.common import ErrorMessage, Failure, JobResult, JobSpec, Message
 from protocol.messages.jobs import JobStatus
+from protocol.types import NulFreeText, StrictModel
 
 
 class JobRequest(Message):
@@ -54,7 +55,43 @@ class CatalogueOffer(Message):
     envelope: SignedCatalogue
 
 
+MAX_CENSUS_CLASSES = 64
+MAX_CENSUS_COUNT = 1_000_000  # executors or miners in one class: far above any subnet's
+
+
+class ClassCensus(StrictModel):
+    """One executor class as one validator sees it: `claimed` executors in the active miners'
+    latest manifests, `verified` those that passed every check of their latest finished run,
+    `miners` the active miners claiming or verified in the class."""
+
+    executor_class: NulFreeText = Field(min_length=1, max_length=64)
+    miners: int = Field(ge=0, le=MAX_CENSUS_COUNT)
+    claimed: int = Field(ge=0, le=MAX_CENSUS_COUNT)
+    verified: int = Field(ge=0, le=MAX_CENSUS_COUNT)
+
+
+class ExecutorCensus(Message):
+    """Executors per class, claimed vs verified, as this validator last verified them (the
+    facilitator holds no manifests or checks, so this is how its overview shows them). Sent after
+    the handshake and after each finished benchmark run; `cycle` is the number of the newest
+    finished run, `at` when the census was counted. An old facilitator answers UNKNOWN_TYPE, after
+    which the validator sends no more on that link."""
+
+    type: Literal["executor.census"] = "executor.census"
+    cycle: int = Field(ge=0, le=2**63 - 1)  # a run number: a bigint wherever it is stored
+    at: AwareDatetime
+    classes: list[ClassCensus] = Field(max_length=MAX_CENSUS_CLASSES)
+
+    @field_validator("classes")
+    @classmethod
+    def _one_entry_per_class(cls, classes: list[ClassCensus]) -> list[ClassCensus]:
+        names = [c.executor_class for c in classes]
+        if len(set(names)) != len(names):
+            raise ValueError("each executor class may appear once")
+        return classes
+
+
 FacilitatorToValidator = Annotated[JobRequest | JobCancelRequest | ErrorMessage, Field(discriminator="type")]
 ValidatorToFacilitator = Annotated[
-    JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ErrorMessage, Field(discriminator="type")
+    JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ExecutorCensus | ErrorMessage, Field(discriminator="type")
 ]

@@ -9,12 +9,12 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from facilitator.models import Job
+from facilitator.models import ExecutorCensusReport, Job
 from miner.models import AcceptedJob, MinerReceipt
 from protocol.messages.benchmarks import CheckReason
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
-from tests.facilitator.factories import JobFactory
+from tests.facilitator.factories import JobFactory, ValidatorSessionFactory
 from tests.miner.factories import AcceptedJobFactory, ExecutorSlotFactory
 from tests.validator.factories import (
     BenchmarkCheckFactory,
@@ -42,7 +42,14 @@ def _facilitator() -> dict[str, Any]:
         status=JobStatus.FAILED, miner_hotkey=MINERS[1], failure_kind=FailureKind.JOB, failure_reason="nonzero_exit"
     )
     JobFactory.create(status=JobStatus.FAILED, failure_kind=FailureKind.INFRASTRUCTURE, failure_reason="miner_lost")
-    return {"jobs": 5, "failure_rate": "40.0 %", "miners_online": 2, "latency": "5.0 s / 8.6 s"}
+    # A connected validator's census: what it verified of the miners' claims (executor.census).
+    census = {"executor_class": "cpu.small", "miners": 2, "claimed": 4, "verified": 2}
+    validator = ValidatorSessionFactory.create()
+    ExecutorCensusReport.objects.create(validator_hotkey=validator.hotkey, cycle=1, reported_at=now, classes=[census])
+    return {
+        "jobs": 5, "failure_rate": "40.0 %", "miners_online": 2, "latency": "5.0 s / 8.6 s",
+        "census": {"executors-cpu.small": "2 / 4"},
+    }  # fmt: skip
 
 
 def _validator() -> dict[str, Any]:

@@ -100,7 +100,9 @@ def test_the_facilitator_overview_shows_the_seeded_jobs(browser, nodes, seeded_d
     assert _kpi(page, "failure-rate") == figures["failure_rate"]
     assert _kpi(page, "miners-online") == str(figures["miners_online"])
     assert _kpi(page, "latency") == figures["latency"]
-    assert page.locator(".meshwork-chart svg").count() == 7
+    for key, value in figures["census"].items():  # executors verified / claimed, per class
+        assert _kpi(page, key) == value
+    assert page.locator(".meshwork-chart svg").count() == 9
     assert page.locator(".meshwork-chart svg circle").count() >= 5  # points of the line charts
     assert "no data yet" not in page.inner_text(".meshwork-dashboard")
     page.goto(f"{DASHBOARD['facilitator']}?window=7d")

@@ -9,9 +9,13 @@ import pytest
 import time_machine
 from asgiref.sync import sync_to_async
 
+from facilitator.models import ExecutorCensusReport, ValidatorSession
 from facilitator.selectors import (
+    ClassCensusFigures,
     api_token_user_aget,
     credit_balance_get,
+    executor_census_buckets,
+    executor_census_latest,
     job_counts_by_status,
     job_failure_counts,
     job_get,
@@ -195,3 +199,51 @@ def test_median_seconds_per_class_of_finished_jobs():
     _job_at(T0, executor_class="cpu.large", status=JobStatus.RUNNING)  # not finished: not counted
     assert job_median_seconds_per_class(since=T0) == [("cpu.large", 5.0), ("cpu.small", 20.0)]
     assert job_median_seconds_per_class(since=T0 + timedelta(hours=1)) == []
+
+
+# --- executors verified vs claimed, from the validators' census reports
+
+
+def _report(hotkey: str, *, at: datetime, **classes: tuple[int, int, int]) -> None:
+    """A census of `hotkey` received at `at`: class=(miners, claimed, verified)."""
+    rows = [
+        {"executor_class": name.replace("_", "."), "miners": m, "claimed": c, "verified": v}
+        for name, (m, c, v) in classes.items()
+    ]
+    report = ExecutorCensusReport.objects.create(validator_hotkey=hotkey, cycle=1, reported_at=at, classes=rows)
+    ExecutorCensusReport.objects.filter(id=report.id).update(received_at=at)
+
+
+def _figures(miners: int, claimed: int, verified: int) -> ClassCensusFigures:
+    return ClassCensusFigures(miners=miners, claimed=claimed, verified=verified)
+
+
+def test_the_latest_census_combines_connected_validators_by_the_highest_figure():
+    now = datetime.now(UTC)
+    a, b, gone = (ValidatorSessionFactory.create() for _ in range(3))
+    ValidatorSession.objects.filter(id=gone.id).update(disconnected_at=now)
+    _report(a.hotkey, at=now - timedelta(minutes=30), cpu_small=(9, 9, 9))  # superseded by a's newer one
+    _report(a.hotkey, at=now - timedelta(minutes=1), cpu_small=(2, 5, 3), gpu_a100=(1, 1, 0))
+    _report(b.hotkey, at=now - timedelta(minutes=2), cpu_small=(2, 4, 4))
+    _report(gone.hotkey, at=now, cpu_small=(50, 50, 50))  # no longer connected: not counted
+    assert executor_census_latest() == {"cpu.small": _figures(2, 5, 4), "gpu.a100": _figures(1, 1, 0)}
+
+
+def test_no_connected_validator_reported_means_no_census():
+    _report("5Silent" + "s" * 41, at=datetime.now(UTC), cpu_small=(1, 1, 1))
+    assert executor_census_latest() == {}
+
+
+def test_census_buckets_take_each_validators_latest_report_in_the_bucket():
+    with time_machine.travel(datetime(2026, 5, 1, 12, 30, tzinfo=UTC), tick=False):
+        hour = datetime(2026, 5, 1, 11, tzinfo=UTC)
+        _report("5A", at=hour + timedelta(minutes=5), cpu_small=(1, 4, 1))
+        _report("5A", at=hour + timedelta(minutes=50), cpu_small=(1, 4, 2))
+        _report("5B", at=hour + timedelta(minutes=20), cpu_small=(1, 3, 3))
+        _report("5A", at=hour + timedelta(minutes=70), cpu_small=(1, 4, 4), gpu_a100=(1, 2, 0))
+        _report("5A", at=hour - timedelta(days=2), cpu_small=(7, 7, 7))  # outside the window
+        buckets = executor_census_buckets(since=datetime.now(UTC) - timedelta(days=1), step="hour")
+    assert buckets == {
+        "cpu.small": {hour: _figures(1, 4, 3), hour + timedelta(hours=1): _figures(1, 4, 4)},
+        "gpu.a100": {hour + timedelta(hours=1): _figures(1, 2, 0)},
+    }

@@ -10,12 +10,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 from websockets.asyncio.server import ServerConnection, serve
 
 import validator.node
@@ -24,10 +24,25 @@ from protocol.catalogue import SignedCatalogue, catalogue_sign
 from protocol.handshake import NonceStore, handshake_build
 from protocol.keys import Hotkey
 from protocol.messages.common import ErrorCode, ErrorMessage, Handshake, JobResult, JobSpec
-from protocol.messages.facilitator import CatalogueOffer, JobRequest, JobStatusUpdate, ValidatorToFacilitator
+from protocol.messages.facilitator import (
+    CatalogueOffer,
+    ClassCensus,
+    ExecutorCensus,
+    JobIntervalCharge,
+    JobRequest,
+    JobStatusUpdate,
+    ValidatorToFacilitator,
+)
 from protocol.messages.jobs import JobStatus
+from protocol.wire import ProtocolError, decode
 from tests.factories import job_spec
-from tests.validator.factories import MinerFactory
+from tests.validator.factories import (
+    BenchmarkCheckFactory,
+    BenchmarkCycleFactory,
+    MinerFactory,
+    MinerManifestFactory,
+    manifest_message,
+)
 from validator.driver import DriverContext
 from validator.miner_links import MinerLinks
 from validator.models import FacilitatorOutbox
@@ -362,3 +377,88 @@ async def test_the_applied_catalogue_is_offered_right_after_each_connect(
         first = await facilitator.link()
         assert (await first.offer(timeout=1.0)).envelope == applied
         assert await first.nothing(timeout=0.3)
+
+
+# --- executor census ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quick_census_poll(settings: Any) -> float:
+    """The node looks for a newly finished benchmark run every 0.1 s (request before `running`)."""
+    settings.VALIDATOR_CENSUS_POLL_S = 0.1
+    return settings.VALIDATOR_CENSUS_POLL_S
+
+
+def _finish_run(number: int, **claims: int) -> None:
+    """A finished benchmark run in which one miner claimed `claims` per class and passed it all."""
+    miner = MinerFactory.create()
+    MinerManifestFactory.create(miner=miner, message=manifest_message(h1=claims))
+    cycle = BenchmarkCycleFactory.create(number=number)
+    for cls, count in claims.items():
+        for i in range(count):
+            for benchmark in ("pow", "matmul"):
+                BenchmarkCheckFactory.create(
+                    cycle=cycle, miner=miner, executor=f"h1/{cls}/{i}", executor_class=cls, benchmark=benchmark
+                )
+
+
+async def _census(link: Link, timeout: float = 3.0) -> ExecutorCensus:
+    message = _from_validator.validate_json(await asyncio.wait_for(link.ws.recv(), timeout))
+    assert isinstance(message, ExecutorCensus), message
+    return message
+
+
+async def test_no_census_before_a_benchmark_run_finished(quick_census_poll, running):
+    link = await running.facilitator.link()
+    assert await link.nothing(timeout=quick_census_poll * 4)
+
+
+async def test_the_census_is_sent_on_connect_and_after_each_finished_run(quick_census_poll, running):
+    await sync_to_async(_finish_run)(5, **{"cpu.small": 2})
+    link = await running.facilitator.link()
+    first = await _census(link)
+    assert (first.cycle, first.classes) == (
+        5,
+        [ClassCensus(executor_class="cpu.small", miners=1, claimed=2, verified=2)],
+    )
+    assert await link.nothing(timeout=quick_census_poll * 4)  # once per run, not every poll
+
+    await sync_to_async(_finish_run)(6, **{"cpu.small": 1})
+    second = await _census(link)
+    assert second.cycle == 6
+    # The first miner's checks are from run 5, still its latest finished one: both count.
+    assert second.classes == [ClassCensus(executor_class="cpu.small", miners=2, claimed=3, verified=3)]
+
+    await link.ws.close()  # a new link gets the census again at once
+    again = await running.facilitator.link()
+    assert (await _census(again)).cycle == 6
+
+
+OldValidatorToFacilitator = Annotated[
+    JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ErrorMessage, Field(discriminator="type")
+]
+_old_facilitator_accepts: TypeAdapter[Any] = TypeAdapter(OldValidatorToFacilitator)
+
+
+async def test_a_facilitator_that_does_not_know_the_census_is_sent_no_more_and_keeps_the_link(
+    quick_census_poll, running
+):
+    """What a facilitator from before the census answers it: its consumer's decode of the frame
+    (protocol/wire.py) with the union it knew, an UNKNOWN_TYPE error; its link goes on."""
+    await sync_to_async(_finish_run)(5, **{"cpu.small": 1})
+    link = await running.facilitator.link()
+    raw = await asyncio.wait_for(link.ws.recv(), 3)
+    with pytest.raises(ProtocolError) as refused:
+        decode(_old_facilitator_accepts, raw, max_bytes=1 << 20)
+    assert refused.value.code == ErrorCode.UNKNOWN_TYPE
+    await link.send(refused.value.as_message())
+
+    await sync_to_async(_finish_run)(6, **{"cpu.small": 1})
+    assert await link.nothing(timeout=quick_census_poll * 6)  # no census after the refusal
+    assert running.node.census_refused
+    job_uuid = uuid.uuid4()  # and the link still carries what it owes
+    await sync_to_async(organic_job_receive)(job_uuid=job_uuid, spec=job_spec())
+    await sync_to_async(_record)(job_uuid, JobStatus.DISPATCHED)
+    running.node.notify_outbox()
+    assert (await link.update()).job_uuid == job_uuid
+    assert len(running.facilitator.attempts) == 1  # never dialed again

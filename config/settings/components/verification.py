@@ -27,3 +27,6 @@ VALIDATOR_VERIFY_THREADS = env.int("VALIDATOR_VERIFY_THREADS", default=2)
 # One Docker engine behind two hotkeys is one machine answering twice. Off only where miners
 # share an engine by design (the local network: one machine, classes sized to fit it).
 VALIDATOR_FLAG_SHARED_ENGINES = env.bool("VALIDATOR_FLAG_SHARED_ENGINES", default=True)
+# How often the validator node looks for a newly finished benchmark run, to send the facilitator
+# its executor census (claimed vs verified per class) after each; also sent on every connect.
+VALIDATOR_CENSUS_POLL_S = env.float("VALIDATOR_CENSUS_POLL_S", default=15.0)

@@ -5,17 +5,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from facilitator.models import Job
+from facilitator.dashboard.views import CENSUS_KPIS
+from facilitator.models import ExecutorCensusReport, Job
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
-from tests.facilitator.factories import JobFactory
+from tests.facilitator.factories import JobFactory, ValidatorSessionFactory
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/dashboard/"
 MINER_A = "5MinerA" + "a" * 41
 MINER_B = "5MinerB" + "b" * 41
-CHARTS = 7
+CHARTS = 9
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ def test_staff_see_every_chart_even_without_jobs(staff_client):
     assert html.count("no data yet") == CHARTS
     assert _kpi(html, "jobs") == "0"
     assert _kpi(html, "failure-rate") == "-"
+    assert _kpi(html, "executors") == "-"  # no validator reported a census yet
 
 
 def _seed() -> None:
@@ -75,7 +77,7 @@ def test_figures_count_the_last_day_only(staff_client):
     assert _kpi(html, "miners-online") == "2"  # the old job's miner started two days ago
     assert _kpi(html, "latency") == "5.0 s / 7.7 s"  # percentile_cont of 2, 4, 6, 8
     assert html.count('role="img"') == CHARTS
-    assert "no data yet" not in html
+    assert html.count("no data yet") == 2  # only the census charts: no validator reported one
     assert "Failure rate by kind (last 24 h, per hour)" in html
     assert "job 16.7 %" in html
     assert "infrastructure 16.7 %" in html
@@ -101,3 +103,31 @@ def test_the_admin_index_and_sidebar_link_to_the_dashboard(staff_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count(f'href="{URL}"') >= 2  # the sidebar and the index's card
+
+
+def test_executors_verified_vs_claimed_come_from_the_connected_validators_reports(staff_client):
+    for verified, claimed in ((3, 5), (4, 4)):  # two validators: the highest figure of each counts
+        session = ValidatorSessionFactory.create()
+        row = {"executor_class": "cpu.small", "miners": 2, "claimed": claimed, "verified": verified}
+        ExecutorCensusReport.objects.create(
+            validator_hotkey=session.hotkey, cycle=1, reported_at=timezone.now(), classes=[row]
+        )
+    html = staff_client.get(URL).content.decode()
+    assert _kpi(html, "executors-cpu.small") == "4 / 5"
+    assert 'data-kpi="executors"' not in html
+    for figure, value in (("verified", 4), ("claimed", 5)):
+        title = f"Executors {figure} per class (validators&#x27; reports) (last 24 h, per hour)"
+        chart = html.split(title, 1)[1].split("</svg>", 1)[0]
+        assert f"cpu.small {value}<" in chart  # the legend: the class and its newest figure
+
+
+def test_the_figures_are_for_the_classes_with_most_executors_verified(staff_client):
+    session = ValidatorSessionFactory.create()
+    rows = [{"executor_class": f"c{i}", "miners": 1, "claimed": 9, "verified": i} for i in range(CENSUS_KPIS + 2)]
+    ExecutorCensusReport.objects.create(
+        validator_hotkey=session.hotkey, cycle=1, reported_at=timezone.now(), classes=rows
+    )
+    html = staff_client.get(URL).content.decode()
+    assert html.count('data-kpi="executors-') == CENSUS_KPIS
+    assert 'data-kpi="executors-c0"' not in html  # the two with fewest verified are only charted
+    assert _kpi(html, f"executors-c{CENSUS_KPIS + 1}") == f"{CENSUS_KPIS + 1} / 9"

@@ -115,10 +115,26 @@ def validator_frames(pool: JobPool) -> st.SearchStrategy[dict[str, Any]]:
             ),
         }
     )
+    census_class = st.fixed_dictionaries(
+        {
+            "executor_class": st.one_of(st.sampled_from(["cpu.small", "gpu.a100"]), texts),
+            "miners": st.integers(min_value=0, max_value=1_000_000),
+            "claimed": st.integers(min_value=0, max_value=1_000_000),
+            "verified": st.integers(min_value=0, max_value=1_000_000),
+        }
+    )
+    census = st.fixed_dictionaries(
+        {
+            "type": st.just("executor.census"),
+            "cycle": st.integers(min_value=0, max_value=2**63 - 1),
+            "at": st.sampled_from(["2026-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-12:00"]),
+            "classes": st.lists(census_class, max_size=4, unique_by=lambda c: c["executor_class"]),
+        }
+    )
     error = st.fixed_dictionaries(
         {"type": st.just("error"), "code": st.sampled_from(["internal", "refused"]), "detail": texts}
     )
-    return st.one_of(status, status, interval, catalogue, error)
+    return st.one_of(status, status, interval, catalogue, census, error)
 
 
 @pytest.fixture
