@@ -61,7 +61,7 @@ def _env(url: str, role: str = "all") -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def seeded_database() -> Iterator[tuple[str, dict[str, Any]]]:
     """A migrated database with the seed's rows; the figures the pages must show."""
     name = _fresh_database(f"meshwork_browser_{os.environ.get('MESHWORK_TEST_ID', 'main')}")
@@ -75,7 +75,7 @@ def seeded_database() -> Iterator[tuple[str, dict[str, Any]]]:
     drop_databases([name])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def nodes(seeded_database: tuple[str, dict[str, Any]]) -> Iterator[dict[str, str]]:
     """Role → base URL of a running node of that role."""
     url, _ = seeded_database
@@ -123,7 +123,9 @@ def _wait_up(base: str, proc: subprocess.Popen[str]) -> None:
     raise AssertionError(f"{base} did not answer /healthz/ within 60 s")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: playwright's sync API keeps its event loop marked running on this
+# thread while it is started, which breaks every later asyncio test of the session.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (deploy/setup/ensure-browser.sh installs it)")

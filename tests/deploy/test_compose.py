@@ -26,6 +26,11 @@ SERVICES = {
     "validator1", "validator1-http", "validator1-celery", "validator1-dht",
     "miner1", "miner1-celery", "miner1-dht", "miner2", "miner2-celery", "miner2-dht",
 }  # fmt: skip
+# Services with a Docker healthcheck: /readyz/ for the web processes, celery_alive for the workers.
+HEALTHCHECKED = {
+    "facilitator", "validator1-http", "miner1", "miner2",
+    "facilitator-celery", "validator1-celery", "miner1-celery", "miner2-celery",
+}  # fmt: skip
 
 
 @dataclass
@@ -152,6 +157,24 @@ def test_a_failing_job_and_a_bad_request_are_reported_not_lost(compose: Compose,
     assert bad.status_code == 400
     assert "args" in bad.json()
     assert unauthenticated.status_code in (401, 403)
+
+
+def test_every_node_becomes_healthy_by_its_readiness_probe(compose: Compose, api: httpx.Client) -> None:
+    label = f"com.docker.compose.project={compose.project}"
+    health: dict[str, str] = {}
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        health = {
+            c.labels["com.docker.compose.service"]: c.attrs["State"].get("Health", {}).get("Status", "none")
+            for c in docker.from_env().containers.list(filters={"label": label})
+        }
+        if all(health.get(name) == "healthy" for name in HEALTHCHECKED):
+            break
+        time.sleep(3)
+    assert {name: health.get(name) for name in HEALTHCHECKED} == dict.fromkeys(HEALTHCHECKED, "healthy")
+    assert {name for name, status in health.items() if status != "none"} == HEALTHCHECKED | {"postgres", "redis"}
+    ready = api.get("/readyz/")
+    assert ready.status_code == 200, ready.text
 
 
 def test_down_removes_every_container_and_volume(compose: Compose) -> None:
