@@ -22,7 +22,9 @@ from protocol.messages.common import ErrorCode, ErrorMessage, Handshake, Message
 from protocol.version import NODE_VERSION
 from protocol.version_gate import VersionRefusal
 from protocol.wire import ProtocolError, decode, encode
-from tests.protocol.test_consumer import EchoConsumer
+
+# Its autouse reset too: EchoConsumer's class-level lists would carry test_consumer.py's last peers here.
+from tests.protocol.test_consumer import EchoConsumer, fresh_consumer_state  # noqa: F401
 
 PATH = "/v1/echo/"
 application = URLRouter([path("v1/echo/", EchoConsumer.as_asgi())])
