@@ -111,5 +111,6 @@ from config.settings.components.meshwork import *  # noqa: E402, F403
 from config.settings.components.operations import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403
 from config.settings.components.scoring import *  # noqa: E402, F403
+from config.settings.components.storage import *  # noqa: E402, F403
 from config.settings.components.tls import *  # noqa: E402, F403
 from config.settings.components.verification import *  # noqa: E402, F403

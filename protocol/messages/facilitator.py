@@ -8,6 +8,16 @@ from pydantic import AwareDatetime, Field, field_validator
 from protocol.catalogue import SignedCatalogue
 from protocol.messages.common import ErrorMessage, Failure, JobResult, JobSpec, Message
 from protocol.messages.jobs import JobStatus
+from protocol.messages.storage import (
+    ObjectDeleted,
+    ObjectDeleteRequest,
+    ObjectFailed,
+    ObjectFetched,
+    ObjectFetchRequest,
+    ObjectHealthUpdate,
+    ObjectStored,
+    ObjectStoreRequest,
+)
 from protocol.types import NulFreeText, StrictModel
 
 
@@ -91,7 +101,20 @@ class ExecutorCensus(Message):
         return classes
 
 
-FacilitatorToValidator = Annotated[JobRequest | JobCancelRequest | ErrorMessage, Field(discriminator="type")]
+FacilitatorToValidator = Annotated[
+    JobRequest | JobCancelRequest | ObjectStoreRequest | ObjectFetchRequest | ObjectDeleteRequest | ErrorMessage,
+    Field(discriminator="type"),
+]
 ValidatorToFacilitator = Annotated[
-    JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ExecutorCensus | ErrorMessage, Field(discriminator="type")
+    JobStatusUpdate
+    | JobIntervalCharge
+    | CatalogueOffer
+    | ExecutorCensus
+    | ObjectStored
+    | ObjectFetched
+    | ObjectHealthUpdate
+    | ObjectDeleted
+    | ObjectFailed
+    | ErrorMessage,
+    Field(discriminator="type"),
 ]
