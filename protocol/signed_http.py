@@ -56,7 +56,13 @@ def _signing_bytes(*, method: str, path: str, body_sha256: str, hotkey: str, pee
 
 
 def signed_headers(
-    *, hotkey: Hotkey, peer_hotkey: str, method: str, path: str, body_sha256: str = EMPTY_SHA256, now: float | None = None
+    *,
+    hotkey: Hotkey,
+    peer_hotkey: str,
+    method: str,
+    path: str,
+    body_sha256: str = EMPTY_SHA256,
+    now: float | None = None,
 ) -> dict[str, str]:
     """Headers for one request to `peer_hotkey`; `path` includes the query string, if any."""
     ts = f"{time.time() if now is None else now:.3f}"

@@ -39,7 +39,8 @@ STORAGE_HTTP_TIMEOUT_S = env.float("STORAGE_HTTP_TIMEOUT_S", default=30.0)
 # The validator's storage secret (32 bytes hex, 0600 file): wraps object keys and derives the
 # per-miner seal keys. Created on first use beside the hotkey; losing it loses every object.
 _HOTKEY = Path(str(HOTKEY_PATH))
-STORAGE_SECRET_PATH = Path(env.str("STORAGE_SECRET_PATH", default=str(_HOTKEY.with_name(_HOTKEY.stem + "-storage.key"))))
+_SECRET_DEFAULT = _HOTKEY.with_name(_HOTKEY.stem + "-storage.key")
+STORAGE_SECRET_PATH = Path(env.str("STORAGE_SECRET_PATH", default=str(_SECRET_DEFAULT)))
 # Score per GB proven held, added to a miner's score each cycle (validator/scoring).
 STORAGE_SCORE_PER_GB = env.float("STORAGE_SCORE_PER_GB", default=1.0)
 
