@@ -137,3 +137,45 @@ class MinerReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.job_uuid}#{self.index}"
+
+
+class StorageVolume(models.Model):
+    """Disk space this miner sells on one executor host: a directory and a capacity (in the admin;
+    MINER_STORAGE_DIR / MINER_STORAGE_CAPACITY_BYTES seed the first host). A claim until
+    validators' audits prove what they stored on it."""
+
+    host = models.OneToOneField(ExecutorHost, on_delete=models.PROTECT, related_name="storage")
+    directory = models.CharField(max_length=500)
+    capacity_bytes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.capacity_bytes} bytes in {self.directory} on {self.host.name}"
+
+
+class StorageAllocation(models.Model):
+    """A validator's share of the capacity, in proportion to its stake (recomputed whenever the
+    validator list syncs). Used bytes are counted from StoredShare, never kept here."""
+
+    validator_hotkey = models.CharField(max_length=64, unique=True)
+    stake = models.BigIntegerField(default=0)
+    quota_bytes = models.BigIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.validator_hotkey}: {self.quota_bytes} bytes"
+
+
+class StoredShare(models.Model):
+    """One sealed share a validator placed here; its bytes are a file on the volume, its chunk
+    leaves a sidecar file beside it (audits never reread the whole share)."""
+
+    share_id = models.UUIDField(primary_key=True)
+    validator_hotkey = models.CharField(max_length=64, db_index=True)
+    volume = models.ForeignKey(StorageVolume, on_delete=models.PROTECT, related_name="shares")
+    size = models.BigIntegerField()
+    chunk_bytes = models.PositiveIntegerField()
+    root = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"share {self.share_id} of {self.validator_hotkey}"

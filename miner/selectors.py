@@ -17,8 +17,11 @@ from miner.models import (
     KnownValidator,
     MinerReceipt,
     PublishedManifest,
+    StorageAllocation,
+    StorageVolume,
+    StoredShare,
 )
-from protocol.messages.manifest import HostManifest, HostSpecs, ManifestMessage
+from protocol.messages.manifest import HostManifest, HostSpecs, HostStorage, ManifestMessage
 from protocol.receipts import ReceiptKind
 from protocol.tunables import tunable
 
@@ -76,9 +79,12 @@ def manifest_current() -> ManifestMessage:
         executors: dict[str, int] = {}
         for cls in host.slots.values_list("executor_class", flat=True):
             executors[cls] = executors.get(cls, 0) + 1
-        if executors:
+        storage = host_storage(host)
+        if executors or storage is not None:
             hosts.append(
-                HostManifest(name=host.name, executors=dict(sorted(executors.items())), specs=host_specs(host))
+                HostManifest(
+                    name=host.name, executors=dict(sorted(executors.items())), specs=host_specs(host), storage=storage
+                )
             )
     return ManifestMessage(hosts=hosts)
 
@@ -170,3 +176,50 @@ def credited_seconds(*, since: datetime, step: Literal["hour", "day"]) -> list[C
 
 def _served() -> "QuerySet[MinerReceipt]":
     return MinerReceipt.objects.exclude(validator_signature="").exclude(miner_signature="")
+
+
+def host_storage(host: ExecutorHost) -> HostStorage | None:
+    """The host's storage claim for the manifest; None (left out) when it sells none."""
+    volume = StorageVolume.objects.filter(host=host, capacity_bytes__gt=0).first()
+    if volume is None:
+        return None
+    used = volume.shares.aggregate(total=Sum("size"))["total"] or 0
+    return HostStorage(capacity_bytes=volume.capacity_bytes, used_bytes=used)
+
+
+def storage_space_summary(*, validator_hotkey: str) -> dict[str, int]:
+    capacity = StorageVolume.objects.aggregate(total=Sum("capacity_bytes"))["total"] or 0
+    used = StoredShare.objects.aggregate(total=Sum("size"))["total"] or 0
+    mine = StoredShare.objects.filter(validator_hotkey=validator_hotkey).aggregate(total=Sum("size"))["total"] or 0
+    quota = StorageAllocation.objects.filter(validator_hotkey=validator_hotkey).values_list("quota_bytes", flat=True)
+    return {
+        "capacity_bytes": int(capacity),
+        "used_bytes": int(used),
+        "quota_bytes": int(quota.first() or 0),
+        "used_by_you_bytes": int(mine),
+    }
+
+
+class StorageRow(TypedDict):
+    validator_hotkey: str
+    stake: int
+    quota_bytes: int
+    used_bytes: int
+
+
+def storage_allocation_rows() -> list[StorageRow]:
+    """Per validator: stake, quota and what it stores here (the admin's storage chart)."""
+    used = dict(
+        StoredShare.objects.values("validator_hotkey").annotate(u=Sum("size")).values_list("validator_hotkey", "u")
+    )
+    rows: list[StorageRow] = [
+        {
+            "validator_hotkey": a.validator_hotkey,
+            "stake": a.stake,
+            "quota_bytes": a.quota_bytes,
+            "used_bytes": int(used.pop(a.validator_hotkey, 0) or 0),
+        }
+        for a in StorageAllocation.objects.order_by("-quota_bytes", "validator_hotkey")
+    ]
+    rows += [{"validator_hotkey": h, "stake": 0, "quota_bytes": 0, "used_bytes": int(u or 0)} for h, u in used.items()]
+    return rows

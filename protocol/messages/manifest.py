@@ -1,9 +1,9 @@
 """Miner → validator: what a miner offers (its manifest), sent after the handshake and again when it
 changes. Everything in it is a claim until benchmarks back it (validator/cycle)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from protocol.messages.common import Message
 from protocol.types import StrictModel
@@ -31,12 +31,29 @@ class HostSpecs(StrictModel):
     docker_engine_id: str = Field(default="", max_length=128)
 
 
+class HostStorage(StrictModel):
+    """Disk space the host sells (docs/storage.md): a claim; validators count what audits prove."""
+
+    capacity_bytes: int = Field(ge=0, le=1 << 60)
+    used_bytes: int = Field(ge=0, le=1 << 60)
+
+
 class HostManifest(StrictModel):
     name: str = Field(min_length=1, max_length=64)
     executors: dict[ClassName, Annotated[int, Field(ge=0, le=MAX_EXECUTORS_PER_CLASS)]] = Field(
         max_length=MAX_CLASSES_PER_HOST
     )
     specs: HostSpecs
+    # Left out (None) when the host sells no space, so such a manifest is byte for byte what it
+    # was before storage; a validator from before storage refuses a manifest that carries it.
+    storage: HostStorage | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_storage(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("storage") is None:
+            data.pop("storage", None)
+        return data
 
 
 class ManifestMessage(Message):
@@ -50,3 +67,7 @@ class ManifestMessage(Message):
             for cls, count in host.executors.items():
                 totals[cls] = totals.get(cls, 0) + count
         return totals
+
+    def storage_capacity(self) -> int:
+        """Bytes the miner claims to sell, over all hosts."""
+        return sum(h.storage.capacity_bytes for h in self.hosts if h.storage is not None)

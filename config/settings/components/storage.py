@@ -49,6 +49,7 @@ STORAGE_SCORE_PER_GB = env.float("STORAGE_SCORE_PER_GB", default=1.0)
 # seed the host named `local`.
 MINER_STORAGE_DIR = Path(env.str("MINER_STORAGE_DIR", default=f"/tmp/meshwork-shares-{NODE_NAME}"))
 MINER_STORAGE_CAPACITY_BYTES = env.int("MINER_STORAGE_CAPACITY_BYTES", default=0)
+MINER_STORAGE_MAX_SHARE_BYTES = env.int("MINER_STORAGE_MAX_SHARE_BYTES", default=1024 * 1024 * 1024)
 # The share of another validator's unused quota a validator may borrow (idle space).
 MINER_STORAGE_IDLE_BORROW = env.float("MINER_STORAGE_IDLE_BORROW", default=0.5)
 

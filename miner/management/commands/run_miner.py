@@ -9,6 +9,7 @@ from executor.services.hosts import HostsConfigError
 from miner.services.access import validators_sync_from_chain
 from miner.services.executors import executor_hosts_sync_from_settings, slots_release_all
 from miner.services.startup import executor_hosts_sweep
+from miner.services.storage_space import storage_volumes_sync_from_settings
 from miner.specs import host_specs_refresh_sync
 from protocol.identity import node_hotkey
 from protocol.keys import KeyFileError
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         metagraph_sync_at_startup()
         freed = slots_release_all()
         swept = executor_hosts_sweep(owner=hotkey.ss58)
+        storage_volumes_sync_from_settings()
         validators = validators_sync_from_chain()
         specs_read = host_specs_refresh_sync(owner=hotkey.ss58)  # also publishes the manifest
         self.stderr.write(
