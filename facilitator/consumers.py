@@ -10,6 +10,14 @@ from facilitator.services.catalogue import CatalogueOfferRefused, catalogue_offe
 from facilitator.services.census import executor_census_record
 from facilitator.services.dispatch import jobs_dispatch_pending, jobs_resend_to_validator
 from facilitator.services.intervals import credits_charge_interval
+from facilitator.services.object_retrievals import retrieval_apply_failed
+from facilitator.services.objects import (
+    object_apply_deleted,
+    object_apply_failed,
+    object_apply_health,
+    object_apply_stored,
+    objects_resend_deletes,
+)
 from facilitator.services.sessions import validator_session_close, validator_session_open
 from facilitator.services.status import StatusUpdateRefused, job_apply_status_update
 from protocol.consumer import SignedConsumer
@@ -23,9 +31,19 @@ from protocol.messages.facilitator import (
     JobStatusUpdate,
     ValidatorToFacilitator,
 )
+from protocol.messages.storage import (
+    ObjectDeleted,
+    ObjectFailed,
+    ObjectFetched,
+    ObjectHealthUpdate,
+    ObjectStored,
+    ValidatorStorageMessage,
+)
 
 logger = logging.getLogger(__name__)
-Incoming = JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ExecutorCensus | ErrorMessage
+Incoming = (
+    JobStatusUpdate | JobIntervalCharge | CatalogueOffer | ExecutorCensus | ValidatorStorageMessage | ErrorMessage
+)
 
 
 class ValidatorChannelConsumer(SignedConsumer[Incoming]):
@@ -40,6 +58,7 @@ class ValidatorChannelConsumer(SignedConsumer[Incoming]):
         await db_sync_to_async(validator_session_open)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
         await db_sync_to_async(jobs_resend_to_validator)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
         await db_sync_to_async(jobs_dispatch_pending)()
+        await db_sync_to_async(objects_resend_deletes)(hotkey=self.peer_hotkey, channel_name=self.channel_name)
 
     async def handle(self, message: Incoming) -> None:
         if isinstance(message, ErrorMessage):
@@ -52,11 +71,33 @@ class ValidatorChannelConsumer(SignedConsumer[Incoming]):
         if isinstance(message, ExecutorCensus):
             await db_sync_to_async(executor_census_record)(validator_hotkey=self.peer_hotkey, census=message)
             return
+        if isinstance(message, ObjectStored | ObjectFetched | ObjectHealthUpdate | ObjectDeleted | ObjectFailed):
+            await self._on_storage(message)
+            return
         with bind_job(message.job_uuid):  # sync_to_async carries the binding into the service's thread
             if isinstance(message, JobIntervalCharge):
                 await db_sync_to_async(credits_charge_interval)(validator_hotkey=self.peer_hotkey, charge=message)
             else:
                 await self._on_status_update(message)
+
+    async def _on_storage(self, message: ValidatorStorageMessage) -> None:
+        """Each answer moves its object or retrieval by compare-and-set: resent ones change nothing."""
+        assert self.peer_hotkey is not None
+        hotkey = self.peer_hotkey
+        if isinstance(message, ObjectStored):
+            await db_sync_to_async(object_apply_stored)(
+                validator_hotkey=hotkey, object_id=message.object_id, health=message.health
+            )
+        elif isinstance(message, ObjectHealthUpdate):
+            await db_sync_to_async(object_apply_health)(
+                validator_hotkey=hotkey, object_id=message.object_id, health=message.health
+            )
+        elif isinstance(message, ObjectDeleted):
+            await db_sync_to_async(object_apply_deleted)(validator_hotkey=hotkey, object_id=message.object_id)
+        elif isinstance(message, ObjectFailed):
+            await db_sync_to_async(object_apply_failed)(validator_hotkey=hotkey, failed=message)
+            await db_sync_to_async(retrieval_apply_failed)(validator_hotkey=hotkey, failed=message)
+        # ObjectFetched: the PUT of the bytes already ended the retrieval
 
     async def _on_status_update(self, message: JobStatusUpdate) -> None:
         assert self.peer_hotkey is not None

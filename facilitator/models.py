@@ -32,6 +32,7 @@ class CreditKind(models.TextChoices):
     CHARGE = "charge"  # a job's settlement: its final cost minus what its intervals charged
     INTERVAL = "interval"  # one interval receipt of a running job (attempt, index)
     REFUND = "refund"  # negative: an attempt's intervals given back, or a settlement below them
+    STORAGE = "storage"  # GB-hours of a stored object (facilitator/services/storage_billing.py)
 
 
 class CreditTransaction(models.Model):
@@ -167,3 +168,54 @@ class ExecutorCensusReport(models.Model):
 
     def __str__(self) -> str:
         return f"census of {self.validator_hotkey} (cycle {self.cycle})"
+
+
+class StoredObject(models.Model):
+    """A user's object (docs/storage.md): staged here until a validator has placed it, then only
+    its metadata and health; the validator holding its keys is `validator_hotkey`."""
+
+    class Status(models.TextChoices):
+        STAGING = "staging"
+        STORED = "stored"
+        FAILED = "failed"
+        DELETING = "deleting"
+        DELETED = "deleted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stored_objects")
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STAGING, db_index=True)
+    validator_hotkey = models.CharField(max_length=64, blank=True, default="")
+    shares = models.PositiveSmallIntegerField(default=0)
+    needed = models.PositiveSmallIntegerField(default=0)
+    placed = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=32, blank=True, default="")
+    failure_detail = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    stored_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    billed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"object {self.name} ({self.id})"
+
+
+class ObjectRetrieval(models.Model):
+    """One download: the validator PUTs the plaintext here, the user's request streams it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    request_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    object = models.ForeignKey(StoredObject, on_delete=models.CASCADE, related_name="retrievals")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)

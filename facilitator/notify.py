@@ -35,3 +35,21 @@ def notify_job_watchers_on_commit(*, job_uuid: UUID, status: str) -> None:
         async_to_sync(layer.group_send)(job_group(job_uuid), {"type": JOB_EVENT, "status": str(status)})
 
     transaction.on_commit(_send)
+
+
+OBJECT_EVENT = "object.changed"
+
+
+def object_group(object_id: UUID) -> str:
+    return f"object-{object_id}"
+
+
+def notify_object_watchers_on_commit(*, object_id: UUID) -> None:
+    """Wakes the upload or download waiting on this object (facilitator/apis/object_io.py)."""
+
+    def _send() -> None:
+        layer = get_channel_layer()
+        assert layer is not None
+        async_to_sync(layer.group_send)(object_group(object_id), {"type": OBJECT_EVENT})
+
+    transaction.on_commit(_send)

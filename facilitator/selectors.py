@@ -33,6 +33,8 @@ from facilitator.models import (
     Job,
     JobOutput,
     JobStatusEvent,
+    ObjectRetrieval,
+    StoredObject,
     ValidatorSession,
 )
 from protocol.aggregates import Percentile
@@ -309,3 +311,25 @@ def executor_census_buckets(
         for executor_class, figures in _combined(reports).items():
             out.setdefault(executor_class, {})[at] = figures
     return dict(sorted(out.items()))
+
+
+# Storage (docs/storage.md).
+
+VISIBLE_OBJECT_STATUSES = ("staging", "stored")
+
+
+def object_get(*, user: User, object_id: UUID) -> StoredObject | None:
+    """The user's object while it exists for them (not failed, not deleted)."""
+    return StoredObject.objects.filter(id=object_id, user=user, status__in=VISIBLE_OBJECT_STATUSES).first()
+
+
+def object_get_any(*, object_id: UUID) -> StoredObject | None:
+    return StoredObject.objects.filter(id=object_id).first()
+
+
+def objects_list(*, user: User) -> QuerySet[StoredObject]:
+    return StoredObject.objects.filter(user=user, status="stored").order_by("-created_at", "id")
+
+
+def retrieval_get(*, request_id: UUID) -> ObjectRetrieval | None:
+    return ObjectRetrieval.objects.filter(request_id=request_id).first()

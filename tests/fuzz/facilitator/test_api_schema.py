@@ -33,7 +33,9 @@ pytestmark = [
 
 # Loaded when the module is collected (pytest-django has set Django up by then); serving the
 # schema reads no database. (schemathesis' lazy `from_fixture` does not run under pytest 9.)
-schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
+# The upload waits on a live validator, which this process has none of (its 503 is documented):
+# the storage upload is fuzzed for bad input in tests/facilitator/apis/test_objects.py instead.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler()).exclude(method="POST", path="/api/v1/objects/")
 
 
 # What the issue asks of every response. Not schemathesis' request-acceptance checks: the API is

@@ -23,7 +23,7 @@ LEAVES = share_leaves(DATA, chunk_bytes=CHUNK)
 ROOT = share_root(LEAVES)
 
 
-def read(data: bytes):  # type: ignore[no-untyped-def]
+def read(data: bytes):
     return lambda i: data[i * CHUNK : (i + 1) * CHUNK]
 
 
