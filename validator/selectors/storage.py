@@ -4,7 +4,7 @@ from uuid import UUID
 
 from django.db.models import OuterRef, Subquery
 
-from validator.models import Miner, MinerManifest, SharePlacement
+from validator.models import Miner, MinerManifest, SharePlacement, StoredObject
 
 LIVE = (SharePlacement.Status.PLACING, SharePlacement.Status.LIVE)
 
@@ -52,4 +52,17 @@ def placements_live(*, object_id: UUID) -> list[SharePlacement]:
         SharePlacement.objects.filter(object_id=object_id, status=SharePlacement.Status.LIVE)
         .select_related("miner")
         .order_by("index")
+    )
+
+
+def stored_object_find(*, object_id: UUID) -> StoredObject | None:
+    return StoredObject.objects.filter(pk=object_id).first()
+
+
+def placements_not_deleted(*, object_id: UUID) -> list[SharePlacement]:
+    """Every placement that may still be on a miner (placing, live or lost)."""
+    return list(
+        SharePlacement.objects.filter(object_id=object_id)
+        .exclude(status=SharePlacement.Status.DELETED)
+        .select_related("miner")
     )
