@@ -1,0 +1,142 @@
+import hashlib
+import os
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from protocol.messages.storage import ObjectFetchRequest, ObjectStoreRequest
+from tests.validator.storage.conftest import FakeNet
+from validator.models import FacilitatorOutbox, SharePlacement, StoredObject
+from validator.storage.placement import object_place
+from validator.storage.retrieval import object_retrieve
+
+
+def store(net: FakeNet, data: bytes, *, sha256: str | None = None) -> ObjectStoreRequest:
+    object_id = uuid4()
+    path = f"/api/v1/validator/objects/{object_id}/staged/"
+    net.staged[path] = data
+    request = ObjectStoreRequest(
+        object_id=object_id, size=len(data), sha256=sha256 or hashlib.sha256(data).hexdigest(), path=path
+    )
+    object_place(request)
+    return request
+
+
+def replies() -> list[dict[str, Any]]:
+    return [row.payload for row in FacilitatorOutbox.objects.order_by("id")]
+
+
+def fetch(net: FakeNet, object_id: Any) -> bytes | None:
+    request_id = uuid4()
+    path = f"/api/v1/validator/objects/{object_id}/retrievals/{request_id}/"
+    object_retrieve(ObjectFetchRequest(object_id=object_id, request_id=request_id, path=path))
+    return net.retrieved.get(path)
+
+
+def three_miners(net: FakeNet) -> None:
+    for _ in range(3):
+        net.add_miner()
+
+
+@pytest.mark.parametrize("size", [0, 1, 3 * 1024 * 1024 + 7])
+def test_round_trip(net: FakeNet, size: int) -> None:
+    three_miners(net)
+    data = os.urandom(size)
+    request = store(net, data)
+    obj = StoredObject.objects.get(pk=request.object_id)
+    assert obj.status == StoredObject.Status.STORED
+    live = list(obj.placements.filter(status=SharePlacement.Status.LIVE))
+    assert sorted(p.index for p in live) == [0, 1, 2]
+    assert len({p.coldkey for p in live}) == 3
+    stored = replies()[-1]
+    assert stored["type"] == "object.stored"
+    assert stored["health"]["shares"] == 3 and stored["health"]["needed"] == 2 and stored["health"]["placed"] == 3
+    held = [s for m in net.miners.values() for s in m.shares.values()]
+    assert len(held) == 3 and len(set(held)) == 3  # sealed per placement: no two miners hold the same bytes
+    assert fetch(net, request.object_id) == data
+    assert replies()[-1]["type"] == "object.fetched"
+
+
+def test_digest_mismatch_stores_nothing(net: FakeNet) -> None:
+    three_miners(net)
+    request = store(net, b"hello", sha256="0" * 64)
+    assert replies()[-1]["reason"] == "digest_mismatch"
+    assert not SharePlacement.objects.exists()
+    assert not StoredObject.objects.filter(pk=request.object_id, status=StoredObject.Status.STORED).exists()
+
+
+def test_staged_body_longer_than_announced_is_a_digest_mismatch(net: FakeNet) -> None:
+    three_miners(net)
+    object_id = uuid4()
+    net.staged["/s/"] = b"x" * 100
+    object_place(ObjectStoreRequest(object_id=object_id, size=10, sha256="0" * 64, path="/s/"))
+    assert replies()[-1]["reason"] == "digest_mismatch"
+
+
+def test_unreadable_staging(net: FakeNet) -> None:
+    three_miners(net)
+    object_place(ObjectStoreRequest(object_id=uuid4(), size=1, sha256="0" * 64, path="/missing/"))
+    assert replies()[-1]["reason"] == "staging_unreadable"
+
+
+def test_too_few_distinct_coldkeys_leaves_nothing(net: FakeNet) -> None:
+    net.add_miner(coldkey="5ColdA")
+    net.add_miner(coldkey="5ColdA")
+    net.add_miner(coldkey="5ColdB")
+    request = store(net, b"data" * 100)
+    last = replies()[-1]
+    assert last["type"] == "object.failed" and last["reason"] == "insufficient_space"
+    assert all(not m.shares for m in net.miners.values())  # the two put were deleted again
+    assert not SharePlacement.objects.exclude(status=SharePlacement.Status.DELETED).exists()
+    assert StoredObject.objects.get(pk=request.object_id).status == StoredObject.Status.FAILED
+
+
+def test_full_miners_are_skipped(net: FakeNet) -> None:
+    full = net.add_miner(available=10, declared=1 << 40)  # claims the most, tried first; has 10 bytes left
+    three_miners(net)
+    store(net, b"z" * 4096)
+    assert replies()[-1]["type"] == "object.stored"
+    assert not full.shares
+    assert not SharePlacement.objects.filter(miner=full.miner).exists()
+
+
+def test_all_full_is_insufficient_space(net: FakeNet) -> None:
+    for _ in range(3):
+        net.add_miner(available=0)
+    store(net, b"z" * 4096)
+    assert replies()[-1]["reason"] == "insufficient_space"
+    assert not SharePlacement.objects.exists()
+
+
+def test_refusing_miner_then_next_candidate(net: FakeNet) -> None:
+    refusing = net.add_miner(put_status=507, declared=1 << 40)  # claims the most space: tried first
+    down = net.add_miner(down=True, declared=1 << 39)
+    three_miners(net)
+    request = store(net, b"q" * 5000)
+    assert replies()[-1]["type"] == "object.stored"
+    live = SharePlacement.objects.filter(object_id=request.object_id, status=SharePlacement.Status.LIVE)
+    assert live.count() == 3
+    assert not live.filter(miner__in=[refusing.miner, down.miner]).exists()
+    assert not refusing.shares
+
+
+def test_resent_store_is_idempotent(net: FakeNet) -> None:
+    three_miners(net)
+    request = store(net, b"once")
+    puts = sum(1 for r in net.requests if r.startswith("PUT"))
+    object_place(request)
+    assert sum(1 for r in net.requests if r.startswith("PUT")) == puts  # nothing placed again
+    assert [r["type"] for r in replies()] == ["object.stored", "object.stored"]
+    assert SharePlacement.objects.count() == 3
+
+
+def test_retried_failed_store_starts_over(net: FakeNet) -> None:
+    net.add_miner()
+    request = store(net, b"later")
+    assert replies()[-1]["reason"] == "insufficient_space"
+    net.add_miner()
+    net.add_miner()
+    object_place(request)
+    assert replies()[-1]["type"] == "object.stored"
+    assert SharePlacement.objects.filter(status=SharePlacement.Status.LIVE).count() == 3
