@@ -51,9 +51,12 @@ def test_round_trip(net: FakeNet, size: int) -> None:
     assert len({p.coldkey for p in live}) == 3
     stored = replies()[-1]
     assert stored["type"] == "object.stored"
-    assert stored["health"]["shares"] == 3 and stored["health"]["needed"] == 2 and stored["health"]["placed"] == 3
+    assert stored["health"]["shares"] == 3
+    assert stored["health"]["needed"] == 2
+    assert stored["health"]["placed"] == 3
     held = [s for m in net.miners.values() for s in m.shares.values()]
-    assert len(held) == 3 and len(set(held)) == 3  # sealed per placement: no two miners hold the same bytes
+    assert len(held) == 3
+    assert len(set(held)) == 3
     assert fetch(net, request.object_id) == data
     assert replies()[-1]["type"] == "object.fetched"
 
@@ -86,7 +89,8 @@ def test_too_few_distinct_coldkeys_leaves_nothing(net: FakeNet) -> None:
     net.add_miner(coldkey="5ColdB")
     request = store(net, b"data" * 100)
     last = replies()[-1]
-    assert last["type"] == "object.failed" and last["reason"] == "insufficient_space"
+    assert last["type"] == "object.failed"
+    assert last["reason"] == "insufficient_space"
     assert all(not m.shares for m in net.miners.values())  # the two put were deleted again
     assert not SharePlacement.objects.exclude(status=SharePlacement.Status.DELETED).exists()
     assert StoredObject.objects.get(pk=request.object_id).status == StoredObject.Status.FAILED

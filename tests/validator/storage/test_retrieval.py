@@ -18,10 +18,12 @@ def test_tampered_share_is_detected_and_skipped(net: FakeNet, monkeypatch: pytes
     monkeypatch.setattr(retrieval.random, "shuffle", lambda ps: ps.sort(key=lambda p: p.miner_id != liar.miner.pk))
     assert fetch(net, request.object_id) == data
     bad = SharePlacement.objects.get(miner=liar.miner)
-    assert bad.status == SharePlacement.Status.LOST and bad.lost_reason == "corrupt"
+    assert bad.status == SharePlacement.Status.LOST
+    assert bad.lost_reason == "corrupt"
     assert bad.consecutive_failures == 1
     audit = ShareAudit.objects.get(placement=bad)
-    assert not audit.passed and audit.reason == "bad_proof"
+    assert not audit.passed
+    assert audit.reason == "bad_proof"
     assert any(r["type"] == "object.health" and r["health"]["shares"] == 2 for r in replies())
 
 
@@ -32,7 +34,9 @@ def test_fewer_than_k_intact_is_unrecoverable(net: FakeNet) -> None:
     miners[1].down = True
     assert fetch(net, request.object_id) is None
     last = replies()[-1]
-    assert last["type"] == "object.failed" and last["operation"] == "fetch" and last["reason"] == "unrecoverable"
+    assert last["type"] == "object.failed"
+    assert last["operation"] == "fetch"
+    assert last["reason"] == "unrecoverable"
 
 
 def test_oversized_share_body_is_refused(net: FakeNet) -> None:
