@@ -94,7 +94,9 @@ def placement_mark(*, placement_id: UUID, status: str, lost_reason: str = "") ->
 def object_stored_record(*, object_id: UUID) -> None:
     """The object is stored: object.stored (its health) goes upstream. Also a resent store's answer."""
     obj = StoredObject.objects.select_for_update().get(pk=object_id)
-    if obj.status != StoredObject.Status.STORED:
+    if obj.status not in (StoredObject.Status.PLACING, StoredObject.Status.STORED):
+        return  # deleted (or failed) meanwhile: nothing to announce
+    if obj.status == StoredObject.Status.PLACING:
         obj.status = StoredObject.Status.STORED
         obj.verified_at = timezone.now()  # every share was just verified against its root by the miner
         obj.save(update_fields=["status", "verified_at"])

@@ -69,6 +69,8 @@ class StorageDispatch:
         self.notify = notify
         self.slots = asyncio.Semaphore(concurrency)
         self.in_flight: dict[tuple[str, UUID, UUID | None], asyncio.Task[None]] = {}
+        # Requests for one object run one after another: a delete never races the store it follows.
+        self.object_locks: dict[UUID, tuple[asyncio.Lock, int]] = {}
 
     def submit(self, message: FacilitatorStorageMessage) -> bool:
         """False (and nothing started) when the same request is already in flight."""
@@ -79,10 +81,17 @@ class StorageDispatch:
         return True
 
     async def _run(self, key: tuple[str, UUID, UUID | None], message: FacilitatorStorageMessage) -> None:
+        lock, users = self.object_locks.get(message.object_id, (asyncio.Lock(), 0))
+        self.object_locks[message.object_id] = (lock, users + 1)
         try:
-            async with self.slots:
+            async with lock, self.slots:
                 await sync_to_async(storage_request_run, thread_sensitive=False)(message)
         finally:
+            lock, users = self.object_locks[message.object_id]
+            if users == 1:
+                del self.object_locks[message.object_id]
+            else:
+                self.object_locks[message.object_id] = (lock, users - 1)
             self.in_flight.pop(key, None)
             self.notify()
 

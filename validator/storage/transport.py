@@ -87,7 +87,7 @@ def _request(
             status = resp.status_code
             if status not in ok:
                 detail = _refusal_reason(resp)
-                raise TransportFailure(_status_reason(status, detail), f"HTTP {status} {detail}", status_code=status)
+                raise TransportFailure(_status_reason(status), f"HTTP {status} {detail}", status_code=status)
             if resp.headers.get("content-encoding", "identity").lower() != "identity":
                 raise TransportFailure("malformed", "the body is compressed", status_code=status)
             return status, _read_bounded(resp, max_bytes)
@@ -121,7 +121,7 @@ def _refusal_reason(resp: httpx.Response) -> str:
     return reason[:64] if isinstance(reason, str) and reason.isascii() and reason.isprintable() else ""
 
 
-def _status_reason(status: int, reason: str) -> str:
+def _status_reason(status: int) -> str:
     if status == httpx.codes.INSUFFICIENT_STORAGE:
         return "no_space"
     if status in (400, 401, 403, 409, 413):

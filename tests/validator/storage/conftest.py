@@ -80,7 +80,7 @@ class FakeNet:
         if request.url.port == FACILITATOR_PORT:
             self._verify(request, body, FACILITATOR_HOTKEY)
             return self._facilitator(request, body)
-        fake = self.miners[request.url.port]
+        fake = self.miners[request.url.port or 80]
         if fake.down:
             raise httpx.ConnectError("down", request=request)
         self._verify(request, body, fake.miner.hotkey)

@@ -1,4 +1,5 @@
 import os
+import random
 from uuid import uuid4
 
 import pytest
@@ -6,7 +7,6 @@ import pytest
 from tests.validator.storage.conftest import FakeNet
 from tests.validator.storage.test_placement import fetch, replies, store, three_miners
 from validator.models import ShareAudit, SharePlacement
-from validator.storage import retrieval
 
 
 def test_tampered_share_is_detected_and_skipped(net: FakeNet, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -15,7 +15,7 @@ def test_tampered_share_is_detected_and_skipped(net: FakeNet, monkeypatch: pytes
     data = os.urandom(50_000)
     request = store(net, data)
     # The read order is random; here the liar's share is read first.
-    monkeypatch.setattr(retrieval.random, "shuffle", lambda ps: ps.sort(key=lambda p: p.miner_id != liar.miner.pk))
+    monkeypatch.setattr(random, "shuffle", lambda ps: ps.sort(key=lambda p: p.miner_id != liar.miner.pk))
     assert fetch(net, request.object_id) == data
     bad = SharePlacement.objects.get(miner=liar.miner)
     assert bad.status == SharePlacement.Status.LOST
