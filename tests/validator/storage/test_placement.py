@@ -144,3 +144,25 @@ def test_retried_failed_store_starts_over(net: FakeNet) -> None:
     object_place(request)
     assert replies()[-1]["type"] == "object.stored"
     assert SharePlacement.objects.filter(status=SharePlacement.Status.LIVE).count() == 3
+
+
+def test_a_crashed_placement_is_withdrawn_before_a_resend_places_again(net: FakeNet) -> None:
+    miners = [net.add_miner() for _ in range(3)]
+    request = store(net, b"crash" * 10)
+    StoredObject.objects.filter(pk=request.object_id).update(status=StoredObject.Status.PLACING)  # died mid-way
+    old = set(SharePlacement.objects.values_list("id", flat=True))
+    object_place(request)
+    assert replies()[-1]["type"] == "object.stored"
+    live = SharePlacement.objects.filter(status=SharePlacement.Status.LIVE)
+    assert live.count() == 3
+    assert not old & set(live.values_list("id", flat=True))
+    assert sum(len(m.shares) for m in miners) == 3  # the old shares were deleted on the miners
+
+
+def test_a_store_for_a_deleted_object_is_refused(net: FakeNet) -> None:
+    three_miners(net)
+    request = store(net, b"gone")
+    StoredObject.objects.filter(pk=request.object_id).update(status=StoredObject.Status.DELETED)
+    object_place(request)
+    assert replies()[-1]["type"] == "object.failed"
+    assert SharePlacement.objects.filter(status=SharePlacement.Status.LIVE).count() == 3  # untouched
