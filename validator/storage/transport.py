@@ -1,12 +1,15 @@
 """Bounded signed HTTP to miners and to the facilitator (docs/storage.md, protocol/signed_http.py).
 
-Each request has STORAGE_HTTP_TIMEOUT_S for the connection and for every read, and every body is
+Each request has STORAGE_HTTP_TIMEOUT_S for the connection and for every read (and its body that
+plus a second per MiB expected, so a trickle cannot hold a worker), and every body is
 streamed and cut one byte past what it may be: a hostile peer can make us read at most that. A
 compressed body is refused (its size would not bound what it inflates to). Failures are a
-`TransportFailure` with a machine-readable reason and a detail written here, never the peer's text."""
+`TransportFailure` with a machine-readable reason and a detail written here (with at most the
+peer's `reason` token, checked to be short printable ASCII), never the peer's free text."""
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from uuid import UUID
 
@@ -90,7 +93,7 @@ def _request(
                 raise TransportFailure(_status_reason(status), f"HTTP {status} {detail}", status_code=status)
             if resp.headers.get("content-encoding", "identity").lower() != "identity":
                 raise TransportFailure("malformed", "the body is compressed", status_code=status)
-            return status, _read_bounded(resp, max_bytes)
+            return status, _read_bounded(resp, max_bytes, deadline=time.monotonic() + _body_allowance_s(max_bytes))
     except httpx.TimeoutException:
         raise TransportFailure("timeout", f"no answer within {settings.STORAGE_HTTP_TIMEOUT_S:.0f}s") from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
@@ -101,9 +104,17 @@ def _request(
         raise TransportFailure("unreachable", type(exc).__name__) from None
 
 
-def _read_bounded(resp: httpx.Response, max_bytes: int) -> bytes:
+def _body_allowance_s(max_bytes: int) -> float:
+    """The whole body's time: each read has STORAGE_HTTP_TIMEOUT_S, but a peer trickling a byte per
+    read would never time out, so the body as a whole gets that plus a second per MiB expected."""
+    return float(settings.STORAGE_HTTP_TIMEOUT_S) + max_bytes / (1024 * 1024)
+
+
+def _read_bounded(resp: httpx.Response, max_bytes: int, *, deadline: float | None = None) -> bytes:
     data = bytearray()
     for piece in resp.iter_raw():
+        if deadline is not None and time.monotonic() > deadline:
+            raise TransportFailure("timeout", "the body came too slowly", status_code=resp.status_code)
         data += piece
         if len(data) > max_bytes:
             del data[max_bytes + 1 :]  # cut: never more held than the bound and the byte that broke it

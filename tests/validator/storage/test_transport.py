@@ -1,4 +1,6 @@
 import gzip
+import time
+from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
@@ -106,3 +108,21 @@ def test_base_urls(settings: Any) -> None:
     assert facilitator_base_url() == "https://fac.example:8443"
     settings.FACILITATOR_URL = "ws://facilitator:8000/"
     assert facilitator_base_url() == "http://facilitator:8000"
+
+
+class Trickle(httpx.SyncByteStream):
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(40):
+            time.sleep(0.05)
+            yield b"x"
+
+
+def test_a_trickling_body_times_out(net: FakeNet, monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    settings.STORAGE_HTTP_TIMEOUT_S = 0.3  # each read is quick; the body as a whole is not
+    miner = net.add_miner().miner
+    serve(monkeypatch, lambda request: httpx.Response(200, stream=Trickle()))
+    started = time.monotonic()
+    with pytest.raises(TransportFailure) as caught:
+        share_get(miner=miner, share_id=uuid4(), size=40)
+    assert caught.value.reason == "timeout"
+    assert time.monotonic() - started < 1.5
