@@ -88,18 +88,24 @@ def _staged_fetch(request: ObjectStoreRequest) -> bytes | None:
 
 
 def _shares_place(obj: StoredObject, shares: list[bytes]) -> list[SharePlacement]:
-    """Each share on the next candidate that has room and takes it; stops at the first share no
-    candidate took (the object cannot be complete then). The placements made, in index order."""
-    candidates = iter(storage_miner_candidates(exclude_coldkeys=set()))
+    """Each share on the best candidate of a coldkey not used yet that has room and takes it (a
+    miner that fails is not asked again, but another of its coldkey may be); stops at the first
+    share no candidate took (the object cannot be complete then). The placements made."""
     placed: list[SharePlacement] = []
+    used_coldkeys: set[str] = set()
+    tried: set[int] = set()
     for index, share in enumerate(shares):
-        for miner in candidates:
+        while True:
+            candidates = storage_miner_candidates(exclude_coldkeys=used_coldkeys, exclude_miners=tried)
+            if not candidates:
+                return placed
+            miner = candidates[0]
+            tried.add(miner.pk)
             placement = share_place(obj=obj, index=index, share=share, miner=miner)
             if placement is not None:
                 placed.append(placement)
+                used_coldkeys.add(placement.coldkey)
                 break
-        else:
-            return placed
     return placed
 
 

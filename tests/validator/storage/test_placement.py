@@ -166,3 +166,14 @@ def test_a_store_for_a_deleted_object_is_refused(net: FakeNet) -> None:
     object_place(request)
     assert replies()[-1]["type"] == "object.failed"
     assert SharePlacement.objects.filter(status=SharePlacement.Status.LIVE).count() == 3  # untouched
+
+
+def test_another_miner_of_a_failing_miners_coldkey_may_take_its_share(net: FakeNet) -> None:
+    refusing = net.add_miner(coldkey="5ColdA", put_status=507, declared=1 << 40)
+    spare = net.add_miner(coldkey="5ColdA", declared=1 << 20)
+    net.add_miner(coldkey="5ColdB")
+    net.add_miner(coldkey="5ColdC")
+    store(net, b"w" * 3000)
+    assert replies()[-1]["type"] == "object.stored"
+    assert not refusing.shares
+    assert len(spare.shares) == 1
