@@ -37,6 +37,13 @@ def object_place(request: ObjectStoreRequest) -> None:
             object_id=request.object_id, reason=StorageFailureReason.INTERNAL, detail="the object was deleted"
         )
         return
+    if request.size > settings.STORAGE_MAX_OBJECT_BYTES:  # held in memory here: never more than the bound
+        object_store_failed(
+            object_id=request.object_id,
+            reason=StorageFailureReason.INTERNAL,
+            detail=f"{request.size} bytes is over this validator's STORAGE_MAX_OBJECT_BYTES",
+        )
+        return
     if existing is not None:  # placing (a crashed attempt) or failed: its shares go before it starts over
         placements_withdraw(placements_not_deleted(object_id=existing.id))
     plaintext = _staged_fetch(request)

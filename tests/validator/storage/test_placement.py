@@ -177,3 +177,11 @@ def test_another_miner_of_a_failing_miners_coldkey_may_take_its_share(net: FakeN
     assert replies()[-1]["type"] == "object.stored"
     assert not refusing.shares
     assert len(spare.shares) == 1
+
+
+def test_an_object_over_the_bound_is_not_fetched(net: FakeNet, settings: Any) -> None:
+    three_miners(net)
+    settings.STORAGE_MAX_OBJECT_BYTES = 1000
+    store(net, b"b" * 1001)
+    assert replies()[-1]["reason"] == "internal"
+    assert not any("staged" in r for r in net.requests)
