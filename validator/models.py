@@ -1,6 +1,8 @@
 """Validator state: the miners it knows, the organic jobs it routes, updates owed upstream, and
 what it verified: manifests, benchmark cycles and their checks."""
 
+from uuid import uuid4
+
 from django.db import models
 
 from protocol.messages.jobs import JobStatus
@@ -68,7 +70,8 @@ class OrganicJobEvent(models.Model):
 class FacilitatorOutbox(models.Model):
     """Status updates owed to the facilitator, kept until sent so a dropped link loses none."""
 
-    job = models.ForeignKey(OrganicJob, on_delete=models.CASCADE, related_name="outbox")
+    # Null for storage messages (object.stored, object.failed, ...): they belong to no job.
+    job = models.ForeignKey(OrganicJob, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -310,3 +313,77 @@ class WeightSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"weights of cycle {self.cycle.number}: {self.status}"
+
+
+class StoredObject(models.Model):
+    """The validator's record of one object: how it was encrypted and erasure-coded (never its bytes)."""
+
+    class Status(models.TextChoices):
+        PLACING = "placing"
+        STORED = "stored"
+        FAILED = "failed"
+        DELETING = "deleting"
+        DELETED = "deleted"
+
+    id = models.UUIDField(primary_key=True)  # the facilitator's object id
+    size = models.BigIntegerField()  # plaintext bytes
+    sha256 = models.CharField(max_length=64)  # of the plaintext
+    ciphertext_size = models.BigIntegerField()
+    wrapped_key = models.BinaryField()  # protocol.storage.envelope.key_wrap(key, secret=...)
+    k = models.PositiveSmallIntegerField()
+    n = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLACING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)  # every live share last passed an audit
+
+    def __str__(self) -> str:
+        return f"object {self.id} ({self.status})"
+
+
+class SharePlacement(models.Model):
+    """One sealed share on one miner; its id is the share_id on the wire and an input of its seal key."""
+
+    class Status(models.TextChoices):
+        PLACING = "placing"
+        LIVE = "live"
+        LOST = "lost"
+        DELETED = "deleted"
+
+    id = models.UUIDField(primary_key=True, default=uuid4)
+    object = models.ForeignKey(StoredObject, on_delete=models.CASCADE, related_name="placements")
+    index = models.PositiveSmallIntegerField()  # zfec share number 0..n-1
+    miner = models.ForeignKey(Miner, on_delete=models.PROTECT, related_name="placements")
+    coldkey = models.CharField(max_length=64)  # the miner's coldkey when placed
+    size = models.BigIntegerField()
+    chunk_bytes = models.PositiveIntegerField()
+    root = models.CharField(max_length=64)  # hex Merkle root of the SEALED share
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLACING)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_audit_at = models.DateTimeField(null=True, blank=True)
+    last_passed_at = models.DateTimeField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One placing-or-live share per index: a repair places a new one only once the old is lost.
+            models.UniqueConstraint(
+                fields=["object", "index"],
+                condition=models.Q(status__in=["placing", "live"]),
+                name="share_placement_one_live_per_index",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"share {self.index} of {self.object_id} on {self.miner_id} ({self.status})"
+
+
+class ShareAudit(models.Model):
+    """One audit of one placement (or a failed read of it), with a machine-readable reason."""
+
+    placement = models.ForeignKey(SharePlacement, on_delete=models.CASCADE, related_name="audits")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    passed = models.BooleanField()
+    reason = models.CharField(max_length=32, blank=True, default="")  # protocol.storage.audit.AuditFailure value
+    detail = models.TextField(blank=True, default="")
+    seconds = models.FloatField(default=0)

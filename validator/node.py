@@ -42,6 +42,7 @@ from validator.services.jobs import (
     organic_job_resume,
     outbox_mark_sent,
 )
+from validator.storage.dispatch import STORAGE_REQUESTS, StorageDispatch
 
 logger = logging.getLogger(__name__)
 FACILITATOR_PATH = "/v1/facilitator/"
@@ -61,6 +62,7 @@ class ValidatorNode:
         self.facilitator_hotkey = facilitator_hotkey
         self.jobs: dict[UUID, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self.outbox_ready = asyncio.Event()
+        self.storage = StorageDispatch(notify=self.notify_outbox)
         self.connected = asyncio.Event()
         self.census_refused = False  # this link's facilitator does not know `executor.census`
 
@@ -109,6 +111,8 @@ class ValidatorNode:
             await self.accept_job(message.job_uuid, message.spec)
         elif isinstance(message, JobCancelRequest):
             await self.cancel_job(message.job_uuid)
+        elif isinstance(message, STORAGE_REQUESTS):
+            self.storage.submit(message)
         elif isinstance(message, ErrorMessage):
             if message.code == ErrorCode.UNKNOWN_TYPE and "executor.census" in message.detail:
                 # A facilitator from before the census: it goes on serving jobs; send it no more.
