@@ -27,7 +27,9 @@ def manifest_storage_free(payload: object) -> int | None:
 
 def storage_miner_candidates(*, exclude_coldkeys: set[str], exclude_miners: set[int] | None = None) -> list[Miner]:
     """Active miners with an address whose latest manifest declares storage, one per coldkey (the
-    one claiming most free space), most free first. A miner with no coldkey is its own coldkey."""
+    one claiming most free space), most free first; then miners that sent this validator no
+    manifest yet (no link opened to them so far), whose space placement asks them for. A miner with
+    no coldkey is its own coldkey."""
     latest = MinerManifest.objects.filter(miner=OuterRef("pk")).order_by("-received_at", "-id").values("payload")[:1]
     miners = (
         Miner.objects.filter(is_active=True)
@@ -38,7 +40,7 @@ def storage_miner_candidates(*, exclude_coldkeys: set[str], exclude_miners: set[
     )
     best: dict[str, tuple[int, Miner]] = {}
     for miner in miners:
-        free = manifest_storage_free(miner.manifest)
+        free = -1 if miner.manifest is None else manifest_storage_free(miner.manifest)
         coldkey = miner.coldkey or miner.hotkey
         if free is None or coldkey in exclude_coldkeys:
             continue
