@@ -15,6 +15,8 @@ from validator.receipts.pull import receipts_pull_all_sync
 from validator.scoring.tick import score_cycle_tick
 from validator.services.miners import miners_sync_from_chain
 from validator.services.weights import weights_submit_due
+from validator.storage.audit import audits_run_due
+from validator.storage.repair import repairs_run_due
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +81,15 @@ def submit_weights() -> dict[str, Any]:
     except ChainUnavailable as exc:
         logger.warning("validator: the chain is unreachable for weights, retrying: %s", exc)
         raise
+
+
+# Each audit is bounded by STORAGE_AUDIT_DEADLINE_S and a batch by its limit; claimed rows are
+# not audited twice, so an overlapping run splits the work.
+@shared_task(soft_time_limit=240, time_limit=280)
+def storage_audit() -> dict[str, int]:
+    return audits_run_due()
+
+
+@shared_task(soft_time_limit=240, time_limit=280)
+def storage_repair() -> dict[str, int]:
+    return repairs_run_due()

@@ -61,16 +61,23 @@ def facilitator_base_url() -> str:
     return f"{parsed.scheme}://{parsed.netloc.decode()}"
 
 
-def _client(url: str) -> httpx.Client:
+def _client(url: str, timeout_s: float | None = None) -> httpx.Client:
     verify = client_ssl_context() if url.startswith("https://") else False
-    timeout = httpx.Timeout(settings.STORAGE_HTTP_TIMEOUT_S)
+    timeout = httpx.Timeout(timeout_s or settings.STORAGE_HTTP_TIMEOUT_S)
     if http_transport is not None:
         return httpx.Client(transport=http_transport, timeout=timeout)
     return httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
 
 
 def _request(
-    *, method: str, url: str, peer_hotkey: str, body: bytes = b"", max_bytes: int, ok: tuple[int, ...]
+    *,
+    method: str,
+    url: str,
+    peer_hotkey: str,
+    body: bytes = b"",
+    max_bytes: int,
+    ok: tuple[int, ...],
+    timeout_s: float | None = None,
 ) -> tuple[int, bytes]:
     """(status, body of at most max_bytes + 1 bytes) for a status in `ok`, else TransportFailure."""
     target = httpx.URL(url)
@@ -84,7 +91,7 @@ def _request(
     headers["Accept-Encoding"] = "identity"
     try:
         with (
-            _client(url) as client,
+            _client(url, timeout_s) as client,
             client.stream(method, target, content=body if body or method == "PUT" else None, headers=headers) as resp,
         ):
             status = resp.status_code
@@ -93,9 +100,11 @@ def _request(
                 raise TransportFailure(_status_reason(status), f"HTTP {status} {detail}", status_code=status)
             if resp.headers.get("content-encoding", "identity").lower() != "identity":
                 raise TransportFailure("malformed", "the body is compressed", status_code=status)
-            return status, _read_bounded(resp, max_bytes, deadline=time.monotonic() + _body_allowance_s(max_bytes))
+            allowance = timeout_s if timeout_s is not None else _body_allowance_s(max_bytes)
+            return status, _read_bounded(resp, max_bytes, deadline=time.monotonic() + allowance)
     except httpx.TimeoutException:
-        raise TransportFailure("timeout", f"no answer within {settings.STORAGE_HTTP_TIMEOUT_S:.0f}s") from None
+        waited = timeout_s or settings.STORAGE_HTTP_TIMEOUT_S
+        raise TransportFailure("timeout", f"no answer within {waited:.1f}s") from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
         raise TransportFailure("unreachable", "not an http(s) URL") from None
     except httpx.RemoteProtocolError as exc:
@@ -213,3 +222,18 @@ def retrieval_put(path: str, data: bytes) -> None:
         max_bytes=MAX_JSON_BYTES,
         ok=(200, 204),
     )
+
+
+def share_audit_post(*, miner: Miner, share_id: UUID, challenge: bytes, max_bytes: int, timeout_s: float) -> bytes:
+    """The miner's answer to an audit challenge, within `timeout_s` for the whole exchange."""
+    url = f"{_share_url(miner, share_id)}audit/"
+    _, body = _request(
+        method="POST",
+        url=url,
+        peer_hotkey=miner.hotkey,
+        body=challenge,
+        max_bytes=max_bytes,
+        ok=(200,),
+        timeout_s=timeout_s,
+    )
+    return body

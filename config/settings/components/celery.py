@@ -79,6 +79,10 @@ def beat_schedule(
         "validator-pull-receipts": _entry("validator.tasks.pull_receipts", receipt_pull_s, NodeRole.VALIDATOR),
         # Sends the newest cycle's weights (set, or committed for chain-reveal-weights to reveal).
         "validator-submit-weights": _entry("validator.tasks.submit_weights", weights_tick_s, NodeRole.VALIDATOR),
+        # Storage (docs/storage.md): audits what is due (each share every STORAGE_AUDIT_INTERVAL_S),
+        # then repairs what audits or the metagraph lost.
+        "validator-storage-audit": _entry("validator.tasks.storage_audit", 30, NodeRole.VALIDATOR),
+        "validator-storage-repair": _entry("validator.tasks.storage_repair", 60, NodeRole.VALIDATOR),
         "miner-sync-validators": _entry("miner.tasks.sync_validators", 10, NodeRole.MINER),
         "miner-refresh-host-specs": _entry("miner.tasks.refresh_host_specs", specs_refresh_s, NodeRole.MINER),
         # Sends held-back manifest additions once the minimum interval has passed.

@@ -5,6 +5,7 @@ stand-ins for protocol/storage's primitives while they are still unimplemented."
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from protocol.keys import Hotkey
 from protocol.signed_http import signed_request_verify
 from protocol.storage import envelope, erasure, proofs, seal
+from protocol.storage.audit import AuditChallenge, audit_answer_build
 from tests.validator.factories import MinerFactory
 from validator.models import Miner, MinerManifest
 from validator.storage import codec, placement, retrieval, transport
@@ -57,6 +59,12 @@ class FakeMiner:
     down: bool = False
     tamper: bool = False  # serves each share with its first byte flipped
     body_override: bytes | None = None  # served instead of any share (a hostile miner)
+    chunk_bytes: dict[str, int] = field(default_factory=dict)
+    # How it answers audits: honest | zeros (regenerates bytes it dropped) | copy (serves `copy_from`'s
+    # share instead of its own) | slow (after `delay_s`) | garbage | huge
+    audit_mode: str = "honest"
+    copy_from: "FakeMiner | None" = None
+    delay_s: float = 0.0
 
 
 @dataclass
@@ -113,11 +121,14 @@ class FakeNet:
         if path == "/api/v1/storage/space/":
             return json_body(200, {"available_bytes": fake.available})
         share_id = path.removeprefix("/api/v1/storage/shares/").strip("/")
+        if share_id.endswith("/audit"):
+            return _audit_answer(fake, share_id.removesuffix("/audit"), body)
         if request.method == "PUT":
             if fake.put_status is not None:
                 return json_body(fake.put_status, {"reason": "no_space"})
             root = request.url.params["root"]
             fake.shares[share_id] = body
+            fake.chunk_bytes[share_id] = int(request.url.params["chunk_bytes"])
             return json_body(201, {"share_id": share_id, "size": len(body), "root": root})
         if request.method == "GET":
             if fake.body_override is not None:
@@ -128,6 +139,27 @@ class FakeNet:
             return streamed(200, (bytes([data[0] ^ 1]) + data[1:]) if fake.tamper and data else data)
         fake.shares.pop(share_id, None)
         return streamed(204, b"")
+
+
+def _audit_answer(fake: FakeMiner, share_id: str, body: bytes) -> httpx.Response:
+    if share_id not in fake.shares:
+        return json_body(404, {"reason": "missing"})
+    if fake.audit_mode == "garbage":
+        return streamed(200, b"{not json")
+    if fake.audit_mode == "huge":
+        return streamed(200, b"x" * (64 * 1024 * 1024))
+    if fake.audit_mode == "slow":
+        time.sleep(fake.delay_s)
+    chunk = fake.chunk_bytes[share_id]
+    data = fake.shares[share_id]
+    if fake.audit_mode == "zeros":
+        data = bytes(len(data))
+    if fake.audit_mode == "copy" and fake.copy_from is not None:
+        data = next(iter(fake.copy_from.shares.values()))
+    leaves = proofs.share_leaves(data, chunk_bytes=chunk)
+    challenge = AuditChallenge.model_validate_json(body)
+    answer = audit_answer_build(challenge, leaves=leaves, read_chunk=lambda i: data[i * chunk : (i + 1) * chunk])
+    return json_body(200, answer.model_dump(mode="json"))
 
 
 def _keystream_xor(data: bytes, *, key: bytes) -> bytes:
