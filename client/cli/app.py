@@ -1,5 +1,5 @@
-"""`meshwork`: the verbs of DESIGN.md "CLI and installers" (the storage and rental verbs come with
-those features). Each verb parses its arguments, makes one or two SDK calls and prints."""
+"""`meshwork`: the verbs of DESIGN.md "CLI and installers" (the rental verb comes with rentals).
+Each verb parses its arguments, makes one or two SDK calls and prints."""
 
 import sys
 from pathlib import Path
@@ -14,8 +14,9 @@ from client.cli.errors import CliError, OneLineErrors, report
 from client.cli.inputs import env_parse, input_zip
 from client.cli.outcome import job_exit_code, job_failure_line
 from client.cli.progress import job_follow
-from client.cli.render import classes_print, job_print
+from client.cli.render import classes_print, job_print, objects_print
 from client.sdk import MeshworkClient
+from client.sdk.encryption import client_decrypt, client_encrypt, is_client_encrypted, key_load, key_path_for, key_save
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -137,6 +138,77 @@ def classes(ctx: typer.Context) -> None:
     with _client(ctx) as client:
         found = client.executor_classes()
     classes_print(found, Console())
+
+
+ObjectId = Annotated[UUID, typer.Argument(metavar="ID", help="The object's id.", show_default=False)]
+
+
+@app.command()
+def put(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The file to store.", show_default=False)],
+    name: Annotated[str | None, typer.Option(help="Its name (default: the file's).")] = None,
+    encrypt: Annotated[bool, typer.Option("--encrypt", help="Encrypt here first: no node sees the bytes.")] = False,
+) -> None:
+    """Store a file: encrypted, spread over miners, audited. Prints its id."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    key = None
+    if encrypt:
+        key, data = client_encrypt(data)
+    with _client(ctx) as client:
+        stored = client.object_put(data, name=name or file.name)
+    typer.echo(f"{stored.id} {stored.size} bytes, {stored.health.shares} shares ({stored.health.needed} needed)")
+    if key is not None:
+        typer.echo(
+            f"meshwork: the key is in {key_save(stored.id, key)}; without it the object cannot be read", err=True
+        )
+
+
+@app.command()
+def get(
+    ctx: typer.Context,
+    object_id: ObjectId,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Where to write it (default: its name).")
+    ] = None,
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help="The key of an object put with --encrypt.")
+    ] = None,
+) -> None:
+    """Download an object (decrypting it when it was put with --encrypt and its key is here)."""
+    with _client(ctx) as client:
+        meta = client.object(object_id)
+        data = client.object_content(object_id)
+    if is_client_encrypted(data):
+        path = key_file or key_path_for(meta.id)
+        if not path.exists():
+            raise CliError(f"the object is encrypted and its key is not at {path} (give --key-file)")
+        data = client_decrypt(data, key=key_load(path))
+    target = output or Path(meta.name)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    typer.echo(f"{target} ({len(data)} bytes)")
+
+
+@app.command()
+def objects(ctx: typer.Context) -> None:
+    """List your stored objects with their health."""
+    with _client(ctx) as client:
+        page = client.objects(limit=200)
+    objects_print(page.results, Console())
+
+
+@app.command()
+def rm(ctx: typer.Context, object_id: ObjectId) -> None:
+    """Delete an object (its shares are removed from the miners; billing stops)."""
+    with _client(ctx) as client:
+        client.object_delete(object_id)
+    typer.echo(f"{object_id} deleted")
 
 
 def _client(ctx: typer.Context) -> MeshworkClient:

@@ -1,4 +1,4 @@
-"""How `status` and `classes` print: a plain two-column summary and a table."""
+"""How `status`, `classes` and `objects` print: a plain two-column summary and tables."""
 
 from collections.abc import Iterable
 
@@ -8,6 +8,7 @@ from rich.table import Table
 
 from client.cli.progress import status_line
 from client.sdk import ExecutorClass, Job
+from client.sdk.models import StoredObject
 
 
 def job_print(job: Job, console: Console) -> None:
@@ -52,3 +53,13 @@ def classes_print(classes: Iterable[ExecutorClass], console: Console) -> None:
             escape(cls.description),
         )
     console.print(table, highlight=False)
+
+
+def objects_print(found: Iterable[StoredObject], console: Console) -> None:
+    table = Table("id", "name", "size", "shares", "verified", box=None, header_style="bold")
+    for obj in found:
+        health = obj.health
+        shares = f"{health.shares}/{health.placed} (needs {health.needed})"
+        verified = health.verified_at.isoformat(timespec="seconds") if health.verified_at else ""
+        table.add_row(str(obj.id), escape(obj.name), str(obj.size), shares, verified)
+    console.print(table)

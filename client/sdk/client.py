@@ -13,11 +13,12 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from client.sdk import transport
 from client.sdk.errors import InvalidArgument, UnexpectedResponse
-from client.sdk.models import Account, ExecutorClass, Job, JobPage
+from client.sdk.models import Account, ExecutorClass, Job, JobPage, ObjectPage, StoredObject
 from client.sdk.retry import RetryPolicy
 
 VERSION = "0.1.0"
 MAX_WAIT_WINDOW_S = 60.0  # the facilitator's own cap on `/wait/?timeout=`
+STORAGE_DEFINITE = frozenset({502, 503, 504, 507})
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -125,8 +126,41 @@ class MeshworkClient:
     def account(self) -> Account:
         return self._model(Account, self._send("GET", "/api/v1/account/"))
 
-    def _send(self, method: str, path: str, *, repeatable: bool = True, **kwargs: Any) -> httpx.Response:
-        return transport.request(self._http, method, path, policy=self.retry, repeatable=repeatable, **kwargs)
+    # Storage (docs/storage.md). An upload is sent once: its 5xx answers (502/503/504/507) all
+    # mean nothing stays stored, so they are errors, not "outcome unknown".
+    def object_put(self, data: bytes, *, name: str) -> StoredObject:
+        response = self._send(
+            "POST",
+            "/api/v1/objects/",
+            repeatable=False,
+            definite=STORAGE_DEFINITE,
+            params={"name": name},
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
+            timeout=self._timeout_s + 300,
+        )
+        return self._model(StoredObject, response)
+
+    def objects(self, *, limit: int = 50, offset: int = 0) -> ObjectPage:
+        params = {"limit": limit, "offset": offset}
+        return self._model(ObjectPage, self._send("GET", "/api/v1/objects/", params=params))
+
+    def object(self, object_id: UUID | str) -> StoredObject:
+        return self._model(StoredObject, self._send("GET", f"/api/v1/objects/{_uuid(object_id)}/"))
+
+    def object_content(self, object_id: UUID | str) -> bytes:
+        path = f"/api/v1/objects/{_uuid(object_id)}/content/"
+        return self._send("GET", path, timeout=self._timeout_s + 300).content
+
+    def object_delete(self, object_id: UUID | str) -> None:
+        self._send("DELETE", f"/api/v1/objects/{_uuid(object_id)}/")
+
+    def _send(
+        self, method: str, path: str, *, repeatable: bool = True, definite: frozenset[int] = frozenset(), **kwargs: Any
+    ) -> httpx.Response:
+        return transport.request(
+            self._http, method, path, policy=self.retry, repeatable=repeatable, definite=definite, **kwargs
+        )
 
     @staticmethod
     def _model(model: type[M], response: httpx.Response) -> M:
@@ -137,13 +171,13 @@ class MeshworkClient:
 
 
 def _uuid(value: UUID | str) -> UUID:
-    """A job id checked before it goes into a URL path."""
+    """A job or object id checked before it goes into a URL path."""
     if isinstance(value, UUID):
         return value
     try:
         return UUID(value)
     except ValueError:
-        raise InvalidArgument(f"not a job uuid: {value!r}") from None
+        raise InvalidArgument(f"not a uuid: {value!r}") from None
 
 
 def _unexpected(response: httpx.Response, exc: ValidationError) -> UnexpectedResponse:

@@ -82,3 +82,28 @@ class Account(_Response):
     balance: Decimal
     held: Decimal
     available: Decimal
+
+
+class ObjectHealth(_Response):
+    shares: int  # placed and live now
+    needed: int  # to read it (k)
+    placed: int  # it should have (n)
+    verified_at: datetime | None = None
+
+
+class StoredObject(_Response):
+    """`POST /api/v1/objects/`, `GET /api/v1/objects/<id>/` (docs/storage.md)."""
+
+    id: UUID
+    name: str
+    size: int
+    sha256: str
+    created_at: datetime
+    health: ObjectHealth
+
+
+class ObjectPage(_Response):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[StoredObject]

@@ -19,6 +19,7 @@ def request(
     *,
     policy: RetryPolicy,
     repeatable: bool,
+    definite: frozenset[int] = frozenset(),
     **kwargs: Any,
 ) -> httpx.Response:
     """The first non-error response; `repeatable` says whether a request that may have been applied
@@ -46,7 +47,9 @@ def request(
                 return response
             wait = _wait_for(response, policy=policy, attempt=attempt, repeatable=repeatable)
             if wait is None:
-                raise _error(response, method=method, path=path, repeatable=repeatable)
+                raise _error(
+                    response, method=method, path=path, repeatable=repeatable or response.status_code in definite
+                )
         policy.sleep(wait)
         attempt += 1
 

@@ -78,7 +78,7 @@ class ScriptedServer:
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
                     pass
 
-            do_GET = do_POST = _answer
+            do_GET = do_POST = do_DELETE = _answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
