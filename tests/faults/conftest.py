@@ -32,6 +32,12 @@ FAULT_ENV = {
     "VALIDATOR_MAX_ATTEMPTS": "5",
     # An interval charge every 2 s, so a job killed mid-run has charges its retry must refund.
     "VALIDATOR_RECEIPT_INTERVAL_S": "2",
+    # Storage on three miners (tests/faults/test_storage.py): each object 1-of-2, so one miner
+    # killed leaves it readable and a third miner to rebuild its share on; one failed audit loses it.
+    "STORAGE_K": "1",
+    "STORAGE_N": "2",
+    "STORAGE_REPAIR_AFTER_FAILURES": "1",
+    "STORAGE_AUDIT_DEADLINE_S": "5",
     "LOG_LEVEL": "INFO",
 }
 
