@@ -17,6 +17,10 @@ CHEAT_REASONS = frozenset({"wrong_answer", "bad_proof", "over_claimed", "duplica
 # Not the miner's doing (or judged by another penalty): out of the failed share's denominator.
 UNCOUNTED_REASONS = frozenset({"busy", "uncalibrated", "unknown_class", "declined_busy"})
 ALL_CLASSES = ""  # a penalty's executor_class when it applies to the whole miner
+# Storage scores as a class of its own (docs/storage.md): claimed = bytes placed on the miner,
+# verified = bytes whose latest audit in the window passed, value = points per GB proven.
+STORAGE_CLASS = "storage"
+STORAGE_CHEAT_REASONS = frozenset({"bad_proof", "wrong_chunks"})
 
 
 class PenaltyReason(enum.StrEnum):
@@ -24,6 +28,7 @@ class PenaltyReason(enum.StrEnum):
     CHEATED = "cheated"
     DECLINED_WHILE_FREE = "declined_while_free"
     MANIFEST_CHURN = "manifest_churn"
+    STORAGE_AUDITS_FAILED = "storage_audits_failed"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ class MinerInputs:
     check_reasons: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # class ("" = host) → reason → n
     declined_free: Mapping[str, int] = field(default_factory=dict)  # class → busy declines while free
     manifests: int = 0  # manifests received in the window
+    storage_placed_bytes: int = 0
+    storage_proven_bytes: int = 0
+    storage_audits: Mapping[str, int] = field(default_factory=dict)  # reason ("" = passed) → n in the window
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class Params:
     manifest_change: float = 0.1
     manifests_allowed: int = 1
     main_share: float = 0.8
+    storage_per_gb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -137,12 +146,41 @@ def penalties_compute(miner: MinerInputs, params: Params) -> list[Penalty]:
             factor = max(0.0, 1.0 - params.declined_free * n)
             detail = f"{n} busy declines while its verified executors were not all running jobs"
             out.append(Penalty(PenaltyReason.DECLINED_WHILE_FREE, detail, cls, factor))
+    out += _storage_penalties(miner, params)
     excess = miner.manifests - params.manifests_allowed
     if excess > 0:
         factor = max(0.0, 1.0 - params.manifest_change * excess)
         detail = f"{miner.manifests} manifests in the cycle, {params.manifests_allowed} allowed"
         out.append(Penalty(PenaltyReason.MANIFEST_CHURN, detail, ALL_CLASSES, factor))
     return out
+
+
+def _storage_penalties(miner: MinerInputs, params: Params) -> list[Penalty]:
+    """Failed audits weigh like failed checks; an answer that does not prove (dropped, corrupted,
+    regenerated or another's copy) like a cheat. Both apply to the storage points only."""
+    audits = miner.storage_audits
+    total = sum(audits.values())
+    failed = {r: n for r, n in sorted(audits.items()) if r and n}
+    out: list[Penalty] = []
+    if failed and total:
+        listed = ", ".join(f"{r} {n}" for r, n in failed.items())
+        factor = max(0.0, 1.0 - params.failed_checks * sum(failed.values()) / total)
+        detail = f"{sum(failed.values())} of {total} storage audits failed ({listed})"
+        out.append(Penalty(PenaltyReason.STORAGE_AUDITS_FAILED, detail, STORAGE_CLASS, factor))
+    cheats = {r: n for r, n in failed.items() if r in STORAGE_CHEAT_REASONS}
+    if cheats:
+        listed = ", ".join(f"{r} {n}" for r, n in cheats.items())
+        out.append(Penalty(PenaltyReason.CHEATED, listed, STORAGE_CLASS, params.cheat_factor))
+    return out
+
+
+def _storage_score(miner: MinerInputs, penalties: list[Penalty], params: Params) -> ClassScore | None:
+    if not miner.storage_placed_bytes and not miner.storage_proven_bytes:
+        return None
+    inputs = ClassInputs(STORAGE_CLASS, claimed=miner.storage_placed_bytes, verified=miner.storage_proven_bytes)
+    multiplier = math.prod(p.factor for p in penalties if p.executor_class in (STORAGE_CLASS, ALL_CLASSES))
+    points = params.storage_per_gb * miner.storage_proven_bytes / 1e9 * multiplier
+    return ClassScore(inputs, params.storage_per_gb, multiplier, points)
 
 
 def classes_score(miner: MinerInputs, penalties: Iterable[Penalty], params: Params) -> list[ClassScore]:
@@ -153,7 +191,8 @@ def classes_score(miner: MinerInputs, penalties: Iterable[Penalty], params: Para
         value = float(params.values.get(cls, 0.0))
         seconds = inputs.organic_seconds + inputs.benchmark_seconds
         out.append(ClassScore(inputs, value, multiplier, value * inputs.efficiency * seconds * multiplier))
-    return out
+    storage = _storage_score(miner, listed, params)
+    return out if storage is None else [*out, storage]
 
 
 def coldkey_group(points: Mapping[str, tuple[str, float]], main_share: float) -> dict[str, tuple[float, Grouping]]:

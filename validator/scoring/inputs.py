@@ -18,12 +18,21 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Q, Subquery, Sum
 
 from executor.selectors import executor_class_list
 from protocol.messages.benchmarks import CheckReason
 from protocol.receipts import JobKind, Outcome, ReceiptKind
-from validator.models import BenchmarkCheck, BenchmarkCycle, Miner, MinerCycle, MinerManifest, ReceiptRecord
+from validator.models import (
+    BenchmarkCheck,
+    BenchmarkCycle,
+    Miner,
+    MinerCycle,
+    MinerManifest,
+    ReceiptRecord,
+    ShareAudit,
+    SharePlacement,
+)
 from validator.scoring.busy import Moment, declines_while_free
 from validator.scoring.formula import ClassInputs, MinerInputs, Params
 from validator.selectors import EXECUTOR_BENCHMARKS, CheckVerdict, verified_counts
@@ -39,6 +48,7 @@ def scoring_params(*, window_s: float) -> Params:
         manifest_change=settings.VALIDATOR_PENALTY_MANIFEST_CHANGE,
         manifests_allowed=1 + int(window_s // settings.VALIDATOR_MANIFEST_MIN_INTERVAL_S),
         main_share=settings.VALIDATOR_SCORE_MAIN_HOTKEY_SHARE,
+        storage_per_gb=settings.STORAGE_SCORE_PER_GB,
     )
 
 
@@ -129,6 +139,22 @@ def _manifests_received(*, window_start: datetime, window_end: datetime) -> dict
     return {r["miner_id"]: r["n"] for r in rows.values("miner_id").annotate(n=Count("id"))}
 
 
+def storage_inputs(*, window_start: datetime, window_end: datetime) -> dict[int, dict[str, Any]]:
+    """Per miner: bytes placed on it (live), bytes proven (live, latest audit passed within the
+    window) and its audits in the window by reason ("" = passed)."""
+    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"storage_audits": {}})
+    live = SharePlacement.objects.filter(status=SharePlacement.Status.LIVE)
+    for row in live.values("miner_id").annotate(total=Sum("size")):
+        out[row["miner_id"]]["storage_placed_bytes"] = int(row["total"])
+    proven = live.filter(consecutive_failures=0, last_passed_at__gte=window_start, last_passed_at__lte=window_end)
+    for row in proven.values("miner_id").annotate(total=Sum("size")):
+        out[row["miner_id"]]["storage_proven_bytes"] = int(row["total"])
+    audits = ShareAudit.objects.filter(at__gte=window_start, at__lt=window_end)
+    for row in audits.values("placement__miner_id", "reason").annotate(n=Count("id")):
+        out[row["placement__miner_id"]]["storage_audits"][row["reason"]] = int(row["n"])
+    return dict(out)
+
+
 def scoring_inputs_gather(*, number: int, window_start: datetime, window_end: datetime) -> list[MinerInputs]:
     """Every active miner, and every other miner with something to score in cycle N, by hotkey."""
     runs = _runs(number)
@@ -141,7 +167,9 @@ def scoring_inputs_gather(*, number: int, window_start: datetime, window_end: da
         benchmark_declines=[m for run in runs.values() for m in run.declined_at],
         verified=verified,
     )
+    storage = storage_inputs(window_start=window_start, window_end=window_end)
     referenced = set(runs) | {miner_id for miner_id, _ in organic} | set(manifests) | {m for m, _ in free}
+    referenced |= set(storage)
     organic_classes: dict[int, set[str]] = defaultdict(set)
     for miner_id, cls in organic:
         organic_classes[miner_id].add(cls)
@@ -173,6 +201,7 @@ def scoring_inputs_gather(*, number: int, window_start: datetime, window_end: da
                 check_reasons={cls: dict(reasons) for cls, reasons in run.reasons.items()},
                 declined_free=free_by_miner[miner_id],
                 manifests=manifests.get(miner_id, 0),
+                **storage.get(miner_id, {}),
             )
         )
     return out
