@@ -67,6 +67,7 @@ def beat_schedule(
     entries = {
         "facilitator-dispatch-pending": _entry("facilitator.tasks.dispatch_pending_jobs", 5, NodeRole.FACILITATOR),
         "facilitator-expire-stale": _entry("facilitator.tasks.expire_stale_jobs", 30, NodeRole.FACILITATOR),
+        "facilitator-bill-storage": _entry("facilitator.tasks.bill_storage", 300, NodeRole.FACILITATOR),
         "validator-sync-miners": _entry("validator.tasks.sync_miners", 10, NodeRole.VALIDATOR),
         # Ticks: each runs the benchmark cycle (or newcomer run) that is due, if any.
         "validator-benchmark-cycle": _entry("validator.tasks.run_benchmark_cycle", cycle_tick_s, NodeRole.VALIDATOR),

@@ -19,6 +19,7 @@ OWN_ENTRIES = {
     "facilitator": {
         "facilitator-dispatch-pending",
         "facilitator-expire-stale",
+        "facilitator-bill-storage",
         "chain-sync-metagraph",
         "dht-catalogue-sync",
     },
@@ -29,6 +30,8 @@ OWN_ENTRIES = {
         "validator-score-cycle",
         "validator-pull-receipts",
         "validator-submit-weights",
+        "validator-storage-audit",
+        "validator-storage-repair",
         "chain-sync-metagraph",
         "chain-reveal-weights",
         "dht-catalogue-sync",
