@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from facilitator.models import CreditAccount, CreditTransaction, Job, JobStatusEvent, ValidatorSession
+from facilitator.models import CreditAccount, CreditTransaction, Job, JobStatusEvent, StoredObject, ValidatorSession
 from protocol.admin_theme import ModelAdmin, TabularInline
 
 
@@ -41,3 +41,10 @@ class CreditTransactionAdmin(ModelAdmin[CreditTransaction]):
 class ValidatorSessionAdmin(ModelAdmin[ValidatorSession]):
     list_display = ["hotkey", "connected_at", "disconnected_at"]
     readonly_fields = ["hotkey", "channel_name", "connected_at", "disconnected_at"]
+
+
+@admin.register(StoredObject)
+class StoredObjectAdmin(ModelAdmin[StoredObject]):
+    list_display = ["name", "user", "size", "status", "shares", "needed", "placed", "validator_hotkey", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "id"]

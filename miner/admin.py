@@ -1,6 +1,17 @@
 from django.contrib import admin
+from django.db.models import Sum
+from django.http import HttpRequest
 
-from miner.models import AcceptedJob, AccessRule, ExecutorHost, ExecutorSlot, KnownValidator
+from miner.models import (
+    AcceptedJob,
+    AccessRule,
+    ExecutorHost,
+    ExecutorSlot,
+    KnownValidator,
+    StorageAllocation,
+    StorageVolume,
+    StoredShare,
+)
 from protocol.admin_theme import ModelAdmin
 
 
@@ -38,3 +49,40 @@ class AcceptedJobAdmin(ModelAdmin[AcceptedJob]):
         "created_at",
     ]
     list_filter = ["status", "executor_class"]
+
+
+@admin.register(StorageVolume)
+class StorageVolumeAdmin(ModelAdmin[StorageVolume]):
+    """The space this miner sells: edit the directory or the capacity here (docs/storage.md)."""
+
+    list_display = ["host", "directory", "capacity_bytes", "used_bytes"]
+
+    @admin.display(description="used bytes")
+    def used_bytes(self, volume: StorageVolume) -> int:
+        return int(volume.shares.aggregate(total=Sum("size"))["total"] or 0)
+
+
+@admin.register(StorageAllocation)
+class StorageAllocationAdmin(ModelAdmin[StorageAllocation]):
+    """Each validator's share of the space, in proportion to its stake (recomputed on every sync)."""
+
+    list_display = ["validator_hotkey", "stake", "quota_bytes", "used_bytes", "computed_at"]
+    readonly_fields = ["validator_hotkey", "stake", "quota_bytes", "computed_at"]
+
+    @admin.display(description="used bytes")
+    def used_bytes(self, allocation: StorageAllocation) -> int:
+        held = StoredShare.objects.filter(validator_hotkey=allocation.validator_hotkey).aggregate(total=Sum("size"))
+        return int(held["total"] or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(StoredShare)
+class StoredShareAdmin(ModelAdmin[StoredShare]):
+    list_display = ["share_id", "validator_hotkey", "volume", "size", "created_at"]
+    list_filter = ["validator_hotkey"]
+    readonly_fields = ["share_id", "validator_hotkey", "volume", "size", "chunk_bytes", "root", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -26,6 +26,9 @@ from validator.models import (
     ReceiptPull,
     ReceiptRecord,
     ScoringCycle,
+    ShareAudit,
+    SharePlacement,
+    StoredObject,
     WeightSubmission,
 )
 
@@ -299,3 +302,23 @@ class WeightSubmissionAdmin(RecordAdmin[WeightSubmission]):
     @admin.display(description="miners weighted")
     def miners(self, obj: WeightSubmission) -> int:
         return len(obj.values)
+
+
+@admin.register(StoredObject)
+class StoredObjectAdmin(ModelAdmin[StoredObject]):
+    list_display = ["id", "size", "k", "n", "status", "verified_at", "created_at"]
+    list_filter = ["status"]
+    exclude = ["wrapped_key"]  # never shown, even wrapped
+    readonly_fields = ["id", "size", "sha256", "ciphertext_size", "k", "n", "status", "verified_at", "created_at"]
+
+
+@admin.register(SharePlacement)
+class SharePlacementAdmin(ModelAdmin[SharePlacement]):
+    list_display = ["id", "object", "index", "miner", "size", "status", "consecutive_failures", "last_passed_at"]
+    list_filter = ["status", "lost_reason"]
+
+
+@admin.register(ShareAudit)
+class ShareAuditAdmin(ModelAdmin[ShareAudit]):
+    list_display = ["placement", "at", "passed", "reason", "seconds"]
+    list_filter = ["passed", "reason"]
