@@ -37,8 +37,10 @@ from deploy.localnet.sizing import (  # noqa: E402
     verification_env,
 )
 from deploy.localnet.tls import cert_ensure  # noqa: E402
+from protocol.storage.envelope import storage_secret_load_or_create  # noqa: E402
 
 STATE = Path(os.environ.get("MESHWORK_STATE", "/state"))
+STAGING = Path(os.environ.get("STORAGE_STAGING_DIR", "/staging"))
 NODE_UID = 65534  # the app image's user: the nodes read their keys as it
 TLS_PORT = 8500  # inside each container: the facilitator's and the miners' node-to-node port
 
@@ -92,6 +94,8 @@ def main() -> None:
     roles.update(dict.fromkeys(args.miners, "miner"))
     hotkeys = {name: key_load_or_create(STATE / "keys" / f"{name}.json") for name in names}
     coldkeys = {name: key_load_or_create(STATE / "keys" / f"{name}-coldkey.json").ss58 for name in names}
+    for name in args.validators:  # made here: the validators' processes share it, /state is theirs read-only
+        storage_secret_load_or_create(STATE / "keys" / f"{name}-storage.key")
     for name in ("facilitator", *args.miners):  # their certificates name them as their peers dial them
         cert_ensure(STATE / "tls", name, hosts=[name, "localhost"])
 
@@ -167,7 +171,10 @@ def main() -> None:
 
 
 def _hand_to_nodes() -> None:
-    """The nodes run as NODE_UID: they read the keys, certificates and network.env (0600 stays)."""
+    """The nodes run as NODE_UID: they read the keys, certificates and network.env (0600 stays),
+    and write the facilitator's staging volume."""
+    if STAGING.is_dir():
+        os.chown(STAGING, NODE_UID, NODE_UID)
     for path in [STATE, *STATE.rglob("*")]:
         if path.name not in ("state.json", "credentials.json", "plan.json"):
             os.chown(path, NODE_UID, NODE_UID)

@@ -177,8 +177,21 @@ def test_every_node_becomes_healthy_by_its_readiness_probe(compose: Compose, api
     assert ready.status_code == 200, ready.text
 
 
+def test_an_object_is_stored_on_both_miners_and_read_back(compose: Compose, api: httpx.Client) -> None:
+    """Storage writes where the containers may (staging volume, the miners' share volumes, the
+    validator's secret made by init): 1-of-2 here (docs/storage.md)."""
+    data = os.urandom(100_000)
+    stored = api.post("/api/v1/objects/", params={"name": "c.bin"}, content=data, timeout=120)
+    assert stored.status_code == 201, stored.text
+    assert {k: v for k, v in stored.json()["health"].items() if k != "verified_at"} == {
+        "shares": 2, "needed": 1, "placed": 2,
+    }  # fmt: skip
+    read = api.get(f"/api/v1/objects/{stored.json()['id']}/content/", timeout=120)
+    assert (read.status_code, read.content == data) == (200, True)
+
+
 def test_down_removes_every_container_and_volume(compose: Compose) -> None:
-    assert len(compose.volumes()) == 2  # pgdata and state
+    assert len(compose.volumes()) == 5  # pgdata, state, staging and the two miners' shares
 
     compose.down()
 

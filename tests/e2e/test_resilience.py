@@ -1,6 +1,7 @@
 """A miner dies mid-job: the validator reruns the job elsewhere and the user pays once.
 
-Runs last in the session (file order): it leaves the network one miner short."""
+The victim is revived afterwards (and the network waited on), so the tests after it in the
+session (storage's 2-of-3 needs all three miners) find the network whole again."""
 
 import pytest
 
@@ -16,7 +17,11 @@ def test_miner_killed_mid_job_completes_on_another_miner_and_charges_once(networ
     victim = next(n for n in network.nodes if n.hotkey.ss58 == running["miner_hotkey"])
 
     network.kill(victim.name)
-    done = wait_for(api, job["uuid"])
+    try:
+        done = wait_for(api, job["uuid"])
+    finally:
+        network.revive(victim.name)
+        network.wait_ready(timeout=120)
 
     assert done["status"] == "completed", done
     assert done["stdout"] == "survived\n"
