@@ -77,8 +77,22 @@ class CreditTransaction(models.Model):
 
 
 class Job(models.Model):
+    """A job, or a rental (docs/rentals.md): a machine reached over SSH for `timeout_s`, routed,
+    billed and scored as a job is; `/api/v1/rentals/` shows those, `/api/v1/jobs/` the rest."""
+
+    class Kind(models.TextChoices):
+        JOB = "job"
+        RENTAL = "rental"
+
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.JOB)
+    # A rental's: the user's key (normalised, protocol/ssh_keys.py) and where its machine answers
+    # while it runs (cleared when an attempt fails and the rental moves on).
+    ssh_public_key = models.TextField(blank=True, default="")
+    ssh_host = models.CharField(max_length=255, blank=True, default="")
+    ssh_port = models.PositiveIntegerField(null=True, blank=True)
+    ssh_user = models.CharField(max_length=32, blank=True, default="")
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=JobStatus.PENDING)
     image = models.CharField(max_length=255)
     args = models.JSONField(default=list)
@@ -116,6 +130,7 @@ class Job(models.Model):
             models.Index(fields=["user", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["user", "tag"]),
+            models.Index(fields=["user", "kind", "-created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -45,10 +45,11 @@ IN_FLIGHT = [JobStatus.DISPATCHED, JobStatus.RUNNING]
 JOB_CHARGE_KINDS = [CreditTransaction.Kind.CHARGE, CreditTransaction.Kind.INTERVAL, CreditTransaction.Kind.REFUND]
 
 
-def job_list(*, user: Any, filters: dict[str, str] | None = None) -> QuerySet[Job]:
+def job_list(*, user: Any, filters: dict[str, str] | None = None, kind: str = Job.Kind.JOB) -> QuerySet[Job]:
+    """The user's jobs, or with `kind=rental` its rentals (each API lists only its own kind)."""
     filters = filters or {}
     qs = (
-        Job.objects.filter(user=user)
+        Job.objects.filter(user=user, kind=kind)
         .annotate(has_output=Exists(JobOutput.objects.filter(job=OuterRef("pk"))), charged=_charged_so_far())
         .prefetch_related(Prefetch("history", queryset=JobStatusEvent.objects.order_by("at", "id")))
         .defer("input")
@@ -68,8 +69,8 @@ def _charged_so_far() -> Coalesce:
     return Coalesce(Subquery(total, output_field=money), Value(Decimal(0)), output_field=money)
 
 
-def job_get(*, user: Any, job_uuid: UUID) -> Job | None:
-    return job_list(user=user).filter(uuid=job_uuid).first()
+def job_get(*, user: Any, job_uuid: UUID, kind: str = Job.Kind.JOB) -> Job | None:
+    return job_list(user=user, kind=kind).filter(uuid=job_uuid).first()
 
 
 def job_output_get(*, user: Any, job_uuid: UUID) -> JobOutput | None:

@@ -6,6 +6,7 @@ from facilitator.apis.jobs import JobCancelApi, JobDetailApi, JobListCreateApi, 
 from facilitator.apis.object_io import object_content, objects_collection
 from facilitator.apis.object_transfer import object_retrieval_put, object_staged
 from facilitator.apis.objects import ObjectDetailApi
+from facilitator.apis.rentals import RentalDetailApi, RentalListCreateApi
 from facilitator.apis.wait import job_wait
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("jobs/<uuid:job_uuid>/wait/", job_wait, name="job-wait"),
     path("jobs/<uuid:job_uuid>/cancel/", JobCancelApi.as_view(), name="job-cancel"),
     path("jobs/<uuid:job_uuid>/output/", JobOutputApi.as_view(), name="job-output"),
+    path("rentals/", RentalListCreateApi.as_view(), name="rental-list"),
+    path("rentals/<uuid:rental_uuid>/", RentalDetailApi.as_view(), name="rental-detail"),
     path("account/", AccountApi.as_view(), name="account"),
     path("executor-classes/", ExecutorClassListApi.as_view(), name="executor-classes"),
     path("objects/", objects_collection, name="object-list"),
