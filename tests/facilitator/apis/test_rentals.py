@@ -52,27 +52,28 @@ def test_renting_holds_the_duration_and_answers_the_contract(api, funded_user, k
     job = Job.objects.get(uuid=body["uuid"])
     spec = job_spec(job)
     assert (job.kind, spec.timeout_s, spec.rental.ssh_public_key if spec.rental else None) == ("rental", 3600, key)
-    assert spec.image == "meshwork/rental-ssh:1" and not spec.args
+    assert spec.image == "meshwork/rental-ssh:1"
+    assert not spec.args
 
 
 def test_an_active_rental_shows_where_to_log_in_and_when_it_ends(api, funded_user, key):
     uuid = _rent(api, key).json()["uuid"]
     Job.objects.filter(uuid=uuid).update(status=JobStatus.DISPATCHED, validator_hotkey="5Validator")
-    running = JobStatusUpdate(
-        job_uuid=uuid,
-        status=JobStatus.RUNNING,
-        miner_hotkey="5Miner",
-        ssh={"host": "m.example", "port": 2200, "user": "meshwork"},
-    )
+    running = JobStatusUpdate.model_validate(
+        {"job_uuid": uuid, "status": "running", "miner_hotkey": "5Miner",
+         "ssh": {"host": "m.example", "port": 2200, "user": "meshwork"}}
+    )  # fmt: skip
     assert job_apply_status_update(validator_hotkey="5Validator", update=running)
 
     body = api.get(f"{RENTALS}{uuid}/").json()
     assert body["status"] == "active"
     assert body["ssh"] == {"host": "m.example", "port": 2200, "user": "meshwork"}
     assert body["expires_at"] is not None
-    ended = JobStatusUpdate(job_uuid=uuid, status=JobStatus.TIMEOUT, detail="time is up",
-                            result={"exit_code": None, "executor_seconds": 3600.0},
-                            failure={"kind": "job", "reason": "timeout", "detail": "up"})  # fmt: skip
+    ended = JobStatusUpdate.model_validate(
+        {"job_uuid": uuid, "status": "timeout", "detail": "time is up",
+         "result": {"exit_code": None, "executor_seconds": 3600.0},
+         "failure": {"kind": "job", "reason": "timeout", "detail": "up"}}
+    )  # fmt: skip
     assert job_apply_status_update(validator_hotkey="5Validator", update=ended)
     body = api.get(f"{RENTALS}{uuid}/").json()
     assert (body["status"], body["ssh"], body["failure"], body["cost"]) == ("ended", None, None, "3.600000")
@@ -107,7 +108,8 @@ def test_deleting_a_pending_rental_ends_it_unbilled(api, funded_user, key):
     assert (response.json()["status"], response.json()["cost"]) == ("ended", "0.000000")
     assert _held(funded_user) == 0
     again = api.delete(f"{RENTALS}{uuid}/")
-    assert again.status_code == 400 and "already ended" in again.json()["status"][0]
+    assert again.status_code == 400
+    assert "already ended" in again.json()["status"][0]
 
 
 def test_another_users_rental_is_not_found(api, key, executor_classes):
