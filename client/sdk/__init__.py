@@ -14,7 +14,7 @@ from client.sdk.errors import (
     UnexpectedResponse,
     Unreachable,
 )
-from client.sdk.models import Account, ExecutorClass, Job, JobFailure, JobPage, StatusEvent
+from client.sdk.models import Account, ExecutorClass, Job, JobFailure, JobPage, Rental, SshLogin, StatusEvent
 from client.sdk.retry import RetryPolicy
 
 __all__ = [
@@ -32,8 +32,10 @@ __all__ = [
     "NotFound",
     "OutcomeUnknown",
     "RateLimited",
+    "Rental",
     "RetryPolicy",
     "ServerError",
+    "SshLogin",
     "StatusEvent",
     "UnexpectedResponse",
     "Unreachable",
