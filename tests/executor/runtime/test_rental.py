@@ -5,7 +5,6 @@ neither this host nor private ranges; when ended, expired or dead, nothing of it
 
 import asyncio
 import contextlib
-import shutil
 import socket
 import subprocess
 import threading
@@ -24,15 +23,11 @@ from executor.runtime.rental_pod import pod_names
 from protocol.messages.common import JobSpec, RentalSpec
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobFailed, JobProgress, SshEndpoint
+from tests.ssh_login import Keys, keys_make
+from tests.ssh_login import ssh as ssh_login
 
 pytestmark = [pytest.mark.docker]
 RENTAL_IMAGE = "meshwork/rental-ssh:1"
-
-
-@dataclass
-class Keys:
-    good: Path
-    other: Path
 
 
 @dataclass
@@ -51,12 +46,7 @@ class Rental:
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    if shutil.which("ssh") is None or shutil.which("ssh-keygen") is None:
-        pytest.fail("rental tests need the OpenSSH client (apt-get install openssh-client)")
-    root = tmp_path_factory.mktemp("keys")
-    for name in ("good", "other"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / name)], check=True)
-    return Keys(good=root / "good", other=root / "other")
+    return keys_make(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +66,7 @@ def rental_run(
         image=RENTAL_IMAGE,
         executor_class="cpu.small",
         timeout_s=seconds,
-        rental=RentalSpec(ssh_public_key=Path(f"{keys.good}.pub").read_text()),
+        rental=RentalSpec(ssh_public_key=keys.good_public),
     )
     limits = ExecutorLimits(cpus=cpus, memory_mb=memory_mb, pids=pids, output_mb=8)
     return ExecutorRun(job_uuid=uuid.uuid4(), spec=spec, limits=limits)
@@ -106,17 +96,9 @@ async def rented(run: ExecutorRun, owner: str) -> AsyncIterator[tuple[Rental, as
 
 
 def ssh(
-    endpoint: SshEndpoint, *args: str, key: Path | None = None, user: str | None = None, password: bool = False
+    endpoint: SshEndpoint, *command: str, key: Path | None = None, user: str | None = None, password: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    settings = ["StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null", "ConnectTimeout=10", "BatchMode=yes",
-                "LogLevel=ERROR", "IdentitiesOnly=yes"]  # fmt: skip
-    options = [part for setting in settings for part in ("-o", setting)] + ["-p", str(endpoint.port)]
-    if password:
-        options += ["-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "PubkeyAuthentication=no"]
-    if key is not None:
-        options += ["-i", str(key)]
-    target = f"{user or endpoint.user}@{endpoint.host}"
-    return subprocess.run(["ssh", *options, target, *args], capture_output=True, text=True, timeout=60)
+    return ssh_login(endpoint.host, endpoint.port, user or endpoint.user, *command, key=key, password=password)
 
 
 def assert_gone(client: docker.DockerClient, run: ExecutorRun, owner: str) -> None:
