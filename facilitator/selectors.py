@@ -3,7 +3,7 @@
 import statistics
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from uuid import UUID
 
 from django.contrib.auth.models import User
@@ -43,6 +43,9 @@ from facilitator.models import (
 from protocol.aggregates import Percentile
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 IN_FLIGHT = [JobStatus.DISPATCHED, JobStatus.RUNNING]
 JOB_CHARGE_KINDS = [CreditTransaction.Kind.CHARGE, CreditTransaction.Kind.INTERVAL, CreditTransaction.Kind.REFUND]
@@ -111,7 +114,13 @@ def _signed_amount() -> Case:
     return Case(When(kind__in=CREDIT_ADD_KINDS, then=F("amount")), default=-F("amount"), output_field=MONEY)
 
 
-def credit_history(*, user: Any, kind: str | None = None) -> QuerySet[CreditTransaction]:
+class LedgerBalance(TypedDict):
+    balance_after: Decimal
+
+
+def credit_history(
+    *, user: Any, kind: str | None = None
+) -> "QuerySet[WithAnnotations[CreditTransaction, LedgerBalance]]":
     """The user's ledger, newest first, each row with `balance_after`: the running sum of the
     account's rows up to it, which is its balance then (credit_ledger_check), rows in id order
     being the order the locked account was moved in."""

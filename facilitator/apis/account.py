@@ -7,11 +7,11 @@ from typing import Any, cast
 from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facilitator.apis.pagination import BoundedLimitOffsetPagination
 from facilitator.models import CreditKind
 from facilitator.selectors import credit_balance_get, credit_history
 
@@ -47,7 +47,7 @@ class LedgerRowSerializer(serializers.Serializer[Any]):
 
 
 class AccountHistoryApi(APIView):
-    pagination_class = LimitOffsetPagination  # declared, so the schema documents the paginated list
+    pagination_class = BoundedLimitOffsetPagination  # declared, so the schema documents the paginated list
 
     @extend_schema(
         parameters=[OpenApiParameter("kind", str, enum=CreditKind.values)], responses=LedgerRowSerializer(many=True)

@@ -14,7 +14,7 @@ from facilitator.selectors import credit_balance_get, credit_history, credit_led
 from facilitator.services.ledger import CreditsRefused, credits_add
 
 HISTORY_ROWS = 50
-HISTORY_COLUMNS = ("id", "created_at", "kind", "amount", "balance_after", "job_id", "note")
+HISTORY_COLUMNS = ("id", "created_at", "kind", "amount", "balance_after", "job", "note")
 
 
 class Command(BaseCommand):
@@ -50,9 +50,10 @@ class Command(BaseCommand):
             self.stdout.write(f"added {row.amount} ({row.kind}) to {user.username}: balance {balance}")
         elif verb == "history":
             self.stdout.write("\t".join(HISTORY_COLUMNS))
-            for row in credit_history(user=user).values(*HISTORY_COLUMNS)[: max(options["limit"], 0)]:
-                row["created_at"] = row["created_at"].isoformat(timespec="seconds")
-                self.stdout.write("\t".join("-" if row[c] in (None, "") else str(row[c]) for c in HISTORY_COLUMNS))
+            for row in credit_history(user=user)[: max(options["limit"], 0)]:
+                when = row.created_at.isoformat(timespec="seconds")
+                cells = [row.id, when, row.kind, row.amount, row.balance_after, row.job_id or "-", row.note or "-"]
+                self.stdout.write("\t".join(str(c) for c in cells))
 
     def _check(self) -> None:
         mismatches = credit_ledger_check()
