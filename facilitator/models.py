@@ -37,7 +37,7 @@ class CreditKind(models.TextChoices):
 
 
 class CreditTransaction(models.Model):
-    """Append-only (a database trigger refuses UPDATE and DELETE: migration 0006). A job's rows are
+    """Append-only (a database trigger refuses UPDATE and DELETE: migration 0007). A job's rows are
     what it charged the user (a refund is negative), so they sum to its cost; GRANT and TOPUP rows
     are credits added. The balance is Σ added − Σ charged (facilitator.selectors.credit_ledger_check)."""
 

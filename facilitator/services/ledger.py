@@ -1,5 +1,5 @@
 """Credits added to an account: grants and top-ups, one ledger row each, the balance moved in the
-same transaction with the account row locked. The ledger is append-only (migration 0006), so a
+same transaction with the account row locked. The ledger is append-only (migration 0007), so a
 balance is never edited in place: a correction is another row."""
 
 from decimal import Decimal, InvalidOperation

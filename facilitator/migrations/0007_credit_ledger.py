@@ -27,7 +27,7 @@ DROP FUNCTION facilitator_ledger_append_only();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('facilitator', '0005_storage'),
+        ('facilitator', '0006_rentals'),
     ]
 
     operations = [
