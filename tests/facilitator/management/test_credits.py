@@ -1,10 +1,15 @@
 """`manage.py credits add|history|check`: the ledger from the command line; every error is a
 one-line CommandError."""
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from facilitator.models import CreditAccount, CreditTransaction
 from tests.facilitator.factories import CreditAccountFactory
@@ -82,3 +87,29 @@ def test_check_passes_and_names_the_accounts_that_do_not_match(capsys):
     with pytest.raises(CommandError, match=r"^1 account\(s\) do not match their ledger$"):
         call_command("credits", "check")
     assert capsys.readouterr().err == ("ivy: balance 9.000000 vs ledger 0; held 0.000000 vs open holds 0\n")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("args", "code", "line"),
+    [
+        (("add", "nobody", "5"), 1, "CommandError: no such user: 'nobody'"),
+        (("add", "jan", "-1"), 1, "CommandError: amount: must be more than 0 (got -1)"),
+        (("add", "jan"), 2, "manage.py credits add: error: the following arguments are required: amount"),
+    ],
+)
+def test_from_the_shell_a_mistake_is_one_line_and_never_a_traceback(args, code, line):
+    UserFactory.create(username="jan")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"  # the test database
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": url}
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "manage.py", "credits", *args], env=env, cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == code
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == line
+    if code == 1:  # a CommandError: the line alone
+        assert len(done.stderr.splitlines()) == 1
+    assert not CreditTransaction.objects.exists()
