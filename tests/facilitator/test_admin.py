@@ -94,3 +94,10 @@ def test_the_ledger_is_read_only_in_the_admin(admin_client: Client, account: Cre
     assert admin_client.get(f"{rows}add/").status_code == 403
     assert admin_client.post(f"{rows}{row.pk}/delete/").status_code == 403
     assert CreditTransaction.objects.values_list("amount", flat=True).get() == Decimal(10)
+
+
+def test_deleting_a_user_with_a_ledger_is_refused_and_says_why(admin_client: Client, account: CreditAccount) -> None:
+    response = admin_client.post(f"/admin/auth/user/{account.user_id}/delete/", {"post": "yes"})
+    assert response.status_code == 200  # the confirmation page again, naming the ledger's tables
+    assert b"Cannot delete user" in response.content
+    assert CreditAccount.objects.filter(pk=account.pk).exists()
