@@ -51,12 +51,11 @@ def credits_add(*, user: User, amount: Decimal, kind: str, note: str = "", by: s
     stored = credits_amount_check(amount)
     if kind not in ADD_KINDS:
         raise CreditsRefused("kind", f"{kind!r} is not one of {', '.join(ADD_KINDS)}")
-    if len(note) > NOTE_MAX:
-        raise CreditsRefused("note", f"at most {NOTE_MAX} characters")
-    if "\x00" in note or "\x00" in by:
-        raise CreditsRefused("note", "no NUL characters")
-    if len(by) > BY_MAX:
-        raise CreditsRefused("by", f"at most {BY_MAX} characters")
+    for field, text, longest in (("note", note, NOTE_MAX), ("by", by, BY_MAX)):
+        if len(text) > longest:
+            raise CreditsRefused(field, f"at most {longest} characters")
+        if "\x00" in text:  # Postgres text cannot hold it
+            raise CreditsRefused(field, "no NUL characters")
     with transaction.atomic():
         account, _ = CreditAccount.objects.select_for_update().get_or_create(user=user)
         CreditAccount.objects.filter(pk=account.pk).update(balance=F("balance") + stored)

@@ -74,6 +74,7 @@ def test_bad_amounts_are_refused_and_nothing_moves(amount, field, reason):
         ({"note": "x" * 256}, "note"),
         ({"note": "a\x00b"}, "note"),
         ({"by": "y" * 161}, "by"),
+        ({"by": "admin \x00"}, "by"),
     ],
 )
 def test_other_kinds_and_oversized_notes_are_refused(kwargs, field):
