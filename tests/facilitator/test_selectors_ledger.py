@@ -8,9 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from facilitator.models import CreditAccount, CreditTransaction, StoredObject
 from facilitator.selectors import credit_history, credit_ledger_check
+from facilitator.services.credits import InsufficientCredits
 from facilitator.services.intervals import credits_charge_interval
 from facilitator.services.ledger import credits_add
 from facilitator.services.status import job_apply_status_update
@@ -23,17 +26,17 @@ pytestmark = pytest.mark.django_db
 VALIDATOR = "5Validator"
 
 
-def _report(job, status, *, seconds=None, failure=None) -> None:
+def _report(job, status, *, seconds=None, failure=None) -> bool:
     result = None if seconds is None else {"exit_code": 0, "executor_seconds": seconds}
     update = JobStatusUpdate.model_validate(
         {"job_uuid": job.uuid, "status": status, "result": result, "failure": failure, "miner_hotkey": "5M"}
     )
-    assert job_apply_status_update(validator_hotkey=VALIDATOR, update=update)
+    return job_apply_status_update(validator_hotkey=VALIDATOR, update=update)
 
 
-def _interval(job, attempt, index) -> None:
-    charge = JobIntervalCharge(job_uuid=job.uuid, attempt=attempt, index=index, seconds=600.0, miner_hotkey="5M")
-    assert credits_charge_interval(validator_hotkey=VALIDATOR, charge=charge)
+def _interval(job, attempt, index, seconds=600.0) -> Decimal | None:
+    charge = JobIntervalCharge(job_uuid=job.uuid, attempt=attempt, index=index, seconds=seconds, miner_hotkey="5M")
+    return credits_charge_interval(validator_hotkey=VALIDATOR, charge=charge)
 
 
 def _balance(user) -> Decimal:
@@ -51,17 +54,17 @@ def test_history_is_newest_first_with_the_balance_after_each_row_and_the_invaria
     credits_add(user=user, amount=Decimal(10), kind="grant", by="command")
     step()
     job = facilitator_job(user=user, timeout_s=3600)  # holds 3.6: no row, balance unchanged
-    _report(job, "running")
-    _interval(job, 1, 1)
+    assert _report(job, "running")
+    assert _interval(job, 1, 1)
     step()
-    _report(job, "dispatched", failure=None)  # an infrastructure retry: attempt 1 refunded
+    assert _report(job, "dispatched", failure=None)  # an infrastructure retry: attempt 1 refunded
     step()
-    _report(job, "running")
-    _interval(job, 2, 1)
+    assert _report(job, "running")
+    assert _interval(job, 2, 1)
     step()
     credits_add(user=user, amount=Decimal("2.5"), kind="topup")
     step()
-    _report(job, "completed", seconds=700.0)
+    assert _report(job, "completed", seconds=700.0)
     step()
     settings.STORAGE_PRICE_PER_GB_HOUR = 0.5
     at = timezone.now() - timedelta(hours=1)
@@ -112,3 +115,61 @@ def test_the_check_names_an_account_whose_balance_or_held_is_not_its_ledgers(fun
         {"username": "edited", "balance": Decimal(50), "ledger": Decimal(0), "held": Decimal(0), "open_holds": 0},
     ]
     assert CreditTransaction.objects.count() == 1
+
+
+JOB_FAULT = {"kind": "job", "reason": "nonzero_exit"}
+INFRA = {"kind": "infrastructure", "reason": "miner_lost"}
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.decimals("0.000001", "50", places=6), st.sampled_from(["grant", "topup"])),
+        st.tuples(st.just("submit"), st.integers(20, 5000)),
+        st.tuples(st.just("run"), st.integers(0, 2)),
+        st.tuples(st.just("interval"), st.integers(0, 2), st.integers(1, 20), st.floats(1, 2000)),
+        st.tuples(st.just("retry"), st.integers(0, 2)),
+        st.tuples(
+            st.just("end"),
+            st.integers(0, 2),
+            st.sampled_from([("completed", None), ("timeout", None), ("failed", JOB_FAULT), ("failed", INFRA)]),
+            st.none() | st.floats(0, 5000),
+        ),
+    ),
+    max_size=14,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=operations)
+def test_the_invariants_hold_after_any_mix_of_credits_jobs_intervals_retries_and_endings(executor_classes, ops):
+    user = UserFactory.create()
+    credits_add(user=user, amount=Decimal(5), kind="grant")
+    jobs: list = []
+    attempts: dict = {}
+    for op in ops:
+        job = jobs[op[1] % len(jobs)] if jobs and op[0] not in ("add", "submit") else None
+        if op[0] == "add":
+            credits_add(user=user, amount=op[1], kind=op[2])
+        elif op[0] == "submit":
+            try:
+                jobs.append(facilitator_job(user=user, timeout_s=op[1]))
+                attempts[jobs[-1].uuid] = 1
+            except InsufficientCredits:
+                pass
+        elif job is not None and op[0] == "run":
+            _report(job, "running")
+        elif job is not None and op[0] == "interval":
+            _interval(job, attempts[job.uuid], op[2], op[3])
+        elif job is not None and op[0] == "retry":
+            if _report(job, "dispatched"):
+                attempts[job.uuid] += 1
+        elif job is not None and op[0] == "end":
+            (status, failure), seconds = op[2], op[3]
+            _report(job, status, seconds=seconds, failure=failure)
+        assert credit_ledger_check() == []
+        newest = credit_history(user=user).first()
+        assert newest is not None
+        assert newest.balance_after == _balance(user)
