@@ -28,7 +28,8 @@ class CreditAccount(models.Model):
 
 
 class CreditKind(models.TextChoices):
-    GRANT = "grant"
+    GRANT = "grant"  # credits given (the operator's, the local network's start-up)
+    TOPUP = "topup", "Top-up"  # credits bought: added like a grant, told apart for the books
     CHARGE = "charge"  # a job's settlement: its final cost minus what its intervals charged
     INTERVAL = "interval"  # one interval receipt of a running job (attempt, index)
     REFUND = "refund"  # negative: an attempt's intervals given back, or a settlement below them
@@ -36,15 +37,20 @@ class CreditKind(models.TextChoices):
 
 
 class CreditTransaction(models.Model):
-    """A job's rows are what it charged the user (a refund is negative), so they sum to its cost."""
+    """Append-only (a database trigger refuses UPDATE and DELETE: migration 0007). A job's rows are
+    what it charged the user (a refund is negative), so they sum to its cost; GRANT and TOPUP rows
+    are credits added. The balance is Σ added − Σ charged (facilitator.selectors.credit_ledger_check)."""
 
     Kind = CreditKind
 
-    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="transactions")
+    # PROTECT: a user or account with a ledger cannot be deleted (the rows could not go with it);
+    # deactivate the user instead.
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="transactions")
     job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.PROTECT)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     amount = models.DecimalField(max_digits=20, decimal_places=6)
     note = models.CharField(max_length=255, blank=True, default="")
+    by = models.CharField(max_length=160, blank=True, default="")  # who added credits: "admin NAME", "command"
     # The validator's attempt and interval index, for INTERVAL rows and per-attempt REFUND rows.
     attempt = models.PositiveIntegerField(null=True, blank=True)
     index = models.PositiveIntegerField(null=True, blank=True)

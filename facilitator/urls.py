@@ -1,6 +1,6 @@
 from django.urls import path
 
-from facilitator.apis.account import AccountApi
+from facilitator.apis.account import AccountApi, AccountHistoryApi
 from facilitator.apis.executor_classes import ExecutorClassListApi
 from facilitator.apis.jobs import JobCancelApi, JobDetailApi, JobListCreateApi, JobOutputApi
 from facilitator.apis.object_io import object_content, objects_collection
@@ -18,6 +18,7 @@ urlpatterns = [
     path("rentals/", RentalListCreateApi.as_view(), name="rental-list"),
     path("rentals/<uuid:rental_uuid>/", RentalDetailApi.as_view(), name="rental-detail"),
     path("account/", AccountApi.as_view(), name="account"),
+    path("account/history/", AccountHistoryApi.as_view(), name="account-history"),
     path("executor-classes/", ExecutorClassListApi.as_view(), name="executor-classes"),
     path("objects/", objects_collection, name="object-list"),
     path("objects/<uuid:object_id>/", ObjectDetailApi.as_view(), name="object-detail"),

@@ -14,7 +14,7 @@ from client.cli.errors import CliError, OneLineErrors, report
 from client.cli.inputs import env_parse, input_zip
 from client.cli.outcome import job_exit_code, job_failure_line
 from client.cli.progress import job_follow
-from client.cli.render import classes_print, job_print, objects_print
+from client.cli.render import classes_print, job_print, ledger_print, objects_print
 from client.cli.rentals import (
     ClassOption,
     DurationOption,
@@ -149,6 +149,22 @@ def classes(ctx: typer.Context) -> None:
     with _client(ctx) as client:
         found = client.executor_classes()
     classes_print(found, Console())
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind: grant, topup, charge, interval, refund, storage.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many rows, newest first (at most 1000).")] = 50,
+) -> None:
+    """Print your credit ledger, newest first, with the balance after each row."""
+    with _client(ctx) as client:
+        page = client.history(kind=kind, limit=limit)
+    ledger_print(page.results, Console())
+    if page.next:
+        typer.echo(f"meshwork: {len(page.results)} of {page.count} rows shown (--limit for more)", err=True)
 
 
 ObjectId = Annotated[UUID, typer.Argument(metavar="ID", help="The object's id.", show_default=False)]

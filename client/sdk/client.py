@@ -13,7 +13,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from client.sdk import transport
 from client.sdk.errors import InvalidArgument, UnexpectedResponse
-from client.sdk.models import Account, ExecutorClass, Job, JobPage, ObjectPage, Rental, RentalPage, StoredObject
+from client.sdk.models import (
+    Account,
+    ExecutorClass,
+    Job,
+    JobPage,
+    LedgerPage,
+    ObjectPage,
+    Rental,
+    RentalPage,
+    StoredObject,
+)
 from client.sdk.retry import RetryPolicy
 
 VERSION = "0.1.0"
@@ -125,6 +135,13 @@ class MeshworkClient:
 
     def account(self) -> Account:
         return self._model(Account, self._send("GET", "/api/v1/account/"))
+
+    def history(self, *, kind: str | None = None, limit: int = 50, offset: int = 0) -> LedgerPage:
+        """`GET /api/v1/account/history/`: your credit ledger, newest first."""
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        if kind is not None:
+            params["kind"] = kind
+        return self._model(LedgerPage, self._send("GET", "/api/v1/account/history/", params=params))
 
     # Storage (docs/storage.md). An upload is sent once: its 5xx answers (502/503/504/507) all
     # mean nothing stays stored, so they are errors, not "outcome unknown".

@@ -84,6 +84,26 @@ class Account(_Response):
     available: Decimal
 
 
+class LedgerEntry(_Response):
+    """One row of `GET /api/v1/account/history/`: credits added (grant, topup) or charged (the
+    other kinds; a refund is a negative charge), and the balance after it."""
+
+    id: int
+    kind: str
+    amount: Decimal
+    note: str = ""
+    job: UUID | None = None
+    created_at: datetime
+    balance_after: Decimal
+
+
+class LedgerPage(_Response):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[LedgerEntry]
+
+
 class ObjectHealth(_Response):
     shares: int  # placed and live now
     needed: int  # to read it (k)
