@@ -7,11 +7,11 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facilitator.apis.pagination import BoundedLimitOffsetPagination
 from facilitator.apis.rental_serializers import RentalCreateSerializer, RentalOutputSerializer, rental_status
 from facilitator.apis.serializers import unknown_executor_class_message
 from facilitator.models import Job
@@ -23,7 +23,7 @@ from protocol.messages.common import JobSpec, RentalSpec
 
 
 class RentalListCreateApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema(responses=RentalOutputSerializer(many=True))
     def get(self, request: Request) -> Response:

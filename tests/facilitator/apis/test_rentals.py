@@ -174,3 +174,10 @@ def test_unauthenticated_is_401(key, executor_classes):
 
     assert APIClient().post(RENTALS, {}, format="json").status_code == 401
     assert APIClient().get(RENTALS).status_code == 401
+
+
+@pytest.mark.parametrize("path", [RENTALS, "/api/v1/jobs/", "/api/v1/objects/"])
+def test_a_huge_page_size_is_capped_not_a_500(api, key, path):
+    _rent(api, key)
+    response = api.get(path, {"limit": "99999999999999999999"})
+    assert response.status_code == 200
