@@ -35,6 +35,7 @@ VOLUME_LEEWAY_S = 60.0
 KILL_GRACE_S = 30.0
 # Once the container exited, what is left to drain is what the pipes still hold.
 LOG_DRAIN_GRACE_S = 30.0
+FINISHED_AT_RETRIES = 20  # × 50 ms
 
 
 class Outcome(enum.Enum):
@@ -177,6 +178,12 @@ class JobContainer:
         """Exit code, logs and run time of the exited container, with its raw state."""
         assert self.api is not None
         state = (await self.call(self.api.inspect_container, self.name))["State"]
+        for _ in range(FINISHED_AT_RETRIES):
+            # A loaded engine may answer `wait` before it recorded FinishedAt: the run time would read 0.
+            if not state.get("Running") and run_seconds(state) > 0:
+                break
+            await asyncio.sleep(0.05)
+            state = (await self.call(self.api.inspect_container, self.name))["State"]
         if self._drain is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._drain), LOG_DRAIN_GRACE_S)
