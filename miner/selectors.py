@@ -111,12 +111,28 @@ def _price_text(price: Decimal) -> str:
 def share_entitlements(*, total: int) -> dict[str, int]:
     """Validator hotkey → executors of a class of `total` it is entitled to: the largest-remainder
     split by stake of the validators admitted now (a refused one gets none, so its stake is not
-    kept idle for it)."""
+    kept idle for it). Two queries, however many validators: it runs on every reservation."""
+    minimum = tunable("MIN_VALIDATOR_STAKE")
+    rules = list(AccessRule.objects.values_list("kind", "list", "key"))
     stakes = {
-        v.hotkey: v.stake if validator_refusal(v.hotkey) is None else 0
-        for v in KnownValidator.objects.filter(stake__gt=0).order_by("hotkey")
+        hotkey: stake if stake >= minimum and _admitted_by(rules, hotkey=hotkey, coldkey=coldkey) else 0
+        for hotkey, coldkey, stake in KnownValidator.objects.filter(stake__gt=0).values_list(
+            "hotkey", "coldkey", "stake"
+        )
     }
     return largest_remainder(total, stakes)
+
+
+def _admitted_by(rules: list[tuple[str, str, str]], *, hotkey: str, coldkey: str) -> bool:
+    """The black- and whitelists as `validator_refusal` applies them, over rules read once."""
+    for kind, key in ((AccessRule.Kind.HOTKEY, hotkey), (AccessRule.Kind.COLDKEY, coldkey)):
+        listed = {(lst, k) for knd, lst, k in rules if knd == kind}
+        if (AccessRule.List.BLACKLIST, key) in listed:
+            return False
+        whitelist = {k for lst, k in listed if lst == AccessRule.List.WHITELIST}
+        if whitelist and key not in whitelist:
+            return False
+    return True
 
 
 def share_standing(*, validator_hotkey: str) -> list[ClassStanding]:
