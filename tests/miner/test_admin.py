@@ -26,7 +26,9 @@ def test_a_floor_saved_in_the_admin_is_published(admin_client):
     assert floor.min_price == Decimal("0.25")
     response = admin_client.post(f"{ADMIN}/classpricefloor/{floor.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    assert manifest_published().price_floors is None
+    published = manifest_published()
+    assert published is not None
+    assert published.price_floors is None
 
 
 def test_a_negative_floor_is_refused(admin_client):
