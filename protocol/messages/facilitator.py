@@ -1,9 +1,9 @@
 """Facilitator ↔ validator, over `/v1/facilitator/` (the validator dials out)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from protocol.catalogue import SignedCatalogue
 from protocol.messages.common import ErrorMessage, Failure, JobResult, JobSpec, Message
@@ -82,6 +82,14 @@ class ClassCensus(StrictModel):
     verified: int = Field(ge=0, le=MAX_CENSUS_COUNT)
     willing_miners: int | None = Field(default=None, ge=0, le=MAX_CENSUS_COUNT)
     willing_executors: int | None = Field(default=None, ge=0, le=MAX_CENSUS_COUNT)
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_willingness(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in ("willing_miners", "willing_executors"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 class ExecutorCensus(Message):
