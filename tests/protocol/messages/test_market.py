@@ -3,6 +3,7 @@ manifest and its digest are what they were), the decline reasons, share.subscrib
 and the census's willingness figures (left out when unknown)."""
 
 import json
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -53,7 +54,7 @@ def test_a_floor_for_a_malformed_class_name_is_refused():
 
 def test_the_new_decline_reasons_travel():
     for reason in (DeclineReason.UNPROFITABLE, DeclineReason.OVER_SHARE):
-        declined = JobDeclined(job_uuid="00000000-0000-0000-0000-000000000001", reason=reason, detail="why")
+        declined = JobDeclined(job_uuid=uuid.UUID(int=1), reason=reason, detail="why")
         parsed = TypeAdapter(MinerToValidator).validate_json(declined.model_dump_json())
         assert parsed == declined
     assert (DeclineReason.UNPROFITABLE.value, DeclineReason.OVER_SHARE.value) == ("unprofitable", "over_share")
