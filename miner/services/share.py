@@ -31,9 +31,13 @@ class ShareRefused(Exception):
 
 
 def share_demand_note(*, validator_hotkey: str, executor_class: str) -> None:
-    """Committed on its own, before the admission: a declined request is demand too."""
-    ShareDemand.objects.update_or_create(
-        validator_hotkey=validator_hotkey, executor_class=executor_class, defaults={"asked_at": timezone.now()}
+    """Committed on its own, before the admission: a declined request is demand too. One upsert,
+    so concurrent requests of one validator never collide on the row."""
+    ShareDemand.objects.bulk_create(
+        [ShareDemand(validator_hotkey=validator_hotkey, executor_class=executor_class, asked_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["validator_hotkey", "executor_class"],
+        update_fields=["asked_at"],
     )
 
 

@@ -249,3 +249,12 @@ def test_two_processes_racing_for_the_last_executor_get_it_once(validators):
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} <= {DeclineReason.BUSY, DeclineReason.OVER_SHARE}
     assert ExecutorSlot.objects.exclude(job_uuid=None).count() == 1
+
+
+def test_each_request_refreshes_the_demand(validators):
+    _slots(2)
+    old = timezone.now() - timedelta(hours=1)
+    ShareDemand.objects.create(validator_hotkey=SMALL, executor_class="cpu.small", asked_at=old)
+    _claim(SMALL)
+    [demand] = ShareDemand.objects.filter(validator_hotkey=SMALL)
+    assert demand.asked_at > old + timedelta(minutes=59)
