@@ -201,7 +201,7 @@ def test_two_processes_reserving_at_once_never_both_take_the_last_executor_of_a_
     rows are locked), so one is within the share and the other over it."""
     _slots(4)
     ShareDemand.objects.create(validator_hotkey=BIG, executor_class="cpu.small", asked_at=timezone.now())
-    slow = miner.services.share.share_entitlements
+    slow = share_entitlements
 
     def entitlements_slowly(*, total: int) -> dict[str, int]:
         time.sleep(0.3)  # both would decide on the same stale view without the lock
