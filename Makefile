@@ -35,6 +35,7 @@ test lint: tools
 images: services app-image
 	@bash deploy/images/build-job-python.sh
 	@bash deploy/images/build-bench.sh
+	@bash deploy/images/build-rental.sh
 
 # meshwork/base (debootstrap) and meshwork/app (wheels built here), for docker-compose.yml.
 app-image: venv services

@@ -28,7 +28,8 @@ class CreditAccount(models.Model):
 
 
 class CreditKind(models.TextChoices):
-    GRANT = "grant"
+    GRANT = "grant"  # credits given (the operator's, the local network's start-up)
+    TOPUP = "topup", "Top-up"  # credits bought: added like a grant, told apart for the books
     CHARGE = "charge"  # a job's settlement: its final cost minus what its intervals charged
     INTERVAL = "interval"  # one interval receipt of a running job (attempt, index)
     REFUND = "refund"  # negative: an attempt's intervals given back, or a settlement below them
@@ -36,15 +37,20 @@ class CreditKind(models.TextChoices):
 
 
 class CreditTransaction(models.Model):
-    """A job's rows are what it charged the user (a refund is negative), so they sum to its cost."""
+    """Append-only (a database trigger refuses UPDATE and DELETE: migration 0007). A job's rows are
+    what it charged the user (a refund is negative), so they sum to its cost; GRANT and TOPUP rows
+    are credits added. The balance is Σ added − Σ charged (facilitator.selectors.credit_ledger_check)."""
 
     Kind = CreditKind
 
-    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="transactions")
+    # PROTECT: a user or account with a ledger cannot be deleted (the rows could not go with it);
+    # deactivate the user instead.
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="transactions")
     job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.PROTECT)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     amount = models.DecimalField(max_digits=20, decimal_places=6)
     note = models.CharField(max_length=255, blank=True, default="")
+    by = models.CharField(max_length=160, blank=True, default="")  # who added credits: "admin NAME", "command"
     # The validator's attempt and interval index, for INTERVAL rows and per-attempt REFUND rows.
     attempt = models.PositiveIntegerField(null=True, blank=True)
     index = models.PositiveIntegerField(null=True, blank=True)
@@ -77,8 +83,22 @@ class CreditTransaction(models.Model):
 
 
 class Job(models.Model):
+    """A job, or a rental (docs/rentals.md): a machine reached over SSH for `timeout_s`, routed,
+    billed and scored as a job is; `/api/v1/rentals/` shows those, `/api/v1/jobs/` the rest."""
+
+    class Kind(models.TextChoices):
+        JOB = "job"
+        RENTAL = "rental"
+
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.JOB)
+    # A rental's: the user's key (normalised, protocol/ssh_keys.py) and where its machine answers
+    # while it runs (cleared when an attempt fails and the rental moves on).
+    ssh_public_key = models.TextField(blank=True, default="")
+    ssh_host = models.CharField(max_length=255, blank=True, default="")
+    ssh_port = models.PositiveIntegerField(null=True, blank=True)
+    ssh_user = models.CharField(max_length=32, blank=True, default="")
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=JobStatus.PENDING)
     image = models.CharField(max_length=255)
     args = models.JSONField(default=list)
@@ -116,6 +136,7 @@ class Job(models.Model):
             models.Index(fields=["user", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["user", "tag"]),
+            models.Index(fields=["user", "kind", "-created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -3,11 +3,12 @@
 import statistics
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     Exists,
@@ -22,8 +23,10 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Extract, Trunc
+from django.db.models.functions import Coalesce, Extract, FirstValue, Trunc
 from rest_framework.authtoken.models import Token
 
 from facilitator.models import (
@@ -41,14 +44,20 @@ from protocol.aggregates import Percentile
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 IN_FLIGHT = [JobStatus.DISPATCHED, JobStatus.RUNNING]
 JOB_CHARGE_KINDS = [CreditTransaction.Kind.CHARGE, CreditTransaction.Kind.INTERVAL, CreditTransaction.Kind.REFUND]
+CREDIT_ADD_KINDS = [CreditTransaction.Kind.GRANT, CreditTransaction.Kind.TOPUP]
+MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=20, decimal_places=6)
 
 
-def job_list(*, user: Any, filters: dict[str, str] | None = None) -> QuerySet[Job]:
+def job_list(*, user: Any, filters: dict[str, str] | None = None, kind: str = Job.Kind.JOB) -> QuerySet[Job]:
+    """The user's jobs, or with `kind=rental` its rentals (each API lists only its own kind)."""
     filters = filters or {}
     qs = (
-        Job.objects.filter(user=user)
+        Job.objects.filter(user=user, kind=kind)
         .annotate(has_output=Exists(JobOutput.objects.filter(job=OuterRef("pk"))), charged=_charged_so_far())
         .prefetch_related(Prefetch("history", queryset=JobStatusEvent.objects.order_by("at", "id")))
         .defer("input")
@@ -63,13 +72,11 @@ def job_list(*, user: Any, filters: dict[str, str] | None = None) -> QuerySet[Jo
 
 def _charged_so_far() -> Coalesce:
     rows = CreditTransaction.objects.filter(job=OuterRef("pk"), kind__in=JOB_CHARGE_KINDS)
-    total = rows.order_by().values("job").annotate(total=Sum("amount")).values("total")
-    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=6)
-    return Coalesce(Subquery(total, output_field=money), Value(Decimal(0)), output_field=money)
+    return _sum_of(rows.order_by().values("job").annotate(total=Sum("amount")).values("total"))
 
 
-def job_get(*, user: Any, job_uuid: UUID) -> Job | None:
-    return job_list(user=user).filter(uuid=job_uuid).first()
+def job_get(*, user: Any, job_uuid: UUID, kind: str = Job.Kind.JOB) -> Job | None:
+    return job_list(user=user, kind=kind).filter(uuid=job_uuid).first()
 
 
 def job_output_get(*, user: Any, job_uuid: UUID) -> JobOutput | None:
@@ -100,6 +107,63 @@ def credit_balance_get(*, user: Any) -> tuple[Decimal, Decimal]:
     """(balance, held); a user without an account has nothing."""
     account = CreditAccount.objects.filter(user=user).first()
     return (account.balance, account.held) if account else (Decimal(0), Decimal(0))
+
+
+def _signed_amount() -> Case:
+    """A row's effect on the balance: grants and top-ups add, every other kind is a charge."""
+    return Case(When(kind__in=CREDIT_ADD_KINDS, then=F("amount")), default=-F("amount"), output_field=MONEY)
+
+
+class LedgerBalance(TypedDict):
+    balance_after: Decimal
+
+
+def credit_history(
+    *, user: Any, kind: str | None = None
+) -> "QuerySet[WithAnnotations[CreditTransaction, LedgerBalance]]":
+    """The user's ledger, newest first, each row with `balance_after`: the running sum of the
+    account's rows up to it, which is its balance then (credit_ledger_check), rows in id order
+    being the order the locked account was moved in."""
+    rows = CreditTransaction.objects.filter(account__user=user).annotate(
+        balance_after=Window(Sum(_signed_amount()), order_by=F("id").asc())
+    )
+    if kind is not None:
+        # A filter on a window runs after the windows (Django's QUALIFY), so balance_after still
+        # counts the other kinds' rows; a plain `kind=` filter would drop them first.
+        rows = rows.annotate(row_kind=Window(FirstValue("kind"), partition_by=[F("id")])).filter(row_kind=kind)
+    return rows.order_by("-id")
+
+
+class LedgerMismatch(TypedDict):
+    username: str
+    balance: Decimal
+    ledger: Decimal  # Σ grants and top-ups − Σ charges (charge, interval, refund, storage)
+    held: Decimal
+    open_holds: Decimal  # Σ over the user's unfinished jobs of hold − what the job charged so far
+
+
+def credit_ledger_check() -> list[LedgerMismatch]:
+    """The accounts breaking either invariant: balance == ledger, held == open holds."""
+    ledger = CreditTransaction.objects.filter(account=OuterRef("pk")).order_by().values("account")
+    open_jobs = Job.objects.filter(user=OuterRef("user_id")).exclude(status__in=TERMINAL_STATUSES).order_by()
+    open_rows = CreditTransaction.objects.filter(job__user=OuterRef("user_id"), kind__in=JOB_CHARGE_KINDS)
+    open_rows = open_rows.exclude(job__status__in=TERMINAL_STATUSES).order_by()
+    accounts = CreditAccount.objects.annotate(
+        ledger=_sum_of(ledger.annotate(t=Sum(_signed_amount())).values("t")),
+        holds=_sum_of(open_jobs.values("user").annotate(t=Sum("hold")).values("t")),
+        charged=_sum_of(open_rows.values("job__user").annotate(t=Sum("amount")).values("t")),
+    ).select_related("user")
+    return [
+        LedgerMismatch(
+            username=a.user.username, balance=a.balance, ledger=a.ledger, held=a.held, open_holds=a.holds - a.charged
+        )
+        for a in accounts.order_by("pk")
+        if a.balance != a.ledger or a.held != a.holds - a.charged
+    ]
+
+
+def _sum_of(total: QuerySet[Any]) -> Coalesce:
+    return Coalesce(Subquery(total, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
 
 
 def job_charged_total(*, job: Job) -> Decimal:

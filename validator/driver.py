@@ -20,7 +20,7 @@ from executor.selectors import executor_class_list
 from protocol.database import db_sync_to_async
 from protocol.logs import bind_job
 from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec, failure_kind
-from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStatus
+from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted, JobStatus
 from protocol.messages.miner import DeclineReason
 from protocol.tunables import tunable
 from validator.miner_links import MinerLinks
@@ -188,12 +188,14 @@ async def _attempt(
     """Runs the job on `miner`; its end is recorded the moment it is known (before the receipt
     round trip), unless the miner failed us, which raises InfrastructureFailure after it."""
 
-    async def on_progress(event: Progress, detail: str | None) -> None:
+    async def on_progress(event: Progress, started: JobStarted | None) -> None:
         if event == Progress.CHARGED:  # an interval charge waits in the outbox
             ctx.notify()
         elif event == Progress.STARTED:
+            ssh = started.ssh if started is not None and spec.rental is not None else None
+            detail = "container started" if ssh is None else f"machine up: ssh -p {ssh.port} {ssh.user}@{ssh.host}"
             await _record(
-                ctx, job_uuid=job_uuid, status=JobStatus.RUNNING, detail="container started", miner_hotkey=miner.hotkey
+                ctx, job_uuid=job_uuid, status=JobStatus.RUNNING, detail=detail, miner_hotkey=miner.hotkey, ssh=ssh
             )
 
     miners_fault: list[InfrastructureFailure] = []

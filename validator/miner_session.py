@@ -22,7 +22,7 @@ from uuid import UUID
 from django.conf import settings
 from websockets.exceptions import WebSocketException
 
-from protocol.messages.common import JobSpec
+from protocol.messages.common import FailureReason, JobSpec
 from protocol.messages.jobs import ExecutorReady, JobCancelled, JobFailed, JobFinished, JobStarted, VolumeReady
 from protocol.messages.miner import (
     JobAccepted,
@@ -38,6 +38,7 @@ from protocol.tunables import tunable
 from protocol.wire import ProtocolError
 from validator.job_receipts import JobReceipts, started_payload
 from validator.miner_links import LinkLost, MinerLink, MinerLinks
+from validator.rental_watch import BadEndpoint, RentalWatch, rental_endpoint_checked
 
 logger = logging.getLogger(__name__)
 Terminal = JobFinished | JobFailed | JobCancelled
@@ -71,7 +72,8 @@ class Progress(enum.StrEnum):
     CHARGED = "charged"  # an interval receipt was stored and its charge queued for the facilitator
 
 
-ProgressCallback = Callable[[Progress, str | None], Awaitable[None]]
+# STARTED comes with the miner's JobStarted (a rental's carries its SSH endpoint).
+ProgressCallback = Callable[[Progress, JobStarted | None], Awaitable[None]]
 
 
 @dataclass
@@ -135,7 +137,7 @@ async def run_on_miner(
             if not pipelines(spec):
                 await link.send(JobRun(job_uuid=job_uuid, spec=spec))
             await receipts.countersign_accepted()  # after the payload: the job is not delayed
-            ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts)
+            ended = await _follow(link, job_uuid, spec, cancel, on_progress, receipts, miner.address)
             slot.free()  # the miner freed the executor before it reported the end
             not_recorded = await _ended(on_end, ended)
             await receipts.finish(ended.message, ended.observed_seconds, ended.started_at)
@@ -237,9 +239,11 @@ async def _follow(
     cancel: asyncio.Event,
     on_progress: ProgressCallback,
     receipts: JobReceipts,
+    miner_address: str,
 ) -> Ended:
     """Every stage must make progress within its budget; a running job also gets an interval
-    receipt every VALIDATOR_RECEIPT_INTERVAL_S (monotonic) from JobStarted on."""
+    receipt every VALIDATOR_RECEIPT_INTERVAL_S (monotonic) from JobStarted on, and a running
+    rental a check of its SSH banner (validator/rental_watch.py)."""
     leeway = tunable("VALIDATOR_STAGE_LEEWAY_S")
     budgets = {
         Stage.EXECUTOR: leeway,
@@ -254,6 +258,7 @@ async def _follow(
     cancel_sent = False
     started: float | None = None  # monotonic arrival of JobStarted
     started_at: datetime | None = None  # and its wall clock, for the job_finished receipt
+    watch: RentalWatch | None = None
     while True:
         if cancel.is_set() and not cancel_sent:
             await link.send(JobCancel(job_uuid=job_uuid))
@@ -263,9 +268,13 @@ async def _follow(
         if receipts.interval_due(now):
             await receipts.offer_interval(now)
             continue
+        if watch is not None and not cancel_sent and watch.due(now):
+            if (gone := await watch.check()) is not None:
+                raise InfrastructureFailure(FailureReason.RENTAL_UNREACHABLE, gone)
+            continue
         if now >= stage_deadline:
             raise InfrastructureFailure("deadline_exceeded", f"no {stage} within {budget:.0f}s")
-        wait = min(stage_deadline, receipts.next_interval_at) - now
+        wait = min(stage_deadline, receipts.next_interval_at, watch.next_at if watch else stage_deadline) - now
         message = await _recv_or_cancel(link, job_uuid, wait, cancel, cancel_sent)
         if message is None or message is _QUIET:
             continue
@@ -287,8 +296,10 @@ async def _follow(
                 started = link.arrival(job_uuid, message.type)  # when it arrived, not when read
                 started_at = datetime.now(UTC) - timedelta(seconds=time.monotonic() - started)
                 receipts.start_intervals(started)
+                if spec.rental is not None:
+                    watch = _watch(message, miner_address)
             stage = Stage.RUN
-            await on_progress(Progress.STARTED, None)
+            await on_progress(Progress.STARTED, message)
         else:
             raise InfrastructureFailure("miner_protocol_error", f"unexpected {type(message).__name__}")
         if stage is not ended:  # the stage `ended` waited for has been reached
@@ -296,6 +307,14 @@ async def _follow(
             stage_since = time.monotonic()
         budget = leeway if cancel_sent else budgets[stage]
         stage_deadline = time.monotonic() + budget
+
+
+def _watch(started: JobStarted, miner_address: str) -> RentalWatch:
+    try:
+        endpoint = rental_endpoint_checked(started, miner_address=miner_address)
+    except BadEndpoint as exc:
+        raise InfrastructureFailure("miner_protocol_error", str(exc)) from exc
+    return RentalWatch(endpoint, now=time.monotonic())
 
 
 _QUIET = object()  # nothing arrived within the wait

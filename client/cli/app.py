@@ -1,4 +1,4 @@
-"""`meshwork`: the verbs of DESIGN.md "CLI and installers" (the rental verb comes with rentals).
+"""`meshwork`: the verbs of DESIGN.md "CLI and installers" (`rentals` and `rent-end` extend them).
 Each verb parses its arguments, makes one or two SDK calls and prints."""
 
 import sys
@@ -14,7 +14,18 @@ from client.cli.errors import CliError, OneLineErrors, report
 from client.cli.inputs import env_parse, input_zip
 from client.cli.outcome import job_exit_code, job_failure_line
 from client.cli.progress import job_follow
-from client.cli.render import classes_print, job_print, objects_print
+from client.cli.render import classes_print, job_print, ledger_print, objects_print
+from client.cli.rentals import (
+    ClassOption,
+    DurationOption,
+    KeyOption,
+    RentalId,
+    WaitOption,
+    duration_parse,
+    public_key_read,
+    rent_and_wait,
+    rentals_print,
+)
 from client.sdk import MeshworkClient
 from client.sdk.encryption import client_decrypt, client_encrypt, is_client_encrypted, key_load, key_path_for, key_save
 
@@ -140,6 +151,22 @@ def classes(ctx: typer.Context) -> None:
     classes_print(found, Console())
 
 
+@app.command()
+def history(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind: grant, topup, charge, interval, refund, storage.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many rows, newest first (at most 1000).")] = 50,
+) -> None:
+    """Print your credit ledger, newest first, with the balance after each row."""
+    with _client(ctx) as client:
+        page = client.history(kind=kind, limit=limit)
+    ledger_print(page.results, Console())
+    if page.next:
+        typer.echo(f"meshwork: {len(page.results)} of {page.count} rows shown (--limit for more)", err=True)
+
+
 ObjectId = Annotated[UUID, typer.Argument(metavar="ID", help="The object's id.", show_default=False)]
 
 
@@ -209,6 +236,47 @@ def rm(ctx: typer.Context, object_id: ObjectId) -> None:
     with _client(ctx) as client:
         client.object_delete(object_id)
     typer.echo(f"{object_id} deleted")
+
+
+@app.command()
+def rent(
+    ctx: typer.Context,
+    executor_class: ClassOption,
+    duration: DurationOption = "1h",
+    key: KeyOption = None,
+    wait: WaitOption = 120.0,
+) -> None:
+    """Rent a machine reached over SSH with your key; prints the ssh command once it answers."""
+    seconds, public_key = duration_parse(duration), public_key_read(key)
+    with _client(ctx) as client:
+        rental = rent_and_wait(client, executor_class=executor_class, duration_s=seconds, key=public_key, wait_s=wait)
+    if rental.ssh is not None:
+        typer.echo(rental.ssh.command)
+        expires = rental.expires_at.isoformat(timespec="seconds") if rental.expires_at else "?"
+        typer.echo(
+            f"meshwork: rental {rental.uuid} until {expires}; end it with `meshwork rent-end {rental.uuid}`", err=True
+        )
+        return
+    why = f" ({rental.failure.reason}: {rental.failure.detail})" if rental.failure else ""
+    if rental.settled:
+        raise CliError(f"rental {rental.uuid} {rental.status}{why}")
+    raise CliError(f"rental {rental.uuid} is still {rental.status} after {wait:g} s (see `meshwork rentals`)")
+
+
+@app.command()
+def rentals(ctx: typer.Context) -> None:
+    """List your rentals: status, where to log in, when each expires."""
+    with _client(ctx) as client:
+        page = client.rentals(limit=200)
+    rentals_print(page.results, Console())
+
+
+@app.command("rent-end")
+def rent_end(ctx: typer.Context, rental_uuid: RentalId) -> None:
+    """End a rental now: its machine is removed and billing stops."""
+    with _client(ctx) as client:
+        rental = client.rental_end(rental_uuid)
+    typer.echo(f"{rental.uuid} {rental.status}")
 
 
 def _client(ctx: typer.Context) -> MeshworkClient:

@@ -1,4 +1,4 @@
-"""How `status`, `classes` and `objects` print: a plain two-column summary and tables."""
+"""How `status`, `classes`, `objects` and `history` print: a plain two-column summary and tables."""
 
 from collections.abc import Iterable
 
@@ -8,7 +8,7 @@ from rich.table import Table
 
 from client.cli.progress import status_line
 from client.sdk import ExecutorClass, Job
-from client.sdk.models import StoredObject
+from client.sdk.models import LedgerEntry, StoredObject
 
 
 def job_print(job: Job, console: Console) -> None:
@@ -63,3 +63,20 @@ def objects_print(found: Iterable[StoredObject], console: Console) -> None:
         verified = health.verified_at.isoformat(timespec="seconds") if health.verified_at else ""
         table.add_row(str(obj.id), escape(obj.name), str(obj.size), shares, verified)
     console.print(table)
+
+
+def ledger_print(entries: Iterable[LedgerEntry], console: Console) -> None:
+    """Credits added show as +, charges as − (a refund, a negative charge, as +)."""
+    table = Table("when", "kind", "amount", "balance", "job", "note", box=None, header_style="bold")
+    for entry in entries:
+        added = entry.kind in ("grant", "topup")
+        change = entry.amount if added else -entry.amount
+        table.add_row(
+            entry.created_at.isoformat(timespec="seconds"),
+            escape(entry.kind),
+            f"{change:+f}",
+            f"{entry.balance_after:f}",
+            str(entry.job) if entry.job else "",
+            escape(entry.note),
+        )
+    console.print(table, highlight=False)

@@ -14,7 +14,18 @@ from client.sdk.errors import (
     UnexpectedResponse,
     Unreachable,
 )
-from client.sdk.models import Account, ExecutorClass, Job, JobFailure, JobPage, StatusEvent
+from client.sdk.models import (
+    Account,
+    ExecutorClass,
+    Job,
+    JobFailure,
+    JobPage,
+    LedgerEntry,
+    LedgerPage,
+    Rental,
+    SshLogin,
+    StatusEvent,
+)
 from client.sdk.retry import RetryPolicy
 
 __all__ = [
@@ -27,13 +38,17 @@ __all__ = [
     "Job",
     "JobFailure",
     "JobPage",
+    "LedgerEntry",
+    "LedgerPage",
     "MeshworkClient",
     "MeshworkError",
     "NotFound",
     "OutcomeUnknown",
     "RateLimited",
+    "Rental",
     "RetryPolicy",
     "ServerError",
+    "SshLogin",
     "StatusEvent",
     "UnexpectedResponse",
     "Unreachable",

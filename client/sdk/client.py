@@ -13,7 +13,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from client.sdk import transport
 from client.sdk.errors import InvalidArgument, UnexpectedResponse
-from client.sdk.models import Account, ExecutorClass, Job, JobPage, ObjectPage, StoredObject
+from client.sdk.models import (
+    Account,
+    ExecutorClass,
+    Job,
+    JobPage,
+    LedgerPage,
+    ObjectPage,
+    Rental,
+    RentalPage,
+    StoredObject,
+)
 from client.sdk.retry import RetryPolicy
 
 VERSION = "0.1.0"
@@ -126,6 +136,13 @@ class MeshworkClient:
     def account(self) -> Account:
         return self._model(Account, self._send("GET", "/api/v1/account/"))
 
+    def history(self, *, kind: str | None = None, limit: int = 50, offset: int = 0) -> LedgerPage:
+        """`GET /api/v1/account/history/`: your credit ledger, newest first."""
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        if kind is not None:
+            params["kind"] = kind
+        return self._model(LedgerPage, self._send("GET", "/api/v1/account/history/", params=params))
+
     # Storage (docs/storage.md). An upload is sent once: its 5xx answers (502/503/504/507) all
     # mean nothing stays stored, so they are errors, not "outcome unknown".
     def object_put(self, data: bytes, *, name: str) -> StoredObject:
@@ -154,6 +171,23 @@ class MeshworkClient:
 
     def object_delete(self, object_id: UUID | str) -> None:
         self._send("DELETE", f"/api/v1/objects/{_uuid(object_id)}/")
+
+    # Rentals (docs/rentals.md). Renting is sent once, like a submission.
+    def rent(self, *, executor_class: str, duration_s: int, ssh_public_key: str) -> Rental:
+        body = {"executor_class": executor_class, "duration_s": duration_s, "ssh_public_key": ssh_public_key}
+        return self._model(Rental, self._send("POST", "/api/v1/rentals/", repeatable=False, json=body))
+
+    def rental(self, rental_uuid: UUID | str) -> Rental:
+        return self._model(Rental, self._send("GET", f"/api/v1/rentals/{_uuid(rental_uuid)}/"))
+
+    def rentals(self, *, limit: int = 50, offset: int = 0) -> RentalPage:
+        params = {"limit": limit, "offset": offset}
+        return self._model(RentalPage, self._send("GET", "/api/v1/rentals/", params=params))
+
+    def rental_end(self, rental_uuid: UUID | str) -> Rental:
+        """Ends it (the machine is removed); one already over answers `ApiError` 400 on `status`."""
+        path = f"/api/v1/rentals/{_uuid(rental_uuid)}/"
+        return self._model(Rental, self._send("DELETE", path, repeatable=False))
 
     def _send(
         self, method: str, path: str, *, repeatable: bool = True, definite: frozenset[int] = frozenset(), **kwargs: Any

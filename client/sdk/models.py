@@ -84,6 +84,26 @@ class Account(_Response):
     available: Decimal
 
 
+class LedgerEntry(_Response):
+    """One row of `GET /api/v1/account/history/`: credits added (grant, topup) or charged (the
+    other kinds; a refund is a negative charge), and the balance after it."""
+
+    id: int
+    kind: str
+    amount: Decimal
+    note: str = ""
+    job: UUID | None = None
+    created_at: datetime
+    balance_after: Decimal
+
+
+class LedgerPage(_Response):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[LedgerEntry]
+
+
 class ObjectHealth(_Response):
     shares: int  # placed and live now
     needed: int  # to read it (k)
@@ -107,3 +127,46 @@ class ObjectPage(_Response):
     next: str | None
     previous: str | None
     results: list[StoredObject]
+
+
+RentalStatus = Literal["pending", "active", "ended", "failed"]
+
+
+class SshLogin(_Response):
+    host: str
+    port: int
+    user: str
+
+    @property
+    def command(self) -> str:
+        return f"ssh -p {self.port} {self.user}@{self.host}"
+
+
+class Rental(_Response):
+    """`/api/v1/rentals/` (docs/rentals.md): a machine reached over SSH until `expires_at`."""
+
+    uuid: UUID
+    status: RentalStatus
+    executor_class: str
+    duration_s: int
+    ssh: SshLogin | None
+    miner_hotkey: str = ""
+    created_at: datetime
+    started_at: datetime | None
+    expires_at: datetime | None
+    finished_at: datetime | None
+    cost: Decimal | None
+    status_history: list[StatusEvent]
+    failure: JobFailure | None = None
+
+    @property
+    def settled(self) -> bool:
+        """It will not become active any more (ended or failed)."""
+        return self.status in ("ended", "failed")
+
+
+class RentalPage(_Response):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[Rental]

@@ -109,6 +109,7 @@ from config.settings.components.limits import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.meshwork import *  # noqa: E402, F403
 from config.settings.components.operations import *  # noqa: E402, F403
+from config.settings.components.rentals import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403
 from config.settings.components.scoring import *  # noqa: E402, F403
 from config.settings.components.storage import *  # noqa: E402, F403

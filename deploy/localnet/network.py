@@ -27,7 +27,7 @@ from deploy.localnet.sizing import (
     manage_checked,
     verification_env,
 )
-from deploy.localnet.storage import storage_env
+from deploy.localnet.storage import rental_env, storage_env
 from deploy.localnet.subtensor import chopsticks_proc, wait_for_rpc
 from deploy.localnet.supervisor import Backoff, Supervisor, SupervisorThread
 from deploy.localnet.tls import localnet_tls_default, tls_assign, tls_env
@@ -277,7 +277,7 @@ class LocalNetwork:
             }
         )
         env.update(tls_env(self.dir / "tls", node.name, node.tls_port, enabled=self.config.tls))
-        env.update(storage_env(self.dir, node.name))
+        env.update(storage_env(self.dir, node.name) | rental_env())
         return env
 
     # -- running ----------------------------------------------------------------------------------

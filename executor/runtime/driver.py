@@ -42,6 +42,7 @@ from requests.exceptions import RequestException
 
 from executor.runtime.failures import CancelRequested, JobFailure, OutputTooLarge
 from executor.runtime.job_container import JobContainer, Outcome
+from executor.runtime.rental_driver import executor_run_rental
 from protocol.messages.common import Failure, FailureReason
 from protocol.messages.executor import ExecutorRun
 from protocol.messages.jobs import (
@@ -60,6 +61,9 @@ Emit = Callable[[JobProgress], Awaitable[None]]
 
 
 async def executor_run_job(*, run: ExecutorRun, docker_url: str, emit: Emit, cancel: asyncio.Event, owner: str) -> None:
+    if run.spec.rental is not None:  # a machine reached over SSH, not a command run to its end
+        await executor_run_rental(run=run, docker_url=docker_url, emit=emit, cancel=cancel, owner=owner)
+        return
     job = JobContainer(run=run, docker_url=docker_url, owner=owner, cancel=cancel)
     try:
         try:

@@ -7,11 +7,11 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facilitator.apis.pagination import BoundedLimitOffsetPagination
 from facilitator.apis.serializers import (
     InputTooLarge,
     JobCreateSerializer,
@@ -27,7 +27,7 @@ from protocol.messages.common import JobSpec
 
 
 class JobListCreateApi(APIView):
-    pagination_class = LimitOffsetPagination  # declared, so the schema documents the paginated list
+    pagination_class = BoundedLimitOffsetPagination  # declared, so the schema documents the paginated list
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str), OpenApiParameter("tag", str)],

@@ -8,11 +8,11 @@ from uuid import UUID
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facilitator.apis.pagination import BoundedLimitOffsetPagination
 from facilitator.models import StoredObject
 from facilitator.selectors import object_get, objects_list
 from facilitator.services.objects import object_delete
@@ -42,7 +42,7 @@ def object_out(obj: StoredObject) -> dict[str, Any]:
 
 
 class ObjectListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema(responses=ObjectOutputSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -10,11 +10,11 @@ locked after the job row (always in that order)."""
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.db.models import F
 
 from facilitator.models import CreditAccount, CreditTransaction, Job
 from facilitator.selectors import job_charged_total, job_interval_attempts
+from facilitator.services.ledger import credits_add
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
 
@@ -29,12 +29,9 @@ class InsufficientCredits(Exception):
         self.available = available
 
 
-def credits_grant(*, user: User, amount: Decimal, note: str = "") -> CreditAccount:
-    with transaction.atomic():
-        account, _ = CreditAccount.objects.select_for_update().get_or_create(user=user)
-        account.balance = F("balance") + amount
-        account.save(update_fields=["balance"])
-        CreditTransaction.objects.create(account=account, kind=CreditTransaction.Kind.GRANT, amount=amount, note=note)
+def credits_grant(*, user: User, amount: Decimal, note: str = "", by: str = "") -> CreditAccount:
+    """A GRANT through the ledger's one way in (facilitator/services/ledger.py); the account after it."""
+    account = credits_add(user=user, amount=amount, kind=Kind.GRANT, note=note, by=by).account
     account.refresh_from_db()
     return account
 

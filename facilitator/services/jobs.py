@@ -20,7 +20,8 @@ class UnknownExecutorClass(Exception):
 
 
 def job_create(*, user: User, spec: JobSpec, tag: str = "") -> Job:
-    """Holds timeout × price credits and records the job as pending; dispatch happens on commit."""
+    """Holds timeout × price credits and records the job as pending; dispatch happens on commit.
+    A spec with `rental` makes a rental: the whole duration is held the same way."""
     try:
         executor_class = executor_class_get(name=spec.executor_class)
     except ExecutorClass.DoesNotExist:
@@ -38,6 +39,8 @@ def job_create(*, user: User, spec: JobSpec, tag: str = "") -> Job:
             timeout_s=spec.timeout_s,
             input=spec.input.model_dump() if spec.input else None,
             tag=tag,
+            kind=Job.Kind.RENTAL if spec.rental else Job.Kind.JOB,
+            ssh_public_key=spec.rental.ssh_public_key if spec.rental else "",
             price_per_second=price,
             hold=hold,
         )

@@ -13,5 +13,6 @@ def job_spec(job: Job) -> JobSpec:
             "executor_class": job.executor_class,
             "timeout_s": job.timeout_s,
             "input": job.input,
+            "rental": {"ssh_public_key": job.ssh_public_key} if job.kind == Job.Kind.RENTAL else None,
         }
     )

@@ -13,6 +13,7 @@ from facilitator.models import Job, JobOutput
 from facilitator.selectors import job_last_event
 from facilitator.services.credits import credits_refund_attempts, credits_settle
 from facilitator.services.events import job_record_event
+from protocol.messages.common import MAX_RENTAL_SECONDS
 from protocol.messages.facilitator import JobStatusUpdate
 from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
 from protocol.text import text_for_postgres
@@ -35,15 +36,22 @@ def job_apply_status_update(*, validator_hotkey: str, update: JobStatusUpdate) -
     """Returns True when the update changed the job; raises StatusUpdateRefused for a report no
     job could have produced."""
     seconds = update.result.executor_seconds if update.result is not None else 0.0
-    if not seconds <= settings.MAX_EXECUTOR_SECONDS:  # also refuses NaN, which compares false
+    if not seconds <= settings.MAX_EXECUTOR_SECONDS + MAX_RENTAL_SECONDS:  # also refuses NaN
         raise StatusUpdateRefused(
             f"result.executor_seconds {seconds} exceeds MAX_EXECUTOR_SECONDS ({settings.MAX_EXECUTOR_SECONDS})"
+            " and any rental's 60 days"
         )
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(uuid=update.job_uuid).first()
         if job is None or job.validator_hotkey != validator_hotkey:
             logger.warning("ignoring update for %s from %s: not its job", update.job_uuid, validator_hotkey)
             return False
+        # A rental runs its duration; MAX_EXECUTOR_SECONDS is the margin on top (a job's is all of it).
+        limit = settings.MAX_EXECUTOR_SECONDS + (job.timeout_s if job.kind == Job.Kind.RENTAL else 0)
+        if seconds > limit:
+            raise StatusUpdateRefused(
+                f"result.executor_seconds {seconds} exceeds MAX_EXECUTOR_SECONDS ({limit} s for this {job.kind})"
+            )
         current = JobStatus(job.status)
         if update.status not in ALLOWED.get(current, set()):
             logger.info("ignoring %s → %s for %s", current, update.status, job.uuid)
@@ -67,8 +75,12 @@ def _apply(job: Job, update: JobStatusUpdate) -> None:
         job.miner_hotkey = text_for_postgres(update.miner_hotkey)
     if update.status == JobStatus.RUNNING and job.started_at is None:
         job.started_at = now
+    if update.status == JobStatus.RUNNING and update.ssh is not None and job.kind == Job.Kind.RENTAL:
+        job.ssh_host, job.ssh_port = text_for_postgres(update.ssh.host), update.ssh.port
+        job.ssh_user = text_for_postgres(update.ssh.user)
     if update.status == JobStatus.DISPATCHED:
         job.started_at = None  # the next attempt has not started yet
+        job.ssh_host, job.ssh_port, job.ssh_user = "", None, ""  # nor has its machine
         credits_refund_attempts(job=job)  # the attempt died of an infrastructure failure: not the user's cost
     if update.result is not None:
         job.exit_code = update.result.exit_code

@@ -1,8 +1,9 @@
 """Storage billed per GB-hour (docs/storage.md, "Billing"): each stored object is charged from its
 `billed_until` to now (a deleted one up to its delete), and `billed_until` moves forward by a
 conditional update in the same transaction as the charge, so each interval is charged once, even
-with two workers. The balance may go below zero (the object is still held); new uploads then
-need credit again (402)."""
+with two workers. A charge takes at most what the account has beyond its holds (the balance never
+goes below zero, nor below what jobs in flight hold): what could not be charged is written off in
+the row's note, the object stays, and new uploads need credit again (402)."""
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,12 +35,17 @@ def _bill_one(obj: StoredObject, *, until: datetime) -> Decimal:
         if not claimed:
             return Decimal(0)  # another worker billed it meanwhile
         account, _ = CreditAccount.objects.select_for_update().get_or_create(user_id=obj.user_id)
-        CreditAccount.objects.filter(pk=account.pk).update(balance=F("balance") - amount)
+        due, amount = amount, min(amount, max(Decimal(0), account.balance - account.held))
+        note = f"object {obj.id}: {obj.size} bytes for {seconds:.0f}s"
+        if amount < due:
+            note += f"; {due - amount} not charged: credits ran out"
+        if amount > 0:
+            CreditAccount.objects.filter(pk=account.pk).update(balance=F("balance") - amount)
         CreditTransaction.objects.create(
             account=account,
             kind=CreditTransaction.Kind.STORAGE,
             amount=amount,  # a charge, positive like a job's
-            note=f"object {obj.id}: {obj.size} bytes for {seconds:.0f}s",
+            note=note,
         )
     return amount
 

@@ -3,8 +3,9 @@
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
+from protocol.ssh_keys import ssh_public_key_normalised
 from protocol.types import NulFreeText, SS58Address, StrictModel
 
 MAX_LOG_CHARS = 2 * 1024 * 1024
@@ -87,15 +88,49 @@ class UrlInput(Message):
 JobInput = Annotated[ZipInput | UrlInput, Field(discriminator="kind")]
 
 
+MAX_JOB_SECONDS = 86400
+MAX_RENTAL_SECONDS = 60 * 86400  # DESIGN.md: 60 days at most (the REST API also asks for 60 s at least)
+
+
+class RentalSpec(Message):
+    """A rental (docs/rentals.md): the job is a machine reached over SSH with this key, for the
+    job's `timeout_s`, instead of a command run to its end."""
+
+    ssh_public_key: str = Field(min_length=16, max_length=8192)
+
+    @field_validator("ssh_public_key")
+    @classmethod
+    def _a_valid_key(cls, value: str) -> str:
+        return ssh_public_key_normalised(value)
+
+
 class JobSpec(Message):
-    """What a user asked to run; travels facilitator → validator → miner → executor unchanged."""
+    """What a user asked to run; travels facilitator → validator → miner → executor unchanged.
+    `rental` (left out of the frame when absent, so a job's frame is what it always was) makes
+    it a rental: up to 60 days instead of one."""
 
     image: NulFreeText = Field(min_length=1, max_length=255)
     args: list[NulFreeText] = Field(default_factory=list, max_length=256)
     env: dict[NulFreeText, NulFreeText] = Field(default_factory=dict)
     executor_class: NulFreeText = Field(min_length=1, max_length=64)
-    timeout_s: int = Field(ge=1, le=86400)
+    timeout_s: int = Field(ge=1, le=MAX_RENTAL_SECONDS)
     input: JobInput | None = None
+    rental: RentalSpec | None = None
+
+    @model_validator(mode="after")
+    def _duration_fits_the_kind(self) -> "JobSpec":
+        if self.rental is None and self.timeout_s > MAX_JOB_SECONDS:
+            raise ValueError(f"a job's timeout_s is at most {MAX_JOB_SECONDS}")
+        if self.rental is not None and (self.input is not None or self.env):
+            raise ValueError("a rental takes no input and no env")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_rental(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("rental") is None:
+            data.pop("rental", None)
+        return data
 
 
 class FailureKind(enum.StrEnum):
@@ -129,6 +164,8 @@ class FailureReason(enum.StrEnum):
     NO_CAPACITY = "no_capacity"  # no miner accepted the job (validator)
     VALIDATOR_LOST = "validator_lost"  # the validator holding the job went away (facilitator)
     RESERVATION_EXPIRED = "reservation_expired"  # reserved, but the job never followed (miner)
+    # A rental's machine stopped answering SSH (the validator reads its banner) or its container died.
+    RENTAL_UNREACHABLE = "rental_unreachable"
 
     @property
     def kind(self) -> FailureKind:

@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, Field, SerializerFunctionWrapHandler, field_
 
 from protocol.catalogue import SignedCatalogue
 from protocol.messages.common import ErrorMessage, Failure, JobResult, JobSpec, Message
-from protocol.messages.jobs import JobStatus
+from protocol.messages.jobs import JobStatus, SshEndpoint
 from protocol.messages.storage import (
     ObjectDeleted,
     ObjectDeleteRequest,
@@ -33,6 +33,8 @@ class JobCancelRequest(Message):
 
 
 class JobStatusUpdate(Message):
+    """`ssh`: a rental's login, with the RUNNING update (left out of the frame otherwise)."""
+
     type: Literal["job.status"] = "job.status"
     job_uuid: UUID
     status: JobStatus
@@ -40,6 +42,14 @@ class JobStatusUpdate(Message):
     miner_hotkey: str | None = Field(default=None, max_length=64)
     result: JobResult | None = None
     failure: Failure | None = None
+    ssh: SshEndpoint | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_ssh(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("ssh") is None:
+            data.pop("ssh", None)
+        return data
 
 
 class JobIntervalCharge(Message):

@@ -1,10 +1,13 @@
 """Job progress messages: the executor emits them, the miner relays them to the validator."""
 
 import enum
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+
 from protocol.messages.common import Failure, JobResult, Message
+from protocol.types import NulFreeText
 
 
 class JobStatus(enum.StrEnum):
@@ -37,9 +40,27 @@ class VolumeReady(Message):
     job_uuid: UUID
 
 
+class SshEndpoint(Message):
+    """Where a rental's user logs in: `ssh -p PORT USER@HOST`."""
+
+    host: NulFreeText = Field(min_length=1, max_length=255)
+    port: int = Field(ge=1, le=65535)
+    user: NulFreeText = Field(min_length=1, max_length=32)
+
+
 class JobStarted(Message):
+    """`ssh` (a rental's, left out of the frame otherwise): its machine answers there."""
+
     type: Literal["job.started"] = "job.started"
     job_uuid: UUID
+    ssh: SshEndpoint | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_ssh(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("ssh") is None:
+            data.pop("ssh", None)
+        return data
 
 
 class JobFinished(Message):

@@ -16,7 +16,7 @@ from protocol.messages.benchmarks import (
     OpenRequest,
     PowAnswer,
 )
-from protocol.messages.common import ErrorMessage, JobSpec, Message
+from protocol.messages.common import MAX_RENTAL_SECONDS, ErrorMessage, JobSpec, Message
 from protocol.messages.jobs import (
     ExecutorReady,
     JobCancelled,
@@ -75,7 +75,7 @@ class JobReserve(Message):
     job_uuid: UUID
     executor_class: NulFreeText = Field(max_length=64)
     image: NulFreeText = Field(max_length=255)
-    timeout_s: int = Field(ge=1, le=86400)
+    timeout_s: int = Field(ge=1, le=MAX_RENTAL_SECONDS)  # a job's 86400 s, or a rental's 60 days
     started: SignedStarted
     spec: JobSpec | None = None
 

@@ -65,7 +65,14 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
         db_prefix=fresh_prefix("e2e"),
         celery=False,
         calibrate_runs=0,  # no beat, no benchmark cycles: keep the seeded classes
-        extra_env={"VALIDATOR_STAGE_LEEWAY_S": "15", "LOG_LEVEL": "INFO"},
+        # Rentals (test_rentals.py): short ones, and their banner read often.
+        extra_env={
+            "VALIDATOR_STAGE_LEEWAY_S": "15",
+            "LOG_LEVEL": "INFO",
+            "RENTAL_MIN_SECONDS": "5",
+            "RENTAL_CHECK_INTERVAL_S": "2",
+            "RENTAL_CHECK_TIMEOUT_S": "2",
+        },
     )
     with running_network(config, timeout=120) as net:
         yield net

@@ -133,7 +133,7 @@ class SessionRun:
         self.cancel = asyncio.Event()
         self.job_uuid = uuid.uuid4()
 
-    async def on_progress(self, progress: Progress, detail: str | None) -> None:
+    async def on_progress(self, progress: Progress, detail: JobStarted | None) -> None:
         self.progress.append(progress)
 
     async def __call__(self, address: str) -> Ended:

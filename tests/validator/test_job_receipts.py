@@ -221,7 +221,7 @@ async def test_a_job_through_a_real_miner_leaves_the_same_signed_receipts_on_bot
     links = MinerLinks(hotkey=validator, nonces=nonces)
     progress: list[Progress] = []
 
-    async def on_progress(event: Progress, detail: str | None) -> None:
+    async def on_progress(event: Progress, detail: JobStarted | None) -> None:
         progress.append(event)
 
     async with miner_on_a_socket() as address:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from protocol.messages.common import Failure, JobResult, JobSpec
 from protocol.messages.facilitator import JobStatusUpdate
-from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus
+from protocol.messages.jobs import TERMINAL_STATUSES, JobStatus, SshEndpoint
 from protocol.reports import ReportTooLarge, result_fit
 from protocol.text import text_for_postgres
 from validator.models import FacilitatorOutbox, OrganicJob, OrganicJobEvent
@@ -29,8 +29,10 @@ def organic_job_record(
     result: JobResult | None = None,
     observed_seconds: float = 0.0,
     failure: Failure | None = None,
+    ssh: SshEndpoint | None = None,
 ) -> bool:
     """False (and nothing written) if the job already ended: a late report changes nothing.
+    `ssh`: a rental's login, forwarded with its RUNNING status.
 
     With a result, `observed_seconds` is how long the validator saw the job run (JobStarted to the
     end; 0 if it never saw it start). The miner is paid, scored and the user billed for
@@ -71,6 +73,7 @@ def organic_job_record(
             miner_hotkey=miner_hotkey or None,
             result=result,
             failure=failure,
+            ssh=ssh,
         )
         FacilitatorOutbox.objects.create(job=job, payload=update.model_dump(mode="json"))
     return True

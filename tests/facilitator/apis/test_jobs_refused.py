@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 
 from executor.models import ExecutorClass
 from executor.selectors import executor_class_is_active
@@ -214,9 +215,11 @@ def test_class_deactivated_after_the_serializer_checked_it_is_400(api, monkeypat
     assert Job.objects.count() == 0
 
 
-def test_user_without_an_account_is_402(api, funded_user):
-    CreditAccount.objects.filter(user=funded_user).delete()
-    response = api.post(JOBS, _job(), format="json")
+def test_user_without_an_account_is_402(user, executor_classes):
+    # A user who never had credits: an account with a ledger cannot be deleted (it PROTECTs).
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post(JOBS, _job(), format="json")
     assert response.status_code == 402
     assert response.json()["available"] == "0"
 

@@ -81,3 +81,26 @@ def test_two_billers_at_once_charge_each_interval_once(funded_user: Any, setting
 def test_the_charge_rounds_to_a_micro_credit() -> None:
     assert storage_charge(size=1, seconds=1) == 0
     assert storage_charge(size=GB, seconds=3600) > 0
+
+
+@pytest.mark.django_db
+def test_billing_past_the_credits_takes_what_is_there_and_bills_every_object(funded_user: Any, settings: Any) -> None:
+    # Found by the ledger's tests: the charge once drove the balance below zero, which the
+    # database refuses, and the IntegrityError stopped the run before the other objects.
+    settings.STORAGE_PRICE_PER_GB_HOUR = 10.0
+    CreditAccount.objects.filter(user=funded_user).update(held=Decimal(30))  # a job in flight holds 30
+    first = stored(funded_user, size=10 * GB, hours=2)  # 200 due
+    second = stored(funded_user, size=GB, hours=1)  # 10 due
+    charged = storage_bill_due()
+
+    assert charged == Decimal(70)  # the 100 less what the job holds
+    account = CreditAccount.objects.get(user=funded_user)
+    assert (account.balance, account.held) == (Decimal(30), Decimal(30))
+    rows = CreditTransaction.objects.filter(kind="storage").order_by("id")
+    assert len(rows) == 2
+    assert sum(r.amount for r in rows) == Decimal(70)
+    assert any("not charged: credits ran out" in r.note for r in rows)
+    for obj in (first, second):  # both billed up to now: the shortfall is written off, not retried
+        obj.refresh_from_db()
+        assert obj.billed_until is not None
+        assert timezone.now() - obj.billed_until < timedelta(minutes=1)
