@@ -345,6 +345,10 @@ def _combined(reports: list[list[dict[str, Any]]]) -> dict[str, ClassCensusFigur
 
 def executor_census_latest() -> dict[str, ClassCensusFigures]:
     """Per class, the latest report of each connected validator, combined (highest figure)."""
+    return _combined(_latest_live_reports())
+
+
+def _latest_live_reports() -> list[list[dict[str, Any]]]:
     live = ValidatorSession.objects.filter(disconnected_at=None).values("hotkey")
     rows = (
         ExecutorCensusReport.objects.filter(validator_hotkey__in=live)
@@ -352,7 +356,27 @@ def executor_census_latest() -> dict[str, ClassCensusFigures]:
         .distinct("validator_hotkey")
         .values_list("classes", flat=True)
     )
-    return _combined(list(rows))
+    return list(rows)
+
+
+class WillingFigures(TypedDict):
+    willing_miners: int
+    willing_executors: int
+
+
+def executor_classes_willing() -> dict[str, WillingFigures]:
+    """Per class, the miners and verified executors willing at its current price (no floor above
+    it, docs/market.md), combined like the census (highest figure); a class no connected validator
+    reported willingness for is absent (unknown, not none)."""
+    out: dict[str, WillingFigures] = {}
+    for classes in _latest_live_reports():
+        for c in classes:
+            if c.get("willing_miners") is None or c.get("willing_executors") is None:
+                continue  # a validator from before price floors
+            now = out.setdefault(c["executor_class"], WillingFigures(willing_miners=0, willing_executors=0))
+            now["willing_miners"] = max(now["willing_miners"], int(c["willing_miners"]))
+            now["willing_executors"] = max(now["willing_executors"], int(c["willing_executors"]))
+    return out
 
 
 def executor_census_buckets(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Sum
 from django.http import HttpRequest
@@ -5,13 +7,16 @@ from django.http import HttpRequest
 from miner.models import (
     AcceptedJob,
     AccessRule,
+    ClassPriceFloor,
     ExecutorHost,
     ExecutorSlot,
     KnownValidator,
+    ShareDemand,
     StorageAllocation,
     StorageVolume,
     StoredShare,
 )
+from miner.services.manifest import manifest_publish
 from protocol.admin_theme import ModelAdmin
 
 
@@ -19,6 +24,28 @@ from protocol.admin_theme import ModelAdmin
 class AccessRuleAdmin(ModelAdmin[AccessRule]):
     list_display = ["list", "kind", "key", "note"]
     list_filter = ["list", "kind"]
+
+
+@admin.register(ClassPriceFloor)
+class ClassPriceFloorAdmin(ModelAdmin[ClassPriceFloor]):
+    """The least price per executor-second this miner takes for a class (docs/market.md); a change
+    goes out in the manifest at once, so validators stop routing jobs it would decline."""
+
+    list_display = ["executor_class", "min_price"]
+
+    def save_model(self, request: HttpRequest, obj: ClassPriceFloor, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        manifest_publish()
+
+    def delete_model(self, request: HttpRequest, obj: ClassPriceFloor) -> None:
+        super().delete_model(request, obj)
+        manifest_publish()
+
+
+@admin.register(ShareDemand)
+class ShareDemandAdmin(ModelAdmin[ShareDemand]):
+    list_display = ["validator_hotkey", "executor_class", "asked_at"]
+    list_filter = ["executor_class"]
 
 
 @admin.register(KnownValidator)
@@ -33,7 +60,7 @@ class ExecutorHostAdmin(ModelAdmin[ExecutorHost]):
 
 @admin.register(ExecutorSlot)
 class ExecutorSlotAdmin(ModelAdmin[ExecutorSlot]):
-    list_display = ["host", "executor_class", "index", "job_uuid", "claimed_at"]
+    list_display = ["host", "executor_class", "index", "job_uuid", "validator_hotkey", "claimed_at"]
     list_filter = ["executor_class", "host"]
 
 

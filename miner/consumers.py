@@ -14,7 +14,7 @@ from executor.selectors import executor_class_limits
 from miner.benchmarks.session import BenchmarkSession
 from miner.models import AcceptedJob, ExecutorSlot
 from miner.notify import MANIFEST_GROUP
-from miner.selectors import validator_refusal
+from miner.selectors import share_standing, validator_refusal
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
 from miner.services.manifest import manifest_publish
 from miner.services.receipts import (
@@ -44,11 +44,16 @@ from protocol.messages.miner import (
     ReceiptCountersign,
     ReceiptCountersigned,
     ReceiptOffer,
+    ShareStanding,
+    ShareSubscribe,
     ValidatorToMiner,
 )
 
 logger = logging.getLogger(__name__)
 TERMINAL = (JobFinished, JobFailed, JobCancelled)
+# A changed share standing goes out at most this often (the last change always follows), so a
+# busy link costs the database a few reads a second at most.
+STANDING_MIN_INTERVAL_S = 5.0
 
 
 @dataclass
@@ -69,6 +74,10 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         self.jobs: dict[UUID, ActiveJob] = {}
         self.benchmarks: BenchmarkSession | None = None
         self.manifest_sent: ManifestMessage | None = None
+        self.standing_wanted = False  # the validator sent `share.subscribe` (older ones never do)
+        self.standing_sent: ShareStanding | None = None
+        self.standing_next = 0.0  # loop time before which no standing is sent
+        self.standing_due: asyncio.TimerHandle | None = None
         await super().connect()
 
     async def authorize(self, peer_hotkey: str) -> str | None:
@@ -94,6 +103,29 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             self.manifest_sent = manifest
             await self.send_message(manifest)
 
+    async def _standing_changed(self) -> None:
+        """Sends the validator's standing now, or once the interval since the last one is over."""
+        if not self.standing_wanted or self.standing_due is not None:
+            return  # not asked for, or a send is scheduled (it reads the standing then)
+        loop = asyncio.get_running_loop()
+        wait = self.standing_next - loop.time()
+        if wait > 0:
+            self.standing_due = loop.call_later(wait, lambda: asyncio.ensure_future(self._send_standing()))
+            return
+        await self._send_standing()
+
+    async def _send_standing(self) -> None:
+        assert self.peer_hotkey is not None
+        self.standing_due = None
+        self.standing_next = asyncio.get_running_loop().time() + STANDING_MIN_INTERVAL_S
+        standing = ShareStanding(classes=await db_sync_to_async(share_standing)(validator_hotkey=self.peer_hotkey))
+        if standing != self.standing_sent:
+            self.standing_sent = standing
+            try:
+                await self.send_message(standing)
+            except Exception as exc:  # the validator may be gone
+                logger.info("could not send the share standing to %s: %r", self.peer_hotkey, exc)
+
     async def handle(self, message: Any) -> None:
         if isinstance(message, JobReserve):
             await self._reserve(message)
@@ -105,6 +137,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             await self._receipt_countersign(message)
         elif isinstance(message, ReceiptOffer):
             await self._receipt_offer(message)
+        elif isinstance(message, ShareSubscribe):
+            self.standing_wanted = True
+            await self._standing_changed()
         elif isinstance(message, BenchmarkStart) and self.benchmarks is not None:
             await self.benchmarks.start(message)
         elif isinstance(message, OpenRequest) and self.benchmarks is not None:
@@ -120,6 +155,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             )
         except Decline as exc:
             await self.send_message(JobDeclined(job_uuid=message.job_uuid, reason=exc.reason, detail=exc.detail))
+            await self._standing_changed()  # a declined validator wants to know where it stands
             return
         active = ActiveJob(slot=slot, limits=limits)
         # A reservation the validator never follows up on must not hold the executor forever.
@@ -128,6 +164,7 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
         )
         self.jobs[message.job_uuid] = active
         await self.send_message(accepted)
+        await self._standing_changed()
         if message.spec is not None:  # the payload came with the reservation: start at once
             await self._run(JobRun(job_uuid=message.job_uuid, spec=message.spec))
 
@@ -187,6 +224,8 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             await self.send_message(message)
         except Exception as exc:  # the validator may be gone; the job's end is recorded regardless
             logger.warning("could not relay %s for %s: %r", type(message).__name__, message.job_uuid, exc)
+        if isinstance(message, TERMINAL):
+            await self._standing_changed()
 
     async def _cancel(self, job_uuid: UUID) -> None:
         active = self.jobs.get(job_uuid)
@@ -211,6 +250,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
 
     async def disconnect(self, code: int) -> None:
         # The validator is gone: nobody will collect results, so stop its jobs and free executors.
+        if getattr(self, "standing_due", None) is not None:
+            assert self.standing_due is not None
+            self.standing_due.cancel()
         if getattr(self, "benchmarks", None) is not None:
             assert self.benchmarks is not None
             self.benchmarks.cancel_all()

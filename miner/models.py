@@ -1,6 +1,9 @@
 """Miner state: who may send jobs, the executor hosts (their slots and specs), accepted jobs and
 the manifest last published to validators."""
 
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -58,12 +61,42 @@ class ExecutorSlot(models.Model):
     index = models.PositiveIntegerField()
     job_uuid = models.UUIDField(null=True, blank=True, unique=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Whose organic job holds it (its stake-proportional share counts it); "" when free or benchmarking.
+    validator_hotkey = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["host", "executor_class", "index"], name="executor_slot_unique")]
 
     def __str__(self) -> str:
         return f"{self.host.name}/{self.executor_class}#{self.index}"
+
+
+class ClassPriceFloor(models.Model):
+    """The least price (credits per executor-second, the catalogue's unit) at which this miner takes
+    jobs of a class; below it reservations are declined `unprofitable` (docs/market.md)."""
+
+    executor_class = models.CharField(max_length=64, unique=True)
+    min_price = models.DecimalField(max_digits=18, decimal_places=6, validators=[MinValueValidator(Decimal(0))])
+
+    def __str__(self) -> str:
+        return f"{self.executor_class} from {self.min_price}/s"
+
+
+class ShareDemand(models.Model):
+    """When a validator last asked for an executor of a class: the free executors are kept for the
+    unused shares of validators that asked within MINER_SHARE_WINDOW_S (docs/market.md)."""
+
+    validator_hotkey = models.CharField(max_length=64)
+    executor_class = models.CharField(max_length=64)
+    asked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["validator_hotkey", "executor_class"], name="share_demand_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.validator_hotkey} asked for {self.executor_class} at {self.asked_at:%H:%M:%S}"
 
 
 class HostSpecsRecord(models.Model):

@@ -1,6 +1,7 @@
 """Reads of the miner's tables: who may send jobs, and what executors this miner offers."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal, TypedDict
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db.models.functions import Cast, Trunc
 from miner.models import (
     AcceptedJob,
     AccessRule,
+    ClassPriceFloor,
     ExecutorHost,
     ExecutorSlot,
     HostSpecsRecord,
@@ -21,7 +23,9 @@ from miner.models import (
     StorageVolume,
     StoredShare,
 )
+from protocol.apportion import largest_remainder
 from protocol.messages.manifest import HostManifest, HostSpecs, HostStorage, ManifestMessage
+from protocol.messages.miner import ClassStanding
 from protocol.receipts import ReceiptKind
 from protocol.tunables import tunable
 
@@ -86,7 +90,65 @@ def manifest_current() -> ManifestMessage:
                     name=host.name, executors=dict(sorted(executors.items())), specs=host_specs(host), storage=storage
                 )
             )
-    return ManifestMessage(hosts=hosts)
+    return ManifestMessage(hosts=hosts, price_floors=price_floors() or None)
+
+
+def price_floors() -> dict[str, str]:
+    """Executor class → this miner's least price per executor-second, as decimal text."""
+    return {cls: _price_text(p) for cls, p in ClassPriceFloor.objects.order_by("executor_class").values_list(
+        "executor_class", "min_price"
+    )}  # fmt: skip
+
+
+def price_floor_get(*, executor_class: str) -> Decimal | None:
+    return ClassPriceFloor.objects.filter(executor_class=executor_class).values_list("min_price", flat=True).first()
+
+
+def _price_text(price: Decimal) -> str:
+    return format(price.normalize(), "f")  # "0.5", "20": never "2E+1" nor "20.000000"
+
+
+def share_entitlements(*, total: int) -> dict[str, int]:
+    """Validator hotkey → executors of a class of `total` it is entitled to: the largest-remainder
+    split by stake of the validators admitted now (a refused one gets none, so its stake is not
+    kept idle for it). Two queries, however many validators: it runs on every reservation."""
+    minimum = tunable("MIN_VALIDATOR_STAKE")
+    rules = list(AccessRule.objects.values_list("kind", "list", "key"))
+    stakes = {
+        hotkey: stake if stake >= minimum and _admitted_by(rules, hotkey=hotkey, coldkey=coldkey) else 0
+        for hotkey, coldkey, stake in KnownValidator.objects.filter(stake__gt=0).values_list(
+            "hotkey", "coldkey", "stake"
+        )
+    }
+    return largest_remainder(total, stakes)
+
+
+def _admitted_by(rules: list[tuple[str, str, str]], *, hotkey: str, coldkey: str) -> bool:
+    """The black- and whitelists as `validator_refusal` applies them, over rules read once."""
+    for kind, key in ((AccessRule.Kind.HOTKEY, hotkey), (AccessRule.Kind.COLDKEY, coldkey)):
+        listed = {(lst, k) for knd, lst, k in rules if knd == kind}
+        if (AccessRule.List.BLACKLIST, key) in listed:
+            return False
+        whitelist = {k for lst, k in listed if lst == AccessRule.List.WHITELIST}
+        if whitelist and key not in whitelist:
+            return False
+    return True
+
+
+def share_standing(*, validator_hotkey: str) -> list[ClassStanding]:
+    """Per class this miner has: what the validator is entitled to, holds now, and the total."""
+    rows = ExecutorSlot.objects.values("executor_class").annotate(
+        total=Count("id"), mine=Count("id", filter=Q(validator_hotkey=validator_hotkey, job_uuid__isnull=False))
+    )
+    standing = []
+    for row in sorted(rows, key=lambda r: r["executor_class"]):
+        entitled = share_entitlements(total=row["total"]).get(validator_hotkey, 0)
+        standing.append(
+            ClassStanding(
+                executor_class=row["executor_class"], entitled=entitled, in_use=row["mine"], total=row["total"]
+            )
+        )
+    return standing
 
 
 def manifest_published() -> ManifestMessage | None:

@@ -55,8 +55,16 @@ class OrganicJobAdmin(ModelAdmin[OrganicJob]):
 
 @admin.register(Miner)
 class MinerAdmin(ModelAdmin[Miner]):
-    list_display = ["hotkey", "uid", "address", "stake", "is_active", "synced_at"]
+    list_display = ["hotkey", "uid", "address", "stake", "is_active", "share_summary", "synced_at"]
     list_filter = ["is_active"]
+    readonly_fields = ["share", "share_at"]  # the miner's word (share.standing), never edited here
+
+    @admin.display(description="our share (in use / entitled of total)")
+    def share_summary(self, obj: Miner) -> str:
+        return ", ".join(
+            f"{cls}: {s.get('in_use', 0)}/{s.get('entitled', 0)} of {s.get('total', 0)}"
+            for cls, s in sorted((obj.share or {}).items())
+        )
 
 
 @admin.register(MinerIncident)

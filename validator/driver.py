@@ -10,11 +10,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 
+from executor.selectors import executor_class_list
 from protocol.database import db_sync_to_async
 from protocol.logs import bind_job
 from protocol.messages.common import Failure, FailureKind, FailureReason, JobSpec, failure_kind
@@ -35,6 +37,9 @@ from validator.services.jobs import organic_job_attempt, organic_job_record
 from validator.services.miners import miner_decline_record, miner_incident_record
 
 logger = logging.getLogger(__name__)
+# Declines after which the miner may take the job later: no executor free, or the free ones kept
+# for other validators' shares (docs/market.md). Any other decline is for good, for this job.
+WAIT_REASONS = frozenset({DeclineReason.BUSY, DeclineReason.OVER_SHARE})
 
 
 class RoundOutcome(enum.StrEnum):
@@ -86,12 +91,13 @@ async def _drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: a
             )
             return
         since = freed.generation(spec.executor_class)  # before the round: a slot freed during it counts
+        price = await db_sync_to_async(_class_price)(spec.executor_class)
         candidates = _freed_first(await db_sync_to_async(miners_for_job)(exclude=tries.excluded), tries.freed_on)
         if not candidates and tries.excluded:
             break  # every miner we could ask has declined for good or failed us
         # No miner alive at all (none registered yet, heartbeats lapsed): wait like a busy round.
         if candidates:
-            outcome = await _round(ctx, job_uuid, spec, candidates, cancel, tries)
+            outcome = await _round(ctx, job_uuid, spec, candidates, cancel, tries, price)
         else:
             outcome = RoundOutcome.BUSY
         if outcome == RoundOutcome.DONE:
@@ -112,11 +118,22 @@ async def _drive(*, job_uuid: UUID, spec: JobSpec, ctx: DriverContext, cancel: a
 
 
 async def _round(
-    ctx: DriverContext, job_uuid: UUID, spec: JobSpec, candidates: list[Any], cancel: asyncio.Event, tries: _Tries
+    ctx: DriverContext,
+    job_uuid: UUID,
+    spec: JobSpec,
+    candidates: list[Any],
+    cancel: asyncio.Event,
+    tries: _Tries,
+    price: Decimal | None,
 ) -> RoundOutcome:
     busy = False
     for candidate in candidates:
         miner = MinerTarget(hotkey=candidate.hotkey, address=candidate.address)
+        if price is not None and ctx.links.priced_out(
+            miner_hotkey=miner.hotkey, executor_class=spec.executor_class, price=price
+        ):
+            tries.excluded.add(miner.hotkey)  # its manifest's floor is above the price: it would decline
+            continue
         if ctx.links.known_full(miner_hotkey=miner.hotkey, executor_class=spec.executor_class):
             busy = True  # our own jobs fill it: wait for one of them to end instead of asking
             continue
@@ -126,7 +143,7 @@ async def _round(
             await db_sync_to_async(miner_decline_record)(
                 hotkey=miner.hotkey, job_uuid=job_uuid, executor_class=spec.executor_class, reason=exc.message.reason
             )
-            if exc.message.reason == DeclineReason.BUSY:
+            if exc.message.reason in WAIT_REASONS:
                 busy = True
             else:
                 tries.excluded.add(miner.hotkey)
@@ -139,6 +156,12 @@ async def _round(
             return RoundOutcome.FAILED
         return RoundOutcome.DONE  # recorded by `_attempt` as it ended (EndNotRecorded: propagates)
     return RoundOutcome.BUSY if busy else RoundOutcome.DECLINED
+
+
+def _class_price(executor_class: str) -> Decimal | None:
+    """The class's price per executor-second (None for a class we do not know: the miners say so)."""
+    prices = executor_class_list().filter(name=executor_class).values_list("price_per_second", flat=True)
+    return prices.first()
 
 
 def _freed_first(candidates: list[Any], hotkey: str | None) -> list[Any]:

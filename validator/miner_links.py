@@ -7,6 +7,7 @@ on it is told at once (`LinkLost`), which the driver treats as the miner failing
 import asyncio
 import logging
 import time
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -14,16 +15,18 @@ from pydantic import TypeAdapter
 from websockets.exceptions import ConnectionClosed
 
 from protocol.buckets import inbound_guard
+from protocol.database import db_sync_to_async
 from protocol.dialer import PeerConnection, dial_open
 from protocol.handshake import NonceStore
 from protocol.keys import Hotkey
 from protocol.messages.benchmarks import BenchmarkFailed, MatmulCommit, MatmulOpening, PowAnswer
 from protocol.messages.common import ErrorMessage
 from protocol.messages.manifest import ManifestMessage
-from protocol.messages.miner import MinerToValidator
+from protocol.messages.miner import MinerToValidator, ShareStanding, ShareSubscribe
 from protocol.tls import peer_ws_url
 from protocol.tunables import tunable
 from protocol.wire import ProtocolError
+from validator.services.miners import miner_share_record
 
 logger = logging.getLogger(__name__)
 MINER_PATH = "/v1/miner/"
@@ -57,6 +60,9 @@ class MinerLink:
         # taken here for the same reason: the job's observed seconds never depend on how soon its
         # session got to read them.
         self.arrived: dict[tuple[UUID, str], float] = {}
+        # Where we stand in the miner's stake-proportional split (docs/market.md), as last sent.
+        self.standing: ShareStanding | None = None
+        self.saving: set[asyncio.Task[None]] = set()  # standings being stored (held: not collected)
         self.reader = asyncio.create_task(self._read())
 
     @property
@@ -125,6 +131,9 @@ class MinerLink:
         elif isinstance(message, ManifestMessage):
             self.manifest = message
             self.manifest_received.set()
+        elif isinstance(message, ShareStanding):
+            self.standing = message
+            self._store_standing(message)
         elif isinstance(message, BENCH_ANSWERS):
             if self.answers.qsize() < MAX_QUEUED_ANSWERS:
                 self.answers.put_nowait((time.monotonic(), message))
@@ -137,6 +146,13 @@ class MinerLink:
                 self.arrived.setdefault((message.job_uuid, message.type), time.monotonic())
             queue.put_nowait(message)
         return None
+
+    def _store_standing(self, standing: ShareStanding) -> None:
+        """On the Miner row, for the API and the admin; the miner sends one every few seconds at most."""
+        hotkey = self.conn.peer_hotkey
+        task = asyncio.ensure_future(db_sync_to_async(miner_share_record)(hotkey=hotkey, standing=standing))
+        self.saving.add(task)
+        task.add_done_callback(self.saving.discard)
 
 
 class FreedSlots:
@@ -245,8 +261,19 @@ class MinerLinks:
                 nonces=self.nonces,
                 timeout=tunable("VALIDATOR_RESERVE_TIMEOUT_S"),
             )
-            self.links[miner_hotkey] = MinerLink(conn)
-            return self.links[miner_hotkey]
+            link = self.links[miner_hotkey] = MinerLink(conn)
+            await link.send(ShareSubscribe())  # an old miner answers UNKNOWN_TYPE, which is only logged
+            return link
+
+    def priced_out(self, *, miner_hotkey: str, executor_class: str, price: Decimal) -> bool:
+        """The miner's manifest sets a floor for the class above `price`: it would decline the job
+        `unprofitable`, so it is not asked. Unknown (no link or manifest yet): not priced out."""
+        link = self.links.get(miner_hotkey)
+        return (
+            link is not None
+            and link.manifest is not None
+            and link.manifest.priced_out(executor_class=executor_class, price=price)
+        )
 
     def known_full(self, *, miner_hotkey: str, executor_class: str) -> bool:
         """Our own jobs fill every executor of the class the miner's manifest claims (so asking

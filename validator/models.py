@@ -20,6 +20,10 @@ class Miner(models.Model):
     stake = models.BigIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     synced_at = models.DateTimeField(auto_now=True)
+    # Where this validator stands in the miner's stake-proportional split, as the miner last said
+    # (`share.standing`): {executor_class: {"entitled", "in_use", "total"}} (docs/market.md).
+    share = models.JSONField(default=dict, blank=True)
+    share_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"miner {self.hotkey} @ {self.address or '-'}"

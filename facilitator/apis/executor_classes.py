@@ -5,10 +5,12 @@ from rest_framework.views import APIView
 
 from executor.selectors import executor_class_list
 from facilitator.apis.serializers import ExecutorClassSerializer
+from facilitator.selectors import executor_classes_willing
 
 
 class ExecutorClassListApi(APIView):
     @extend_schema(responses=ExecutorClassSerializer(many=True))
     def get(self, request: Request) -> Response:
         classes = executor_class_list()
-        return Response(ExecutorClassSerializer(classes, many=True).data)
+        context = {"willing": executor_classes_willing()}
+        return Response(ExecutorClassSerializer(classes, many=True, context=context).data)

@@ -167,6 +167,19 @@ class JobOutputSerializer(serializers.Serializer[Any]):
 
 
 class ExecutorClassSerializer(serializers.ModelSerializer[ExecutorClass]):
+    # Miners (and their verified executors) willing at the current price, as the connected
+    # validators last counted them (docs/market.md); null until one reported it.
+    willing_miners = serializers.SerializerMethodField()
+    willing_executors = serializers.SerializerMethodField()
+
+    def get_willing_miners(self, obj: ExecutorClass) -> int | None:
+        figures = self.context.get("willing", {}).get(obj.name)
+        return None if figures is None else int(figures["willing_miners"])
+
+    def get_willing_executors(self, obj: ExecutorClass) -> int | None:
+        figures = self.context.get("willing", {}).get(obj.name)
+        return None if figures is None else int(figures["willing_executors"])
+
     class Meta:
         model = ExecutorClass
         fields = [
@@ -187,4 +200,6 @@ class ExecutorClassSerializer(serializers.ModelSerializer[ExecutorClass]):
             "pow_difficulty",
             "pow_count",
             "reference_seconds",
+            "willing_miners",
+            "willing_executors",
         ]

@@ -36,14 +36,14 @@ def executor_hosts_sync_from_settings() -> int:
     return executor_hosts_sync(executor_hosts_parse(settings.MINER_EXECUTOR_HOSTS))
 
 
-def slot_claim(*, executor_class: str, job_uuid: UUID) -> ExecutorSlot | None:
+def slot_claim(*, executor_class: str, job_uuid: UUID, validator_hotkey: str = "") -> ExecutorSlot | None:
     for slot_id in ExecutorSlot.objects.filter(executor_class=executor_class, job_uuid=None).values_list(
         "id", flat=True
     ):
         try:
             with transaction.atomic():  # a savepoint, so a caller's transaction survives the conflict
                 claimed = ExecutorSlot.objects.filter(id=slot_id, job_uuid=None).update(
-                    job_uuid=job_uuid, claimed_at=timezone.now()
+                    job_uuid=job_uuid, claimed_at=timezone.now(), validator_hotkey=validator_hotkey
                 )
         except IntegrityError as exc:  # a concurrent reservation of the same job holds a slot
             raise DuplicateClaim(str(job_uuid)) from exc
@@ -53,9 +53,11 @@ def slot_claim(*, executor_class: str, job_uuid: UUID) -> ExecutorSlot | None:
 
 
 def slot_release(*, job_uuid: UUID) -> bool:
-    return bool(ExecutorSlot.objects.filter(job_uuid=job_uuid).update(job_uuid=None, claimed_at=None))
+    return bool(
+        ExecutorSlot.objects.filter(job_uuid=job_uuid).update(job_uuid=None, claimed_at=None, validator_hotkey="")
+    )
 
 
 def slots_release_all() -> int:
     """At start-up: jobs of a previous run died with its process (their containers are swept)."""
-    return ExecutorSlot.objects.exclude(job_uuid=None).update(job_uuid=None, claimed_at=None)
+    return ExecutorSlot.objects.exclude(job_uuid=None).update(job_uuid=None, claimed_at=None, validator_hotkey="")

@@ -5,10 +5,11 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 
-from executor.selectors import executor_class_is_active
+from executor.selectors import executor_class_get, executor_class_is_active
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.selectors import validator_refusal
-from miner.services.executors import DuplicateClaim, slot_claim, slot_release
+from miner.selectors import price_floor_get, validator_refusal
+from miner.services.executors import DuplicateClaim, slot_release
+from miner.services.share import ShareRefused, share_slot_claim
 from protocol.messages.miner import DeclineReason, JobReserve
 from protocol.tunables import tunable
 
@@ -31,17 +32,20 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"no executor class {reserve.executor_class!r}")
     if not ExecutorSlot.objects.filter(executor_class=reserve.executor_class).exists():
         raise Decline(DeclineReason.UNKNOWN_CLASS, f"this miner has no {reserve.executor_class} executors")
+    _price_check(reserve.executor_class)
     allow = tunable("MINER_IMAGE_ALLOWLIST")
     if allow and not any(_image_allowed(reserve.image, entry) for entry in allow):
         raise Decline(DeclineReason.IMAGE_NOT_ALLOWED, f"{reserve.image} is not on this miner's allowlist")
     if AcceptedJob.objects.filter(uuid=reserve.job_uuid).exists():
         raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here")
     try:
-        slot = slot_claim(executor_class=reserve.executor_class, job_uuid=reserve.job_uuid)
+        slot = share_slot_claim(
+            validator_hotkey=validator_hotkey, executor_class=reserve.executor_class, job_uuid=reserve.job_uuid
+        )
     except DuplicateClaim as exc:
         raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here") from exc
-    if slot is None:
-        raise Decline(DeclineReason.BUSY, f"all {reserve.executor_class} executors are busy")
+    except ShareRefused as exc:
+        raise Decline(exc.reason, exc.detail) from exc
     try:
         with transaction.atomic():
             job = AcceptedJob.objects.create(
@@ -55,6 +59,18 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
         slot_release(job_uuid=reserve.job_uuid)
         raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here") from exc
     return job, slot
+
+
+def _price_check(executor_class: str) -> None:
+    """Declines `unprofitable` when the class's price (the catalogue's) is below this miner's floor."""
+    floor = price_floor_get(executor_class=executor_class)
+    if floor is None:
+        return
+    price = executor_class_get(name=executor_class).price_per_second
+    if price < floor:
+        raise Decline(
+            DeclineReason.UNPROFITABLE, f"{executor_class} pays {price}/s, below this miner's floor of {floor}/s"
+        )
 
 
 def _image_allowed(image: str, entry: str) -> bool:

@@ -18,7 +18,8 @@ from protocol.messages.manifest import ManifestMessage
 
 
 def manifest_held_back(*, published: ManifestMessage, current: ManifestMessage) -> ManifestMessage:
-    """`published` with each host's classes cut to at most what `current` has; specs as published."""
+    """`published` with each host's classes cut to at most what `current` has; specs as published,
+    price floors as they are now (a raised floor must not wait: it declines what it used to take)."""
     now = {host.name: host for host in current.hosts}
     hosts = []
     for host in published.hosts:
@@ -29,7 +30,7 @@ def manifest_held_back(*, published: ManifestMessage, current: ManifestMessage) 
         executors = {cls: n for cls, n in executors.items() if n}
         if executors:
             hosts.append(host.model_copy(update={"executors": executors}))
-    return ManifestMessage(hosts=hosts)
+    return ManifestMessage(hosts=hosts, price_floors=current.price_floors)
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from miner.models import ExecutorHost, KnownValidator, StorageAllocation, StorageVolume, StoredShare
+from protocol.apportion import largest_remainder
 
 
 class StorageRefused(Exception):
@@ -40,23 +41,11 @@ def storage_volumes_sync_from_settings() -> StorageVolume | None:
     return volume
 
 
-def _largest_remainder(total: int, weights: dict[str, int]) -> dict[str, int]:
-    whole = sum(weights.values())
-    if whole <= 0:
-        return dict.fromkeys(weights, 0)
-    exact = {k: total * w for k, w in weights.items()}  # ×whole: integers, no float rounding
-    shares = {k: e // whole for k, e in exact.items()}
-    left = total - sum(shares.values())
-    for k in sorted(weights, key=lambda k: (-(exact[k] % whole), k))[:left]:
-        shares[k] += 1
-    return shares
-
-
 @transaction.atomic
 def storage_allocations_recompute() -> int:
     capacity = StorageVolume.objects.aggregate(total=Sum("capacity_bytes"))["total"] or 0
     stakes = {v.hotkey: v.stake for v in KnownValidator.objects.filter(stake__gt=0)}
-    quotas = _largest_remainder(int(capacity), stakes)
+    quotas = largest_remainder(int(capacity), stakes)
     for hotkey, quota in quotas.items():
         StorageAllocation.objects.update_or_create(
             validator_hotkey=hotkey, defaults={"stake": stakes[hotkey], "quota_bytes": quota}

@@ -82,12 +82,24 @@ MAX_CENSUS_COUNT = 1_000_000  # executors or miners in one class: far above any 
 class ClassCensus(StrictModel):
     """One executor class as one validator sees it: `claimed` executors in the active miners'
     latest manifests, `verified` those that passed every check of their latest finished run,
-    `miners` the active miners claiming or verified in the class."""
+    `miners` the active miners claiming or verified in the class. `willing_miners` and
+    `willing_executors` count those (and their verified executors) whose price floor the class's
+    current price meets (docs/market.md); left out by validators from before price floors."""
 
     executor_class: NulFreeText = Field(min_length=1, max_length=64)
     miners: int = Field(ge=0, le=MAX_CENSUS_COUNT)
     claimed: int = Field(ge=0, le=MAX_CENSUS_COUNT)
     verified: int = Field(ge=0, le=MAX_CENSUS_COUNT)
+    willing_miners: int | None = Field(default=None, ge=0, le=MAX_CENSUS_COUNT)
+    willing_executors: int | None = Field(default=None, ge=0, le=MAX_CENSUS_COUNT)
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_willingness(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in ("willing_miners", "willing_executors"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 class ExecutorCensus(Message):

@@ -1,10 +1,12 @@
 """Miner → validator: what a miner offers (its manifest), sent after the handshake and again when it
 changes. Everything in it is a claim until benchmarks back it (validator/cycle)."""
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
+from protocol.catalogue import Price
 from protocol.messages.common import Message
 from protocol.types import StrictModel
 
@@ -59,6 +61,22 @@ class HostManifest(StrictModel):
 class ManifestMessage(Message):
     type: Literal["miner.manifest"] = "miner.manifest"
     hosts: list[HostManifest] = Field(max_length=MAX_HOSTS)
+    # The least price per executor-second (the catalogue's unit, decimal as text) at which the
+    # miner takes jobs of a class (docs/market.md); below it, it declines `unprofitable`. Left out
+    # when the miner sets none, so such a manifest (and its digest) is what it was before.
+    price_floors: dict[ClassName, Price] | None = Field(default=None, max_length=MAX_CLASSES_PER_HOST * MAX_HOSTS)
+
+    @model_serializer(mode="wrap")
+    def _without_absent_floors(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("price_floors"):
+            data.pop("price_floors", None)
+        return data
+
+    def priced_out(self, *, executor_class: str, price: Decimal) -> bool:
+        """The miner's floor for the class is above `price`: it would decline the job."""
+        floor = (self.price_floors or {}).get(executor_class)
+        return floor is not None and Decimal(floor) > price
 
     def totals(self) -> dict[str, int]:
         """Executors per class over all hosts: the manifest as DESIGN.md's miner API shows it."""

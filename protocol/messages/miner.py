@@ -25,13 +25,15 @@ from protocol.messages.jobs import (
     JobStarted,
     VolumeReady,
 )
-from protocol.messages.manifest import ManifestMessage
+from protocol.messages.manifest import MAX_CLASSES_PER_HOST, MAX_EXECUTORS_PER_CLASS, MAX_HOSTS, ManifestMessage
 from protocol.receipts import SIGNATURE, IntervalPayload, JobAcceptedPayload, JobFinishedPayload, JobStartedPayload
-from protocol.types import NulFreeText
+from protocol.types import NulFreeText, StrictModel
 
 # How long a miner holds an executor for a reservation the validator never follows with JobRun;
 # the validator signs it into the `job_started` receipt (`ttl_s`), so both sides use this one figure.
 RESERVATION_TTL_S = 30.0
+MAX_STANDING_CLASSES = MAX_CLASSES_PER_HOST * MAX_HOSTS
+MAX_STANDING_EXECUTORS = MAX_EXECUTORS_PER_CLASS * MAX_HOSTS
 
 
 class DeclineReason(enum.StrEnum):
@@ -41,6 +43,11 @@ class DeclineReason(enum.StrEnum):
     IMAGE_NOT_ALLOWED = "image_not_allowed"
     DUPLICATE = "duplicate_job"
     BAD_RECEIPT = "bad_receipt"  # the signed reservation is not this job's, this miner's or the sender's
+    # Never penalised (docs/market.md): the class's price is below the miner's floor for it.
+    UNPROFITABLE = "unprofitable"
+    # Never penalised: the sender holds its stake-proportional share and the free executors are
+    # kept for validators that asked recently and hold less than theirs.
+    OVER_SHARE = "over_share"
 
 
 class SignedStarted(Message):
@@ -137,8 +144,43 @@ class JobDeclined(Message):
     detail: str = Field(default="", max_length=1000)
 
 
+class ClassStanding(StrictModel):
+    """One class of the miner as the receiving validator stands in it: `entitled` executors by its
+    stake, `in_use` held by its jobs now, `total` executors of the class on the miner."""
+
+    executor_class: NulFreeText = Field(min_length=1, max_length=64)
+    entitled: int = Field(ge=0, le=MAX_STANDING_EXECUTORS)
+    in_use: int = Field(ge=0, le=MAX_STANDING_EXECUTORS)
+    total: int = Field(ge=0, le=MAX_STANDING_EXECUTORS)
+
+
+class ShareSubscribe(Message):
+    """Validator → miner, once per link: send me my ShareStanding now and whenever it changes.
+    Asked for, not pushed, so a validator from before it never gets a frame it cannot read (an old
+    miner answers UNKNOWN_TYPE, which the validator only logs)."""
+
+    type: Literal["share.subscribe"] = "share.subscribe"
+
+
+class ShareStanding(Message):
+    """Miner → validator: where the validator stands in the miner's stake-proportional split, sent
+    on ShareSubscribe and then whenever it changed (a reservation, a job's end), at most every few
+    seconds."""
+
+    type: Literal["share.standing"] = "share.standing"
+    classes: list[ClassStanding] = Field(max_length=MAX_STANDING_CLASSES)
+
+
 ValidatorToMiner = Annotated[
-    JobReserve | JobRun | JobCancel | ReceiptCountersign | ReceiptOffer | BenchmarkStart | OpenRequest | ErrorMessage,
+    JobReserve
+    | JobRun
+    | JobCancel
+    | ReceiptCountersign
+    | ReceiptOffer
+    | ShareSubscribe
+    | BenchmarkStart
+    | OpenRequest
+    | ErrorMessage,
     Field(discriminator="type"),
 ]
 MinerToValidator = Annotated[
@@ -152,6 +194,7 @@ MinerToValidator = Annotated[
     | JobCancelled
     | ReceiptCountersigned
     | ManifestMessage
+    | ShareStanding
     | PowAnswer
     | MatmulCommit
     | MatmulOpening

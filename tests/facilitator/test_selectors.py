@@ -16,6 +16,7 @@ from facilitator.selectors import (
     credit_balance_get,
     executor_census_buckets,
     executor_census_latest,
+    executor_classes_willing,
     job_counts_by_status,
     job_failure_counts,
     job_get,
@@ -232,6 +233,23 @@ def test_the_latest_census_combines_connected_validators_by_the_highest_figure()
 def test_no_connected_validator_reported_means_no_census():
     _report("5Silent" + "s" * 41, at=datetime.now(UTC), cpu_small=(1, 1, 1))
     assert executor_census_latest() == {}
+
+
+def test_willingness_combines_connected_validators_and_skips_reports_without_it():
+    now = datetime.now(UTC)
+    a, b, old = (ValidatorSessionFactory.create() for _ in range(3))
+    _report(a.hotkey, at=now, cpu_small=(3, 6, 6))
+    _report(b.hotkey, at=now, cpu_small=(3, 6, 5))
+    _report(old.hotkey, at=now, cpu_large=(1, 1, 1))  # a validator from before price floors
+    ExecutorCensusReport.objects.filter(validator_hotkey=a.hotkey).update(
+        classes=[{"executor_class": "cpu.small", "miners": 3, "claimed": 6, "verified": 6,
+                  "willing_miners": 1, "willing_executors": 2}]
+    )  # fmt: skip
+    ExecutorCensusReport.objects.filter(validator_hotkey=b.hotkey).update(
+        classes=[{"executor_class": "cpu.small", "miners": 3, "claimed": 6, "verified": 5,
+                  "willing_miners": 2, "willing_executors": 1}]
+    )  # fmt: skip
+    assert executor_classes_willing() == {"cpu.small": {"willing_miners": 2, "willing_executors": 2}}
 
 
 def test_census_buckets_take_each_validators_latest_report_in_the_bucket():

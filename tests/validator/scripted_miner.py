@@ -22,6 +22,7 @@ from protocol.messages.miner import (
     JobRun,
     ReceiptCountersigned,
     ReceiptOffer,
+    ShareSubscribe,
     ValidatorToMiner,
 )
 from protocol.receipts import receipt_index, receipt_sign
@@ -107,6 +108,8 @@ async def scripted_miner(
             await on_connect(ws)
         async for raw in ws:
             message = _incoming.validate_json(raw)
+            if isinstance(message, ShareSubscribe):
+                continue  # every link asks for its share standing; scripts play a miner that never sends one
             await script(conn, message)
             # A pipelined payload: a real miner that accepted starts the job as if JobRun came.
             if isinstance(message, JobReserve) and message.spec is not None and message.job_uuid in seen.accepted:

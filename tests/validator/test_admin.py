@@ -222,3 +222,8 @@ def test_scoring_records_are_read_only(admin_client, scoring_records, model, rec
     assert admin_client.post(f"{ADMIN}/{model}/{pk}/delete/", {"post": "yes"}).status_code == 403
     page = _page(admin_client, f"{ADMIN}/{model}/{pk}/change/")
     assert 'name="_save"' not in page
+
+
+def test_the_miners_list_shows_our_share_of_each(admin_client):
+    MinerFactory.create(hotkey="5Shared", share={"cpu.small": {"entitled": 3, "in_use": 2, "total": 4}})
+    assert "cpu.small: 2/3 of 4" in _page(admin_client, f"{ADMIN}/miner/")

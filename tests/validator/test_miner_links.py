@@ -3,6 +3,7 @@ one link per miner reused across jobs, a new dial after the miner drops, refused
 frames routed to the job they name."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -328,3 +329,18 @@ async def test_a_cancel_ends_the_wait_without_a_slot() -> None:
     cancel.set()
     assert await waiter is None
     assert freed.waiters["cpu.small"] == []
+
+
+async def test_a_new_link_subscribes_to_its_share_standing(make_hotkey, nonces) -> None:
+    """The first frame after the handshake is share.subscribe (docs/market.md)."""
+    first: list[str] = []
+
+    async def read_first(ws: ServerConnection) -> None:
+        first.append(json.loads(await ws.recv())["type"])
+
+    key = make_hotkey()
+    links = MinerLinks(hotkey=make_hotkey(), nonces=nonces)
+    async with scripted_miner(key, complete, on_connect=read_first) as address:
+        await links.get(miner_hotkey=key.ss58, address=address)
+        await links.close_all()
+    assert first == ["share.subscribe"]

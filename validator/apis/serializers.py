@@ -25,8 +25,16 @@ class MinerSerializer(serializers.Serializer[Any]):
     last_checked_at = serializers.DateTimeField(allow_null=True)
 
 
+class ShareSerializer(serializers.Serializer[Any]):
+    entitled = serializers.IntegerField()
+    in_use = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
 class MinerDetailSerializer(MinerSerializer):
     checks = CheckSerializer(many=True)
+    share = serializers.DictField(child=ShareSerializer())
+    share_at = serializers.DateTimeField(allow_null=True)
 
 
 class PenaltySerializer(serializers.Serializer[Any]):

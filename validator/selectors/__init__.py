@@ -131,8 +131,16 @@ class MinerReport(TypedDict):
     last_checked_at: datetime | None
 
 
+class ShareReport(TypedDict):
+    entitled: int
+    in_use: int
+    total: int
+
+
 class MinerDetailReport(MinerReport):
     checks: list[CheckReport]
+    share: dict[str, ShareReport]  # per class, where we stand in the miner's stake split (docs/market.md)
+    share_at: datetime | None
 
 
 class CheckVerdict(TypedDict):
@@ -182,7 +190,7 @@ def miner_report_get(*, hotkey: str) -> MinerDetailReport | None:
         )
         for check in checks
     ]
-    return MinerDetailReport(**report, checks=listed)
+    return MinerDetailReport(**report, checks=listed, share=miner.share or {}, share_at=miner.share_at)
 
 
 def verified_counts(*, verdicts: Sequence[CheckVerdict]) -> dict[str, int]:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from chain.interface import Role
 from chain.selectors import chain_neurons
+from protocol.messages.miner import ShareStanding
 from validator.models import Miner, MinerDecline, MinerIncident
 from validator.selectors import miner_get_by_hotkey
 
@@ -42,3 +43,9 @@ def miner_decline_record(*, hotkey: str, job_uuid: UUID | None, executor_class: 
         MinerDecline.objects.create(
             miner=miner, job_uuid=job_uuid, executor_class=executor_class[:64], reason=reason[:32], at=timezone.now()
         )
+
+
+def miner_share_record(*, hotkey: str, standing: ShareStanding) -> None:
+    """Where this validator stands in the miner's stake-proportional split, as the miner said."""
+    share = {c.executor_class: {"entitled": c.entitled, "in_use": c.in_use, "total": c.total} for c in standing.classes}
+    Miner.objects.filter(hotkey=hotkey).update(share=share, share_at=timezone.now())

@@ -13,6 +13,7 @@ from config.settings.components.meshwork import (
     FACILITATOR_MAX_INPUT_BYTES,
     MINER_BENCH_MAX_STARTS_PER_HOUR,
     MINER_IMAGE_ALLOWLIST,
+    MINER_SHARE_WINDOW_S,
     VALIDATOR_QUEUE_TIMEOUT_S,
     VALIDATOR_RESERVE_TIMEOUT_S,
     VALIDATOR_STAGE_LEEWAY_S,
@@ -85,6 +86,10 @@ CONSTANCE_CONFIG: dict[str, tuple[Any, ...]] = {
         MINER_BENCH_MAX_STARTS_PER_HOUR,
         "Miner: benchmark challenges one validator may start per hour.",
     ),
+    "MINER_SHARE_WINDOW_S": (
+        float(MINER_SHARE_WINDOW_S),
+        "Miner: seconds a validator's last request keeps its unused stake share free of others' jobs.",
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Deadlines": ("VALIDATOR_DEADLINE_FACTOR", "VALIDATOR_STAGE_LEEWAY_S", "VALIDATOR_RESERVE_TIMEOUT_S"),
@@ -95,7 +100,7 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "EXECUTOR_MAX_OUTPUT_BYTES",
         "MINER_BENCH_MAX_STARTS_PER_HOUR",
     ),
-    "Access": ("MIN_VALIDATOR_STAKE", "MINER_IMAGE_ALLOWLIST"),
+    "Access": ("MIN_VALIDATOR_STAKE", "MINER_IMAGE_ALLOWLIST", "MINER_SHARE_WINDOW_S"),
 }
 # A tunable is read from the database at most this often per process (0: on every read).
 TUNABLES_REFRESH_S = env.float("TUNABLES_REFRESH_S", default=2.0)

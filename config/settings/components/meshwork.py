@@ -49,6 +49,9 @@ MINER_BENCH_MAX_STARTS_PER_HOUR = env.int("MINER_BENCH_MAX_STARTS_PER_HOUR", def
 # specs are collected at start-up and then this often.
 MINER_MANIFEST_MIN_INTERVAL_S = env.float("MINER_MANIFEST_MIN_INTERVAL_S", default=7200.0)
 MINER_SPECS_REFRESH_S = env.float("MINER_SPECS_REFRESH_S", default=3600.0)
+# Fair share (docs/market.md): a validator that asked within this many seconds keeps the unused
+# part of its stake-proportional share free of other validators' jobs.
+MINER_SHARE_WINDOW_S = env.float("MINER_SHARE_WINDOW_S", default=60.0)
 
 # Executor: limits on what a job may bring in and take out.
 EXECUTOR_MAX_INPUT_BYTES = env.int("EXECUTOR_MAX_INPUT_BYTES", default=256 * 1024 * 1024)

@@ -1,9 +1,12 @@
 """`GET /api/v1/executor-classes/`: the active classes a job may ask for."""
 
 import pytest
+from django.utils import timezone
 
 from executor.services.catalogue import catalogue_apply
+from facilitator.models import ExecutorCensusReport
 from tests.executor.services.test_catalogue import gpu_catalogue
+from tests.facilitator.factories import ValidatorSessionFactory
 from tests.factories import JOB_IMAGE
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +36,23 @@ def test_executor_classes_list(api):
         "pow_difficulty": 16,
         "pow_count": 64,
         "reference_seconds": {},
+        "willing_miners": None,  # no validator reported it yet
+        "willing_executors": None,
     }
+
+
+def test_the_list_shows_the_executors_willing_at_the_current_price(api):
+    session = ValidatorSessionFactory.create()
+    census = {"executor_class": "cpu.small", "miners": 3, "claimed": 6, "verified": 5}
+    ExecutorCensusReport.objects.create(
+        validator_hotkey=session.hotkey,
+        cycle=1,
+        reported_at=timezone.now(),
+        classes=[census | {"willing_miners": 2, "willing_executors": 4}, census | {"executor_class": "cpu.large"}],
+    )
+    classes = {c["name"]: c for c in api.get("/api/v1/executor-classes/").json()}
+    assert (classes["cpu.small"]["willing_miners"], classes["cpu.small"]["willing_executors"]) == (2, 4)
+    assert (classes["cpu.large"]["willing_miners"], classes["cpu.large"]["willing_executors"]) == (None, None)
 
 
 def test_inactive_executor_class_is_neither_listed_nor_accepted(api, executor_classes):

@@ -187,7 +187,8 @@ def miner_frames(*, validator: Hotkey, miner_ss58: str, jobs: Jobs) -> st.Search
         }
     )
     error = st.fixed_dictionaries({"type": st.just("error"), "code": st.just("internal"), "detail": hex_chars})
-    return st.one_of(reserve(), reserve(), run, cancel, countersign, offer(), bench_start, bench_open, error)
+    subscribe = st.just({"type": "share.subscribe"})
+    return st.one_of(reserve(), reserve(), run, cancel, countersign, offer(), bench_start, bench_open, error, subscribe)
 
 
 @pytest.fixture

@@ -1,16 +1,19 @@
+from decimal import Decimal
+
 import pytest
 from constance import config as constance_config
+from django.utils import timezone
 
 from executor.services.catalogue import catalogue_apply
 from executor.services.hosts import executor_hosts_parse
-from miner.models import AcceptedJob, ExecutorSlot
+from miner.models import AcceptedJob, ClassPriceFloor, ExecutorSlot, ShareDemand
 from miner.services.executors import executor_hosts_sync, slot_release
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve, job_set_status
 from protocol.keys import hotkey_create
 from protocol.messages.miner import DeclineReason, JobReserve
 from tests.executor.services.test_catalogue import gpu_catalogue
 from tests.factories import JOB_IMAGE, signed_reserve
-from tests.miner.factories import AccessRuleFactory
+from tests.miner.factories import AccessRuleFactory, KnownValidatorFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("min_validator_stake")]
 SIGNER = hotkey_create()[0]
@@ -190,3 +193,29 @@ def test_set_status_leaves_unspecified_fields(admitted_validator_key):
     assert (job.status, job.exit_code, job.executor_seconds) == ("finished", 0, 1.0)
     # The slot stays claimed until job_finish.
     assert ExecutorSlot.objects.filter(job_uuid=job.uuid).exists()
+
+
+def test_a_class_priced_below_the_miners_floor_is_declined_unprofitable(admitted_validator_key):
+    ClassPriceFloor.objects.create(executor_class="cpu.small", min_price=Decimal("0.0015"))
+    decline = _declined(admitted_validator_key.ss58, _reserve())
+    assert (decline.reason, decline.detail) == (
+        DeclineReason.UNPROFITABLE,
+        "cpu.small pays 0.001000/s, below this miner's floor of 0.001500/s",
+    )
+    assert not ShareDemand.objects.exists()  # priced out: not demand this miner keeps executors for
+
+
+def test_a_floor_at_the_price_or_of_another_class_accepts(admitted_validator_key):
+    ClassPriceFloor.objects.create(executor_class="cpu.small", min_price=Decimal("0.001"))
+    ClassPriceFloor.objects.create(executor_class="cpu.large", min_price=Decimal("100"))
+    job, _ = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve())
+    assert job.status == AcceptedJob.Status.RESERVED
+
+
+def test_over_its_share_a_validator_is_declined_over_share(admitted_validator_key):
+    other = KnownValidatorFactory.create(stake=5000)
+    ShareDemand.objects.create(validator_hotkey=other.hotkey, executor_class="cpu.small", asked_at=timezone.now())
+    # 2 executors split 5:1 → 2:0 (0.33 vs 1.67): nothing is ours, and both are kept for the other.
+    decline = _declined(admitted_validator_key.ss58, _reserve())
+    assert decline.reason == DeclineReason.OVER_SHARE
+    assert "your share is 0" in decline.detail

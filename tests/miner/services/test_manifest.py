@@ -2,12 +2,13 @@
 removals go out at once, and the rule holds across restarts because the manifest is a row."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from executor.services.hosts import executor_hosts_parse
-from miner.models import ExecutorHost, PublishedManifest
+from miner.models import ClassPriceFloor, ExecutorHost, PublishedManifest
 from miner.selectors import manifest_published
 from miner.services.executors import executor_hosts_sync
 from miner.services.manifest import manifest_for_heartbeat, manifest_publish
@@ -95,3 +96,27 @@ def test_the_heartbeat_digest_source_is_the_published_manifest():
     manifest, _ = manifest_publish()
     _configure("a=local;cpu.small=2")  # held back: the heartbeat must not announce it either
     assert manifest_for_heartbeat() == manifest.model_dump(mode="json")
+
+
+def test_price_floors_go_out_at_once_even_within_the_interval():
+    _configure("a=local;cpu.small=2")
+    first, _ = manifest_publish()
+    assert first.price_floors is None
+    assert "price_floors" not in first.model_dump(mode="json")  # a manifest without floors is as before
+    ClassPriceFloor.objects.create(executor_class="cpu.small", min_price=Decimal("0.002000"))
+    _configure("a=local;cpu.small=3")  # an addition: held back, the floor is not
+    manifest, changed = manifest_publish(now=timezone.now() + timedelta(seconds=1))
+    assert changed
+    assert manifest.price_floors == {"cpu.small": "0.002"}
+    assert manifest.totals() == {"cpu.small": 2}
+    assert manifest_published() == manifest
+
+
+def test_a_removed_floor_leaves_the_manifest_without_the_field():
+    _configure("a=local;cpu.small=1")
+    ClassPriceFloor.objects.create(executor_class="cpu.small", min_price=Decimal(0))
+    assert manifest_publish()[0].price_floors == {"cpu.small": "0"}
+    ClassPriceFloor.objects.all().delete()
+    manifest, changed = manifest_publish()
+    assert changed
+    assert manifest.price_floors is None

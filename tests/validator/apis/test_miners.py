@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from protocol.messages.miner import ClassStanding, ShareStanding
 from tests.validator.factories import (
     BenchmarkCheckFactory,
     BenchmarkCycleFactory,
@@ -13,6 +14,7 @@ from tests.validator.factories import (
     manifest_message,
 )
 from validator.models import BenchmarkCheck
+from validator.services.miners import miner_share_record
 
 pytestmark = pytest.mark.django_db
 MINER_KEYS = {"hotkey", "coldkey", "manifest", "verified", "last_checked_at"}
@@ -58,7 +60,7 @@ def test_the_detail_adds_the_recent_checks(client, checked_miner):
     response = client.get("/api/v1/miners/5Checked/")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == MINER_KEYS | {"checks"}
+    assert set(body) == MINER_KEYS | {"checks", "share", "share_at"}
     assert body["verified"] == {"cpu.small": 1}
     assert all(set(check) == CHECK_KEYS for check in body["checks"])
     assert [(c["cycle"], c["executor"], c["benchmark"], c["passed"], c["reason"]) for c in body["checks"]] == [
@@ -85,7 +87,18 @@ def test_a_miner_never_checked_has_empty_figures(client):
         "verified": {},
         "last_checked_at": None,
         "checks": [],
+        "share": {},
+        "share_at": None,
     }
+
+
+def test_the_detail_shows_where_this_validator_stands_in_the_miners_share(client):
+    miner = MinerFactory.create(hotkey="5Shared")
+    standing = ShareStanding(classes=[ClassStanding(executor_class="cpu.small", entitled=3, in_use=2, total=4)])
+    miner_share_record(hotkey=miner.hotkey, standing=standing)
+    body = client.get("/api/v1/miners/5Shared/").json()
+    assert body["share"] == {"cpu.small": {"entitled": 3, "in_use": 2, "total": 4}}
+    assert body["share_at"] is not None
 
 
 def test_the_api_is_read_only(client, checked_miner):
@@ -114,4 +127,4 @@ def test_the_endpoints_are_in_the_openapi_schema(client):
     detail = paths["/api/v1/miners/{hotkey}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert detail == {"$ref": "#/components/schemas/MinerDetail"}
     properties = schema.json()["components"]["schemas"]["MinerDetail"]["properties"]
-    assert set(properties) == MINER_KEYS | {"checks"}
+    assert set(properties) == MINER_KEYS | {"checks", "share", "share_at"}

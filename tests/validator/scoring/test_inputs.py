@@ -14,7 +14,7 @@ from tests.validator.factories import (
 )
 from tests.validator.scoring.cycles import HOUR, OTHER_VALIDATOR, N, at, verified_run, window
 from validator.models import BenchmarkCheck, BenchmarkCycle, MinerManifest, ReceiptRecord
-from validator.scoring.formula import ClassInputs, MinerInputs
+from validator.scoring.formula import ClassInputs, MinerInputs, penalties_compute
 from validator.scoring.inputs import organic_seconds, scoring_inputs_gather, scoring_params
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +110,19 @@ def test_a_busy_decline_with_a_free_verified_executor_counts_and_a_truly_busy_on
     MinerDeclineFactory.create(miner=miner, at=at(N, 3600), reason="duplicate_job")  # not a busy claim
     MinerDeclineFactory.create(miner=miner, at=at(N, 3700), executor_class="cpu.large")  # none verified there
     assert gather()[miner.hotkey].declined_free == {"cpu.small": 2}
+
+
+def test_unprofitable_and_over_share_declines_with_every_executor_free_are_never_penalised():
+    """A miner's price floor and another validator's share are not capacity it hides (docs/market.md)."""
+    miner = MinerFactory.create()
+    verified_run(miner, executors=2)  # nothing runs on it in the window: every executor is free
+    MinerDeclineFactory.create(miner=miner, at=at(N, 1000), reason="unprofitable")
+    MinerDeclineFactory.create(miner=miner, at=at(N, 1100), reason="over_share")
+    inputs = gather()[miner.hotkey]
+    assert inputs.declined_free == {}
+    assert penalties_compute(inputs, scoring_params(window_s=3600.0)) == []
+    MinerDeclineFactory.create(miner=miner, at=at(N, 1200))  # the same moment's "busy" is a lie
+    assert gather()[miner.hotkey].declined_free == {"cpu.small": 1}
 
 
 def test_a_job_with_no_end_yet_counts_as_running_until_twice_its_timeout():

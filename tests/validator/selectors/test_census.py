@@ -52,9 +52,9 @@ def test_claims_and_verified_executors_add_up_per_class():
     assert census is not None
     assert census.cycle == 8
     assert benchmark_run_last_finished() == latest.id
-    assert census.classes == [
-        ClassCensus(executor_class="cpu.small", miners=2, claimed=5, verified=3),
-        ClassCensus(executor_class="gpu.a100", miners=1, claimed=1, verified=0),
+    assert census.classes == [  # no floors: every miner of a priced class is willing
+        ClassCensus(executor_class="cpu.small", miners=2, claimed=5, verified=3, willing_miners=2, willing_executors=3),
+        ClassCensus(executor_class="gpu.a100", miners=1, claimed=1, verified=0),  # not in our catalogue
     ]
     assert abs((timezone.now() - census.at).total_seconds()) < 5
 
@@ -68,5 +68,38 @@ def test_past_the_bound_the_classes_with_most_verified_are_kept():
     census = executor_census_build()
     assert census is not None
     assert len(census.classes) == MAX_CENSUS_CLASSES
-    assert census.classes[0] == ClassCensus(executor_class="cpu.small", miners=1, claimed=1, verified=1)
+    assert census.classes[0] == ClassCensus(
+        executor_class="cpu.small", miners=1, claimed=1, verified=1, willing_miners=1, willing_executors=1
+    )
     assert "junk063" not in {c.executor_class for c in census.classes}  # the last by name of the ties
+
+
+def test_miners_whose_floor_is_above_the_price_are_not_willing():
+    """cpu.small pays 0.001/s (the seeded catalogue): a floor at it is willing, one above is not."""
+    at_price, above, none = MinerFactory.create(), MinerFactory.create(), MinerFactory.create()
+    for miner, floor in ((at_price, "0.001"), (above, "0.0011"), (none, None)):
+        message = manifest_message(h1={"cpu.small": 2})
+        if floor is not None:
+            message = message.model_copy(update={"price_floors": {"cpu.small": floor}})
+        MinerManifestFactory.create(miner=miner, message=message)
+    run = BenchmarkCycleFactory.create(number=3)
+    for miner in (at_price, above, none):
+        _verified(run, miner, "h1/cpu.small/0")
+    census = executor_census_build()
+    assert census is not None
+    assert census.classes == [
+        ClassCensus(executor_class="cpu.small", miners=3, claimed=6, verified=3, willing_miners=2, willing_executors=2)
+    ]
+    wire = census.model_dump(mode="json")["classes"][0]
+    assert (wire["willing_miners"], wire["willing_executors"]) == (2, 2)
+
+
+def test_an_older_floor_is_replaced_by_the_latest_manifest():
+    miner = MinerFactory.create()
+    floored = manifest_message(h1={"cpu.small": 1}).model_copy(update={"price_floors": {"cpu.small": "5"}})
+    MinerManifestFactory.create(miner=miner, message=floored, received_at=timezone.now() - timedelta(hours=1))
+    MinerManifestFactory.create(miner=miner, message=manifest_message(h1={"cpu.small": 1}))
+    BenchmarkCycleFactory.create(number=4)
+    census = executor_census_build()
+    assert census is not None
+    assert census.classes[0].willing_miners == 1
