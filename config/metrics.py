@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from config.roles import NodeRole, role_serves
 from dht.selectors import dht_routing_table_size
-from facilitator.selectors import job_status_counts
+from facilitator.selectors.figures import job_status_counts
 from miner.selectors import accepted_job_status_counts
 from protocol.identity import node_ss58_or_empty
 from protocol.version import NODE_VERSION

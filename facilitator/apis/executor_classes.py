@@ -5,7 +5,7 @@ from rest_framework.views import APIView
 
 from executor.selectors import executor_class_list
 from facilitator.apis.serializers import ExecutorClassSerializer
-from facilitator.selectors import executor_classes_willing
+from facilitator.selectors.figures import executor_classes_willing
 
 
 class ExecutorClassListApi(APIView):

@@ -1,11 +1,11 @@
-"""The network overview's charts, drawn from the selectors' time buckets (facilitator/selectors.py)."""
+"""The network overview's charts, drawn from the selectors' time buckets (facilitator/selectors/figures.py)."""
 
 from datetime import datetime
 from typing import Literal
 
 from django.utils import timezone
 
-from facilitator.selectors import ClassCensusFigures, JobBucket
+from facilitator.selectors.figures import ClassCensusFigures, JobBucket
 from protocol.charts import Window, bucket_starts, line_chart_svg, time_series, time_ticks, zero_filled
 
 

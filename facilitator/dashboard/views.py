@@ -19,7 +19,8 @@ from facilitator.dashboard.overview import (
     latency_chart,
     miners_chart,
 )
-from facilitator.selectors import (
+from facilitator.selectors import validator_sessions_live
+from facilitator.selectors.figures import (
     executor_census_buckets,
     executor_census_latest,
     job_buckets,
@@ -27,7 +28,6 @@ from facilitator.selectors import (
     job_failure_counts,
     miner_executor_seconds,
     miners_serving,
-    validator_sessions_live,
 )
 from protocol.charts import WINDOWS, Bar, bar_chart_svg, window_parse
 

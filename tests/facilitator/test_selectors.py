@@ -1,4 +1,4 @@
-"""The facilitator's reads (facilitator/selectors.py): a user sees only their own jobs, dispatch
+"""The facilitator's reads (facilitator/selectors/): a user sees only their own jobs, dispatch
 reads the queue oldest first, validators' holdings and sessions, tokens, and the dashboard figures."""
 
 import uuid
@@ -11,26 +11,28 @@ from asgiref.sync import sync_to_async
 
 from facilitator.models import ExecutorCensusReport, ValidatorSession
 from facilitator.selectors import (
-    ClassCensusFigures,
     api_token_user_aget,
     credit_balance_get,
+    job_get,
+    job_last_event,
+    job_list,
+    job_output_get,
+    jobs_held_by_validator,
+    jobs_in_flight_per_validator,
+    jobs_pending_uuids,
+    validator_is_live,
+    validator_last_disconnected_at,
+    validator_sessions_live,
+)
+from facilitator.selectors.figures import (
+    ClassCensusFigures,
     executor_census_buckets,
     executor_census_latest,
     executor_classes_willing,
     job_counts_by_status,
     job_failure_counts,
-    job_get,
-    job_last_event,
-    job_list,
     job_median_seconds_per_class,
-    job_output_get,
-    jobs_held_by_validator,
-    jobs_in_flight_per_validator,
-    jobs_pending_uuids,
     miner_executor_seconds,
-    validator_is_live,
-    validator_last_disconnected_at,
-    validator_sessions_live,
 )
 from protocol.messages.common import FailureKind
 from protocol.messages.jobs import JobStatus
