@@ -10,8 +10,11 @@ from typing import Any
 
 import docker
 import httpx
+import psycopg
 import pytest
 
+from deploy.localnet.databases import database_url
+from deploy.localnet.network import LocalNetwork
 from tests.e2e.conftest import balance
 from tests.ssh_login import Keys, keys_make, ssh
 
@@ -52,7 +55,14 @@ def port_closed(port: int) -> bool:
     return False
 
 
-def test_rent_log_in_and_it_is_gone_when_it_expires(api: httpx.Client, keys: Keys) -> None:
+def receipts(network: LocalNetwork, uuid: str) -> list[tuple[str, str, float | None]]:
+    """The validator's receipts of a job: what its scores count as worked time (validator/scoring)."""
+    with psycopg.connect(database_url(f"{network.config.db_prefix}_validator1"), autocommit=True) as conn:
+        sql = "SELECT kind, job_kind, seconds FROM validator_receiptrecord WHERE job_uuid = %s ORDER BY id"
+        return [(k, j, s) for k, j, s in conn.execute(sql, (uuid,)).fetchall()]
+
+
+def test_rent_log_in_and_it_is_gone_when_it_expires(api: httpx.Client, keys: Keys, network: LocalNetwork) -> None:
     before, _ = balance(api)
     rental = rent(api, keys, duration_s=20)
     active = rental_when(api, rental["uuid"], lambda r: r["ssh"] is not None)
@@ -76,6 +86,15 @@ def test_rent_log_in_and_it_is_gone_when_it_expires(api: httpx.Client, keys: Key
     after, held = balance(api)
     assert after == pytest.approx(before - cost, abs=1e-6)
     assert held == pytest.approx(0, abs=1e-6)
+    # Worked time in the scores: the rental's signed receipts, organic like a job's.
+    deadline = time.monotonic() + 30
+    rows = receipts(network, rental["uuid"])
+    while not any(kind == "job_finished" for kind, _, _ in rows):
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.5)
+        rows = receipts(network, rental["uuid"])
+    finished = next(s for k, j, s in rows if k == "job_finished" and j == "organic")
+    assert finished == pytest.approx(20, abs=2)
 
 
 def test_ending_a_rental_removes_its_machine_at_once(api: httpx.Client, keys: Keys) -> None:

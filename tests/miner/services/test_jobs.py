@@ -219,3 +219,32 @@ def test_over_its_share_a_validator_is_declined_over_share(admitted_validator_ke
     decline = _declined(admitted_validator_key.ss58, _reserve())
     assert decline.reason == DeclineReason.OVER_SHARE
     assert "your share is 0" in decline.detail
+
+
+def test_rented_executors_are_not_offered_to_jobs_until_the_rental_ends(admitted_validator_key):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from protocol.messages.common import JobSpec, RentalSpec
+
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    line = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    rentals = []
+    for _ in range(2):
+        reserve = _reserve(image="meshwork/rental-ssh:1")
+        spec = JobSpec(
+            image=reserve.image,
+            executor_class="cpu.small",
+            timeout_s=reserve.timeout_s,
+            rental=RentalSpec(ssh_public_key=line),
+        )
+        rentals.append(
+            job_reserve(
+                validator_hotkey=admitted_validator_key.ss58, reserve=reserve.model_copy(update={"spec": spec})
+            )[0]
+        )
+
+    assert _declined(admitted_validator_key.ss58, _reserve()).reason == DeclineReason.BUSY  # both are rented
+    job_finish(job_uuid=rentals[0].uuid, status=AcceptedJob.Status.CANCELLED, seconds=30.0)  # a rental ended
+    _, slot = job_reserve(validator_hotkey=admitted_validator_key.ss58, reserve=_reserve())
+    assert slot.host.name == rentals[0].host_name
