@@ -41,7 +41,7 @@ def job_print(job: Job, console: Console) -> None:
 
 
 def classes_print(classes: Iterable[ExecutorClass], console: Console) -> None:
-    table = Table("name", "cpus", "memory", "gpu", "price / s", "description", box=None, header_style="bold")
+    table = Table("name", "cpus", "memory", "gpu", "price / s", "willing", "description", box=None, header_style="bold")
     for cls in classes:
         gpu = f"{cls.gpu_count} × {cls.gpu_model or 'GPU'}" if cls.gpu else "-"
         table.add_row(
@@ -50,6 +50,7 @@ def classes_print(classes: Iterable[ExecutorClass], console: Console) -> None:
             f"{cls.memory_mb} MB",
             escape(gpu),
             str(cls.price_per_second),
+            "?" if cls.willing_executors is None else f"{cls.willing_executors} ({cls.willing_miners} miners)",
             escape(cls.description),
         )
     console.print(table, highlight=False)

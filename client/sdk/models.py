@@ -75,6 +75,9 @@ class ExecutorClass(_Response):
     gpu_model: str = ""
     price_per_second: Decimal
     weight: float | None = None
+    # Willing at the current price (docs/market.md); None until a validator has reported them.
+    willing_miners: int | None = None
+    willing_executors: int | None = None
 
 
 class Account(_Response):

@@ -131,8 +131,10 @@ def test_download_writes_the_output_zip(cli, tmp_path, monkeypatch):
 def test_classes_lists_the_executor_classes(cli):
     result = cli("classes")
     assert result.exit_code == 0, result.stderr
-    rows = {line.split()[0] for line in result.stdout.splitlines()[1:] if line.strip()}
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:] if line.strip()}
     assert "cpu.small" in rows
+    assert "willing" in result.stdout.splitlines()[0]
+    assert " ? " in rows["cpu.small"]  # no validator has reported who is willing at the price yet
 
 
 def test_the_facilitator_comes_from_the_environment_or_the_local_networks_credentials(meshwork, facilitator, tmp_path):
