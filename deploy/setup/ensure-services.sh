@@ -50,4 +50,8 @@ if ! docker_ok; then
   docker_ok || { echo "[setup] dockerd did not start; see /var/log/meshwork-dockerd.log" >&2; exit 1; }
 fi
 command -v debootstrap >/dev/null || { log "installing debootstrap"; apt_install debootstrap; }
+# The rental tests log in with the real OpenSSH client (docs/rentals.md).
+if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
+  log "installing openssh-client"; apt_install openssh-client
+fi
 log "postgres, redis and docker are up"
