@@ -14,12 +14,16 @@ from uuid import UUID
 
 from django.db.models import Q
 
+from protocol.messages.common import MAX_JOB_SECONDS, MAX_RENTAL_SECONDS
 from protocol.messages.miner import DeclineReason
 from protocol.receipts import ReceiptKind
 from validator.models import MinerDecline, ReceiptRecord
 
 # Jobs started this long before the window may still be running in it (2 × the longest timeout, and the TTL).
 LOOKBACK = timedelta(days=2, hours=1)
+# A rental may run 60 days (docs/rentals.md): those started before LOOKBACK are looked for too, by
+# their timeout, with their ends, so a machine rented out for weeks never makes its miner look free.
+RENTAL_LOOKBACK = timedelta(seconds=2 * MAX_RENTAL_SECONDS, hours=1)
 
 
 class Moment(NamedTuple):
@@ -32,17 +36,27 @@ def _running(
     *, miner_ids: set[int], window_start: datetime, window_end: datetime
 ) -> dict[tuple[int, str], tuple[list[datetime], list[datetime]]]:
     """{(miner, class): (sorted starts, sorted ends)} of every job that may run in the window."""
-    rows = ReceiptRecord.objects.filter(
+    recent = ReceiptRecord.objects.filter(
         Q(kind=ReceiptKind.JOB_STARTED) | Q(kind=ReceiptKind.JOB_FINISHED),
         miner_id__in=miner_ids,
         at__gte=window_start - LOOKBACK,
         at__lt=window_end,
     ).order_by()
+    long_started = ReceiptRecord.objects.filter(
+        kind=ReceiptKind.JOB_STARTED,
+        miner_id__in=miner_ids,
+        at__gte=window_start - RENTAL_LOOKBACK,
+        at__lt=window_start - LOOKBACK,
+        payload__timeout_s__gt=MAX_JOB_SECONDS,
+    ).order_by()
+    long_finished = ReceiptRecord.objects.filter(
+        kind=ReceiptKind.JOB_FINISHED, job_uuid__in=long_started.values("job_uuid"), at__lt=window_end
+    ).order_by()
+    fields = ("job_uuid", "kind", "miner_id", "executor_class", "at", "payload__timeout_s", "payload__ttl_s")
     started: dict[UUID, tuple[tuple[int, str], datetime, datetime]] = {}
     finished: dict[UUID, datetime] = {}
-    for job_uuid, kind, miner_id, cls, at, timeout_s, ttl_s in rows.values_list(
-        "job_uuid", "kind", "miner_id", "executor_class", "at", "payload__timeout_s", "payload__ttl_s"
-    ):
+    rows = [*long_started.values_list(*fields), *long_finished.values_list(*fields), *recent.values_list(*fields)]
+    for job_uuid, kind, miner_id, cls, at, timeout_s, ttl_s in rows:
         if kind == ReceiptKind.JOB_FINISHED:
             finished[job_uuid] = at
         else:

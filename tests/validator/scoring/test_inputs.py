@@ -164,3 +164,19 @@ def test_inactive_miners_with_nothing_to_score_are_left_out_and_class_values_com
     assert set(gather()) == {active.hotkey, gone_but_worked.hotkey}
     assert gone.hotkey not in gather()
     assert scoring_params(window_s=HOUR).values["cpu.small"] == executor_classes["cpu.small"].weight
+
+
+def test_a_machine_rented_out_for_weeks_keeps_its_miner_busy():
+    """A rental's job_started receipt may be weeks old (docs/rentals.md): it still counts as running
+    until its job_finished, so a busy decline meanwhile is fair, and one after its end is not."""
+    miner = MinerFactory.create()
+    verified_run(miner, executors=1)
+    month = 30 * 86400
+    rental = ReceiptRecordFactory.create(
+        miner=miner, kind="job_started", at=at(N, -20 * 86400), payload={"timeout_s": month, "ttl_s": 30}
+    )
+    MinerDeclineFactory.create(miner=miner, at=at(N, 1000))  # rented out 20 days ago, still running: busy
+    assert gather()[miner.hotkey].declined_free == {}
+    ReceiptRecordFactory.create(miner=miner, job_uuid=rental.job_uuid, kind="job_finished", at=at(N, 2000))
+    MinerDeclineFactory.create(miner=miner, at=at(N, 2500))  # the rental ended: this "busy" hides a free one
+    assert gather()[miner.hotkey].declined_free == {"cpu.small": 1}
