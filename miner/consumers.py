@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from executor.selectors import executor_class_limits
 from miner.benchmarks.session import BenchmarkSession
 from miner.models import AcceptedJob, ExecutorSlot
-from miner.notify import MANIFEST_GROUP
+from miner.notify import MANIFEST_GROUP, PREEMPT_EVENT
 from miner.selectors import share_standing, validator_refusal
 from miner.services.jobs import Decline, job_finish, job_mark_running, job_reserve
 from miner.services.manifest import manifest_publish
@@ -29,7 +29,7 @@ from protocol.consumer import SignedConsumer
 from protocol.database import db_sync_to_async
 from protocol.identity import node_hotkey
 from protocol.messages.benchmarks import BenchmarkStart, OpenRequest
-from protocol.messages.common import ErrorCode, ErrorMessage, FailureReason
+from protocol.messages.common import ErrorCode, ErrorMessage, Failure, FailureKind, FailureReason, JobResult
 from protocol.messages.executor import ExecutorLimits, ExecutorRun
 from protocol.messages.jobs import JobCancelled, JobFailed, JobFinished, JobStarted
 from protocol.messages.manifest import ManifestMessage
@@ -64,6 +64,7 @@ class ActiveJob:
     task: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
     bookkeeping: asyncio.Future[None] | None = None
+    preempted: bool = False  # stopped to give another validator its share back (miner/services/share.py)
 
 
 class ValidatorInterfaceConsumer(SignedConsumer[Any]):
@@ -96,6 +97,16 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
     async def miner_manifest(self, event: dict[str, Any]) -> None:
         """A changed manifest, pushed through the channel layer (miner.notify)."""
         await self._send_manifest(ManifestMessage.model_validate_json(event["payload"]))
+
+    async def miner_preempt(self, event: dict[str, Any]) -> None:
+        """A job of this link held beyond its validator's share is stopped for one within its share."""
+        job_uuid = UUID(event["job_uuid"])
+        active = self.jobs.get(job_uuid)
+        if active is None or active.preempted:
+            return
+        logger.info("job %s of %s preempted: another validator wants its share back", job_uuid, self.peer_hotkey)
+        active.preempted = True
+        await self._cancel(job_uuid)
 
     async def _send_manifest(self, manifest: ManifestMessage) -> None:
         # The push of a manifest this link was just sent (published by its own handshake) is dropped.
@@ -155,6 +166,10 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             )
         except Decline as exc:
             await self.send_message(JobDeclined(job_uuid=message.job_uuid, reason=exc.reason, detail=exc.detail))
+            if exc.preempt is not None:  # whichever link holds the borrowed job stops it
+                await self.channel_layer.group_send(
+                    MANIFEST_GROUP, {"type": PREEMPT_EVENT, "job_uuid": str(exc.preempt)}
+                )
             await self._standing_changed()  # a declined validator wants to know where it stands
             return
         active = ActiveJob(slot=slot, limits=limits)
@@ -215,6 +230,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
 
     async def _relay(self, message: Any) -> None:
         """Executor → validator. Terminal messages also free the executor."""
+        active = self.jobs.get(message.job_uuid)
+        if isinstance(message, JobCancelled) and active is not None and active.preempted:
+            message = _preempted(message.job_uuid, message.result)
         if isinstance(message, TERMINAL):
             await _record_end(message)
             self.jobs.pop(message.job_uuid, None)
@@ -235,6 +253,9 @@ class ValidatorInterfaceConsumer(SignedConsumer[Any]):
             self.jobs.pop(job_uuid, None)
             if active.expiry:
                 active.expiry.cancel()
+            if active.preempted:
+                await self._relay(_preempted(job_uuid, None))
+                return
             await db_sync_to_async(job_finish)(job_uuid=job_uuid, status=AcceptedJob.Status.CANCELLED)
             await self.send_message(JobCancelled(job_uuid=job_uuid))
             return
@@ -276,6 +297,13 @@ def _reserve_with_limits(
     _, slot = job_reserve(validator_hotkey=validator_hotkey, reserve=reserve)
     accepted = reservation_receipts_store(reserve=reserve, own=own)
     return slot, executor_class_limits(name=reserve.executor_class, active_only=False), accepted
+
+
+def _preempted(job_uuid: UUID, result: JobResult | None) -> JobFailed:
+    """The miner's side ended it (not the user, not the job): retried elsewhere and never billed."""
+    detail = "preempted: the executor went back to a validator within its stake-proportional share"
+    failure = Failure(kind=FailureKind.INFRASTRUCTURE, reason=FailureReason.PREEMPTED, detail=detail)
+    return JobFailed(job_uuid=job_uuid, failure=failure, result=result)
 
 
 async def _record_end(message: Any) -> None:

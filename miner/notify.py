@@ -6,9 +6,11 @@ from django.db import transaction
 
 from protocol.messages.manifest import ManifestMessage
 
-# Every authenticated validator connection joins this group.
+# Every authenticated validator connection joins this group: manifests go to all, and a
+# preemption (miner/services/share.py) to whichever connection holds the job.
 MANIFEST_GROUP = "miner-manifest"
 MANIFEST_EVENT = "miner.manifest"
+PREEMPT_EVENT = "miner.preempt"
 
 
 def manifest_push_on_commit(manifest: ManifestMessage) -> None:

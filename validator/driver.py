@@ -172,7 +172,8 @@ def _freed_first(candidates: list[Any], hotkey: str | None) -> list[Any]:
 async def _note_infrastructure_failure(
     ctx: DriverContext, job_uuid: UUID, miner_hotkey: str, exc: InfrastructureFailure
 ) -> None:
-    await db_sync_to_async(miner_incident_record)(hotkey=miner_hotkey, job_uuid=str(job_uuid), reason=exc.reason)
+    if exc.reason != FailureReason.PREEMPTED:  # giving a validator its share back is the market's rule, not a fault
+        await db_sync_to_async(miner_incident_record)(hotkey=miner_hotkey, job_uuid=str(job_uuid), reason=exc.reason)
     await _record(
         ctx,
         job_uuid=job_uuid,

@@ -15,10 +15,13 @@ from protocol.tunables import tunable
 
 
 class Decline(Exception):
-    def __init__(self, reason: DeclineReason, detail: str = "") -> None:
+    """`preempt`: a job held beyond its validator's share, to stop so this one's share comes back."""
+
+    def __init__(self, reason: DeclineReason, detail: str = "", *, preempt: UUID | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.preempt = preempt
 
 
 def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[AcceptedJob, ExecutorSlot]:
@@ -45,7 +48,7 @@ def job_reserve(*, validator_hotkey: str, reserve: JobReserve) -> tuple[Accepted
     except DuplicateClaim as exc:
         raise Decline(DeclineReason.DUPLICATE, "this job was already accepted here") from exc
     except ShareRefused as exc:
-        raise Decline(exc.reason, exc.detail) from exc
+        raise Decline(exc.reason, exc.detail, preempt=exc.preempt) from exc
     try:
         with transaction.atomic():
             job = AcceptedJob.objects.create(

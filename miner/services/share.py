@@ -4,13 +4,16 @@ A validator is entitled, per class, to the largest-remainder split of the class'
 stake. Within its entitlement it takes any free executor; beyond it, only if the executors left
 free still cover the unused entitlements of the other validators that asked within
 MINER_SHARE_WINDOW_S. So an idle miner serves a lone validator fully, and on a saturated one each
-validator that keeps asking converges to its share. Nothing running is ever taken back.
+validator that keeps asking converges to its share. A validator within its share that finds every
+executor taken gets one back: the newest job of a validator holding more than its share is
+preempted (its validator retries it elsewhere, unbilled: `preempted` is an infrastructure
+failure), and the asker is told `busy` until that executor is free, then served.
 
 The decision and the claim happen under a lock on the class's slot rows (select_for_update), so
 two processes reserving at once never both take the last executor kept for someone else."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import transaction
@@ -24,10 +27,11 @@ from protocol.tunables import tunable
 
 
 class ShareRefused(Exception):
-    def __init__(self, reason: DeclineReason, detail: str) -> None:
+    def __init__(self, reason: DeclineReason, detail: str, *, preempt: UUID | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason  # BUSY (nothing free) or OVER_SHARE (what is free is kept for others)
         self.detail = detail
+        self.preempt = preempt  # the borrowed job to stop, so the asker's share comes back
 
 
 def share_demand_note(*, validator_hotkey: str, executor_class: str) -> None:
@@ -49,14 +53,20 @@ def share_slot_claim(*, validator_hotkey: str, executor_class: str, job_uuid: UU
             ExecutorSlot.objects.select_for_update()
             .filter(executor_class=executor_class)
             .order_by("id")
-            .values_list("job_uuid", "validator_hotkey")
+            .values_list("job_uuid", "validator_hotkey", "claimed_at")
         )
-        held = Counter(hotkey for job, hotkey in slots if job is not None)
-        free = sum(1 for job, _ in slots if job is None)
-        if free == 0:
-            raise ShareRefused(DeclineReason.BUSY, f"all {executor_class} executors are busy")
+        held = Counter(hotkey for job, hotkey, _ in slots if job is not None)
+        free = sum(1 for job, _, _ in slots if job is None)
         entitled = share_entitlements(total=len(slots))
         mine = entitled.get(validator_hotkey, 0)
+        if free == 0:
+            victim = _borrowed(slots, entitled, held) if held[validator_hotkey] < mine else None
+            detail = f"all {executor_class} executors are busy"
+            if victim is not None:
+                detail += (
+                    f"; one held beyond its share is being freed for you (you hold {held[validator_hotkey]} of {mine})"
+                )
+            raise ShareRefused(DeclineReason.BUSY, detail, preempt=victim)
         if held[validator_hotkey] >= mine:
             kept = _kept_for_others(validator_hotkey, executor_class, entitled, held)
             if free - 1 < kept:
@@ -69,6 +79,18 @@ def share_slot_claim(*, validator_hotkey: str, executor_class: str, job_uuid: UU
         if slot is None:  # unreachable under the lock; kept so a change there cannot hand out nothing
             raise ShareRefused(DeclineReason.BUSY, f"all {executor_class} executors are busy")
         return slot
+
+
+def _borrowed(
+    slots: list[tuple[UUID | None, str, datetime | None]], entitled: dict[str, int], held: Counter[str]
+) -> UUID | None:
+    """The newest job of a validator holding more than its share (the least work lost), if any."""
+    over = [
+        (claimed_at, job)
+        for job, hotkey, claimed_at in slots
+        if job is not None and hotkey and held[hotkey] > entitled.get(hotkey, 0) and claimed_at is not None
+    ]
+    return max(over)[1] if over else None
 
 
 def _kept_for_others(hotkey: str, executor_class: str, entitled: dict[str, int], held: Counter[str]) -> int:

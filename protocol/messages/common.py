@@ -166,6 +166,8 @@ class FailureReason(enum.StrEnum):
     RESERVATION_EXPIRED = "reservation_expired"  # reserved, but the job never followed (miner)
     # A rental's machine stopped answering SSH (the validator reads its banner) or its container died.
     RENTAL_UNREACHABLE = "rental_unreachable"
+    # Stopped by the miner to give an executor back to a validator within its share (docs/market.md).
+    PREEMPTED = "preempted"
 
     @property
     def kind(self) -> FailureKind:

@@ -264,3 +264,13 @@ def test_each_request_refreshes_the_demand(validators):
     _claim(SMALL)
     [demand] = ShareDemand.objects.filter(validator_hotkey=SMALL)
     assert demand.asked_at > old + timedelta(minutes=59)
+
+
+def test_a_validator_within_its_share_preempts_the_newest_borrowed_job(validators):
+    _slots(4)  # BIG is entitled to 3, SMALL to 1; BIG idle, so SMALL borrowed all 4
+    jobs = [_claim(SMALL) for _ in range(4)]
+    ExecutorSlot.objects.filter(job_uuid=jobs[2]).update(claimed_at=timezone.now() + timedelta(seconds=5))
+    refused = _refused(BIG)
+    assert refused.reason == DeclineReason.BUSY
+    assert refused.preempt == jobs[2]  # the newest: the least work lost
+    assert _refused(SMALL).preempt is None  # beyond its share: it takes nothing back from anyone
