@@ -187,7 +187,9 @@ def miner_frames(*, validator: Hotkey, miner_ss58: str, jobs: Jobs) -> st.Search
         }
     )
     error = st.fixed_dictionaries({"type": st.just("error"), "code": st.just("internal"), "detail": hex_chars})
-    subscribe = st.just({"type": "share.subscribe"})
+    subscribe = st.fixed_dictionaries(
+        {"type": st.just("share.subscribe")}
+    )  # a fresh dict each draw: mutated() edits in place
     return st.one_of(reserve(), reserve(), run, cancel, countersign, offer(), bench_start, bench_open, error, subscribe)
 
 

@@ -29,6 +29,8 @@ def test_a_tick_while_another_run_holds_the_lock_runs_nothing(settings: Any, loc
             cursor.execute("SELECT pg_advisory_lock(%s)", [tick.RUN_LOCK])
         assert tick.benchmark_cycle_tick() is None
         assert not BenchmarkCycle.objects.exists()
+        with other.cursor() as cursor:  # released here: a closed session's lock goes only once its backend exits
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [tick.RUN_LOCK])
     finally:
         other.close()
     summary = tick.benchmark_cycle_tick()  # the lock is free again: the cycle runs (no miners)
