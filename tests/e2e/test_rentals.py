@@ -64,7 +64,7 @@ def receipts(network: LocalNetwork, uuid: str) -> list[tuple[str, str, float | N
 
 def test_rent_log_in_and_it_is_gone_when_it_expires(api: httpx.Client, keys: Keys, network: LocalNetwork) -> None:
     before, _ = balance(api)
-    rental = rent(api, keys, duration_s=20)
+    rental = rent(api, keys, duration_s=10)
     active = rental_when(api, rental["uuid"], lambda r: r["ssh"] is not None)
     login = active["ssh"]
 
@@ -82,7 +82,7 @@ def test_rent_log_in_and_it_is_gone_when_it_expires(api: httpx.Client, keys: Key
     assert port_closed(login["port"])
     assert machine_containers(rental["uuid"]) == []
     cost = float(ended["cost"])
-    assert cost == pytest.approx(20 * 0.001, abs=0.004)  # its 20 s at cpu.small's price
+    assert cost == pytest.approx(10 * 0.001, abs=0.003)  # its 10 s at cpu.small's price
     after, held = balance(api)
     assert after == pytest.approx(before - cost, abs=1e-6)
     assert held == pytest.approx(0, abs=1e-6)
@@ -94,7 +94,7 @@ def test_rent_log_in_and_it_is_gone_when_it_expires(api: httpx.Client, keys: Key
         time.sleep(0.5)
         rows = receipts(network, rental["uuid"])
     finished = next(s for k, j, s in rows if k == "job_finished" and j == "organic")
-    assert finished == pytest.approx(20, abs=2)
+    assert finished == pytest.approx(10, abs=2)
 
 
 def test_ending_a_rental_removes_its_machine_at_once(api: httpx.Client, keys: Keys) -> None:
