@@ -1,4 +1,4 @@
-"""Removing what crashed executors left behind: containers and volumes labelled with the owner on
+"""Removing what crashed executors left behind: containers, volumes and networks labelled with the owner on
 the engine, and the owner's job directories (and their tmpfs mounts) on this host.
 
 Call it at miner startup, before any job of that owner runs: it removes running jobs too."""
@@ -28,6 +28,9 @@ def executor_sweep_leftovers(*, docker_url: str, owner: str) -> int:
     for volume in api.volumes(filters=owned).get("Volumes") or []:
         with contextlib.suppress(NotFound):
             api.remove_volume(volume["Name"], force=True)
+    for network in api.networks(filters=owned):  # rentals' networks (executor/runtime/rental_pod.py)
+        with contextlib.suppress(NotFound):
+            api.remove_network(network["Id"])
     if engine_shares_filesystem(docker_url):
         remove_tree(owner_work_dir(owner))
     if containers:

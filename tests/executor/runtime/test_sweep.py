@@ -1,5 +1,6 @@
-"""The sweep removes exactly one owner's leftovers: containers, volumes, job directories and their
-tmpfs mounts."""
+"""The sweep removes exactly one owner's leftovers: containers, volumes, a rental's network (with a
+container still on it, as a miner killed mid-rental leaves it), job directories and their tmpfs
+mounts."""
 
 import uuid
 
@@ -16,17 +17,19 @@ pytestmark = pytest.mark.docker
 
 def _leftovers(client: docker.DockerClient, owner: str) -> list[str]:
     labels = {LABEL_JOB: "00000000-0000-0000-0000-000000000000", LABEL_OWNER: owner}
-    running = client.containers.run(JOB_IMAGE, ["sleep", "60"], labels=labels, network_mode="none", detach=True)
+    network = client.networks.create(f"meshwork-test-{uuid.uuid4().hex[:12]}-net", labels=labels)
+    running = client.containers.run(JOB_IMAGE, ["sleep", "60"], labels=labels, network=network.name, detach=True)
     created = client.containers.create(JOB_IMAGE, ["true"], labels=labels, network_mode="none")
     client.volumes.create(labels=labels)
     return [running.id, created.id]
 
 
-def _owned(client: docker.DockerClient, owner: str) -> tuple[list[str], list[str]]:
+def _owned(client: docker.DockerClient, owner: str) -> tuple[list[str], list[str], list[str]]:
     owned = {"label": f"{LABEL_OWNER}={owner}"}
     containers = [c.id for c in client.containers.list(all=True, filters=owned)]
     volumes = [v.name for v in client.volumes.list(filters=owned)]
-    return containers, volumes
+    networks = [n.name for n in client.networks.list(filters=owned)]
+    return containers, volumes, networks
 
 
 async def test_sweep_removes_the_owners_leftovers_only(docker_client: docker.DockerClient, owner: str) -> None:
@@ -38,15 +41,15 @@ async def test_sweep_removes_the_owners_leftovers_only(docker_client: docker.Doc
     tmpfs_mount(job_dir / "output", size_bytes=4096, nr_inodes=16, uid=0, gid=0)
     try:
         assert await executor_sweep_leftovers_async(docker_url="local", owner=owner) == 2
-        assert _owned(docker_client, owner) == ([], [])
+        assert _owned(docker_client, owner) == ([], [], [])
         assert not owner_work_dir(owner).exists()
         assert mounts_under(owner_work_dir(owner)) == []
-        containers, volumes = _owned(docker_client, other)
+        containers, volumes, networks = _owned(docker_client, other)
         assert sorted(containers) == sorted(others)
-        assert len(volumes) == 1
+        assert (len(volumes), len(networks)) == (1, 1)
     finally:
         assert executor_sweep_leftovers(docker_url="local", owner=other) == 2
-    assert _owned(docker_client, other) == ([], [])
+    assert _owned(docker_client, other) == ([], [], [])
 
 
 def test_sweeping_nothing_is_fine(docker_client: docker.DockerClient, owner: str) -> None:
