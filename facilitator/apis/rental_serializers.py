@@ -9,7 +9,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from executor.selectors import executor_class_is_active
-from facilitator.apis.serializers import StrictCharField, unknown_executor_class_message
+from facilitator.apis.serializers import (
+    FailureSerializer,
+    StatusEventSerializer,
+    StrictCharField,
+    unknown_executor_class_message,
+)
 from protocol.messages.common import MAX_RENTAL_SECONDS
 from protocol.messages.jobs import JobStatus
 from protocol.ssh_keys import ssh_public_key_normalised
@@ -63,10 +68,10 @@ class SshSerializer(serializers.Serializer[Any]):
     user = serializers.CharField()
 
 
-class RentalEventSerializer(serializers.Serializer[Any]):
-    status = serializers.SerializerMethodField()
-    at = serializers.DateTimeField()
-    detail = serializers.CharField()
+class RentalEventSerializer(StatusEventSerializer):
+    """A status event, its status in a rental's words."""
+
+    status = serializers.SerializerMethodField()  # type: ignore[assignment]
 
     def get_status(self, event: Any) -> str:
         return rental_status(event.status)
@@ -104,7 +109,7 @@ class RentalOutputSerializer(serializers.Serializer[Any]):
             return None
         return serializers.DateTimeField().to_representation(job.started_at + timedelta(seconds=job.timeout_s))
 
-    @extend_schema_field(serializers.DictField(allow_null=True))
+    @extend_schema_field(FailureSerializer(allow_null=True))
     def get_failure(self, job: Any) -> dict[str, str] | None:
         if not job.failure_kind or job.status == JobStatus.TIMEOUT:
             return None
